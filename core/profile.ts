@@ -1,0 +1,223 @@
+/**
+ * Profiles: one deployment's security settings, shared by the chat server, the client, the attacks
+ * and the labs. A profile is a YAML (or JSON) file, validated here; presets live in `profiles/`.
+ *
+ * Validation is strict: node's `tls` silently ignores options it does not know, so an unknown
+ * key here is an error rather than a setting that quietly does nothing.
+ */
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ERROR_CODES, UsageError } from './errors.ts';
+
+/** TLS protocol versions in node's spelling, oldest first (index order is used for comparisons). */
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** Ciphers of the application-layer secure channel; the weak ones exist to be attacked. */
+export const CHANNEL_CIPHERS = ['aes-256-gcm', 'chacha20-poly1305', 'aes-128-gcm', 'aes-128-cbc-hmac-sha256', 'aes-128-cbc', 'null'] as const;
+export type ChannelCipher = (typeof CHANNEL_CIPHERS)[number];
+
+/** Transports: `starttls` upgrades opportunistically, `starttls-required` refuses to go on without TLS. */
+export const TRANSPORTS = ['plain', 'tls', 'starttls', 'starttls-required'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+const PIN_RE = /^sha256\/[A-Za-z0-9+/]{43}=$/;
+
+const tlsSchema = z
+  .object({
+    minVersion: z.enum(TLS_VERSIONS).default('TLSv1.2'),
+    maxVersion: z.enum(TLS_VERSIONS).default('TLSv1.3'),
+    /** OpenSSL cipher list for TLS <= 1.2, e.g. `ECDHE+AESGCM` or `AES128-GCM-SHA256`. */
+    ciphers: z.string().min(1).optional(),
+    /** TLS 1.3 cipher suites, colon separated, e.g. `TLS_AES_128_GCM_SHA256`. */
+    ciphersuites: z.string().min(1).optional(),
+    /** (EC)DHE groups, colon separated, e.g. `X25519:P-256`. */
+    groups: z.string().min(1).optional(),
+    /** Negotiate the extended master secret (RFC 7627); false sets SSL_OP_NO_EXTENDED_MASTER_SECRET. */
+    extendedMasterSecret: z.boolean().default(true),
+  })
+  .strict();
+
+const clientSchema = z
+  .object({
+    verify: z.enum(['none', 'ca', 'pin']).default('ca'),
+    checkHostname: z.boolean().default(true),
+    /** `server` (the SPKI SHA-256 of the lab server key) or `sha256/<base64>`. */
+    pin: z
+      .string()
+      .refine((v) => v === 'server' || PIN_RE.test(v), { message: "must be 'server' or 'sha256/<base64 of 32 bytes>'" })
+      .optional(),
+    /** Retry a failed handshake with a lower maximum version (the browser fallback dance). */
+    fallback: z.boolean().default(false),
+  })
+  .strict();
+
+const channelSchema = z
+  .object({
+    keyExchange: z.enum(['none', 'rsa', 'ecdhe', 'ecdhe-signed']).default('none'),
+    ciphers: z.array(z.enum(CHANNEL_CIPHERS)).min(1).default(['aes-256-gcm', 'chacha20-poly1305']),
+    transcriptMac: z.boolean().default(true),
+    replayProtection: z.enum(['none', 'sequence', 'window']).default('sequence'),
+    replayWindowMs: z.number().int().min(1).max(3_600_000).default(30_000),
+  })
+  .strict();
+
+const authSchema = z
+  .object({
+    storage: z.enum(['plaintext', 'sha256', 'scrypt']).default('scrypt'),
+    method: z.enum(['password', 'challenge']).default('password'),
+  })
+  .strict();
+
+/** The profile schema (zod). Defaults make a minimal profile secure: TLS 1.2+, CA + hostname check. */
+export const profileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'must be 1-64 characters of a-z, 0-9, ".", "_" or "-"' }),
+    description: z.string().default(''),
+    transport: z.enum(TRANSPORTS).default('tls'),
+    tls: tlsSchema.default(() => tlsSchema.parse({})),
+    client: clientSchema.default(() => clientSchema.parse({})),
+    channel: channelSchema.default(() => channelSchema.parse({})),
+    auth: authSchema.default(() => authSchema.parse({})),
+  })
+  .strict();
+
+/** A validated profile with every default filled in. */
+export type Profile = z.infer<typeof profileSchema>;
+
+/** Where the preset profiles live (the repository's `profiles/` folder). */
+export const PRESETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'profiles');
+
+/** True when the profile wraps its chat in TLS from the start or after STARTTLS. */
+export function usesTls(p: Profile): boolean {
+  return p.transport !== 'plain';
+}
+
+/** Index of a version in {@link TLS_VERSIONS}; larger is newer. */
+export function versionRank(v: TlsVersion): number {
+  return TLS_VERSIONS.indexOf(v);
+}
+
+/** The object schema at a zod path, through optional/default wrappers (for listing allowed keys). */
+function objectKeysAt(schema: z.ZodType, pathParts: PropertyKey[]): string[] | null {
+  let s: any = schema;
+  const unwrap = () => {
+    while (s && s._zod?.def && (s._zod.def.type === 'optional' || s._zod.def.type === 'default' || s._zod.def.type === 'prefault')) s = s._zod.def.innerType;
+  };
+  unwrap();
+  for (const part of pathParts) {
+    if (!s?.shape) return null;
+    s = s.shape[part as string];
+    unwrap();
+  }
+  return s?.shape ? Object.keys(s.shape) : null;
+}
+
+/** Turns zod issues into one readable message per field: the field, what is allowed, what was given. */
+function describeIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
+  const valueAt = (p: PropertyKey[]) => p.reduce<any>((o, k) => (o == null ? undefined : o[k as any]), input);
+  return issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    const got = JSON.stringify(valueAt(issue.path));
+    switch (issue.code) {
+      case 'invalid_value':
+        return `${field}: must be one of ${issue.values.map((v) => String(v)).join(' | ')} (got ${got})`;
+      case 'unrecognized_keys': {
+        const allowed = objectKeysAt(profileSchema, issue.path) ?? [];
+        const where = issue.path.length ? issue.path.join('.') + '.' : '';
+        return `${issue.keys.map((k) => where + k).join(', ')}: unknown key${issue.keys.length > 1 ? 's' : ''}; allowed keys here: ${allowed.join(', ')}`;
+      }
+      case 'invalid_type':
+        return `${field}: expected ${issue.expected} (got ${got ?? 'nothing'})`;
+      default:
+        return `${field}: ${issue.message} (got ${got})`;
+    }
+  });
+}
+
+/** Checks the rules that span several fields; returns one message per broken rule. */
+function crossFieldProblems(p: Profile): string[] {
+  const problems: string[] = [];
+  if (versionRank(p.tls.minVersion) > versionRank(p.tls.maxVersion)) {
+    problems.push(`tls.minVersion (${p.tls.minVersion}) is newer than tls.maxVersion (${p.tls.maxVersion}); allowed: minVersion <= maxVersion`);
+  }
+  if (p.client.verify === 'pin' && !p.client.pin) {
+    problems.push("client.pin: required when client.verify is 'pin' ('server' or 'sha256/<base64>')");
+  }
+  if (p.client.verify !== 'pin' && p.client.pin) {
+    problems.push(`client.pin: only used with client.verify: pin (verify is '${p.client.verify}')`);
+  }
+  if (p.tls.ciphersuites && p.tls.ciphersuites.split(':').some((s) => !/^TLS_[A-Z0-9_]+$/.test(s))) {
+    problems.push(`tls.ciphersuites: TLS 1.3 suite names look like TLS_AES_128_GCM_SHA256 (got "${p.tls.ciphersuites}")`);
+  }
+  return problems;
+}
+
+/**
+ * Validates a parsed profile object.
+ * @param input  the object parsed from YAML/JSON
+ * @param source where it came from, for the error message (a path or preset name)
+ * @returns the profile with defaults filled in
+ * @throws UsageError SECCHAT_ERR_PROFILE_INVALID naming every bad field and its allowed values
+ */
+export function validateProfile(input: unknown, source = 'profile'): Profile {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `${source}: a profile must be a YAML mapping (key: value lines)`, { source, problems: ['not a mapping'] });
+  }
+  const result = profileSchema.safeParse(input);
+  const problems = result.success ? crossFieldProblems(result.data) : describeIssues(result.error.issues, input);
+  if (problems.length) {
+    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${source}:\n  - ${problems.join('\n  - ')}`, { source, problems });
+  }
+  return result.data!;
+}
+
+/**
+ * Parses profile text (YAML 1.2; JSON is valid YAML).
+ * @throws UsageError SECCHAT_ERR_PROFILE_INVALID on a syntax error (with line) or invalid content
+ */
+export function parseProfile(text: string, source = 'profile'): Profile {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `${source}: not valid YAML: ${(err as Error).message}`, { source });
+  }
+  return validateProfile(data, source);
+}
+
+/** Names of the preset profiles in `profiles/`, sorted. */
+export function listPresets(): string[] {
+  if (!existsSync(PRESETS_DIR)) return [];
+  return readdirSync(PRESETS_DIR)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => f.replace(/\.(ya?ml|json)$/, ''))
+    .sort();
+}
+
+/**
+ * Loads a profile by preset name (`tls-verified`) or by path (`./my.yaml`).
+ * A reference that names an existing file is a path; otherwise it is looked up in `profiles/`.
+ * @throws UsageError SECCHAT_ERR_PROFILE_NOT_FOUND (listing the presets) or SECCHAT_ERR_PROFILE_INVALID
+ */
+export function loadProfile(ref: string): Profile {
+  const candidates = [ref];
+  if (!/[\\/]/.test(ref) && !/\.(ya?ml|json)$/.test(ref)) {
+    candidates.push(path.join(PRESETS_DIR, `${ref}.yaml`), path.join(PRESETS_DIR, `${ref}.yml`), path.join(PRESETS_DIR, `${ref}.json`));
+  }
+  for (const file of candidates) {
+    if (existsSync(file)) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(ERROR_CODES.PROFILE_NOT_FOUND, `cannot read profile ${file}: ${(err as Error).message}`, { ref });
+      }
+      return parseProfile(text, file === ref ? ref : `preset ${ref}`);
+    }
+  }
+  throw new UsageError(ERROR_CODES.PROFILE_NOT_FOUND, `no profile "${ref}": not a file, and not a preset (presets: ${listPresets().join(', ')})`, { ref });
+}
