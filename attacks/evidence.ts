@@ -1,0 +1,119 @@
+/**
+ * Reading evidence out of observations: where (if anywhere) the attacker saw the canary, and
+ * what stopped a victim. Shared by attacks so every verdict is built the same measured way.
+ */
+import type { Direction, Layer, ProxyEngine } from './proxy.ts';
+import type { Evidence, Observations } from './types.ts';
+
+/** Where the canary was found in what the attacker captured. */
+export interface CanarySighting {
+  conn: number;
+  dir: Direction;
+  layer: Layer;
+  /** how it was encoded where found: raw bytes, or inside a base64 JSON field */
+  encoding: 'raw' | 'base64-field';
+  /** the captured bytes around the canary, printable */
+  excerpt: string;
+}
+
+const B64_RE = /^[A-Za-z0-9+/]{16,}={0,2}$/;
+
+function printable(buf: Buffer): string {
+  return buf.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+}
+
+/** Strings inside JSON lines of `text` (depth-first), for decoding encoded payloads. */
+function jsonStrings(text: string): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') out.push(v);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+  };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      walk(JSON.parse(line));
+    } catch {
+      /* not a whole JSON line */
+    }
+  }
+  return out;
+}
+
+/**
+ * Searches everything the proxy captured for the canary: raw bytes first, then base64 strings
+ * inside JSON frames (how an unencrypted but encoded payload would travel). Returns the first
+ * sighting per connection/direction/layer, or an empty list.
+ */
+export function findCanary(engine: ProxyEngine, canary: string, layers: Layer[] = ['client-wire', 'server-wire', 'plaintext']): CanarySighting[] {
+  const needle = Buffer.from(canary, 'utf8');
+  const keys = new Map<string, { conn: number; dir: Direction; layer: Layer }>();
+  for (const c of engine.traffic) if (layers.includes(c.layer)) keys.set(`${c.conn}/${c.dir}/${c.layer}`, { conn: c.conn, dir: c.dir, layer: c.layer });
+  const sightings: CanarySighting[] = [];
+  for (const k of keys.values()) {
+    const bytes = engine.bytes(k);
+    const at = bytes.indexOf(needle);
+    if (at >= 0) {
+      sightings.push({ ...k, encoding: 'raw', excerpt: printable(bytes.subarray(Math.max(0, at - 40), at + needle.length + 40)) });
+      continue;
+    }
+    for (const s of jsonStrings(bytes.toString('latin1'))) {
+      if (!B64_RE.test(s)) continue;
+      const decoded = Buffer.from(s, 'base64');
+      const j = decoded.indexOf(needle);
+      if (j >= 0) {
+        sightings.push({ ...k, encoding: 'base64-field', excerpt: printable(decoded.subarray(Math.max(0, j - 40), j + needle.length + 40)) });
+        break;
+      }
+    }
+  }
+  return sightings;
+}
+
+/** Evidence lines for canary sightings (the detail contains the recovered canary). */
+export function sightingEvidence(s: CanarySighting[], canary: string): Evidence[] {
+  return s.map((x) => ({
+    kind: 'canary-recovered',
+    detail: `canary ${canary} read by the attacker on connection ${x.conn} (${x.dir}, ${x.layer}${x.encoding === 'base64-field' ? ', decoded from a base64 field' : ''}): …${x.excerpt}…`,
+  }));
+}
+
+/** The first client error of the run (alice's, else bob's), if any. */
+export function firstClientError(obs: Observations): { who: 'alice' | 'bob'; code: string; message: string; details?: Record<string, unknown> } | null {
+  if (obs.clients.alice.error) return { who: 'alice', ...obs.clients.alice.error };
+  if (obs.clients.bob.error) return { who: 'bob', ...obs.clients.bob.error };
+  return null;
+}
+
+/** Evidence summarising how the conversation went (who connected, what bob received). */
+export function conversationEvidence(obs: Observations): Evidence[] {
+  const ev: Evidence[] = [];
+  for (const who of ['alice', 'bob'] as const) {
+    const c = obs.clients[who];
+    const hop = c.negotiated ? `${c.negotiated.protocol ?? '?'} ${c.negotiated.cipher ?? '?'}${c.negotiated.group ? ' ' + c.negotiated.group : ''}` : 'plaintext';
+    ev.push({
+      kind: `client-${who}`,
+      detail: c.error ? `${who} stopped: ${c.error.code}: ${c.error.message}` : `${who} connected (${hop})${c.loggedIn ? ' and logged in' : ''}`,
+    });
+  }
+  ev.push({
+    kind: 'delivery',
+    detail: obs.bobReceived === null ? 'bob received no message from alice' : obs.bobReceived === obs.canaryMessage ? 'bob received alice\'s message unaltered' : `bob received an ALTERED message: ${JSON.stringify(obs.bobReceived)}`,
+  });
+  return ev;
+}
+
+/** Notes and errors the proxy recorded on each connection, as evidence. */
+export function proxyEvidence(obs: Observations): Evidence[] {
+  const ev: Evidence[] = [];
+  for (const c of obs.proxy?.connections ?? []) {
+    for (const n of c.notes) ev.push({ kind: 'proxy-note', detail: `connection ${c.id}: ${n}` });
+    if (c.mode === 'terminate') {
+      ev.push({
+        kind: 'proxy-tls',
+        detail: `connection ${c.id}: attacker terminated TLS — victim hop ${c.clientHop ? `${c.clientHop.protocol} ${c.clientHop.cipher}` : 'did not complete'}, server hop ${c.serverHop ? `${c.serverHop.protocol} ${c.serverHop.cipher}` : 'did not complete'}`,
+      });
+    }
+  }
+  return ev;
+}

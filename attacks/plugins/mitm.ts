@@ -1,0 +1,95 @@
+/**
+ * Man-in-the-middle attacks on certificate verification: the proxy reads what it forwards
+ * (`mitm-passive`) or terminates the victim's TLS with a certificate the attacker holds
+ * (`mitm-self-signed`, `mitm-wrong-host`, `mitm-rogue-ca`). The verdict comes from whether the
+ * canary was read in what the proxy captured, and — when not — from the victim's own error.
+ */
+import type { CertKeyPem } from '../../core/tls-options.ts';
+import type { PkiMaterial } from '../../core/pki.ts';
+import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../evidence.ts';
+import type { ProxyAddon } from '../proxy.ts';
+import type { Attack, AttackContext, Observations, Verdict } from '../types.ts';
+
+/** Builds the verdict of a MITM run from its observations. */
+export function mitmVerdict(obs: Observations, active: boolean): Verdict {
+  const engine = obs.proxy!.engine;
+  const sightings = findCanary(engine, obs.canary);
+  const negotiated = obs.clients.alice.negotiated ?? obs.clients.bob.negotiated;
+  const evidence = [...sightingEvidence(sightings, obs.canary), ...proxyEvidence(obs), ...conversationEvidence(obs)];
+  const terminated = obs.proxy!.connections.some((c) => c.mode === 'terminate' && c.clientHop);
+  if (sightings.length) {
+    const where = sightings[0].layer === 'plaintext' ? 'inside the TLS session it terminated' : 'in the bytes on the wire';
+    const how = sightings[0].layer === 'plaintext' ? 'the victim accepted the attacker\'s certificate' : obs.clients.alice.negotiated ? 'the payload was not protected' : 'the chat ran in plaintext';
+    return {
+      outcome: 'succeeded',
+      reason: `the attacker read the canary ${where}: ${how}${active ? '; sitting in the plaintext path, it could also have altered it' : ''}`,
+      impact: active ? ['confidentiality', 'integrity'] : ['confidentiality'],
+      evidence,
+      negotiated,
+    };
+  }
+  const err = firstClientError(obs);
+  if (err && /CERT|TLS_HANDSHAKE/.test(err.code)) {
+    return { outcome: 'blocked', reason: `${err.who}'s client refused the connection: ${err.message}`, impact: [], evidence, negotiated };
+  }
+  if (obs.bobReceived === obs.canaryMessage) {
+    const what = terminated ? 'TLS was terminated but the canary was not in the plaintext' : 'the canary crossed only as ciphertext';
+    return { outcome: 'blocked', reason: `the attacker saw only encrypted bytes: ${what}${negotiated ? ` (${negotiated.protocol} ${negotiated.cipher})` : ''}`, impact: [], evidence, negotiated };
+  }
+  return {
+    outcome: 'error',
+    reason: err ? `the conversation failed for another reason: ${err.code}: ${err.message}` : 'the conversation did not complete and no client reported why',
+    impact: [],
+    evidence,
+    negotiated,
+  };
+}
+
+/** A MITM addon that answers every TLS ClientHello with `identity`. */
+function terminateWith(name: string, identity: CertKeyPem): ProxyAddon {
+  return { name, onClientHello: () => ({ action: 'terminate', identity }) };
+}
+
+function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem; extraTrust?: string[] }): Attack {
+  return {
+    id,
+    title,
+    description,
+    async run(ctx: AttackContext) {
+      const { identity, extraTrust } = pick(ctx.pki);
+      const obs = await ctx.runConversation({ addon: terminateWith(id, identity), extraTrustedCaPems: extraTrust });
+      return mitmVerdict(obs, true);
+    },
+  };
+}
+
+export const mitmPassive: Attack = {
+  id: 'mitm-passive',
+  title: 'Passive eavesdropper',
+  description: 'The attacker sits on the path and only reads the bytes it forwards. Succeeds if the canary can be read from the captured traffic.',
+  async run(ctx) {
+    const obs = await ctx.runConversation({ addon: { name: 'mitm-passive' } });
+    return mitmVerdict(obs, false);
+  },
+};
+
+export const mitmSelfSigned = activeMitm(
+  'mitm-self-signed',
+  'MITM, self-signed cert',
+  'The attacker terminates TLS with a self-signed certificate carrying the server\'s names (localhost, 127.0.0.1). Succeeds if the victim accepts it and the attacker reads the canary.',
+  (pki) => ({ identity: pki.attackerSelfSigned }),
+);
+
+export const mitmWrongHost = activeMitm(
+  'mitm-wrong-host',
+  'MITM, wrong-host cert',
+  'The attacker presents a genuine certificate from the lab CA — issued to evil.example, not to the server. Succeeds if the victim skips the hostname check.',
+  (pki) => ({ identity: pki.attackerWrongHost }),
+);
+
+export const mitmRogueCa = activeMitm(
+  'mitm-rogue-ca',
+  'MITM, rogue CA',
+  'The victim has been made to trust a rogue root (as a corporate proxy or malware would install); the attacker presents a certificate for the server\'s names signed by it. Only a pin on the server key stops it.',
+  (pki) => ({ identity: pki.attackerRogue, extraTrust: [pki.rogueCa.certPem] }),
+);

@@ -1,0 +1,428 @@
+/**
+ * The proxy engine every attack shares: it sits between a victim client and the real server,
+ * relays bytes, and — when an addon asks — terminates TLS with a certificate of the attacker's
+ * choosing and opens its own TLS connection to the real server. It records everything it sees.
+ *
+ * Like mitmproxy's addons, attacks never touch sockets: they implement {@link ProxyAddon} hooks
+ * and act through {@link ProxyConnection}. The engine knows no attack by name.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
+import { describeError } from '../core/errors.ts';
+import { negotiatedOf, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
+
+/** c2s: victim client → server; s2c: server → victim client. */
+export type Direction = 'c2s' | 's2c';
+
+/**
+ * Where bytes were seen: `client-wire` on the victim's TCP connection (what a network tap sees),
+ * `server-wire` on the proxy's own connection to the server (differs only once TLS is terminated),
+ * `plaintext` inside TLS the proxy terminated.
+ */
+export type Layer = 'client-wire' | 'server-wire' | 'plaintext';
+
+/** One chunk of traffic as the proxy saw it (before any addon changed it). */
+export interface TrafficChunk {
+  conn: number;
+  dir: Direction;
+  layer: Layer;
+  /** ms since the proxy started */
+  t: number;
+  data: Buffer;
+}
+
+/** What the engine does with a connection whose client just sent a TLS ClientHello. */
+export type HelloDecision = { action: 'relay' } | { action: 'terminate'; identity: CertKeyPem } | { action: 'kill'; reason: string };
+
+/** A record of one proxied connection, kept for the verdict and the report. */
+export interface ProxyConnectionRecord {
+  id: number;
+  /** victim's address:port */
+  clientPeer: string;
+  /** proxy's local address:port towards the server */
+  upstreamLocal: string | null;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  mode: 'relay' | 'terminate' | 'kill';
+  /** the ClientHello record bytes as first seen (null if the client never sent TLS) */
+  clientHello: Buffer | null;
+  /** TLS negotiated between victim and proxy (terminate mode) */
+  clientHop: NegotiatedTls | null;
+  /** TLS negotiated between proxy and server (terminate mode) */
+  serverHop: NegotiatedTls | null;
+  /** errors on either hop, in order */
+  errors: Array<{ side: 'client' | 'server'; code: string; message: string }>;
+  /** free-form notes addons add (what they changed, injected, killed) */
+  notes: string[];
+}
+
+/** Hooks an attack implements. Every hook is optional. */
+export interface ProxyAddon {
+  name: string;
+  /** The victim sent a TLS ClientHello (first TLS bytes on this connection, raw record bytes). */
+  onClientHello?(conn: ProxyConnection, hello: Buffer): HelloDecision | Promise<HelloDecision>;
+  /**
+   * Bytes about to be forwarded. Return replacement bytes, null to drop them, or undefined to
+   * forward unchanged. `layer` is `client-wire` in relay mode and `plaintext` after termination.
+   */
+  onData?(conn: ProxyConnection, data: Buffer, dir: Direction, layer: Layer): Buffer | null | undefined;
+  /** The connection ended (both sides closed). */
+  onClose?(conn: ProxyConnection): void;
+}
+
+/** Options of {@link ProxyEngine.start}. */
+export interface ProxyOptions {
+  /** The real server. */
+  upstream: { host: string; port: number };
+  addon?: ProxyAddon;
+  /** Interface to listen on; loopback unless asked otherwise. */
+  host?: string;
+  port?: number;
+  /** SNI the proxy sends to the server when it opens its own TLS connection. */
+  upstreamServername?: string;
+  /** Receives NSS key log lines of both hops the proxy terminates. */
+  keylog?: (line: Buffer) => void;
+}
+
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/** Wraps a socket as a Duplex whose readable side starts with `head` — so a TLS layer can be put
+ * on a stream after we have already read its first bytes — and reports every raw chunk read and
+ * written, so the wire stays observable under TLS. */
+function tappedDuplex(raw: net.Socket, head: Buffer | null, onRead: (d: Buffer) => void, onWrite: (d: Buffer) => void): Duplex {
+  const d = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      onWrite(chunk);
+      raw.write(chunk, cb);
+    },
+    final(cb) {
+      raw.end();
+      cb();
+    },
+    destroy(err, cb) {
+      raw.destroy();
+      cb(err);
+    },
+  });
+  if (head?.length) {
+    onRead(head);
+    d.push(head);
+  }
+  raw.removeAllListeners('data');
+  raw.on('data', (chunk: Buffer) => {
+    onRead(chunk);
+    if (!d.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => d.push(null));
+  raw.on('close', () => d.destroy());
+  raw.on('error', (e) => d.destroy(e));
+  return d;
+}
+
+/** One victim connection through the proxy, as addons see it. */
+export class ProxyConnection {
+  readonly record: ProxyConnectionRecord;
+  private readonly engine: ProxyEngine;
+  private clientEnd: Duplex | net.Socket;
+  private serverEnd: Duplex | net.Socket;
+  private readonly clientRaw: net.Socket;
+  private readonly serverRaw: net.Socket;
+  private terminated = false;
+  private sawHello = false;
+  private helloPending: Promise<void> | null = null;
+
+  constructor(engine: ProxyEngine, id: number, clientRaw: net.Socket, serverRaw: net.Socket) {
+    this.engine = engine;
+    this.clientRaw = clientRaw;
+    this.serverRaw = serverRaw;
+    this.clientEnd = clientRaw;
+    this.serverEnd = serverRaw;
+    this.record = {
+      id,
+      clientPeer: `${clientRaw.remoteAddress}:${clientRaw.remotePort}`,
+      upstreamLocal: null,
+      startedAtMs: engine.elapsedMs(),
+      endedAtMs: null,
+      mode: 'relay',
+      clientHello: null,
+      clientHop: null,
+      serverHop: null,
+      errors: [],
+      notes: [],
+    };
+    serverRaw.once('connect', () => {
+      this.record.upstreamLocal = `${serverRaw.localAddress}:${serverRaw.localPort}`;
+    });
+    this.relayRaw();
+  }
+
+  /** Adds a note to this connection's record (shown as evidence). */
+  note(text: string): void {
+    this.record.notes.push(text);
+  }
+
+  /** True once TLS is terminated on both hops. */
+  get isTerminated(): boolean {
+    return this.terminated;
+  }
+
+  /**
+   * Writes bytes the attacker made up, to the server (`c2s`) or the victim (`s2c`), at the
+   * innermost layer (inside TLS when terminated).
+   */
+  inject(dir: Direction, data: Buffer): void {
+    const end = dir === 'c2s' ? this.serverEnd : this.clientEnd;
+    if (!end.destroyed) end.write(data);
+  }
+
+  /** Drops the connection on both sides (an attacker resetting it). */
+  kill(reason: string): void {
+    this.record.mode = 'kill';
+    this.note(`killed: ${reason}`);
+    this.clientRaw.destroy();
+    this.serverRaw.destroy();
+  }
+
+  private relayRaw(): void {
+    const { clientRaw, serverRaw } = this;
+    clientRaw.on('data', (chunk: Buffer) => {
+      if (this.helloPending) {
+        // Still deciding what to do with the ClientHello: hold later bytes until we know.
+        clientRaw.pause();
+        this.helloPending.then(() => clientRaw.emit('data', chunk));
+        return;
+      }
+      if (!this.sawHello && chunk[0] === TLS_HANDSHAKE_RECORD && chunk.length >= 3 && chunk[1] === 0x03) {
+        this.sawHello = true;
+        this.record.clientHello = Buffer.from(chunk);
+        if (this.engine.addon.onClientHello) {
+          clientRaw.pause();
+          this.helloPending = Promise.resolve(this.engine.addon.onClientHello(this, chunk))
+            .catch((err): HelloDecision => ({ action: 'kill', reason: `addon failed: ${describeError(err).message}` }))
+            .then((decision) => {
+              this.helloPending = null;
+              this.applyDecision(decision, chunk);
+            });
+          return;
+        }
+      }
+      this.engine.capture(this.record.id, 'c2s', 'client-wire', chunk);
+      this.forward(serverRaw, chunk, 'c2s', 'client-wire');
+    });
+    serverRaw.on('data', (chunk: Buffer) => {
+      this.engine.capture(this.record.id, 's2c', 'client-wire', chunk);
+      this.forward(clientRaw, chunk, 's2c', 'client-wire');
+    });
+    this.wireClose(clientRaw, serverRaw, 'client');
+    this.wireClose(serverRaw, clientRaw, 'server');
+  }
+
+  private wireClose(a: net.Socket, b: net.Socket, side: 'client' | 'server'): void {
+    a.on('error', (err) => {
+      const d = describeError(err);
+      this.record.errors.push({ side, ...d });
+      b.destroy();
+    });
+    a.on('end', () => {
+      if (!this.terminated) b.end();
+    });
+    a.on('close', () => {
+      b.destroy();
+      if (this.record.endedAtMs === null) {
+        this.record.endedAtMs = this.engine.elapsedMs();
+        this.engine.addon.onClose?.(this);
+        this.engine.connectionClosed(this);
+      }
+    });
+  }
+
+  private forward(to: Duplex | net.Socket, chunk: Buffer, dir: Direction, layer: Layer): void {
+    const out = this.engine.addon.onData ? this.engine.addon.onData(this, chunk, dir, layer) : undefined;
+    if (out === null) return;
+    if (!to.destroyed) to.write(out ?? chunk);
+  }
+
+  private applyDecision(decision: HelloDecision, hello: Buffer): void {
+    if (decision.action === 'kill') {
+      this.kill(decision.reason);
+      return;
+    }
+    if (decision.action === 'relay') {
+      this.engine.capture(this.record.id, 'c2s', 'client-wire', hello);
+      this.forward(this.serverRaw, hello, 'c2s', 'client-wire');
+      this.clientRaw.resume();
+      return;
+    }
+    this.terminate(decision.identity, hello);
+  }
+
+  /** Terminates TLS on both hops: the victim gets `identity`; the server gets our own client. */
+  private terminate(identity: CertKeyPem, hello: Buffer): void {
+    this.terminated = true;
+    this.record.mode = 'terminate';
+    const id = this.record.id;
+    const eng = this.engine;
+    this.clientRaw.removeAllListeners('data');
+    this.serverRaw.removeAllListeners('data');
+    const clientDuplex = tappedDuplex(
+      this.clientRaw,
+      hello,
+      (d) => eng.capture(id, 'c2s', 'client-wire', d),
+      (d) => eng.capture(id, 's2c', 'client-wire', d),
+    );
+    const serverDuplex = tappedDuplex(
+      this.serverRaw,
+      null,
+      (d) => eng.capture(id, 's2c', 'server-wire', d),
+      (d) => eng.capture(id, 'c2s', 'server-wire', d),
+    );
+    // The attacker accepts any version or cipher the victim offers, down to TLS 1.0.
+    const clientTls = new tls.TLSSocket(clientDuplex, {
+      isServer: true,
+      secureContext: tls.createSecureContext({ cert: identity.certPem, key: identity.keyPem, minVersion: 'TLSv1', ciphers: 'ALL:@SECLEVEL=0' }),
+    });
+    const serverTls = tls.connect({
+      socket: serverDuplex,
+      servername: eng.upstreamServername,
+      rejectUnauthorized: false, // the attacker does not care who the server is
+      minVersion: 'TLSv1',
+      ciphers: 'ALL:@SECLEVEL=0',
+    });
+    if (eng.keylog) {
+      clientTls.on('keylog', eng.keylog);
+      serverTls.on('keylog', eng.keylog);
+    }
+    this.clientEnd = clientTls;
+    this.serverEnd = serverTls;
+    clientTls.on('secure', () => {
+      this.record.clientHop = negotiatedOf(clientTls);
+    });
+    serverTls.on('secureConnect', () => {
+      this.record.serverHop = negotiatedOf(serverTls);
+    });
+    clientTls.on('data', (d: Buffer) => {
+      eng.capture(id, 'c2s', 'plaintext', d);
+      this.forward(serverTls, d, 'c2s', 'plaintext');
+    });
+    serverTls.on('data', (d: Buffer) => {
+      eng.capture(id, 's2c', 'plaintext', d);
+      this.forward(clientTls, d, 's2c', 'plaintext');
+    });
+    const onErr = (side: 'client' | 'server', other: tls.TLSSocket) => (err: Error) => {
+      this.record.errors.push({ side, ...describeError(err) });
+      other.destroy();
+    };
+    clientTls.on('error', onErr('client', serverTls));
+    serverTls.on('error', onErr('server', clientTls));
+    clientTls.on('end', () => serverTls.end());
+    serverTls.on('end', () => clientTls.end());
+    clientTls.on('close', () => serverTls.destroy());
+    serverTls.on('close', () => clientTls.destroy());
+    this.clientRaw.resume();
+  }
+}
+
+/**
+ * A listening MITM proxy. Start one per scenario; `traffic` and `connections` hold what it saw.
+ */
+export class ProxyEngine {
+  readonly addon: ProxyAddon;
+  readonly traffic: TrafficChunk[] = [];
+  readonly connections: ProxyConnectionRecord[] = [];
+  readonly upstream: { host: string; port: number };
+  readonly upstreamServername: string | undefined;
+  readonly keylog?: (line: Buffer) => void;
+  private server!: net.Server;
+  private readonly startedAt = performance.now();
+  private readonly live = new Set<ProxyConnection>();
+  private readonly sockets = new Set<net.Socket>();
+  private nextId = 1;
+  private closeWaiters: Array<() => void> = [];
+  port = 0;
+  host = '127.0.0.1';
+
+  private constructor(opts: ProxyOptions) {
+    this.addon = opts.addon ?? { name: 'relay' };
+    this.upstream = opts.upstream;
+    this.upstreamServername = opts.upstreamServername ?? (net.isIP(opts.upstream.host) ? undefined : opts.upstream.host);
+    this.keylog = opts.keylog;
+  }
+
+  /** Starts listening. @returns the engine, with `port` set */
+  static async start(opts: ProxyOptions): Promise<ProxyEngine> {
+    const eng = new ProxyEngine(opts);
+    eng.server = net.createServer((client) => eng.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      eng.server.once('error', reject);
+      eng.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    const addr = eng.server.address() as net.AddressInfo;
+    eng.port = addr.port;
+    eng.host = addr.address;
+    return eng;
+  }
+
+  /** ms since the proxy started (timestamps of traffic and records). */
+  elapsedMs(): number {
+    return Math.round((performance.now() - this.startedAt) * 1000) / 1000;
+  }
+
+  /** @internal records a chunk */
+  capture(conn: number, dir: Direction, layer: Layer, data: Buffer): void {
+    this.traffic.push({ conn, dir, layer, t: this.elapsedMs(), data: Buffer.from(data) });
+  }
+
+  /** @internal */
+  connectionClosed(c: ProxyConnection): void {
+    this.live.delete(c);
+    if (this.live.size === 0) for (const w of this.closeWaiters.splice(0)) w();
+  }
+
+  /** Opens a fresh raw TCP connection to the real server (for attacks that replay from a new connection). */
+  connectUpstream(): net.Socket {
+    const s = net.connect(this.upstream);
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    return s;
+  }
+
+  /** Resolves when no proxied connection is open any more (or after `timeoutMs`). */
+  idle(timeoutMs = 2000): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.closeWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /** Bytes seen in one direction at one layer, concatenated per connection in order. */
+  bytes(filter: { dir?: Direction; layer?: Layer; conn?: number } = {}): Buffer {
+    return Buffer.concat(
+      this.traffic.filter((c) => (!filter.dir || c.dir === filter.dir) && (!filter.layer || c.layer === filter.layer) && (filter.conn === undefined || c.conn === filter.conn)).map((c) => c.data),
+    );
+  }
+
+  private accept(client: net.Socket): void {
+    const upstream = net.connect(this.upstream);
+    this.sockets.add(client);
+    this.sockets.add(upstream);
+    client.on('close', () => this.sockets.delete(client));
+    upstream.on('close', () => this.sockets.delete(upstream));
+    const conn = new ProxyConnection(this, this.nextId++, client, upstream);
+    this.live.add(conn);
+    this.connections.push(conn.record);
+  }
+
+  /** Stops listening and drops every connection. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * A scenario run: start the real chat server with a profile on a free loopback port (own
+ * temporary database), put the proxy engine in the path with one attack's addon, drive two
+ * scripted clients — alice sends bob a random canary in a direct message, bob replies — and
+ * collect observations. The attack turns them into a verdict; this file adds identity and timing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ChatClient } from '../client/chat-client.ts';
+import { describeError, SecchatError } from '../core/errors.ts';
+import type { Profile } from '../core/profile.ts';
+import type { PkiMaterial } from '../core/pki.ts';
+import { resolveTrust } from '../core/tls-options.ts';
+import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
+import { ProxyEngine } from './proxy.ts';
+import type { Attack, AttackContext, ClientObservation, ConversationOptions, Observations, Verdict } from './types.ts';
+import { RESULT_SCHEMA_VERSION, type CellResult } from '../reports/results.ts';
+
+/** The scripted users and their passwords. alice's is a common one (the cracking lesson); bob's is random. */
+export const LAB_USERS = {
+  alice: 'password123',
+  bob: randomBytes(12).toString('base64url'),
+} as const;
+
+/** Time limits of a scripted conversation, in ms: short, because loopback answers in microseconds. */
+export const SCENARIO_TIMEOUTS = { connectMs: 4000, requestMs: 4000, deliveryMs: 2500 } as const;
+
+/** A fresh random canary: the secret the attacker tries to read or alter. */
+export function newCanary(): string {
+  return 'canary-' + randomBytes(12).toString('hex');
+}
+
+async function scriptedClient(
+  who: 'alice' | 'bob',
+  profile: Profile,
+  pki: PkiMaterial,
+  port: number,
+  extraCa: string[],
+): Promise<{ client: ChatClient | null; obs: ClientObservation }> {
+  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, error: null, received: [] };
+  let client: ChatClient | null = null;
+  try {
+    client = await ChatClient.connect({
+      profile,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      port,
+      trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem, extraCa),
+      connectTimeoutMs: SCENARIO_TIMEOUTS.connectMs,
+      requestTimeoutMs: SCENARIO_TIMEOUTS.requestMs,
+    });
+    obs.connected = true;
+    obs.negotiated = client.negotiated;
+    obs.received = client.received;
+    await client.register(who, LAB_USERS[who]);
+    await client.login(who, LAB_USERS[who]);
+    obs.loggedIn = true;
+  } catch (err) {
+    const d = describeError(err);
+    obs.error = { ...d, details: err instanceof SecchatError ? err.details : undefined };
+    if (client) obs.received = client.received;
+    client?.close();
+    client = null;
+  }
+  return { client, obs };
+}
+
+/**
+ * Runs the standard conversation once.
+ * @returns observations; never throws for attack-induced failures (they are observations)
+ */
+export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir: string, canary: string, opts: ConversationOptions = {}): Promise<Observations> {
+  const started = performance.now();
+  const log: ServerLogEntry[] = [];
+  const server =
+    opts.server ??
+    (await startChatServer({ profile, identity: pki.server, dbPath: path.join(tmpDir, `users-${randomBytes(4).toString('hex')}.db`), log: (e) => log.push(e) }));
+  const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost' });
+  const port = proxy ? proxy.port : server.port;
+  const extra = opts.extraTrustedCaPems ?? [];
+  const canaryMessage = `the secret is ${canary}`;
+  let bobReceived: string | null = null;
+  let aliceReceived: string | null = null;
+  const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra), scriptedClient('bob', profile, pki, port, extra)]);
+  try {
+    if (a.client && b.client) {
+      const bobGets = b.client.waitFor((f) => f.type === 'dm' && f.from === 'alice', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
+      try {
+        await a.client.dm('bob', canaryMessage);
+      } catch (err) {
+        a.obs.error ??= describeError(err);
+      }
+      const got = await bobGets;
+      if (got) {
+        bobReceived = String(got.text);
+        const aliceGets = a.client.waitFor((f) => f.type === 'dm' && f.from === 'bob', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
+        await b.client.dm('alice', 'got it, thanks').catch((err) => (b.obs.error ??= describeError(err)));
+        const reply = await aliceGets;
+        if (reply) aliceReceived = String(reply.text);
+      }
+    }
+  } finally {
+    await Promise.all([a.client?.quit(), b.client?.quit()]);
+    if (proxy) {
+      await proxy.idle(1000);
+      await proxy.close();
+    }
+    if (!opts.server && !opts.keepServer) await server.close();
+  }
+  return {
+    canary,
+    canaryMessage,
+    proxy: proxy ? { connections: proxy.connections, engine: proxy } : null,
+    clients: { alice: a.obs, bob: b.obs },
+    server: { log, port: server.port },
+    bobReceived,
+    aliceReceived,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Options of {@link runAttack}. */
+export interface RunAttackOptions {
+  canary?: string;
+  /** folder where the run may keep captures and key logs */
+  artifactDir?: string | null;
+}
+
+/**
+ * Runs one attack against one profile in isolation and returns the result cell.
+ * Failures of the run itself become outcome `error`; nothing is thrown.
+ */
+export async function runAttack(attack: Attack, profile: Profile, pki: PkiMaterial, opts: RunAttackOptions = {}): Promise<CellResult> {
+  const started = performance.now();
+  const canary = opts.canary ?? newCanary();
+  const base = { schemaVersion: RESULT_SCHEMA_VERSION, profile: profile.name, attack: attack.id, canary } as const;
+  const why = attack.applicability?.(profile) ?? null;
+  if (why) {
+    return { ...base, outcome: 'not-applicable', impact: [], reason: why, evidence: [], negotiated: null, durationMs: Math.round(performance.now() - started) };
+  }
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-run-'));
+  const servers: ChatServer[] = [];
+  const ctx: AttackContext = {
+    profile,
+    pki,
+    canary,
+    tmpDir,
+    artifactDir: opts.artifactDir ?? null,
+    async startServer() {
+      const s = await startChatServer({ profile, identity: pki.server, dbPath: path.join(tmpDir, `users-${servers.length}.db`) });
+      servers.push(s);
+      return s;
+    },
+    runConversation: (o) => runConversation(profile, pki, tmpDir, o?.canary ?? canary, o),
+  };
+  let verdict: Verdict;
+  try {
+    verdict = await attack.run(ctx);
+  } catch (err) {
+    const d = describeError(err);
+    verdict = { outcome: 'error', reason: `the run itself failed: ${d.code}: ${d.message}`, impact: [], evidence: [{ kind: 'error', detail: String((err as Error)?.stack ?? err) }], negotiated: null };
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  return {
+    ...base,
+    outcome: verdict.outcome,
+    impact: verdict.outcome === 'succeeded' ? verdict.impact : [],
+    reason: verdict.reason,
+    evidence: verdict.evidence,
+    negotiated: verdict.negotiated,
+    ...(verdict.artifacts ? { artifacts: verdict.artifacts } : {}),
+    ...(verdict.data ? { data: verdict.data } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
+}

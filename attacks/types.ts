@@ -1,0 +1,115 @@
+/**
+ * The small interface every attack implements, and the shapes of what a run observes and
+ * concludes. Attacks are listed in attacks/registry.ts; they never import each other.
+ */
+import type { Profile } from '../core/profile.ts';
+import type { PkiMaterial } from '../core/pki.ts';
+import type { Frame } from '../core/frames.ts';
+import type { NegotiatedTls } from '../core/tls-options.ts';
+import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
+import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
+
+/** How a run ended. */
+export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
+
+/** What a successful attack breaks. */
+export type Impact = 'confidentiality' | 'integrity' | 'authentication' | 'availability';
+
+/** One piece of evidence: `kind` is a short stable label, `detail` the human sentence or data. */
+export interface Evidence {
+  kind: string;
+  detail: string;
+}
+
+/** An attack's conclusion, before the runner adds timing and identity. */
+export interface Verdict {
+  outcome: Outcome;
+  /** One sentence: what the attacker achieved, or what stopped it (naming the exact error). */
+  reason: string;
+  /** What the attack broke (empty unless succeeded). */
+  impact: Impact[];
+  evidence: Evidence[];
+  /** TLS parameters the victim negotiated (on its hop), or null. */
+  negotiated: NegotiatedTls | null;
+  /** Files the run kept (captures, key logs), relative to the report folder or absolute. */
+  artifacts?: Record<string, string>;
+  /** Extra measured data specific to the attack (e.g. guesses per second). */
+  data?: Record<string, unknown>;
+}
+
+/** What one scripted client saw. */
+export interface ClientObservation {
+  /** the client completed TLS (if any) and got the server's welcome */
+  connected: boolean;
+  /** logged in */
+  loggedIn: boolean;
+  negotiated: NegotiatedTls | null;
+  /** the first error the client raised (certificate refusal, handshake failure...), if any */
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+  /** every frame the client received, in order */
+  received: Frame[];
+}
+
+/** Everything a scenario run observed: the material verdicts are built from. */
+export interface Observations {
+  /** the random secret alice sent bob */
+  canary: string;
+  /** exact text alice sent */
+  canaryMessage: string;
+  proxy: { connections: ProxyConnectionRecord[]; engine: ProxyEngine } | null;
+  clients: { alice: ClientObservation; bob: ClientObservation };
+  server: { log: ServerLogEntry[]; port: number };
+  /** the dm text bob received from alice, or null if none arrived */
+  bobReceived: string | null;
+  /** the reply text alice received from bob, or null */
+  aliceReceived: string | null;
+  /** ms the conversation took */
+  durationMs: number;
+}
+
+/** Options for one scripted conversation. */
+export interface ConversationOptions {
+  /** proxy addon; default a plain relay. `null`: no proxy, clients talk to the server directly */
+  addon?: ProxyAddon | null;
+  /** roots the victim clients trust in addition to the lab CA (e.g. a rogue interception CA) */
+  extraTrustedCaPems?: string[];
+  /** reuse a running server instead of starting one */
+  server?: ChatServer;
+  /** keep the server running after the conversation (the caller closes it) */
+  keepServer?: boolean;
+  /** override the canary for this conversation */
+  canary?: string;
+}
+
+/** What the runner gives an attack. */
+export interface AttackContext {
+  profile: Profile;
+  pki: PkiMaterial;
+  /** the random secret of this run */
+  canary: string;
+  /** a private temporary folder for this run (deleted afterwards) */
+  tmpDir: string;
+  /** folder where the run may keep artifacts (captures, key logs), or null */
+  artifactDir: string | null;
+  /** starts a fresh chat server with the profile on a free loopback port and a fresh database */
+  startServer(): Promise<ChatServer>;
+  /** runs the standard conversation (alice → bob canary dm, bob replies) through a proxy */
+  runConversation(opts?: ConversationOptions): Promise<Observations>;
+}
+
+/** An attack plugin. */
+export interface Attack {
+  /** stable id, kebab-case, e.g. `mitm-self-signed` */
+  id: string;
+  /** short title for tables */
+  title: string;
+  /** one paragraph: what the attacker does, and what success means */
+  description: string;
+  /**
+   * Precondition check on the profile. Returns null when the attack applies, or the reason it
+   * does not (the run is then `not-applicable`). Must never predict the outcome.
+   */
+  applicability?(profile: Profile): string | null;
+  /** Performs the attack and concludes from what it observed. */
+  run(ctx: AttackContext): Promise<Verdict>;
+}

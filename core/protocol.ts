@@ -1,0 +1,51 @@
+/**
+ * The chat protocol's frame types and error codes — the one list of them. Frames travel as
+ * JSON Lines (core/frames.ts); docs/protocol.md documents each with an example.
+ */
+import type { Frame } from './frames.ts';
+
+/** Protocol version announced in `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Frame types a client may send. */
+export const CLIENT_FRAMES = ['register', 'login', 'msg', 'dm', 'users', 'quit', 'starttls', 'auth_challenge', 'auth_response'] as const;
+/** Frame types the server sends. */
+export const SERVER_FRAMES = ['welcome', 'ok', 'error', 'msg', 'dm', 'joined', 'left', 'users', 'bye', 'starttls_ok', 'challenge'] as const;
+
+/** Error codes carried by `{type:"error", code}` frames. One sentence each in docs/protocol.md. */
+export const PROTOCOL_ERRORS = {
+  frameTooLarge: 'frame_too_large',
+  badJson: 'bad_json',
+  badFrame: 'bad_frame',
+  unknownType: 'unknown_type',
+  badRequest: 'bad_request',
+  notLoggedIn: 'not_logged_in',
+  alreadyLoggedIn: 'already_logged_in',
+  badCredentials: 'bad_credentials',
+  usernameTaken: 'username_taken',
+  invalidUsername: 'invalid_username',
+  invalidPassword: 'invalid_password',
+  userOffline: 'user_offline',
+  unknownUser: 'unknown_user',
+  messageTooLong: 'message_too_long',
+  tlsRequired: 'tls_required',
+  rateLimited: 'rate_limited',
+  timeout: 'timeout',
+  slowConsumer: 'slow_consumer',
+  tooManyConnections: 'too_many_connections',
+  serverShutdown: 'server_shutdown',
+  channelError: 'channel_error',
+  internal: 'internal_error',
+} as const;
+export type ProtocolErrorCode = (typeof PROTOCOL_ERRORS)[keyof typeof PROTOCOL_ERRORS];
+
+/** Builds an error frame. `re` echoes the request id the error answers, when there was one. */
+export function errorFrame(code: ProtocolErrorCode, message: string, re?: unknown): Frame {
+  return re === undefined ? { type: 'error', code, message } : { type: 'error', code, message, re };
+}
+
+/** Reads a required string field of a frame, or returns null when it is missing or not a string. */
+export function stringField(frame: Frame, name: string): string | null {
+  const v = frame[name];
+  return typeof v === 'string' ? v : null;
+}

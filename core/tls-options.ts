@@ -1,0 +1,207 @@
+/**
+ * Turns a profile into node:tls options for both endpoints, and verifies a server certificate
+ * the way the profile says (none / CA / CA + hostname / SPKI pin), naming the reason on refusal.
+ *
+ * Why verification happens after the handshake here rather than with `rejectUnauthorized`: node
+ * only runs `checkServerIdentity` when the chain already verified, and destroys the socket before
+ * we can read the certificate's names or dates. We connect with `rejectUnauthorized: false`, then
+ * check `authorized`/`authorizationError` (OpenSSL's chain verdict against our `ca` list), the
+ * hostname (RFC 6125 via tls.checkServerIdentity) and the pin (RFC 7469 §2.4) before a single
+ * application byte is sent or read.
+ */
+import tls from 'node:tls';
+import { X509Certificate, createHash } from 'node:crypto';
+import { CertificateError, ERROR_CODES, UsageError } from './errors.ts';
+import { type Profile, type TlsVersion, versionRank } from './profile.ts';
+
+/** OpenSSL's SSL_OP_NO_EXTENDED_MASTER_SECRET (OpenSSL 3.0 ssl.h), which node does not export. */
+export const SSL_OP_NO_EXTENDED_MASTER_SECRET = 0x1;
+
+/** TLS versions OpenSSL 3 only allows at security level 0 (RFC 8996 deprecates them). */
+export const LEGACY_TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1'];
+
+/** Certificate and key PEM for a TLS server. */
+export interface CertKeyPem {
+  certPem: string;
+  keyPem: string;
+}
+
+/** True when the profile's range reaches a version OpenSSL 3 refuses at its default security level. */
+export function needsSecurityLevel0(p: Profile): boolean {
+  return versionRank(p.tls.minVersion) < versionRank('TLSv1.2');
+}
+
+/** Warnings a profile's TLS settings deserve (printed by commands, recorded in reports). */
+export function tlsWarnings(p: Profile): string[] {
+  const w: string[] = [];
+  if (p.transport === 'plain') return w;
+  if (needsSecurityLevel0(p)) {
+    w.push(`tls.minVersion ${p.tls.minVersion} is deprecated (RFC 8996); OpenSSL security level 0 is applied on both ends to allow it`);
+  }
+  if (!p.tls.extendedMasterSecret) w.push('tls.extendedMasterSecret is off: sessions are open to the triple-handshake attack (RFC 7627)');
+  return w;
+}
+
+/**
+ * The cipher string for node's `ciphers` option: TLS <= 1.2 cipher list followed by TLS 1.3
+ * suites (node has no `ciphersuites` option; it sorts TLS_* names into SSL_CTX_set_ciphersuites).
+ */
+export function cipherString(p: Profile): string {
+  const defaults12 = tls.DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
+  let list12 = p.tls.ciphers ?? defaults12;
+  if (needsSecurityLevel0(p) && !/@SECLEVEL=/.test(list12)) list12 += ':@SECLEVEL=0';
+  const suites13 = p.tls.ciphersuites ? p.tls.ciphersuites.split(':') : [];
+  return [...suites13, list12].join(':');
+}
+
+function commonOptions(p: Profile): tls.SecureContextOptions & { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } {
+  const opts: tls.SecureContextOptions & { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } = {
+    minVersion: p.tls.minVersion,
+    maxVersion: p.tls.maxVersion,
+    ciphers: cipherString(p),
+  };
+  if (p.tls.groups) opts.ecdhCurve = p.tls.groups;
+  if (!p.tls.extendedMasterSecret) opts.secureOptions = SSL_OP_NO_EXTENDED_MASTER_SECRET;
+  return opts;
+}
+
+/**
+ * Checks that OpenSSL accepts the profile's cipher list, suites and groups.
+ * @throws UsageError SECCHAT_ERR_PROFILE_INVALID naming the field, with OpenSSL's complaint
+ */
+export function checkTlsSettings(p: Profile): void {
+  if (p.transport === 'plain') return;
+  try {
+    tls.createSecureContext(commonOptions(p));
+  } catch (err) {
+    const field = /curve|group/i.test((err as Error).message) ? 'tls.groups' : p.tls.ciphersuites ? 'tls.ciphers / tls.ciphersuites' : 'tls.ciphers';
+    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${p.name}: ${field}: OpenSSL refused it (${(err as Error).message}); see \`openssl ciphers -v\` for valid names`, { field });
+  }
+}
+
+/** node:tls server options for the profile with the given certificate. */
+export function serverTlsOptions(p: Profile, identity: CertKeyPem): tls.TlsOptions {
+  return { ...commonOptions(p), cert: identity.certPem, key: identity.keyPem };
+}
+
+/** What the client trusts: CA certificates (PEM) and the SPKI pin, resolved from the profile. */
+export interface ClientTrust {
+  /** CA certificates for `verify: ca` (lab CA, plus any a scenario injected, e.g. a rogue root). */
+  caPems: string[];
+  /** `sha256/<base64>` for `verify: pin`. */
+  pin?: string;
+}
+
+/** node:tls client options: profile versions/ciphers, our CA list, SNI when the host is a name. */
+export function clientTlsOptions(p: Profile, host: string, trust: ClientTrust): tls.ConnectionOptions {
+  const opts: tls.ConnectionOptions = {
+    ...commonOptions(p),
+    ca: trust.caPems.length ? trust.caPems : undefined,
+    rejectUnauthorized: false, // verified by verifyServerCertificate before any data (see file comment)
+    checkServerIdentity: () => undefined,
+  };
+  if (!isIpAddress(host)) opts.servername = host; // RFC 6066 §3: SNI carries no IP literals
+  return opts;
+}
+
+/** True for an IPv4 or IPv6 literal. */
+export function isIpAddress(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}
+
+/** `sha256/<base64>` of the DER SubjectPublicKeyInfo (RFC 7469 §2.4). */
+export function spkiPinOf(cert: X509Certificate): string {
+  const der = cert.publicKey.export({ type: 'spki', format: 'der' });
+  return 'sha256/' + createHash('sha256').update(der).digest('base64');
+}
+
+const OPENSSL_CODE_REASON: Record<string, { code: (typeof ERROR_CODES)[keyof typeof ERROR_CODES]; reason: string }> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: { code: ERROR_CODES.CERT_SELF_SIGNED, reason: 'self-signed certificate' },
+  SELF_SIGNED_CERT_IN_CHAIN: { code: ERROR_CODES.CERT_UNKNOWN_CA, reason: 'unknown CA (self-signed root in chain)' },
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: { code: ERROR_CODES.CERT_UNKNOWN_CA, reason: 'unknown CA' },
+  UNABLE_TO_GET_ISSUER_CERT: { code: ERROR_CODES.CERT_UNKNOWN_CA, reason: 'unknown CA' },
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: { code: ERROR_CODES.CERT_UNKNOWN_CA, reason: 'unknown CA' },
+  CERT_HAS_EXPIRED: { code: ERROR_CODES.CERT_EXPIRED, reason: 'certificate expired' },
+  CERT_NOT_YET_VALID: { code: ERROR_CODES.CERT_NOT_YET_VALID, reason: 'certificate not yet valid' },
+};
+
+/**
+ * Verifies the server certificate of a connected TLS socket per the profile.
+ * Call on 'secureConnect', before sending anything.
+ * @param host the name or address the user asked for (what the hostname check compares against)
+ * @throws CertificateError with code CERT_SELF_SIGNED | CERT_UNKNOWN_CA | CERT_HOSTNAME | CERT_PIN |
+ *   CERT_EXPIRED | CERT_NOT_YET_VALID | CERT_INVALID and `details` { reason, opensslCode?, names?,
+ *   expected?, got?, validFrom?, validTo? }
+ */
+export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host: string, trust: ClientTrust): void {
+  if (p.client.verify === 'none') return;
+  const cert = socket.getPeerX509Certificate();
+  if (!cert) throw new CertificateError(ERROR_CODES.CERT_INVALID, 'server sent no certificate', { reason: 'no certificate' });
+  const subject = cert.subject.replace(/\n/g, ', ');
+  if (p.client.verify === 'ca' && !socket.authorized) {
+    const opensslCode = String(socket.authorizationError ?? 'UNKNOWN');
+    const known = OPENSSL_CODE_REASON[opensslCode];
+    const dates = { validFrom: cert.validFrom, validTo: cert.validTo };
+    let detail = '';
+    if (known?.code === ERROR_CODES.CERT_EXPIRED) detail = ` (valid ${cert.validFrom} to ${cert.validTo})`;
+    if (known?.code === ERROR_CODES.CERT_NOT_YET_VALID) detail = ` (valid from ${cert.validFrom})`;
+    if (known?.code === ERROR_CODES.CERT_UNKNOWN_CA) detail = ` (issuer: ${cert.issuer.replace(/\n/g, ', ')})`;
+    throw new CertificateError(known?.code ?? ERROR_CODES.CERT_INVALID, `certificate refused: ${known?.reason ?? 'verification failed'}: ${opensslCode}${detail}; subject ${subject}`, {
+      reason: known?.reason ?? 'verification failed',
+      opensslCode,
+      subject,
+      issuer: cert.issuer.replace(/\n/g, ', '),
+      ...dates,
+    });
+  }
+  if (p.client.verify === 'pin') {
+    const got = spkiPinOf(cert);
+    if (got !== trust.pin) {
+      throw new CertificateError(ERROR_CODES.CERT_PIN, `certificate refused: pin mismatch: expected ${trust.pin}, got ${got}; subject ${subject}`, {
+        reason: 'pin mismatch',
+        expected: trust.pin,
+        got,
+        subject,
+      });
+    }
+  }
+  if (p.client.checkHostname) {
+    const names = cert.subjectAltName ?? '(no subjectAltName)';
+    const err = tls.checkServerIdentity(host, socket.getPeerCertificate());
+    if (err) {
+      throw new CertificateError(ERROR_CODES.CERT_HOSTNAME, `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${names})`, {
+        reason: 'hostname mismatch',
+        opensslCode: (err as NodeJS.ErrnoException).code,
+        host,
+        names,
+      });
+    }
+  }
+}
+
+/** The negotiated TLS parameters of a connected socket (protocol from getProtocol(), RFC 8446 names). */
+export interface NegotiatedTls {
+  protocol: string | null;
+  cipher: string | null;
+  /** (EC)DHE group, e.g. X25519; null for RSA key exchange; unknown on the server side in node. */
+  group: string | null;
+}
+
+/** Reads the negotiated protocol, cipher and key-exchange group from a TLS socket. */
+export function negotiatedOf(socket: tls.TLSSocket): NegotiatedTls {
+  const cipher = socket.getCipher();
+  const eph = typeof socket.getEphemeralKeyInfo === 'function' ? socket.getEphemeralKeyInfo() : null;
+  const group = eph && typeof eph === 'object' && 'name' in eph && eph.name ? String(eph.name) : eph && 'type' in eph && eph.type === 'DH' ? `DH-${(eph as { size?: number }).size}` : null;
+  return { protocol: socket.getProtocol(), cipher: cipher?.standardName ?? cipher?.name ?? null, group };
+}
+
+/**
+ * What a client with this profile trusts, from the lab PKI.
+ * @param labCaPem      the lab CA certificate (PEM)
+ * @param serverCertPem the lab server certificate, whose key `pin: server` pins
+ * @param extraCaPems   further roots the victim was made to trust (e.g. a rogue interception CA)
+ */
+export function resolveTrust(p: Profile, labCaPem: string, serverCertPem: string, extraCaPems: string[] = []): ClientTrust {
+  const pin = p.client.pin === 'server' ? spkiPinOf(new X509Certificate(serverCertPem)) : p.client.pin;
+  return { caPems: [labCaPem, ...extraCaPems], pin };
+}

@@ -1,0 +1,55 @@
+/**
+ * The results data model: plain JSON with a versioned schema. The terminal table, Markdown and
+ * HTML reports are renderers of it (see docs/results-schema.md for the field-by-field contract).
+ */
+import type { Evidence, Impact, Outcome } from '../attacks/types.ts';
+import type { NegotiatedTls } from '../core/tls-options.ts';
+import type { Profile } from '../core/profile.ts';
+
+/** Bumped on any incompatible change to {@link CellResult} or {@link MatrixResults}. */
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** One attack run against one profile. */
+export interface CellResult {
+  schemaVersion: number;
+  profile: string;
+  attack: string;
+  outcome: Outcome;
+  /** what was broken; empty unless outcome is `succeeded` */
+  impact: Impact[];
+  /** one sentence: what the attacker achieved, or what stopped it */
+  reason: string;
+  /** the random secret of this run */
+  canary: string;
+  evidence: Evidence[];
+  /** TLS parameters of the victim's hop, or null (plaintext / no connection) */
+  negotiated: NegotiatedTls | null;
+  /** captures and key logs kept by the run: name → path relative to the results file */
+  artifacts?: Record<string, string>;
+  /** measured figures specific to the attack */
+  data?: Record<string, unknown>;
+  /** wall time of the run, ms */
+  durationMs: number;
+}
+
+/** A whole matrix run, as written to `results.json`. */
+export interface MatrixResults {
+  schemaVersion: number;
+  tool: { name: 'secchat'; version: string };
+  environment: { node: string; openssl: string; platform: string; cpus: number };
+  startedAt: string;
+  durationMs: number;
+  /** the command line that reproduces the run */
+  command: string;
+  profiles: Array<{ name: string; description: string; settings: Profile; warnings: string[] }>;
+  attacks: Array<{ id: string; title: string; description: string }>;
+  cells: CellResult[];
+}
+
+/** Outcomes in display order, with the word shown in every renderer (never colour alone). */
+export const OUTCOME_LABELS: Record<Outcome, string> = {
+  succeeded: 'SUCCEEDED',
+  blocked: 'blocked',
+  'not-applicable': 'n/a',
+  error: 'ERROR',
+};

@@ -1,0 +1,221 @@
+/**
+ * The chat server's network adapter: listens (plain TCP or TLS per the profile), frames bytes
+ * with core/frames.ts, and hands frames to server/session.ts. Event-driven: one process serves
+ * many clients; a broken client gets an error frame and a close while the others carry on.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
+import { describeError, ProtocolError } from '../core/errors.ts';
+import { PROTOCOL_ERRORS, PROTOCOL_VERSION, errorFrame } from '../core/protocol.ts';
+import type { Profile } from '../core/profile.ts';
+import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
+import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
+import { UserStore } from './user-store.ts';
+
+/** Limits and timeouts, with units in the names. Every field has the documented default below. */
+export interface ServerLimits {
+  /** Largest frame accepted, in bytes including the newline. */
+  maxFrameBytes: number;
+  /** Longest chat message, in characters. */
+  maxMessageChars: number;
+  /** Shortest password at registration, in characters. */
+  minPasswordChars: number;
+  /** Time allowed for the TLS handshake, in ms. */
+  handshakeTimeoutMs: number;
+  /** Time allowed between connecting and logging in, in ms. */
+  loginTimeoutMs: number;
+  /** A connection with no frame for this long is closed, in ms. */
+  idleTimeoutMs: number;
+  /** Bytes queued to one client before it is disconnected as a slow consumer. */
+  maxQueueBytes: number;
+}
+
+/** The defaults of {@link ServerLimits}. */
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxFrameBytes: 64 * 1024,
+  maxMessageChars: 4096,
+  minPasswordChars: 8,
+  handshakeTimeoutMs: 10_000,
+  loginTimeoutMs: 30_000,
+  idleTimeoutMs: 300_000,
+  maxQueueBytes: 1024 * 1024,
+};
+
+/** One structured log entry. Never contains passwords or keys. */
+export interface ServerLogEntry {
+  event: string;
+  peer?: string;
+  [field: string]: unknown;
+}
+
+/** Options of {@link startChatServer}. */
+export interface ChatServerOptions {
+  profile: Profile;
+  /** Certificate and key the server presents (required unless transport is plain). */
+  identity?: CertKeyPem;
+  /** SQLite file of the accounts (created if missing). */
+  dbPath: string;
+  /** Interface to bind; loopback unless the user asks otherwise. */
+  host?: string;
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  limits?: Partial<ServerLimits>;
+  /** Receives log entries; default: none. */
+  log?: (entry: ServerLogEntry) => void;
+  /** Receives NSS key log lines (node's 'keylog' event) for Wireshark. */
+  keylog?: (line: Buffer) => void;
+}
+
+/** A running chat server. */
+export interface ChatServer {
+  readonly host: string;
+  readonly port: number;
+  readonly hub: ChatHub;
+  /** Current open connections. */
+  connectionCount(): number;
+  /** Tells every client, closes every connection, closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a chat server.
+ * @returns once listening; `port` is the bound port
+ * @throws SecchatError when the TLS settings or database are unusable; EADDRINUSE etc. from listen
+ */
+export async function startChatServer(opts: ChatServerOptions): Promise<ChatServer> {
+  const { profile } = opts;
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const log = opts.log ?? (() => {});
+  const users = new UserStore(opts.dbPath, profile.auth.storage);
+  const hub = new ChatHub(users, { maxMessageChars: limits.maxMessageChars, minPasswordChars: limits.minPasswordChars });
+  hub.onEvent = (event, detail) => log({ event, ...detail });
+  const sockets = new Set<net.Socket>();
+
+  const onSocket = (socket: net.Socket, tlsInfo: NegotiatedTls | null) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serveConnection(socket, hub, limits, profile, tlsInfo, log);
+  };
+
+  let server: net.Server;
+  if (profile.transport === 'plain') {
+    server = net.createServer((s) => onSocket(s, null));
+  } else if (profile.transport === 'tls') {
+    if (!opts.identity) throw new Error('startChatServer: a TLS profile needs an identity (certificate and key)');
+    const tlsServer = tls.createServer({ ...serverTlsOptions(profile, opts.identity), handshakeTimeout: limits.handshakeTimeoutMs });
+    tlsServer.on('secureConnection', (s: tls.TLSSocket) => onSocket(s, negotiatedOf(s)));
+    tlsServer.on('tlsClientError', (err, s) => {
+      log({ event: 'tls_error', peer: `${s.remoteAddress}:${s.remotePort}`, ...describeError(err) });
+      s.destroy();
+    });
+    if (opts.keylog) tlsServer.on('keylog', (line) => opts.keylog!(line));
+    server = tlsServer;
+  } else {
+    throw new Error(`transport ${profile.transport} is not supported by this server yet`);
+  }
+  server.on('connection', (s: net.Socket) => {
+    s.on('error', () => {}); // peers that reset mid-handshake must not crash the server
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as net.AddressInfo;
+  log({ event: 'listening', host: addr.address, port: addr.port, transport: profile.transport, profile: profile.name });
+
+  let closing: Promise<void> | null = null;
+  return {
+    host: addr.address,
+    port: addr.port,
+    hub,
+    connectionCount: () => sockets.size,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        hub.closeAll(errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'), 'shutdown');
+        for (const s of sockets) s.end();
+        setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 200).unref();
+      }).then(() => users.close());
+      return closing;
+    },
+  };
+}
+
+/** Wires one accepted socket to a session. */
+function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits, profile: Profile, tlsInfo: NegotiatedTls | null, log: (e: ServerLogEntry) => void): void {
+  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+  let closed = false;
+  const port: ConnectionPort = {
+    peer,
+    send(frame: Frame) {
+      if (closed || socket.destroyed) return;
+      if (socket.writableLength > limits.maxQueueBytes) {
+        // A client that stopped reading: drop it rather than buffer without bound.
+        closed = true;
+        socket.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `more than ${limits.maxQueueBytes} bytes queued; disconnecting`)));
+        setTimeout(() => socket.destroy(), 1000).unref();
+        log({ event: 'slow_consumer', peer });
+        return;
+      }
+      socket.write(encodeFrame(frame));
+    },
+    close(reason: string) {
+      if (closed) return;
+      closed = true;
+      log({ event: 'close', peer, reason });
+      socket.end();
+    },
+  };
+  const session = new ChatSession(hub, port);
+  log({ event: 'connect', peer, protocol: tlsInfo?.protocol ?? 'plaintext', cipher: tlsInfo?.cipher ?? null, group: tlsInfo?.group ?? null });
+
+  const loginTimer = setTimeout(() => {
+    if (!session.username) {
+      port.send(errorFrame(PROTOCOL_ERRORS.timeout, `no login within ${limits.loginTimeoutMs} ms`));
+      port.close('login timeout');
+    }
+  }, limits.loginTimeoutMs);
+  loginTimer.unref();
+  socket.setTimeout(limits.idleTimeoutMs, () => {
+    port.send(errorFrame(PROTOCOL_ERRORS.timeout, `idle for ${limits.idleTimeoutMs} ms`));
+    port.close('idle timeout');
+  });
+
+  port.send({ type: 'welcome', server: 'secchat', version: PROTOCOL_VERSION, transport: profile.transport, auth: profile.auth.method });
+
+  socket.on('data', (chunk: Buffer) => {
+    if (closed) return;
+    decoder.push(chunk);
+    for (;;) {
+      let frame: Frame | null;
+      try {
+        frame = decoder.next();
+      } catch (err) {
+        const e = err as ProtocolError;
+        port.send(errorFrame(e.details.protocolCode as never, e.message));
+        log({ event: 'protocol_error', peer, code: e.details.protocolCode });
+        if (e.details.fatal) {
+          port.close(String(e.details.protocolCode));
+          return;
+        }
+        continue;
+      }
+      if (!frame) return;
+      void session.handle(frame);
+    }
+  });
+  socket.on('error', (err) => log({ event: 'socket_error', peer, ...describeError(err) }));
+  socket.on('close', () => {
+    closed = true;
+    clearTimeout(loginTimer);
+    session.end();
+  });
+}

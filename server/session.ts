@@ -1,0 +1,235 @@
+/**
+ * The chat protocol, server side, apart from network I/O: a {@link ChatHub} holds who is online
+ * and routes messages; a {@link ChatSession} reacts to one connection's frames. The network
+ * adapter (server/chat-server.ts) feeds decoded frames in and delivers what sessions send out.
+ */
+import type { Frame } from '../core/frames.ts';
+import { PROTOCOL_ERRORS, errorFrame, stringField } from '../core/protocol.ts';
+import { normalizeUsername } from '../core/usernames.ts';
+import type { UserStore } from './user-store.ts';
+
+/** What a session needs from its connection. */
+export interface ConnectionPort {
+  /** Queues a frame to the peer. */
+  send(frame: Frame): void;
+  /** Sends nothing more and closes (after flushing what was queued). */
+  close(reason: string): void;
+  /** "address:port" of the peer, for logs. */
+  readonly peer: string;
+}
+
+/** Server limits relevant to the protocol logic (see server/chat-server.ts for the network ones). */
+export interface SessionLimits {
+  /** Longest chat message, in UTF-16 code units. */
+  maxMessageChars: number;
+  /** Shortest password accepted at registration, in characters. */
+  minPasswordChars: number;
+}
+
+/**
+ * Who is online and how to reach them. One login per username at a time.
+ */
+export class ChatHub {
+  private readonly online = new Map<string, ChatSession>();
+  readonly users: UserStore;
+  readonly limits: SessionLimits;
+  /** Called for notable events (login, logout); the adapter logs them. */
+  onEvent: (event: string, detail: Record<string, unknown>) => void = () => {};
+
+  constructor(users: UserStore, limits: SessionLimits) {
+    this.users = users;
+    this.limits = limits;
+  }
+
+  /** Usernames online now, sorted. */
+  onlineUsers(): string[] {
+    return [...this.online.keys()].sort();
+  }
+
+  isOnline(username: string): boolean {
+    return this.online.has(username);
+  }
+
+  /** Registers a logged-in session; false when the name is already online. */
+  join(session: ChatSession): boolean {
+    const name = session.username!;
+    if (this.online.has(name)) return false;
+    this.online.set(name, session);
+    this.broadcast({ type: 'joined', username: name }, session);
+    this.onEvent('login', { username: name, peer: session.port.peer });
+    return true;
+  }
+
+  leave(session: ChatSession): void {
+    const name = session.username;
+    if (!name || this.online.get(name) !== session) return;
+    this.online.delete(name);
+    this.broadcast({ type: 'left', username: name }, session);
+    this.onEvent('logout', { username: name, peer: session.port.peer });
+  }
+
+  /** Sends a frame to every online session except `except`. */
+  broadcast(frame: Frame, except?: ChatSession): void {
+    for (const s of this.online.values()) if (s !== except) s.port.send(frame);
+  }
+
+  /** Delivers a frame to one user; false when they are not online. */
+  deliver(username: string, frame: Frame): boolean {
+    const s = this.online.get(username);
+    if (!s) return false;
+    s.port.send(frame);
+    return true;
+  }
+
+  /** Sends `frame` to everyone online and closes them (server shutdown). */
+  closeAll(frame: Frame, reason: string): void {
+    for (const s of [...this.online.values()]) {
+      s.port.send(frame);
+      s.port.close(reason);
+    }
+  }
+}
+
+/**
+ * One connection's protocol state: logged out → logged in → closed.
+ * Requests may carry an `id`; replies echo it as `re`.
+ */
+export class ChatSession {
+  username: string | null = null;
+  readonly port: ConnectionPort;
+  private readonly hub: ChatHub;
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(hub: ChatHub, port: ConnectionPort) {
+    this.hub = hub;
+    this.port = port;
+  }
+
+  /**
+   * Handles one decoded frame. Frames are processed strictly in order (login hashing is async,
+   * and a message sent right after `login` must not overtake it).
+   * @returns a promise that settles when this frame (and those before it) were handled; never rejects
+   */
+  handle(frame: Frame): Promise<void> {
+    this.queue = this.queue.then(() => this.dispatch(frame)).catch((err) => {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.internal, 'internal error', frame.id));
+      this.hub.onEvent('internal_error', { peer: this.port.peer, error: String((err as Error)?.stack ?? err) });
+    });
+    return this.queue;
+  }
+
+  /** The connection ended: leave the room. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.leave(this);
+  }
+
+  private async dispatch(frame: Frame): Promise<void> {
+    if (this.closed) return;
+    const id = frame.id;
+    switch (frame.type) {
+      case 'register':
+        return this.register(frame, id);
+      case 'login':
+        return this.login(frame, id);
+      case 'quit':
+        this.port.send({ type: 'bye', re: id });
+        this.end();
+        this.port.close('quit');
+        return;
+    }
+    if (!['msg', 'dm', 'users'].includes(frame.type)) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.unknownType, `unknown frame type "${frame.type}"`, id));
+      return;
+    }
+    if (!this.username) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.notLoggedIn, `log in before "${frame.type}"`, id));
+      return;
+    }
+    switch (frame.type) {
+      case 'users':
+        this.port.send({ type: 'users', users: this.hub.onlineUsers(), re: id });
+        return;
+      case 'msg': {
+        const text = this.checkText(frame, id);
+        if (text === null) return;
+        this.hub.broadcast({ type: 'msg', from: this.username, text, ts: Date.now() }, this);
+        this.port.send({ type: 'ok', re: id });
+        return;
+      }
+      case 'dm': {
+        const text = this.checkText(frame, id);
+        if (text === null) return;
+        const to = normalizeUsername(stringField(frame, 'to') ?? '');
+        if (!to.ok) {
+          this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, `dm needs a valid "to": ${to.error}`, id));
+          return;
+        }
+        const delivered = this.hub.deliver(to.username, { type: 'dm', from: this.username, to: to.username, text, ts: Date.now() });
+        this.port.send(delivered ? { type: 'ok', re: id } : errorFrame(PROTOCOL_ERRORS.userOffline, `${to.username} is not online`, id));
+        return;
+      }
+    }
+  }
+
+  private checkText(frame: Frame, id: unknown): string | null {
+    const text = stringField(frame, 'text');
+    if (text === null) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, `"${frame.type}" needs a string "text"`, id));
+      return null;
+    }
+    if (text.length > this.hub.limits.maxMessageChars) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.messageTooLong, `message of ${text.length} characters exceeds ${this.hub.limits.maxMessageChars}`, id));
+      return null;
+    }
+    return text;
+  }
+
+  private credentials(frame: Frame, id: unknown): { username: string; password: string } | null {
+    const name = normalizeUsername(stringField(frame, 'username') ?? '');
+    const password = stringField(frame, 'password');
+    if (!name.ok) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.invalidUsername, name.error, id));
+      return null;
+    }
+    if (password === null || password.length === 0) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, `"${frame.type}" needs a string "password"`, id));
+      return null;
+    }
+    return { username: name.username, password };
+  }
+
+  private async register(frame: Frame, id: unknown): Promise<void> {
+    const c = this.credentials(frame, id);
+    if (!c) return;
+    if (c.password.length < this.hub.limits.minPasswordChars) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.invalidPassword, `password must have at least ${this.hub.limits.minPasswordChars} characters`, id));
+      return;
+    }
+    const created = await this.hub.users.create(c.username, c.password);
+    this.port.send(created ? { type: 'ok', re: id, username: c.username } : errorFrame(PROTOCOL_ERRORS.usernameTaken, `username ${c.username} is taken`, id));
+  }
+
+  private async login(frame: Frame, id: unknown): Promise<void> {
+    if (this.username) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `already logged in as ${this.username}`, id));
+      return;
+    }
+    const c = this.credentials(frame, id);
+    if (!c) return;
+    if (!(await this.hub.users.check(c.username, c.password))) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));
+      return;
+    }
+    if (this.closed) return;
+    this.username = c.username;
+    if (!this.hub.join(this)) {
+      this.username = null;
+      this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `${c.username} is already logged in elsewhere`, id));
+      return;
+    }
+    this.port.send({ type: 'ok', re: id, username: c.username, users: this.hub.onlineUsers() });
+  }
+}
