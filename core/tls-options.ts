@@ -6,7 +6,7 @@
  * only runs `checkServerIdentity` when the chain already verified, and destroys the socket before
  * we can read the certificate's names or dates. We connect with `rejectUnauthorized: false`, then
  * check `authorized`/`authorizationError` (OpenSSL's chain verdict against our `ca` list), the
- * hostname (RFC 6125 via tls.checkServerIdentity) and the pin (RFC 7469 §2.4) before a single
+ * hostname (RFC 6125 via X509Certificate.checkHost) and the pin (RFC 7469 §2.4) before a single
  * application byte is sent or read.
  */
 import tls from 'node:tls';
@@ -167,11 +167,12 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
   }
   if (p.client.checkHostname) {
     const names = cert.subjectAltName ?? '(no subjectAltName)';
-    const err = tls.checkServerIdentity(host, socket.getPeerCertificate());
-    if (err) {
+    // X509_check_host / X509_check_ip (RFC 6125 §6.4): SANs only, wildcards in the left label.
+    const matches = isIpAddress(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
+    if (!matches) {
       throw new CertificateError(ERROR_CODES.CERT_HOSTNAME, `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${names})`, {
         reason: 'hostname mismatch',
-        opensslCode: (err as NodeJS.ErrnoException).code,
+        opensslCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
         host,
         names,
       });

@@ -1,0 +1,20 @@
+/**
+ * The one list of attacks. Adding an attack: write a plugin in attacks/plugins/ implementing
+ * the Attack interface (attacks/types.ts) and list it here; nothing else needs to know about it.
+ */
+import { ERROR_CODES, UsageError } from '../core/errors.ts';
+import { mitmPassive, mitmRogueCa, mitmSelfSigned, mitmWrongHost } from './plugins/mitm.ts';
+import type { Attack } from './types.ts';
+
+/** Every attack, in report order. */
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa];
+
+/**
+ * Looks up an attack by id.
+ * @throws UsageError SECCHAT_ERR_USAGE listing the known ids
+ */
+export function getAttack(id: string): Attack {
+  const a = ATTACKS.find((x) => x.id === id);
+  if (!a) throw new UsageError(ERROR_CODES.USAGE, `unknown attack "${id}"; known: ${ATTACKS.map((x) => x.id).join(', ')}`);
+  return a;
+}
