@@ -138,7 +138,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
   const base = { schemaVersion: RESULT_SCHEMA_VERSION, profile: profile.name, attack: attack.id, canary } as const;
   const why = attack.applicability?.(profile) ?? null;
   if (why) {
-    return { ...base, outcome: 'not-applicable', impact: [], reason: why, evidence: [], negotiated: null, durationMs: Math.round(performance.now() - started) };
+    return { ...base, outcome: 'not-applicable', impact: [], reason: why, summary: 'not applicable', evidence: [], negotiated: null, durationMs: Math.round(performance.now() - started) };
   }
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-run-'));
   const servers: ChatServer[] = [];
@@ -160,7 +160,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     verdict = await attack.run(ctx);
   } catch (err) {
     const d = describeError(err);
-    verdict = { outcome: 'error', reason: `the run itself failed: ${d.code}: ${d.message}`, impact: [], evidence: [{ kind: 'error', detail: String((err as Error)?.stack ?? err) }], negotiated: null };
+    verdict = { outcome: 'error', reason: `the run itself failed: ${d.code}: ${d.message}`, summary: `run failed: ${d.code}`.slice(0, 40), impact: [], evidence: [{ kind: 'error', detail: String((err as Error)?.stack ?? err) }], negotiated: null };
   } finally {
     await Promise.all(servers.map((s) => s.close()));
     rmSync(tmpDir, { recursive: true, force: true });
@@ -170,6 +170,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     outcome: verdict.outcome,
     impact: verdict.outcome === 'succeeded' ? verdict.impact : [],
     reason: verdict.reason,
+    summary: verdict.summary,
     evidence: verdict.evidence,
     negotiated: verdict.negotiated,
     ...(verdict.artifacts ? { artifacts: verdict.artifacts } : {}),

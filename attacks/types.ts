@@ -26,6 +26,8 @@ export interface Verdict {
   outcome: Outcome;
   /** One sentence: what the attacker achieved, or what stopped it (naming the exact error). */
   reason: string;
+  /** A few words for table cells (≤ 40 characters), e.g. "refused: pin mismatch". */
+  summary: string;
   /** What the attack broke (empty unless succeeded). */
   impact: Impact[];
   evidence: Evidence[];

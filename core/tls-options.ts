@@ -31,14 +31,13 @@ export function needsSecurityLevel0(p: Profile): boolean {
   return versionRank(p.tls.minVersion) < versionRank('TLSv1.2');
 }
 
-/** Warnings a profile's TLS settings deserve (printed by commands, recorded in reports). */
+/** Warnings about how secchat applies the profile's TLS settings (weak choices themselves: core/weaknesses.ts). */
 export function tlsWarnings(p: Profile): string[] {
   const w: string[] = [];
   if (p.transport === 'plain') return w;
   if (needsSecurityLevel0(p)) {
     w.push(`tls.minVersion ${p.tls.minVersion} is deprecated (RFC 8996); OpenSSL security level 0 is applied on both ends to allow it`);
   }
-  if (!p.tls.extendedMasterSecret) w.push('tls.extendedMasterSecret is off: sessions are open to the triple-handshake attack (RFC 7627)');
   return w;
 }
 

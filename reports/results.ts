@@ -19,6 +19,8 @@ export interface CellResult {
   impact: Impact[];
   /** one sentence: what the attacker achieved, or what stopped it */
   reason: string;
+  /** a few words for table cells (≤ 40 characters) */
+  summary: string;
   /** the random secret of this run */
   canary: string;
   evidence: Evidence[];

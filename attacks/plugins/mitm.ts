@@ -23,6 +23,7 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
     return {
       outcome: 'succeeded',
       reason: `the attacker read the canary ${where}: ${how}${active ? '; sitting in the plaintext path, it could also have altered it' : ''}`,
+      summary: sightings[0].layer === 'plaintext' ? 'canary read: forged cert accepted' : 'canary read on the wire',
       impact: active ? ['confidentiality', 'integrity'] : ['confidentiality'],
       evidence,
       negotiated,
@@ -30,15 +31,24 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
   }
   const err = firstClientError(obs);
   if (err && /CERT|TLS_HANDSHAKE/.test(err.code)) {
-    return { outcome: 'blocked', reason: `${err.who}'s client refused the connection: ${err.message}`, impact: [], evidence, negotiated };
+    const why = String(err.details?.reason ?? err.code.replace('SECCHAT_ERR_', '').toLowerCase());
+    return { outcome: 'blocked', reason: `${err.who}'s client refused the connection: ${err.message}`, summary: `refused: ${why}`.slice(0, 40), impact: [], evidence, negotiated };
   }
   if (obs.bobReceived === obs.canaryMessage) {
     const what = terminated ? 'TLS was terminated but the canary was not in the plaintext' : 'the canary crossed only as ciphertext';
-    return { outcome: 'blocked', reason: `the attacker saw only encrypted bytes: ${what}${negotiated ? ` (${negotiated.protocol} ${negotiated.cipher})` : ''}`, impact: [], evidence, negotiated };
+    return {
+      outcome: 'blocked',
+      reason: `the attacker saw only encrypted bytes: ${what}${negotiated ? ` (${negotiated.protocol} ${negotiated.cipher})` : ''}`,
+      summary: `only ciphertext seen${negotiated?.protocol ? ` (${negotiated.protocol})` : ''}`,
+      impact: [],
+      evidence,
+      negotiated,
+    };
   }
   return {
     outcome: 'error',
     reason: err ? `the conversation failed for another reason: ${err.code}: ${err.message}` : 'the conversation did not complete and no client reported why',
+    summary: 'conversation failed',
     impact: [],
     evidence,
     negotiated,

@@ -1,0 +1,68 @@
+/**
+ * The matrix: every attack against every profile, each cell an isolated scenario run (own
+ * server, own database, own proxy, own canary), a few cells at a time.
+ */
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Profile } from '../core/profile.ts';
+import type { PkiMaterial } from '../core/pki.ts';
+import { tlsWarnings } from '../core/tls-options.ts';
+import { profileWarnings } from '../core/weaknesses.ts';
+import { runAttack } from './scenario.ts';
+import type { Attack } from './types.ts';
+import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../reports/results.ts';
+
+/** Default number of cells run at once: enough to hide scrypt and handshake latency on 2 cores. */
+export const DEFAULT_MATRIX_CONCURRENCY = 4;
+
+/** secchat's version, from package.json. */
+export const TOOL_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** Options of {@link runMatrix}. */
+export interface MatrixOptions {
+  profiles: Profile[];
+  attacks: readonly Attack[];
+  pki: PkiMaterial;
+  /** cells run at once (>= 1) */
+  concurrency?: number;
+  /** the command line to record as the way to reproduce the run */
+  command?: string;
+  /** per-cell folder for captures and key logs, or null to keep none */
+  artifactDirFor?: (profile: string, attack: string) => string | null;
+  /** called after each cell, in completion order */
+  onCell?: (cell: CellResult, done: number, total: number) => void;
+}
+
+/**
+ * Runs every attack × profile cell.
+ * @returns the results, cells in profile-then-attack order (not completion order)
+ */
+export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const jobs = opts.profiles.flatMap((p) => opts.attacks.map((a) => ({ p, a })));
+  const cells: CellResult[] = new Array(jobs.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      const { p, a } = jobs[i];
+      cells[i] = await runAttack(a, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, a.id) ?? null });
+      opts.onCell?.(cells[i], ++done, jobs.length);
+    }
+  };
+  const n = Math.max(1, Math.min(opts.concurrency ?? DEFAULT_MATRIX_CONCURRENCY, jobs.length || 1));
+  await Promise.all(Array.from({ length: n }, worker));
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'secchat', version: TOOL_VERSION },
+    environment: { node: process.version, openssl: process.versions.openssl, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length },
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    command: opts.command ?? 'secchat matrix',
+    profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, warnings: [...tlsWarnings(p), ...profileWarnings(p)] })),
+    attacks: opts.attacks.map((a) => ({ id: a.id, title: a.title, description: a.description })),
+    cells,
+  };
+}

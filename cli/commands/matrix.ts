@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import ora from 'ora';
+import { ATTACKS, getAttack } from '../../attacks/registry.ts';
+import { DEFAULT_MATRIX_CONCURRENCY, runMatrix } from '../../attacks/matrix.ts';
+import { listPresets } from '../../core/profile.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
+import { renderTable, summaryLine } from '../../reports/table.ts';
+import { OUTCOME_LABELS } from '../../reports/results.ts';
+import { loadCheckedProfile, pkiFor, pkiOption, type CliIo } from '../common.ts';
+import { extraRenderers } from '../../reports/renderers.ts';
+
+/** `reports/out/<timestamp>/`, the default output folder. */
+export function defaultOutDir(now = new Date()): string {
+  return path.join('reports', 'out', now.toISOString().replace(/[:.]/g, '-'));
+}
+
+/** `secchat matrix`: every attack against every profile. */
+export function matrixCommand(io: CliIo): Command {
+  return new Command('matrix')
+    .description('run every attack against every profile (isolated cells over loopback TLS), print the table, write results.json and the reports')
+    .option('--profiles <profiles...>', 'preset names or profile files (default: every preset)')
+    .option('--attacks <ids>', `comma-separated attack ids (default: all — ${ATTACKS.map((a) => a.id).join(',')})`)
+    .option('--out <dir>', 'output folder (default: reports/out/<timestamp>/)')
+    .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser((v) => Math.max(1, parseInt(v, 10) || 1)))
+    .option('--json', 'print results.json to stdout instead of the table', false)
+    .addOption(pkiOption())
+    .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; pki: string }) => {
+      const refs = o.profiles?.length ? o.profiles : listPresets();
+      const profiles = refs.map((r) => loadCheckedProfile(r, io, { quiet: true }));
+      const attacks = o.attacks ? o.attacks.split(',').map((s) => getAttack(s.trim())) : ATTACKS;
+      const pki = await pkiFor(o.pki, io);
+      const outDir = o.out ?? defaultOutDir();
+      mkdirSync(outDir, { recursive: true });
+      const total = profiles.length * attacks.length;
+      const spinner = io.interactive ? ora({ text: `running ${total} attack runs…`, stream: process.stderr }).start() : null;
+      const command = ['secchat matrix', o.profiles?.length ? `--profiles ${refs.join(' ')}` : '', o.attacks ? `--attacks ${o.attacks}` : ''].filter(Boolean).join(' ');
+      const results = await runMatrix({
+        profiles,
+        attacks,
+        pki,
+        concurrency: o.concurrency,
+        command,
+        artifactDirFor: (p, a) => path.join(outDir, 'artifacts', `${p}--${a}`),
+        onCell: (c, done) => {
+          if (spinner) spinner.text = `[${done}/${total}] ${c.profile} × ${c.attack}: ${OUTCOME_LABELS[c.outcome]}`;
+        },
+      });
+      spinner?.stop();
+      const resultsFile = path.join(outDir, 'results.json');
+      writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+      writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(results));
+      const written = [resultsFile, path.join(outDir, 'report.md')];
+      for (const r of extraRenderers) {
+        const file = path.join(outDir, r.fileName);
+        writeFileSync(file, r.render(results, { resultsFile }));
+        written.push(file);
+      }
+      if (o.json) io.out(JSON.stringify(results, null, 2) + '\n');
+      else {
+        io.out(renderTable(results, { colour: !!process.stdout.isTTY }) + '\n');
+        io.out(summaryLine(results) + '\n');
+        io.out(`wrote ${written.join(', ')}\n`);
+      }
+      const errors = results.cells.filter((c) => c.outcome === 'error');
+      if (errors.length) io.err(`warning: ${errors.length} run(s) ended in error: ${errors.map((c) => `${c.profile}×${c.attack}`).join(', ')}\n`);
+    });
+}

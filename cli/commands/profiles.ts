@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { stringify } from 'yaml';
+import { listPresets, loadProfile } from '../../core/profile.ts';
+import { checkTlsSettings, tlsWarnings } from '../../core/tls-options.ts';
+import { weaknessesOf } from '../../core/weaknesses.ts';
+import type { CliIo } from '../common.ts';
+
+/** `secchat profiles [show P | check FILE]`. */
+export function profilesCommand(io: CliIo): Command {
+  const cmd = new Command('profiles').description('list preset profiles; show or check one').action(() => {
+    for (const name of listPresets()) io.out(`${name.padEnd(26)} ${loadProfile(name).description}\n`);
+  });
+  cmd
+    .command('show')
+    .description('print a profile with every default filled in, and its weak settings')
+    .argument('<profile>', 'preset name or file')
+    .action((ref: string) => {
+      const p = loadProfile(ref);
+      io.out(stringify(p));
+      for (const w of weaknessesOf(p)) io.out(`# weak: ${w.setting}: ${w.weakness} — fix: ${w.fix} (lab ${w.lab})\n`);
+      for (const w of tlsWarnings(p)) io.out(`# note: ${w}\n`);
+    });
+  cmd
+    .command('check')
+    .description('validate a profile file (exit 2 with the field and allowed values when invalid)')
+    .argument('<file>', 'profile file')
+    .action((ref: string) => {
+      const p = loadProfile(ref);
+      checkTlsSettings(p);
+      io.out(`${ref}: valid profile "${p.name}"\n`);
+    });
+  return cmd;
+}

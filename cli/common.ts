@@ -1,0 +1,59 @@
+/**
+ * What every command shares: default paths, loading a profile with its warnings, output streams.
+ */
+import { Option } from 'commander';
+import { ensurePki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
+import { loadProfile, type Profile } from '../core/profile.ts';
+import { checkTlsSettings, tlsWarnings } from '../core/tls-options.ts';
+import { profileWarnings } from '../core/weaknesses.ts';
+
+/** Default SQLite file of the accounts. */
+export const DEFAULT_DB_FILE = '.secchat/users.db';
+
+/** Where commands write: injectable so tests never touch the real stdout/stderr. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** stderr is a terminal (spinners and colours only then) */
+  interactive: boolean;
+}
+
+/** The real process streams. */
+export const processIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  interactive: !!process.stderr.isTTY && !process.env.CI,
+};
+
+/** `--pki DIR` option. */
+export const pkiOption = () => new Option('--pki <dir>', 'lab PKI folder (created on first use)').default(DEFAULT_PKI_DIR);
+/** `--db FILE` option. */
+export const dbOption = () => new Option('--db <file>', 'SQLite accounts file (created on first use)').default(DEFAULT_DB_FILE);
+/** `--profile P` option. */
+export const profileOption = () => new Option('-p, --profile <profile>', 'preset name (see `secchat profiles`) or path to a YAML/JSON profile').makeOptionMandatory();
+
+/**
+ * Loads and fully checks a profile (schema and OpenSSL settings) and prints its warnings.
+ * @throws UsageError (exit 2) naming the field and allowed values
+ */
+export function loadCheckedProfile(ref: string, io: CliIo, opts: { quiet?: boolean } = {}): Profile {
+  const p = loadProfile(ref);
+  checkTlsSettings(p);
+  if (!opts.quiet) for (const w of [...tlsWarnings(p), ...profileWarnings(p)]) io.err(`warning: ${p.name}: ${w}\n`);
+  return p;
+}
+
+/** The lab PKI, created if missing (with a note on stderr). */
+export async function pkiFor(dir: string, io: CliIo): Promise<PkiMaterial> {
+  const { existsSync } = await import('node:fs');
+  const path = await import('node:path');
+  if (!existsSync(path.join(dir, 'ca.crt'))) io.err(`creating the lab PKI in ${dir} (first use)…\n`);
+  return ensurePki(dir);
+}
+
+/** Parses a port number option. */
+export function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`port must be an integer 0-65535 (got "${v}")`);
+  return n;
+}

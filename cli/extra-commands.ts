@@ -1,0 +1,7 @@
+/**
+ * Commands contributed by later modules (labs, bench), listed here so cli/main.ts stays small.
+ */
+import type { Command } from 'commander';
+import type { CliIo } from './common.ts';
+
+export const extraCommands: Array<(io: CliIo) => Command> = [];

@@ -1,0 +1,38 @@
+/**
+ * Printing what other users sent without letting them drive our terminal: control characters,
+ * escape sequences (ECMA-48 CSI/OSC) and bidi overrides (CVE-2021-42574, "Trojan Source") are
+ * shown as visible escapes instead of being written raw.
+ */
+import type { Frame } from '../core/frames.ts';
+
+// C0 and C1 controls (except none: even \t and \n would let a sender forge extra lines), DEL,
+// and the Unicode bidi embedding/override/isolate characters.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+/** Makes untrusted text safe to print on a terminal: every unsafe character becomes \\u{XX}. */
+export function sanitizeForTerminal(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** One human-readable line for a frame the server pushed, or null for frames not worth showing. */
+export function describeFrame(f: Frame): string | null {
+  const s = (v: unknown) => sanitizeForTerminal(String(v ?? ''));
+  switch (f.type) {
+    case 'msg':
+      return `[room] ${s(f.from)}: ${s(f.text)}`;
+    case 'dm':
+      return `[dm] ${s(f.from)} → ${s(f.to)}: ${s(f.text)}`;
+    case 'joined':
+      return `* ${s(f.username)} joined`;
+    case 'left':
+      return `* ${s(f.username)} left`;
+    case 'users':
+      return `* online: ${(Array.isArray(f.users) ? f.users : []).map(s).join(', ')}`;
+    case 'error':
+      return `! ${s(f.code)}: ${s(f.message)}`;
+    case 'bye':
+      return '* bye';
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Terminal renderer: the profile × attack matrix as a cli-table3 table, outcome word plus a
+ * short reason in each cell (colour is never the only signal).
+ */
+import Table from 'cli-table3';
+import { OUTCOME_LABELS, type CellResult, type MatrixResults } from './results.ts';
+
+const COLOURS: Record<string, [string, string]> = {
+  succeeded: ['\x1b[31;1m', '\x1b[0m'],
+  blocked: ['\x1b[32m', '\x1b[0m'],
+  'not-applicable': ['\x1b[90m', '\x1b[0m'],
+  error: ['\x1b[33;1m', '\x1b[0m'],
+};
+
+/** A reason shortened to `max` characters for a table cell. */
+export function shortReason(reason: string, max = 60): string {
+  const r = reason.replace(/\s+/g, ' ');
+  return r.length <= max ? r : r.slice(0, max - 1) + '…';
+}
+
+function cellText(c: CellResult | undefined, colour: boolean, reasonChars: number): string {
+  if (!c) return '';
+  const [on, off] = colour ? COLOURS[c.outcome] : ['', ''];
+  return `${on}${OUTCOME_LABELS[c.outcome]}${off}\n${shortReason(c.summary || c.reason, reasonChars)}`;
+}
+
+/**
+ * Renders the matrix.
+ * @param opts.colour ANSI colours (only for a terminal)
+ * @param opts.reasonChars characters of the reason shown per cell
+ */
+export function renderTable(results: MatrixResults, opts: { colour?: boolean; reasonChars?: number } = {}): string {
+  const attacks = results.attacks.map((a) => a.id);
+  const width = Math.max(14, Math.min(30, Math.floor(((process.stdout.columns || 200) - 26) / Math.max(1, attacks.length)) - 1));
+  const table = new Table({
+    head: ['profile', ...attacks],
+    colWidths: [26, ...attacks.map(() => width)],
+    wordWrap: true,
+    style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] },
+  });
+  for (const p of results.profiles) {
+    table.push([p.name, ...attacks.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? width * 2))]);
+  }
+  return table.toString();
+}
+
+/** One line per outcome with its count, e.g. "12 succeeded, 30 blocked, 4 n/a, 0 error". */
+export function summaryLine(results: MatrixResults): string {
+  const n = (o: string) => results.cells.filter((c) => c.outcome === o).length;
+  return `${results.cells.length} runs: ${n('succeeded')} succeeded, ${n('blocked')} blocked, ${n('not-applicable')} not applicable, ${n('error')} error — ${(results.durationMs / 1000).toFixed(1)} s`;
+}
