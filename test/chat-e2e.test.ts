@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tls from 'node:tls';
+import net from 'node:net';
+import { makeTestPki, profileOf, startTestServer, connectClient, loggedIn } from './helpers/lab-env.ts';
+import type { PkiMaterial } from '../core/pki.ts';
+import type { ChatServer } from '../server/chat-server.ts';
+import { FrameDecoder, type Frame } from '../core/frames.ts';
+
+let pki: PkiMaterial;
+let cleanup: () => void;
+beforeAll(async () => {
+  ({ pki, cleanup } = await makeTestPki());
+});
+afterAll(() => cleanup());
+
+/** A raw TLS connection that sends bytes we choose and collects decoded frames. */
+async function rawTls(port: number): Promise<{ socket: tls.TLSSocket; frames: Frame[]; closed: Promise<void> }> {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.certPem });
+  await new Promise<void>((r, j) => socket.once('secureConnect', r).once('error', j));
+  const frames: Frame[] = [];
+  const d = new FrameDecoder();
+  socket.on('data', (b) => {
+    d.push(b);
+    for (let f = d.next(); f; f = d.next()) frames.push(f);
+  });
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  socket.on('error', () => {});
+  return { socket, frames, closed };
+}
+
+const until = async (cond: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('chat over TLS, end to end', () => {
+  const profile = profileOf({ transport: 'tls' });
+  let server: ChatServer;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ server, stop } = await startTestServer(profile, pki, { maxFrameBytes: 4096, maxMessageChars: 100 }));
+  });
+  afterAll(async () => stop());
+
+  it('registers, logs in, broadcasts, sends direct messages, lists users, announces joins and leaves', async () => {
+    const alice = await loggedIn(profile, pki, server.port, 'alice');
+    expect(alice.negotiated?.protocol).toBe('TLSv1.3');
+    const bob = await loggedIn(profile, pki, server.port, 'bob');
+    const carol = await loggedIn(profile, pki, server.port, 'carol');
+    await alice.waitFor((f) => f.type === 'joined' && f.username === 'carol');
+    expect(await alice.users()).toEqual(['alice', 'bob', 'carol']);
+
+    await alice.send('hello room');
+    for (const c of [bob, carol]) expect((await c.waitFor((f) => f.type === 'msg')).text).toBe('hello room');
+    expect(alice.received.some((f) => f.type === 'msg')).toBe(false); // no echo to the sender
+
+    await alice.dm('bob', 'just for bob');
+    expect(await bob.waitFor((f) => f.type === 'dm')).toMatchObject({ from: 'alice', to: 'bob', text: 'just for bob' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(carol.received.some((f) => f.type === 'dm')).toBe(false);
+
+    await expect(alice.dm('dave', 'x')).rejects.toMatchObject({ details: { code: 'user_offline' } });
+    await carol.quit();
+    expect(await alice.waitFor((f) => f.type === 'left')).toMatchObject({ username: 'carol' });
+    await Promise.all([alice.quit(), bob.quit()]);
+  });
+
+  it('allows one login per username at a time and refuses wrong passwords', async () => {
+    const a1 = await loggedIn(profile, pki, server.port, 'erin');
+    const a2 = await connectClient(profile, pki, server.port);
+    await expect(a2.login('erin', 'pw-erin-0123456789')).rejects.toMatchObject({ details: { code: 'already_logged_in' } });
+    await expect(a2.login('erin', 'wrong-password')).rejects.toMatchObject({ details: { code: 'bad_credentials' } });
+    await expect(a2.register('ERIN', 'another-password')).rejects.toMatchObject({ details: { code: 'username_taken' } }); // case-folded
+    await a1.quit();
+    await a2.login('erin', 'pw-erin-0123456789');
+    await a2.quit();
+  });
+
+  it('answers bad input with error frames, closes only unusable streams, and others carry on', async () => {
+    const bystanderA = await loggedIn(profile, pki, server.port, 'frank');
+    const bystanderB = await loggedIn(profile, pki, server.port, 'grace');
+
+    const h = await rawTls(server.port);
+    h.socket.write('this is not json\n');
+    h.socket.write('{"type":"teleport"}\n');
+    h.socket.write('{"type":"msg","text":"before login"}\n');
+    h.socket.write('{"type":"login","username":"x"}\n');
+    await until(() => h.frames.filter((f) => f.type === 'error').length >= 4);
+    expect(h.frames.filter((f) => f.type === 'error').map((f) => f.code)).toEqual(['bad_json', 'unknown_type', 'not_logged_in', 'bad_request']);
+    expect(h.socket.destroyed).toBe(false); // recoverable errors keep the connection
+
+    h.socket.write('{"type":"msg","text":"' + 'A'.repeat(5000) + '"}\n'); // over maxFrameBytes = 4096
+    await h.closed;
+    expect(h.frames.at(-1)).toMatchObject({ type: 'error', code: 'frame_too_large' });
+
+    await bystanderA.send('still here?');
+    expect((await bystanderB.waitFor((f) => f.type === 'msg' && f.text === 'still here?')).from).toBe('frank');
+    await expect(bystanderA.send('x'.repeat(101))).rejects.toMatchObject({ details: { code: 'message_too_long' } });
+    await Promise.all([bystanderA.quit(), bystanderB.quit()]);
+  });
+
+  it('survives a client that resets mid-handshake', async () => {
+    const s = net.connect(server.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    s.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00])); // a truncated ClientHello
+    s.destroy();
+    const c = await loggedIn(profile, pki, server.port, 'heidi');
+    expect(await c.users()).toContain('heidi');
+    await c.quit();
+  });
+});
+
+describe('chat over plaintext', () => {
+  it('works without TLS (and the client reports no negotiated parameters)', async () => {
+    const profile = profileOf({ transport: 'plain' });
+    const { server, stop } = await startTestServer(profile, pki);
+    const a = await loggedIn(profile, pki, server.port, 'alice');
+    const b = await loggedIn(profile, pki, server.port, 'bob');
+    expect(a.negotiated).toBeNull();
+    await a.dm('bob', 'plain hello');
+    expect((await b.waitFor((f) => f.type === 'dm')).text).toBe('plain hello');
+    await Promise.all([a.quit(), b.quit()]);
+    await stop();
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The command line as a user meets it: --help everywhere, the client scripted through stdin
+ * against a server started by the CLI in another process, and exit codes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildProgram, main } from '../cli/main.ts';
+import type { Command } from 'commander';
+
+const BIN = path.resolve(__dirname, '../bin/secchat.mjs');
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
+function allCommands(c: Command, prefix: string[] = []): string[][] {
+  return c.commands.flatMap((s) => [[...prefix, s.name()], ...allCommands(s, [...prefix, s.name()])]);
+}
+
+describe('secchat CLI', () => {
+  it('prints --help for every command and subcommand, exit 0', async () => {
+    const cmds = allCommands(buildProgram());
+    expect(cmds.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['pki init', 'server', 'client', 'attack', 'matrix', 'report']));
+    for (const c of cmds) {
+      let out = '';
+      const code = await main(['node', 'secchat', ...c, '--help'], { out: (t) => (out += t), err: () => {}, interactive: false });
+      expect(code, c.join(' ')).toBe(0);
+      expect(out, c.join(' ')).toMatch(/Usage: secchat/);
+    }
+  });
+
+  it('exits 2 on an unknown option or attack', async () => {
+    const io = { out: () => {}, err: () => {}, interactive: false };
+    expect(await main(['node', 'secchat', 'matrix', '--frobnicate'], io)).toBe(2);
+    expect(await main(['node', 'secchat', 'attack', 'no-such-attack', '-p', 'tls-verified'], io)).toBe(2);
+  });
+
+  it('pki init writes keys with mode 0600 and reuses them', async () => {
+    const r1 = await run(['pki', 'init', '--dir', 'pki']);
+    expect(r1.code).toBe(0);
+    expect(r1.stdout).toMatch(/created the lab PKI/);
+    expect(statSync(path.join(dir, 'pki', 'server.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(dir, 'pki', 'server.key'), 'utf8')).not.toBe('');
+    const r2 = await run(['pki', 'init', '--dir', 'pki']);
+    expect(r2.stdout).toMatch(/exists; reused/);
+  });
+
+  it('server + scripted clients: messages from stdin lines, received lines on stdout', async () => {
+    const server = spawn(process.execPath, [BIN, 'server', '--profile', 'tls-verified', '--port', '0', '--pki', 'pki', '--db', 'users.db'], { cwd: dir });
+    let serverOut = '';
+    server.stdout.on('data', (d) => (serverOut += d));
+    let serverErr = '';
+    server.stderr.on('data', (d) => (serverErr += d));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 15_000);
+        server.stdout.on('data', () => {
+          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(serverOut);
+          if (m) {
+            clearTimeout(t);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      const common = ['client', '--profile', 'tls-verified', '--port', String(port), '--pki', 'pki', '--register'];
+      // bob stays connected long enough to receive alice's dm: his input ends only after a delay.
+      const bob = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [BIN, ...common, '--user', 'bob', '--json'], { cwd: dir, env: { ...process.env, SECCHAT_PASSWORD: 'bob-password-1' } });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d) => (stdout += d));
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('close', (code) => resolve({ code, stdout, stderr }));
+        const waitAlice = setInterval(() => {
+          if (stdout.includes('"type":"dm"')) {
+            clearInterval(waitAlice);
+            p.stdin.end('/dm alice thanks\n');
+          }
+        }, 50);
+        setTimeout(() => {
+          clearInterval(waitAlice);
+          p.stdin.end();
+        }, 15_000);
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const alice = await run([...common, '--user', 'alice'], { input: 'hello room\n/dm bob secret \x1b[31mred\n', env: { SECCHAT_PASSWORD: 'alice-password-1' } });
+      const b = await bob;
+      expect(alice.code, alice.stderr).toBe(0);
+      expect(alice.stderr).toMatch(/connected to 127\.0\.0\.1:\d+ \(TLSv1\.3 /);
+      expect(b.code, b.stderr).toBe(0);
+      const frames = b.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(frames).toContainEqual(expect.objectContaining({ type: 'msg', from: 'alice', text: 'hello room' }));
+      expect(frames).toContainEqual(expect.objectContaining({ type: 'dm', from: 'alice', text: 'secret \x1b[31mred' }));
+      expect(serverErr).toMatch(/connect peer=127\.0\.0\.1:\d+ protocol=TLSv1\.3 cipher=TLS_AES_256_GCM_SHA384/);
+      expect(serverErr).not.toMatch(/alice-password-1/);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('close', r));
+    }
+    expect(serverErr).toMatch(/SIGTERM: closing every connection/);
+  });
+
+  it('client without a password on a non-terminal stdin says how to give one (exit 2)', async () => {
+    const r = await run(['client', '--profile', 'plaintext', '--user', 'x', '--port', '1', '--pki', 'pki']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/SECCHAT_PASSWORD/);
+  });
+
+  it('attack --json prints one result object with the documented fields', async () => {
+    const r = await run(['attack', 'mitm-self-signed', '--profile', 'tls-no-verify', '--pki', 'pki', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(Object.keys(o)).toEqual(expect.arrayContaining(['schemaVersion', 'profile', 'attack', 'outcome', 'impact', 'reason', 'canary', 'evidence', 'negotiated', 'durationMs']));
+    expect(o.outcome).toBe('succeeded');
+    expect(existsSync(path.join(dir, 'pki', 'ca.crt'))).toBe(true);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Every MITM attack against every certificate-verification mode, over real loopback TLS, with
+ * inline profiles that are not presets — outcomes must come from what the attack observed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestPki, profileOf, startTestServer, connectClient } from './helpers/lab-env.ts';
+import { getAttack } from '../attacks/registry.ts';
+import { runAttack } from '../attacks/scenario.ts';
+import { issueCertificate, type PkiMaterial } from '../core/pki.ts';
+import { startChatServer } from '../server/chat-server.ts';
+import { ERROR_CODES } from '../core/errors.ts';
+import type { Profile } from '../core/profile.ts';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+let pki: PkiMaterial;
+let cleanup: () => void;
+beforeAll(async () => {
+  ({ pki, cleanup } = await makeTestPki());
+});
+afterAll(() => cleanup());
+
+type Expect = { outcome: 'succeeded' | 'blocked'; reason: RegExp };
+const READ_TLS: Expect = { outcome: 'succeeded', reason: /read the canary inside the TLS session it terminated: the victim accepted/ };
+const READ_WIRE: Expect = { outcome: 'succeeded', reason: /read the canary in the bytes on the wire: the chat ran in plaintext/ };
+const CIPHERTEXT: Expect = { outcome: 'blocked', reason: /saw only encrypted bytes/ };
+const SELF_SIGNED: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: self-signed certificate: DEPTH_ZERO_SELF_SIGNED_CERT/ };
+const HOSTNAME: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: hostname mismatch: "localhost" is not among the certificate's names \(DNS:evil\.example\)/ };
+const PIN: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: pin mismatch: expected sha256\/\S+, got sha256\// };
+const UNKNOWN_CA: Expect = { outcome: 'blocked', reason: /certificate refused: unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE/ };
+
+// Not presets: names, versions and ciphers differ from profiles/ on purpose.
+const modes: Array<{ name: string; profile: Record<string, unknown>; expect: Record<string, Expect> }> = [
+  {
+    name: 'plain transport',
+    profile: { transport: 'plain' },
+    expect: { 'mitm-passive': READ_WIRE, 'mitm-self-signed': READ_WIRE, 'mitm-wrong-host': READ_WIRE, 'mitm-rogue-ca': READ_WIRE },
+  },
+  {
+    name: 'verify none (TLS 1.2 only)',
+    profile: { tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }, client: { verify: 'none', checkHostname: false } },
+    expect: { 'mitm-passive': CIPHERTEXT, 'mitm-self-signed': READ_TLS, 'mitm-wrong-host': READ_TLS, 'mitm-rogue-ca': READ_TLS },
+  },
+  {
+    name: 'verify ca without hostname',
+    profile: { client: { verify: 'ca', checkHostname: false } },
+    expect: { 'mitm-passive': CIPHERTEXT, 'mitm-self-signed': SELF_SIGNED, 'mitm-wrong-host': READ_TLS, 'mitm-rogue-ca': READ_TLS },
+  },
+  {
+    name: 'verify ca with hostname',
+    profile: { tls: { minVersion: 'TLSv1.3' }, client: { verify: 'ca', checkHostname: true } },
+    expect: { 'mitm-passive': CIPHERTEXT, 'mitm-self-signed': SELF_SIGNED, 'mitm-wrong-host': HOSTNAME, 'mitm-rogue-ca': READ_TLS },
+  },
+  {
+    name: 'SPKI pin without hostname check',
+    profile: { client: { verify: 'pin', pin: 'server', checkHostname: false } },
+    expect: { 'mitm-passive': CIPHERTEXT, 'mitm-self-signed': PIN, 'mitm-wrong-host': PIN, 'mitm-rogue-ca': PIN },
+  },
+];
+
+describe.each(modes)('MITM attacks against $name', ({ profile: partial, expect: expected }) => {
+  it.each(Object.keys(expected))('%s', async (id) => {
+    const profile = profileOf({ ...partial, name: 'not-a-preset' });
+    const r = await runAttack(getAttack(id), profile, pki);
+    const want = expected[id];
+    expect(r.outcome, r.reason).toBe(want.outcome);
+    expect(r.reason).toMatch(want.reason);
+    expect(r.schemaVersion).toBe(1);
+    if (r.outcome === 'succeeded') {
+      // Confidentiality evidence must contain the recovered canary itself.
+      expect(r.evidence.some((e) => e.kind === 'canary-recovered' && e.detail.includes(r.canary))).toBe(true);
+      expect(r.impact).toContain('confidentiality');
+      if (id !== 'mitm-passive') expect(r.impact).toContain('integrity');
+    } else {
+      expect(r.impact).toEqual([]);
+      expect(r.evidence.some((e) => e.detail.includes(r.canary))).toBe(false);
+    }
+    if (partial.transport !== 'plain' && r.outcome === 'succeeded') expect(r.negotiated?.protocol).toMatch(/^TLSv1\.[23]$/);
+  });
+});
+
+describe('a pin that is not the lab server key', () => {
+  it('blocks the attacker and the real server alike (the pin names both keys)', async () => {
+    const profile = profileOf({ client: { verify: 'pin', pin: 'sha256/' + Buffer.alloc(32, 7).toString('base64'), checkHostname: true } });
+    const r = await runAttack(getAttack('mitm-passive'), profile, pki);
+    expect(r.outcome).toBe('blocked');
+    expect(r.reason).toMatch(/pin mismatch: expected sha256\/BwcH/);
+  });
+});
+
+describe('client certificate verification errors name the reason', () => {
+  const profile: Profile = profileOf({ client: { verify: 'ca', checkHostname: true } });
+  const day = 86_400_000;
+  const serve = async (identity: { certPem: string; keyPem: string }) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-verify-'));
+    return startChatServer({ profile, identity, dbPath: path.join(dir, 'u.db') });
+  };
+  const leaf = (notBefore: Date, notAfter: Date, issuer = pki.ca) =>
+    issueCertificate({ issuer, commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], notBefore, notAfter });
+
+  it('expired, with the dates', async () => {
+    const s = await serve(leaf(new Date(Date.now() - 10 * day), new Date(Date.now() - day)));
+    const err = await connectClient(profile, pki, s.port).catch((e) => e);
+    expect(err.code).toBe(ERROR_CODES.CERT_EXPIRED);
+    expect(err.message).toMatch(/certificate expired: CERT_HAS_EXPIRED \(valid .* to .*\)/);
+    await s.close();
+  });
+
+  it('not yet valid, with the start date', async () => {
+    const s = await serve(leaf(new Date(Date.now() + day), new Date(Date.now() + 10 * day)));
+    const err = await connectClient(profile, pki, s.port).catch((e) => e);
+    expect(err.code).toBe(ERROR_CODES.CERT_NOT_YET_VALID);
+    expect(err.details.validFrom).toBeTruthy();
+    await s.close();
+  });
+
+  it('unknown CA, naming the issuer', async () => {
+    const s = await serve(pki.attackerRogue);
+    const err = await connectClient(profile, pki, s.port).catch((e) => e);
+    expect(err.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
+    expect(err.message).toMatch(UNKNOWN_CA.reason);
+    expect(err.message).toMatch(/Rogue Interception CA/);
+    await s.close();
+  });
+
+  it('accepts the genuine server', async () => {
+    const { server, stop } = await startTestServer(profile, pki);
+    const c = await connectClient(profile, pki, server.port);
+    expect(c.negotiated?.protocol).toBe('TLSv1.3');
+    c.close();
+    await stop();
+  });
+});
