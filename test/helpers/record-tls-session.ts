@@ -21,6 +21,8 @@ export interface RecordSessionOptions {
   ecdhCurve?: string;
   /** Server dhparam ('auto' enables DHE suites). */
   dhparam?: 'auto';
+  /** Server ticket keys (48 bytes): share them between calls so a later session can resume. */
+  ticketKeys?: Buffer;
 }
 
 export interface RecordedSession {
@@ -55,6 +57,7 @@ export async function recordTlsSession(opts: RecordSessionOptions = {}): Promise
     ...(opts.serverSecureOptions !== undefined ? { secureOptions: opts.serverSecureOptions } : {}),
     ...(opts.ecdhCurve ? { ecdhCurve: opts.ecdhCurve } : {}),
     ...(opts.dhparam ? { dhparam: opts.dhparam } : {}),
+    ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
   });
   server.on('secureConnection', (s) => {
     let got = '';
