@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -122,6 +122,26 @@ describe('record unprotection (RFC 5288, RFC 5246 §6.2.3.2, RFC 7366, RFC 7905)
       dec.unprotect(23, 0x0303, Buffer.alloc(64)); // consume seq 0 (garbage, rejected)
       expect(dec.unprotect(21, 0x0303, rec).ok).toBe(false);
     }
+  });
+
+  it('CBC: padding bytes must all equal the padding length, even when the MAC is right', () => {
+    // Hand-built MAC-then-encrypt record: content + HMAC + padding (RFC 5246 §6.2.3.2).
+    const macKey = randomBytes(32);
+    const key = randomBytes(16);
+    const p: RecordProtection = { version: 0x0303, cipher: 'AES-128-CBC', mac: 'SHA256', encryptThenMac: false, keys: { key, iv: Buffer.alloc(0), macKey } };
+    const content = Buffer.from('twelve bytes');
+    const header = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 23, 3, 3, 0, content.length]);
+    const mac = createHmac('sha256', macKey).update(header).update(content).digest();
+    const build = (padding: Buffer) => {
+      const iv = randomBytes(16);
+      const c = createCipheriv('aes-128-cbc', key, iv).setAutoPadding(false);
+      return Buffer.concat([iv, c.update(Buffer.concat([content, mac, padding])), c.final()]);
+    };
+    // 12 + 32 = 44 bytes; 4 bytes of padding (3 + length byte) make 48.
+    const good = new RecordDecryptor(p).unprotect(23, 0x0303, build(Buffer.from([3, 3, 3, 3])));
+    expect(good.ok && good.plaintext.equals(content)).toBe(true);
+    expect(new RecordDecryptor(p).unprotect(23, 0x0303, build(Buffer.from([3, 9, 3, 3])))).toMatchObject({ ok: false, reason: expect.stringMatching(/padding/) });
+    expect(new RecordDecryptor(p).unprotect(23, 0x0303, build(Buffer.from([0, 0, 0, 0])))).toMatchObject({ ok: false });
   });
 
   it('reports short or misaligned records as failures', () => {
