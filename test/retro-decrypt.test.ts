@@ -88,6 +88,13 @@ describe('retro-decrypt: TLS 1.2 RSA key transport, recorded on the wire, opened
     const cut = decryptRecordedTls12({ clientToServer: s.clientToServer.subarray(0, 5 + helloOnly.fragment.length), serverToClient: s.serverToClient, serverPrivateKeyPem: rsaTestCert().keyPem });
     expect(cut).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/ClientKeyExchange/) });
 
+    const serverHelloOnly = readAllRecords(s.serverToClient).records[0]!;
+    // The server stream cut 10 bytes into the record after the ServerHello: no Certificate.
+    const cutAt = 5 + serverHelloOnly.fragment.length + 10;
+    const shortServer = decryptRecordedTls12({ clientToServer: s.clientToServer, serverToClient: s.serverToClient.subarray(0, cutAt), serverPrivateKeyPem: rsaTestCert().keyPem });
+    expect(shortServer).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/no Certificate/) });
+    expect(shortServer.notes.some((n) => /incomplete record/.test(n))).toBe(true);
+
     const garbage = decryptRecordedTls12({ clientToServer: Buffer.from('GET / HTTP/1.1\r\n\r\n'), serverToClient: Buffer.alloc(0), serverPrivateKeyPem: rsaTestCert().keyPem });
     expect(garbage).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/not well-formed TLS/) });
 
@@ -96,6 +103,17 @@ describe('retro-decrypt: TLS 1.2 RSA key transport, recorded on the wire, opened
     tampered[tampered.length - 1]! ^= 1;
     const t = decrypt({ ...s, clientToServer: tampered });
     expect(t.notes.some((n) => /client record .* did not decrypt/.test(n))).toBe(true);
+  });
+
+  it('reports a suite it does not know as unsupported (ServerHello patched to RC4-MD5, 0x0004)', async () => {
+    const s = await recordTlsSession({ ciphers: 'AES128-GCM-SHA256' });
+    const patched = Buffer.from(s.serverToClient);
+    const sidLen = patched[5 + 4 + 2 + 32]!;
+    const suiteAt = 5 + 4 + 2 + 32 + 1 + sidLen;
+    expect(patched.readUInt16BE(suiteAt)).toBe(0x009c);
+    patched.writeUInt16BE(0x0004, suiteAt);
+    const r = decrypt({ ...s, serverToClient: patched });
+    expect(r).toMatchObject({ outcome: 'unsupported', suite: '0x0004' });
   });
 
   it('throws a PKI error for a key that is not a usable RSA private key', async () => {

@@ -272,7 +272,7 @@ function walk(input: RetroDecryptInput, key: KeyObject, notes: string[]): RetroD
   }
 
   if (suite.keyExchange === 'ECDHE' || suite.keyExchange === 'DHE') return ephemeral12(suite, sh, s2c, notes, base);
-  return rsa12(input, key, suite, ch, sh, c2s, s2c, notes, base);
+  return rsa12(key, suite, ch, sh, c2s, s2c, notes, base);
 }
 
 type Base = Pick<RetroDecryptResult, 'version' | 'suite' | 'extendedMasterSecret'>;
@@ -314,7 +314,6 @@ function ephemeral12(suite: Readonly<CipherSuiteInfo>, sh: ServerHello, s2c: Dir
 }
 
 function rsa12(
-  input: RetroDecryptInput,
   key: KeyObject,
   suite: Readonly<CipherSuiteInfo>,
   ch: ClientHello,
@@ -328,7 +327,8 @@ function rsa12(
   const version = sh.selectedVersion;
 
   // 1. The certificate: is the stolen key really this server's?
-  const certMsg = s2c.handshake.find((m) => m.msgType === HANDSHAKE_TYPE.certificate)!;
+  const certMsg = s2c.handshake.find((m) => m.msgType === HANDSHAKE_TYPE.certificate);
+  if (!certMsg) return fail('no Certificate in the recording (the server stream is cut short)');
   const chain = parseCertificateTls12(certMsg.body);
   if (chain.length === 0) return fail('the server sent an empty Certificate message');
   const leaf = new X509Certificate(chain[0]!);
