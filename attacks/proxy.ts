@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { describeError } from '../core/errors.ts';
 import { negotiatedOf, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
+import { peekClientHello, type ClientHello } from '../core/tls-records.ts';
 
 /** c2s: victim client → server; s2c: server → victim client. */
 export type Direction = 'c2s' | 's2c';
@@ -47,6 +48,8 @@ export interface ProxyConnectionRecord {
   mode: 'relay' | 'terminate' | 'kill';
   /** the ClientHello record bytes as first seen (null if the client never sent TLS) */
   clientHello: Buffer | null;
+  /** the ClientHello decoded (offered versions, suites, groups, SNI), or null */
+  clientHelloInfo: ClientHello | null;
   /** TLS negotiated between victim and proxy (terminate mode) */
   clientHop: NegotiatedTls | null;
   /** TLS negotiated between proxy and server (terminate mode) */
@@ -60,8 +63,11 @@ export interface ProxyConnectionRecord {
 /** Hooks an attack implements. Every hook is optional. */
 export interface ProxyAddon {
   name: string;
-  /** The victim sent a TLS ClientHello (first TLS bytes on this connection, raw record bytes). */
-  onClientHello?(conn: ProxyConnection, hello: Buffer): HelloDecision | Promise<HelloDecision>;
+  /**
+   * The victim sent a TLS ClientHello: `raw` holds the whole record(s), `hello` the decoded
+   * message (null if it could not be parsed). Decide how to carry the connection.
+   */
+  onClientHello?(conn: ProxyConnection, raw: Buffer, hello: ClientHello | null): HelloDecision | Promise<HelloDecision>;
   /**
    * Bytes about to be forwarded. Return replacement bytes, null to drop them, or undefined to
    * forward unchanged. `layer` is `client-wire` in relay mode and `plaintext` after termination.
@@ -86,6 +92,8 @@ export interface ProxyOptions {
 }
 
 const TLS_HANDSHAKE_RECORD = 0x16;
+/** Largest ClientHello the proxy gathers before giving up on parsing it, in bytes. */
+const MAX_HELLO_BYTES = 64 * 1024;
 
 /** Wraps a socket as a Duplex whose readable side starts with `head` — so a TLS layer can be put
  * on a stream after we have already read its first bytes — and reports every raw chunk read and
@@ -134,6 +142,7 @@ export class ProxyConnection {
   private terminated = false;
   private sawHello = false;
   private helloPending: Promise<void> | null = null;
+  private helloBuffer: Buffer | null = null;
 
   constructor(engine: ProxyEngine, id: number, clientRaw: net.Socket, serverRaw: net.Socket) {
     this.engine = engine;
@@ -149,6 +158,7 @@ export class ProxyConnection {
       endedAtMs: null,
       mode: 'relay',
       clientHello: null,
+      clientHelloInfo: null,
       clientHop: null,
       serverHop: null,
       errors: [],
@@ -189,26 +199,37 @@ export class ProxyConnection {
 
   private relayRaw(): void {
     const { clientRaw, serverRaw } = this;
-    clientRaw.on('data', (chunk: Buffer) => {
+    clientRaw.on('data', (incoming: Buffer) => {
+      let chunk = incoming;
       if (this.helloPending) {
         // Still deciding what to do with the ClientHello: hold later bytes until we know.
         clientRaw.pause();
         this.helloPending.then(() => clientRaw.emit('data', chunk));
         return;
       }
-      if (!this.sawHello && chunk[0] === TLS_HANDSHAKE_RECORD && chunk.length >= 3 && chunk[1] === 0x03) {
+      if (!this.sawHello && (this.helloBuffer || (chunk[0] === TLS_HANDSHAKE_RECORD && chunk[1] === 0x03))) {
+        // Gather the whole ClientHello (it may span TCP segments or records) before deciding.
+        const bytes = this.helloBuffer ? Buffer.concat([this.helloBuffer, chunk]) : chunk;
+        const peek = peekClientHello(bytes);
+        if (peek.isTls && !peek.complete && bytes.length < MAX_HELLO_BYTES) {
+          this.helloBuffer = bytes;
+          return;
+        }
+        this.helloBuffer = null;
         this.sawHello = true;
-        this.record.clientHello = Buffer.from(chunk);
-        if (this.engine.addon.onClientHello) {
+        this.record.clientHello = Buffer.from(bytes);
+        this.record.clientHelloInfo = peek.hello ?? null;
+        if (this.engine.addon.onClientHello && peek.isTls) {
           clientRaw.pause();
-          this.helloPending = Promise.resolve(this.engine.addon.onClientHello(this, chunk))
+          this.helloPending = Promise.resolve(this.engine.addon.onClientHello(this, bytes, peek.hello ?? null))
             .catch((err): HelloDecision => ({ action: 'kill', reason: `addon failed: ${describeError(err).message}` }))
             .then((decision) => {
               this.helloPending = null;
-              this.applyDecision(decision, chunk);
+              this.applyDecision(decision, bytes);
             });
           return;
         }
+        chunk = bytes;
       }
       this.engine.capture(this.record.id, 'c2s', 'client-wire', chunk);
       this.forward(serverRaw, chunk, 'c2s', 'client-wire');

@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
-import type { Profile } from '../core/profile.ts';
+import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../core/profile.ts';
 import { clientTlsOptions, negotiatedOf, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
@@ -41,10 +41,14 @@ export class ChatClient extends EventEmitter {
   /** The server's welcome frame. */
   welcome: Frame | null = null;
   username: string | null = null;
+  /** Handshakes that failed before a fallback retry (maxVersion tried, error). */
+  readonly fallbackAttempts: Array<{ maxVersion: TlsVersion; error: string }> = [];
+  /** For STARTTLS transports: whether the server's welcome offered the upgrade. */
+  starttlsOffered: boolean | null = null;
   /** Every frame received, in order (tests and scenarios read it). */
   readonly received: Frame[] = [];
   private socket!: net.Socket;
-  private readonly decoder = new FrameDecoder();
+  private decoder = new FrameDecoder();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly requestTimeoutMs: number;
@@ -67,65 +71,126 @@ export class ChatClient extends EventEmitter {
     return client;
   }
 
-  private open(opts: ChatClientOptions): Promise<void> {
+  /**
+   * Opens the transport the profile asks for. With `client.fallback`, a failed TLS handshake is
+   * retried with the next lower maximum version down to `tls.minVersion` — the browser
+   * "fallback dance" that POODLE exploited (node's client cannot send TLS_FALLBACK_SCSV).
+   */
+  private async open(opts: ChatClientOptions): Promise<void> {
+    const p = opts.profile;
+    let maxVersion = p.tls.maxVersion;
+    for (;;) {
+      try {
+        await this.openOnce(opts, maxVersion);
+        return;
+      } catch (err) {
+        const canFallBack = p.transport === 'tls' && p.client.fallback && versionRank(maxVersion) > versionRank(p.tls.minVersion);
+        if (!canFallBack || !(err instanceof SecchatError) || (err.code !== ERROR_CODES.TLS_HANDSHAKE && err.code !== ERROR_CODES.NETWORK) || this.welcome) throw err;
+        this.fallbackAttempts.push({ maxVersion, error: err.message });
+        maxVersion = TLS_VERSIONS[versionRank(maxVersion) - 1];
+        this.closedErr = null;
+      }
+    }
+  }
+
+  /** One connection attempt: TCP, TLS or STARTTLS, verification, and the welcome frame. */
+  private openOnce(opts: ChatClientOptions, maxVersion: TlsVersion): Promise<void> {
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const name = opts.servername ?? opts.host;
+    const profile = maxVersion === opts.profile.tls.maxVersion ? opts.profile : { ...opts.profile, tls: { ...opts.profile.tls, maxVersion } };
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.off('frame', onFrame);
         this.socket?.destroy();
         reject(err);
       };
-      const timer = setTimeout(() => fail(new SecchatError(ERROR_CODES.TIMEOUT, `no welcome from ${opts.host}:${opts.port} within ${timeoutMs} ms`)), timeoutMs);
-      const onWelcome = (f: Frame) => {
-        if (f.type !== 'welcome' || settled) return;
+      const done = () => {
+        if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.welcome = f;
-        this.off('frame', onWelcome);
+        this.off('frame', onFrame);
         resolve();
       };
-      this.on('frame', onWelcome);
+      const timer = setTimeout(() => fail(new SecchatError(ERROR_CODES.TIMEOUT, `no welcome from ${opts.host}:${opts.port} within ${timeoutMs} ms`)), timeoutMs);
 
-      if (opts.profile.transport === 'plain') {
-        this.socket = net.connect({ host: opts.host, port: opts.port });
-      } else if (opts.profile.transport === 'tls') {
-        const s = tls.connect({ host: opts.host, port: opts.port, ...clientTlsOptions(opts.profile, name, opts.trust) });
+      // TLS on a fresh connection (transport tls) or on the existing one (after STARTTLS).
+      const startTls = (raw?: net.Socket) => {
+        const s = tls.connect({ ...(raw ? { socket: raw } : { host: opts.host, port: opts.port }), ...clientTlsOptions(profile, name, opts.trust) });
         if (opts.keylog) s.on('keylog', opts.keylog);
         s.once('secureConnect', () => {
           try {
-            verifyServerCertificate(s, opts.profile, name, opts.trust);
+            verifyServerCertificate(s, profile, name, opts.trust);
           } catch (err) {
             fail(err as Error);
             return;
           }
           this.negotiated = negotiatedOf(s);
         });
-        this.socket = s;
-      } else {
-        fail(new SecchatError(ERROR_CODES.USAGE, `transport ${opts.profile.transport} is not supported by this client yet`));
-        return;
-      }
-      this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-      this.socket.on('error', (err) => {
-        const wrapped = wrapSocketError(err, !this.welcome);
-        this.closedErr ??= wrapped;
-        fail(wrapped);
-        this.emit('error', wrapped);
-      });
-      this.socket.on('close', () => {
-        const err = this.closedErr ?? new SecchatError(ERROR_CODES.NETWORK, 'connection closed by the server');
-        fail(err);
-        for (const p of this.pending.values()) {
-          clearTimeout(p.timer);
-          p.reject(err);
+        this.attach(s, fail);
+      };
+
+      let upgrading = false;
+      const onFrame = (f: Frame) => {
+        if (f.type === 'starttls_ok' && upgrading) {
+          upgrading = false;
+          // Bytes the server sent after starttls_ok in plaintext would be injected; drop them (CVE-2011-0411 class).
+          const raw = this.socket;
+          raw.removeAllListeners('data');
+          this.decoder = new FrameDecoder();
+          startTls(raw);
+          return;
         }
-        this.pending.clear();
-        this.emit('close');
-      });
+        if (f.type !== 'welcome') return;
+        const isStarttls = opts.profile.transport === 'starttls' || opts.profile.transport === 'starttls-required';
+        if (isStarttls && !this.negotiated) {
+          this.starttlsOffered = f.starttls === true;
+          if (f.starttls === true) {
+            upgrading = true;
+            this.sendFrame({ type: 'starttls' });
+            return;
+          }
+          if (opts.profile.transport === 'starttls-required') {
+            fail(new SecchatError(ERROR_CODES.STARTTLS_UNAVAILABLE, 'the server did not offer STARTTLS; refusing to continue in plaintext (transport: starttls-required)', { reason: 'STARTTLS not offered' }));
+            return;
+          }
+          // Opportunistic STARTTLS carries on in plaintext: the weakness downgrade-starttls shows.
+        }
+        this.welcome = f;
+        done();
+      };
+      this.on('frame', onFrame);
+
+      if (opts.profile.transport === 'tls') startTls();
+      else this.attach(net.connect({ host: opts.host, port: opts.port }), fail);
+    });
+  }
+
+  /** Makes `s` the connection: frames from it, errors and close from it. */
+  private attach(s: net.Socket, failOpen: (err: Error) => void): void {
+    this.socket = s;
+    s.on('data', (chunk: Buffer) => {
+      if (this.socket === s) this.onData(chunk);
+    });
+    s.on('error', (err) => {
+      const wrapped = wrapSocketError(err, !this.welcome);
+      this.closedErr ??= wrapped;
+      failOpen(wrapped);
+      this.emit('error', wrapped);
+    });
+    s.on('close', () => {
+      if (this.socket !== s && !s.destroyed) return;
+      const err = this.closedErr ?? new SecchatError(this.welcome ? ERROR_CODES.NETWORK : ERROR_CODES.TLS_HANDSHAKE, this.welcome ? 'connection closed by the server' : 'connection closed before the welcome (handshake refused or reset)');
+      failOpen(err);
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(err);
+      }
+      this.pending.clear();
+      if (this.welcome) this.emit('close');
     });
   }
 

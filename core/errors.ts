@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   CERT_INVALID: 'SECCHAT_ERR_CERT_INVALID',
   /** The TLS handshake failed (alert, version or cipher mismatch, reset). */
   TLS_HANDSHAKE: 'SECCHAT_ERR_TLS_HANDSHAKE',
+  /** The profile requires STARTTLS and the server did not offer it. */
+  STARTTLS_UNAVAILABLE: 'SECCHAT_ERR_STARTTLS_UNAVAILABLE',
   /** A frame broke the wire protocol (too large, not JSON, unknown type). */
   PROTOCOL: 'SECCHAT_ERR_PROTOCOL',
   /** The server answered a request with an error frame. */

@@ -92,18 +92,22 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   hub.onEvent = (event, detail) => log({ event, ...detail });
   const sockets = new Set<net.Socket>();
 
+  // STARTTLS upgrades reuse one secure context (certificate, versions, ciphers from the profile).
+  const starttlsContext =
+    profile.transport === 'starttls' || profile.transport === 'starttls-required'
+      ? tls.createSecureContext(serverTlsOptions(profile, requireIdentity(opts)))
+      : null;
   const onSocket = (socket: net.Socket, tlsInfo: NegotiatedTls | null) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, hub, limits, profile, tlsInfo, log);
+    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttlsContext, opts.keylog);
   };
 
   let server: net.Server;
-  if (profile.transport === 'plain') {
+  if (profile.transport !== 'tls') {
     server = net.createServer((s) => onSocket(s, null));
-  } else if (profile.transport === 'tls') {
-    if (!opts.identity) throw new Error('startChatServer: a TLS profile needs an identity (certificate and key)');
-    const tlsServer = tls.createServer({ ...serverTlsOptions(profile, opts.identity), handshakeTimeout: limits.handshakeTimeoutMs });
+  } else {
+    const tlsServer = tls.createServer({ ...serverTlsOptions(profile, requireIdentity(opts)), handshakeTimeout: limits.handshakeTimeoutMs });
     tlsServer.on('secureConnection', (s: tls.TLSSocket) => onSocket(s, negotiatedOf(s)));
     tlsServer.on('tlsClientError', (err, s) => {
       log({ event: 'tls_error', peer: `${s.remoteAddress}:${s.remotePort}`, ...describeError(err) });
@@ -111,8 +115,6 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     });
     if (opts.keylog) tlsServer.on('keylog', (line) => opts.keylog!(line));
     server = tlsServer;
-  } else {
-    throw new Error(`transport ${profile.transport} is not supported by this server yet`);
   }
   server.on('connection', (s: net.Socket) => {
     s.on('error', () => {}); // peers that reset mid-handshake must not crash the server
@@ -148,30 +150,49 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   };
 }
 
-/** Wires one accepted socket to a session. */
-function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits, profile: Profile, tlsInfo: NegotiatedTls | null, log: (e: ServerLogEntry) => void): void {
+function requireIdentity(opts: ChatServerOptions): CertKeyPem {
+  if (!opts.identity) throw new Error(`startChatServer: transport ${opts.profile.transport} needs an identity (certificate and key)`);
+  return opts.identity;
+}
+
+/**
+ * Wires one accepted socket to a session. For STARTTLS transports (`starttlsContext` set), the
+ * welcome advertises `starttls: true`; a `starttls` frame is answered with `starttls_ok` and the
+ * same socket is then wrapped in TLS server-side.
+ */
+function serveConnection(
+  socket: net.Socket,
+  hub: ChatHub,
+  limits: ServerLimits,
+  profile: Profile,
+  tlsInfo: NegotiatedTls | null,
+  log: (e: ServerLogEntry) => void,
+  starttlsContext: tls.SecureContext | null,
+  keylog?: (line: Buffer) => void,
+): void {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+  let decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+  let stream: net.Socket = socket; // becomes the TLSSocket after STARTTLS
   let closed = false;
   const port: ConnectionPort = {
     peer,
     send(frame: Frame) {
-      if (closed || socket.destroyed) return;
-      if (socket.writableLength > limits.maxQueueBytes) {
+      if (closed || stream.destroyed) return;
+      if (stream.writableLength > limits.maxQueueBytes) {
         // A client that stopped reading: drop it rather than buffer without bound.
         closed = true;
-        socket.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `more than ${limits.maxQueueBytes} bytes queued; disconnecting`)));
-        setTimeout(() => socket.destroy(), 1000).unref();
+        stream.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `more than ${limits.maxQueueBytes} bytes queued; disconnecting`)));
+        setTimeout(() => stream.destroy(), 1000).unref();
         log({ event: 'slow_consumer', peer });
         return;
       }
-      socket.write(encodeFrame(frame));
+      stream.write(encodeFrame(frame));
     },
     close(reason: string) {
       if (closed) return;
       closed = true;
       log({ event: 'close', peer, reason });
-      socket.end();
+      stream.end();
     },
   };
   const session = new ChatSession(hub, port);
@@ -189,9 +210,50 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
     port.close('idle timeout');
   });
 
-  port.send({ type: 'welcome', server: 'secchat', version: PROTOCOL_VERSION, transport: profile.transport, auth: profile.auth.method });
+  const welcome = () => ({
+    type: 'welcome',
+    server: 'secchat',
+    version: PROTOCOL_VERSION,
+    transport: profile.transport,
+    auth: profile.auth.method,
+    ...(starttlsContext ? (tlsInfo ? { tls: true } : { starttls: true }) : {}),
+  });
+  port.send(welcome());
 
-  socket.on('data', (chunk: Buffer) => {
+  const upgrade = () => {
+    if (!starttlsContext || tlsInfo) {
+      port.send(errorFrame(PROTOCOL_ERRORS.badRequest, tlsInfo ? 'TLS is already active' : 'this server does not offer STARTTLS'));
+      return;
+    }
+    if (decoder.pendingBytes > 0) {
+      // Plaintext pipelined after STARTTLS would be treated as if it came over TLS
+      // (the CVE-2011-0411 command-injection class): refuse and close.
+      port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'bytes after starttls before the TLS handshake; closing'));
+      port.close('starttls injection');
+      return;
+    }
+    port.send({ type: 'starttls_ok' });
+    socket.removeListener('data', onData);
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: starttlsContext });
+    if (keylog) secure.on('keylog', keylog);
+    const timer = setTimeout(() => secure.destroy(), limits.handshakeTimeoutMs);
+    timer.unref();
+    secure.once('secure', () => {
+      clearTimeout(timer);
+      tlsInfo = negotiatedOf(secure);
+      log({ event: 'starttls', peer, protocol: tlsInfo.protocol, cipher: tlsInfo.cipher, group: tlsInfo.group });
+      decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+      stream = secure;
+      secure.on('data', onData);
+      port.send(welcome());
+    });
+    secure.on('error', (err) => {
+      log({ event: 'tls_error', peer, ...describeError(err) });
+      socket.destroy();
+    });
+  };
+
+  const onData = (chunk: Buffer) => {
     if (closed) return;
     decoder.push(chunk);
     for (;;) {
@@ -209,9 +271,18 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
         continue;
       }
       if (!frame) return;
+      if (frame.type === 'starttls') {
+        upgrade();
+        return;
+      }
+      if (profile.transport === 'starttls-required' && !tlsInfo && (frame.type === 'login' || frame.type === 'register')) {
+        port.send(errorFrame(PROTOCOL_ERRORS.tlsRequired, `send starttls before ${frame.type}: this server requires TLS`, frame.id));
+        continue;
+      }
       void session.handle(frame);
     }
-  });
+  };
+  socket.on('data', onData);
   socket.on('error', (err) => log({ event: 'socket_error', peer, ...describeError(err) }));
   socket.on('close', () => {
     closed = true;
