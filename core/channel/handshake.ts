@@ -248,11 +248,9 @@ abstract class ChannelEndpoint {
     return actions;
   }
 
-  /** Closes the channel locally; everything after is rejected with `closed`. */
+  /** Closes the channel locally; everything after is rejected with `closed` (stats stay readable). */
   close(): void {
     this.current = 'closed';
-    this.#writer = undefined;
-    this.#reader = undefined;
   }
 
   protected abstract onHandshakeFrame(frame: Record<string, unknown>): ChannelFrame[];
