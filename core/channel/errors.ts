@@ -15,7 +15,7 @@ import { ERROR_CODES, SecchatError } from '../errors.ts';
 export const CHANNEL_ERROR_CODES = {
   decode_error: 'a channel frame was malformed (missing field, bad base64, wrong length)',
   unexpected_message: 'a frame arrived that the handshake state does not allow',
-  parameter_mismatch: 'the peers are configured with different key exchange, transcript MAC or replay settings',
+  parameter_mismatch: 'the peers differ in protocol version or in key exchange, transcript MAC or replay settings',
   no_common_cipher: 'the server supports none of the ciphers the client offered',
   illegal_parameter: 'the server chose a cipher the client did not offer, or sent an unusable key or share',
   certificate_rejected: 'the certificate verifier refused the server certificate',
