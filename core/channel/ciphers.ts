@@ -94,8 +94,9 @@ export interface RecordKeys {
 
 const EMPTY = Buffer.alloc(0);
 
-function aeadAlgorithm(cipher: ChannelCipher): CipherGCMTypes | 'chacha20-poly1305' {
-  return cipher as CipherGCMTypes | 'chacha20-poly1305';
+/** GCM and ChaCha20-Poly1305 share node's AEAD interface (setAAD, getAuthTag, setAuthTag); one type covers both. */
+function aeadAlgorithm(cipher: ChannelCipher): CipherGCMTypes {
+  return cipher as CipherGCMTypes;
 }
 
 function cbcHmacTag(macKey: Buffer, aad: Buffer, iv: Buffer, ct: Buffer): Buffer {
@@ -118,7 +119,7 @@ export function sealRecord(cipher: ChannelCipher, keys: RecordKeys, plaintext: B
   }
   switch (spec.kind) {
     case 'aead': {
-      const c = createCipheriv(aeadAlgorithm(cipher) as CipherGCMTypes, keys.encKey, iv, { authTagLength: spec.tagBytes });
+      const c = createCipheriv(aeadAlgorithm(cipher), keys.encKey, iv, { authTagLength: spec.tagBytes });
       c.setAAD(aad, { plaintextLength: plaintext.length });
       const ct = Buffer.concat([c.update(plaintext), c.final()]);
       return { iv, ct, tag: c.getAuthTag() };
@@ -151,7 +152,7 @@ export function openRecord(cipher: ChannelCipher, keys: RecordKeys, parts: Recor
     case 'aead': {
       try {
         // authTagLength pins the tag length: without it node accepts a truncated tag (4+ bytes).
-        const d = createDecipheriv(aeadAlgorithm(cipher) as CipherGCMTypes, keys.encKey, parts.iv, { authTagLength: spec.tagBytes });
+        const d = createDecipheriv(aeadAlgorithm(cipher), keys.encKey, parts.iv, { authTagLength: spec.tagBytes });
         d.setAuthTag(parts.tag);
         d.setAAD(aad, { plaintextLength: parts.ct.length });
         return Buffer.concat([d.update(parts.ct), d.final()]);

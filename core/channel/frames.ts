@@ -25,7 +25,9 @@
  */
 import { createHash } from 'node:crypto';
 import { CHANNEL_CIPHERS, type ChannelCipher, type Profile } from '../profile.ts';
-import { channelError } from './errors.ts';
+import { channelError, type ChErrorFrame } from './errors.ts';
+
+export type { ChErrorFrame };
 
 /** Version carried in `ch_hello` and `ch_server_hello`; a peer with another version is refused. */
 export const CHANNEL_PROTOCOL_VERSION = 1;
@@ -93,9 +95,6 @@ export interface SealedFrame {
   tag?: string;
   plaintext?: string;
 }
-
-export type { ChErrorFrame } from './errors.ts';
-import type { ChErrorFrame } from './errors.ts';
 
 export type ChannelFrame = ChHelloFrame | ChServerHelloFrame | ChKeyFrame | ChFinishedFrame | ChErrorFrame | SealedFrame;
 

@@ -63,7 +63,7 @@ import {
   type X25519KeyPair,
 } from './keyexchange.ts';
 import { channelWarnings, chooseCipher, type Negotiated } from './policy.ts';
-import { SealedRecordReader, SealedRecordWriter, type RecordSettings } from './record.ts';
+import { encodeAppFrame, SealedRecordReader, SealedRecordWriter, type RecordSettings } from './record.ts';
 
 /** Largest signature accepted in `ch_server_hello` (RSA-8192 is 1024 bytes). */
 export const MAX_SIGNATURE_BYTES = 1024;
@@ -195,7 +195,10 @@ abstract class ChannelEndpoint {
    */
   seal(appFrame: AppFrame): SealedFrame | AppFrame {
     this.#assertOpen();
-    if (this.current === 'disabled') return appFrame;
+    if (this.current === 'disabled') {
+      encodeAppFrame(appFrame); // same argument check as when sealing
+      return appFrame;
+    }
     if (!this.#writer) throw channelError('not_established', `cannot seal in state ${this.current}: the handshake has not finished`, { state: this.current });
     try {
       return this.#writer.seal(appFrame);
