@@ -1,0 +1,258 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHANNEL_CIPHER_SPECS } from '../core/channel/ciphers.ts';
+import { channelCodeOf } from '../core/channel/errors.ts';
+import type { SealedFrame } from '../core/channel/frames.ts';
+import { CHANNEL_CIPHERS, type ChannelCipher } from '../core/profile.ts';
+import { makePair, type ChannelSettings } from './helpers/channel-fixtures.ts';
+import { manualClock, pump, seededRandom } from './helpers/channel-pump.ts';
+import { deriveSessionKeys } from '../core/channel/kdf.ts';
+import { SealedRecordReader, SealedRecordWriter } from '../core/channel/record.ts';
+
+const AUTHENTICATING = CHANNEL_CIPHERS.filter((c) => CHANNEL_CIPHER_SPECS[c].authenticates);
+const WINDOW_MS = 30_000;
+
+/** An established ecdhe pair (fast: no RSA) with these settings. */
+function established(settings: Partial<ChannelSettings>, now?: () => number) {
+  const pair = makePair({ both: { keyExchange: 'ecdhe', transcriptMac: false, ...settings }, now });
+  const r = pump(pair.client, pair.server);
+  if (Object.keys(r.errors).length) throw new Error('handshake failed');
+  return pair;
+}
+
+const wire = (f: unknown): SealedFrame => JSON.parse(JSON.stringify(f));
+const b64flip = (s: string, at: number, xor: number) => {
+  const b = Buffer.from(s, 'base64');
+  b[at % b.length] ^= xor;
+  return b.toString('base64');
+};
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return channelCodeOf(err) ?? 'not a channel error';
+  }
+};
+
+describe('sealed frames resist tampering under every authenticating cipher', () => {
+  it.each(AUTHENTICATING)('%s: any single flipped byte of iv, ct or tag is bad_record_mac, and the channel closes', (cipher) => {
+    fc.assert(
+      fc.property(fc.constantFrom('iv', 'ct', 'tag'), fc.nat(), fc.integer({ min: 1, max: 255 }), fc.constantFrom<ChannelSettings['replayProtection']>('none', 'sequence', 'window'), (field, at, xor, replay) => {
+        const { client, server } = established({ ciphers: [cipher], replayProtection: replay });
+        const f = wire(client.seal({ type: 'msg', text: 'PAY 100' }));
+        (f as any)[field] = b64flip((f as any)[field], at, xor);
+        expect(codeOf(() => server.open(f))).toBe('bad_record_mac');
+        expect(server.state).toBe('closed');
+        expect(codeOf(() => server.open(wire(client.seal({ type: 'msg' }))))).toBe('closed');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it.each(AUTHENTICATING)('%s: the replay fields are bound into the tag (rewriting seq or ts is bad_record_mac)', (cipher) => {
+    const seq = established({ ciphers: [cipher], replayProtection: 'sequence' });
+    const first = wire(seq.client.seal({ type: 'msg', n: 0 }));
+    seq.server.open(first);
+    expect(codeOf(() => seq.server.open({ ...first, seq: '1' }))).toBe('bad_record_mac');
+
+    const clock = manualClock();
+    const win = established({ ciphers: [cipher], replayProtection: 'window' }, clock.now);
+    const old = wire(win.client.seal({ type: 'msg' }));
+    clock.advance(WINDOW_MS + 1);
+    expect(codeOf(() => win.server.open({ ...old, ts: clock.now() }))).toBe('bad_record_mac');
+  });
+});
+
+describe('the weak ciphers, through the channel', () => {
+  it('aes-128-cbc: flipping IV bits rewrites the first 16 bytes of the chat frame, undetected', () => {
+    const { client, server } = established({ ciphers: ['aes-128-cbc'] });
+    const f = wire(client.seal({ text: 'PAY 100', type: 'msg' })); // {"text":"PAY 100" : the amount is in block 0
+    const known = Buffer.from(JSON.stringify({ text: 'PAY 100', type: 'msg' }));
+    const at = known.indexOf('100');
+    f.iv = b64flip(f.iv!, at, '1'.charCodeAt(0) ^ '9'.charCodeAt(0));
+    expect(server.open(f)).toEqual({ text: 'PAY 900', type: 'msg' });
+  });
+
+  it('aes-128-cbc: the same trick changes the type of an ordinary chat frame', () => {
+    const { client, server } = established({ ciphers: ['aes-128-cbc'] });
+    const f = wire(client.seal({ type: 'msg', text: 'hello' }));
+    const iv = Buffer.from(f.iv!, 'base64');
+    const at = '{"type":"'.length;
+    for (let i = 0; i < 3; i++) iv[at + i] ^= 'msg'.charCodeAt(i) ^ 'cmd'.charCodeAt(i);
+    f.iv = iv.toString('base64');
+    expect(server.open(f)).toEqual({ type: 'cmd', text: 'hello' });
+  });
+
+  it('aes-128-cbc: the ciphertext hides the text, and the sealed frame has no tag', () => {
+    const { client } = established({ ciphers: ['aes-128-cbc'] });
+    const f = wire(client.seal({ type: 'msg', text: 'PAY 100' }));
+    expect(JSON.stringify(f)).not.toContain('PAY 100');
+    expect(f.tag).toBeUndefined();
+    expect(Buffer.from(f.iv!, 'base64').length).toBe(16);
+    expect(Buffer.from(f.ct!, 'base64').length % 16).toBe(0);
+  });
+
+  it('null: the chat frame is in plain sight, and an edit goes through', () => {
+    const { client, server } = established({ ciphers: ['null'] });
+    const f = wire(client.seal({ type: 'msg', text: 'PAY 100' }));
+    expect(f.plaintext).toBe('{"type":"msg","text":"PAY 100"}');
+    expect(f.iv ?? f.ct ?? f.tag).toBeUndefined();
+    expect(server.open({ ...f, plaintext: f.plaintext!.replace('100', '900') })).toEqual({ type: 'msg', text: 'PAY 900' });
+  });
+
+  it.each(['aes-128-cbc', 'null'] as ChannelCipher[])('%s: with no MAC the sequence number is not bound: rewriting it makes a replay pass', (cipher) => {
+    const { client, server } = established({ ciphers: [cipher], replayProtection: 'sequence' });
+    const first = wire(client.seal({ type: 'msg', text: 'PAY 100' }));
+    server.open(first);
+    expect(codeOf(() => server.open(first))).toBe('bad_sequence'); // a naive replay is caught...
+    const again = established({ ciphers: [cipher], replayProtection: 'sequence' });
+    const f0 = wire(again.client.seal({ type: 'msg', text: 'PAY 100' }));
+    again.server.open(f0);
+    expect(again.server.open({ ...f0, seq: '1' })).toEqual({ type: 'msg', text: 'PAY 100' }); // ...a relabelled one is not
+  });
+});
+
+describe('replay protection (properties)', () => {
+  const schedule = fc.array(fc.nat(5), { minLength: 1, maxLength: 12 });
+
+  it.each(CHANNEL_CIPHERS)('sequence, %s: a frame is accepted only if it is the next one; replays and reorders are bad_sequence', (cipher) => {
+    fc.assert(
+      fc.property(schedule, (order) => {
+        const { client, server } = established({ ciphers: [cipher], replayProtection: 'sequence' });
+        const frames = Array.from({ length: 6 }, (_, i) => wire(client.seal({ type: 'msg', n: i })));
+        let expected = 0;
+        for (const i of order) {
+          if (i === expected) {
+            expect(server.open(frames[i])).toEqual({ type: 'msg', n: i });
+            expected++;
+          } else {
+            expect(codeOf(() => server.open(frames[i]))).toBe('bad_sequence');
+            expect(server.state).toBe('closed');
+            return;
+          }
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it.each(CHANNEL_CIPHERS)('none, %s: replayed and reordered frames are all accepted (the lesson)', (cipher) => {
+    fc.assert(
+      fc.property(schedule, (order) => {
+        const { client, server } = established({ ciphers: [cipher], replayProtection: 'none' });
+        const frames = Array.from({ length: 6 }, (_, i) => wire(client.seal({ type: 'msg', n: i })));
+        for (const i of order) expect(server.open(frames[i])).toEqual({ type: 'msg', n: i });
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it.each(AUTHENTICATING)('window, %s: stale outside the window, replayed_nonce inside it, else accepted (model check)', (cipher) => {
+    const events = fc.array(fc.record({ frame: fc.nat(4), advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: WINDOW_MS / 2 }), fc.integer({ min: WINDOW_MS, max: WINDOW_MS * 2 })) }), { minLength: 1, maxLength: 10 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), events, (spacing, evs) => {
+        const clock = manualClock();
+        const { client, server } = established({ ciphers: [cipher], replayProtection: 'window', replayWindowMs: WINDOW_MS }, clock.now);
+        const frames = Array.from({ length: 5 }, (_, i) => {
+          clock.advance(spacing);
+          return wire(client.seal({ type: 'msg', n: i }));
+        });
+        const seen = new Set<number>();
+        for (const { frame, advanceMs } of evs) {
+          clock.advance(advanceMs);
+          const ts = frames[frame].ts!;
+          const expected = Math.abs(clock.now() - ts) > WINDOW_MS ? 'stale' : seen.has(frame) ? 'replayed_nonce' : undefined;
+          const got = codeOf(() => server.open(frames[frame]));
+          expect(got).toBe(expected);
+          if (expected) return;
+          seen.add(frame);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('window mode details (injected clock)', () => {
+  it('accepts exactly replayWindowMs of skew either way, and no more', () => {
+    const clientClock = manualClock(1_000_000);
+    const serverClock = manualClock(1_000_000);
+    const { client, server } = makePair({ both: { keyExchange: 'ecdhe', replayProtection: 'window', replayWindowMs: 1000 }, clientNow: clientClock.now, serverNow: serverClock.now });
+    expect(pump(client, server).errors).toEqual({});
+    const at = (clientMs: number) => {
+      clientClock.set(clientMs);
+      return wire(client.seal({ type: 'msg', at: clientMs }));
+    };
+    expect(server.open(at(1_001_000))).toEqual({ type: 'msg', at: 1_001_000 }); // sender 1000 ms ahead
+    expect(server.open(at(999_000))).toEqual({ type: 'msg', at: 999_000 }); // 1000 ms behind
+    expect(codeOf(() => server.open(at(998_999)))).toBe('stale');
+  });
+
+  it('a frame from the future beyond the window is stale', () => {
+    const clock = manualClock();
+    const { client, server } = established({ replayProtection: 'window', replayWindowMs: 1000 }, clock.now);
+    clock.advance(5000);
+    const f = wire(client.seal({ type: 'msg' }));
+    clock.advance(-5000);
+    expect(codeOf(() => server.open(f))).toBe('stale');
+  });
+
+  it('remembers nonces only while they can still be fresh (the seen set is pruned)', () => {
+    const clock = manualClock();
+    const { client, server } = established({ replayProtection: 'window', replayWindowMs: 1000 }, clock.now);
+    for (let i = 0; i < 5; i++) server.open(wire(client.seal({ type: 'msg', i })));
+    expect(server.stats.seenNonces).toBe(5);
+    clock.advance(1001);
+    server.open(wire(client.seal({ type: 'msg', i: 5 })));
+    expect(server.stats.seenNonces).toBe(1);
+  });
+
+  it('a replay after the window has passed is stale, not accepted', () => {
+    const clock = manualClock();
+    const { client, server } = established({ replayProtection: 'window', replayWindowMs: 1000 }, clock.now);
+    const f = wire(client.seal({ type: 'msg' }));
+    server.open(f);
+    clock.advance(1001);
+    expect(codeOf(() => server.open(f))).toBe('stale');
+  });
+
+  it('a forged frame burns neither the nonce nor the sequence number of the genuine one', () => {
+    const clock = manualClock();
+    for (const mode of ['window', 'sequence'] as const) {
+      const settings = { cipher: 'aes-128-gcm' as const, replayProtection: mode, replayWindowMs: 1000, randomBytes: seededRandom(mode), now: clock.now };
+      const keys = deriveSessionKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3), 'aes-128-gcm').clientToServer;
+      const writer = new SealedRecordWriter(settings, keys);
+      const reader = new SealedRecordReader(settings, keys);
+      const f = wire(writer.seal({ type: 'msg' }));
+      expect(codeOf(() => reader.open({ ...f, tag: b64flip(f.tag!, 0, 1) }))).toBe('bad_record_mac');
+      expect(reader.seenNonces).toBe(0);
+      expect(reader.open(f as any)).toEqual({ type: 'msg' });
+      expect(codeOf(() => reader.open(f as any))).toBe(mode === 'window' ? 'replayed_nonce' : 'bad_sequence');
+    }
+  });
+});
+
+describe('malformed sealed frames', () => {
+  it.each([
+    ['missing seq', (f: any) => ({ ...f, seq: undefined })],
+    ['seq not decimal', (f: any) => ({ ...f, seq: '0x1' })],
+    ['seq beyond 64 bits', (f: any) => ({ ...f, seq: '18446744073709551616' })],
+    ['iv wrong length', (f: any) => ({ ...f, iv: Buffer.alloc(11).toString('base64') })],
+    ['tag missing', (f: any) => ({ ...f, tag: undefined })],
+    ['ct not base64', (f: any) => ({ ...f, ct: '!!!!' })],
+  ])('%s: decode_error', (_name, mangle) => {
+    const { client, server } = established({ replayProtection: 'sequence' });
+    expect(codeOf(() => server.open(JSON.parse(JSON.stringify(mangle(wire(client.seal({ type: 'msg' })))))))).toBe('decode_error');
+  });
+
+  it('a sealed chat frame that is not a chat frame is decode_error', () => {
+    const { client, server } = established({ ciphers: ['null'], replayProtection: 'none' });
+    expect(codeOf(() => server.open({ ...wire(client.seal({ type: 'msg' })), plaintext: '[1,2]' }))).toBe('decode_error');
+  });
+
+  it('a frame sealed for the server does not open at the client (per-direction keys)', () => {
+    const { client } = established({ replayProtection: 'none' });
+    expect(codeOf(() => client.open(wire(client.seal({ type: 'msg' }))))).toBe('bad_record_mac');
+  });
+});
