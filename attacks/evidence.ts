@@ -90,7 +90,8 @@ export function conversationEvidence(obs: Observations): Evidence[] {
   const ev: Evidence[] = [];
   for (const who of ['alice', 'bob'] as const) {
     const c = obs.clients[who];
-    const hop = c.negotiated ? `${c.negotiated.protocol ?? '?'} ${c.negotiated.cipher ?? '?'}${c.negotiated.group ? ' ' + c.negotiated.group : ''}` : 'plaintext';
+    const tlsHop = c.negotiated ? `${c.negotiated.protocol ?? '?'} ${c.negotiated.cipher ?? '?'}${c.negotiated.group ? ' ' + c.negotiated.group : ''}` : 'no TLS';
+    const hop = c.channel ? `${tlsHop}; secure channel ${c.channel.keyExchange} ${c.channel.cipher}, replay protection ${c.channel.replayProtection}` : tlsHop;
     ev.push({
       kind: `client-${who}`,
       detail: c.error ? `${who} stopped: ${c.error.code}: ${c.error.message}` : `${who} connected (${hop})${c.loggedIn ? ' and logged in' : ''}`,

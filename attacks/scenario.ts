@@ -39,7 +39,7 @@ async function scriptedClient(
   port: number,
   extraCa: string[],
 ): Promise<{ client: ChatClient | null; obs: ClientObservation }> {
-  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, error: null, received: [] };
+  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, channel: null, localAddress: null, error: null, received: [] };
   let client: ChatClient | null = null;
   try {
     client = await ChatClient.connect({
@@ -53,6 +53,8 @@ async function scriptedClient(
     });
     obs.connected = true;
     obs.negotiated = client.negotiated;
+    obs.channel = client.channelNegotiated;
+    obs.localAddress = client.localAddress;
     obs.received = client.received;
     await client.register(who, LAB_USERS[who]);
     await client.login(who, LAB_USERS[who]);

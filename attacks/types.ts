@@ -6,6 +6,7 @@ import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import type { Frame } from '../core/frames.ts';
 import type { NegotiatedTls } from '../core/tls-options.ts';
+import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
 
@@ -46,6 +47,10 @@ export interface ClientObservation {
   /** logged in */
   loggedIn: boolean;
   negotiated: NegotiatedTls | null;
+  /** the secure channel's negotiated parameters, or null when there is none */
+  channel: ChannelNegotiated | null;
+  /** the client's local address:port (how the proxy's records name its connection) */
+  localAddress: string | null;
   /** the first error the client raised (certificate refusal, handshake failure...), if any */
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   /** every frame the client received, in order */

@@ -19,7 +19,15 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
   const terminated = obs.proxy!.connections.some((c) => c.mode === 'terminate' && c.clientHop);
   if (sightings.length) {
     const where = sightings[0].layer === 'plaintext' ? 'inside the TLS session it terminated' : 'in the bytes on the wire';
-    const how = sightings[0].layer === 'plaintext' ? 'the victim accepted the attacker\'s certificate' : obs.clients.alice.negotiated ? 'the payload was not protected' : 'the chat ran in plaintext';
+    const channel = obs.clients.alice.channel;
+    const how =
+      channel?.cipher === 'null'
+        ? 'the secure channel negotiated the null cipher, which does not encrypt'
+        : sightings[0].layer === 'plaintext'
+          ? 'the victim accepted the attacker\'s certificate'
+          : obs.clients.alice.negotiated || channel
+            ? 'the payload was not protected'
+            : 'the chat ran in plaintext';
     return {
       outcome: 'succeeded',
       reason: `the attacker read the canary ${where}: ${how}${active ? '; sitting in the plaintext path, it could also have altered it' : ''}`,
