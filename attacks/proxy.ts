@@ -175,6 +175,11 @@ export class ProxyConnection {
     this.record.notes.push(text);
   }
 
+  /** Records bytes an addon recovered itself (e.g. opened from a secure channel) as evidence. */
+  capture(dir: Direction, layer: Layer, data: Buffer): void {
+    this.engine.capture(this.record.id, dir, layer, data);
+  }
+
   /** True once TLS is terminated on both hops. */
   get isTerminated(): boolean {
     return this.terminated;
