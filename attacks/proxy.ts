@@ -365,6 +365,7 @@ export class ProxyEngine {
   private server!: net.Server;
   private readonly startedAt = performance.now();
   private readonly live = new Set<ProxyConnection>();
+  private readonly byId = new Map<number, ProxyConnection>();
   private readonly sockets = new Set<net.Socket>();
   private nextId = 1;
   private closeWaiters: Array<() => void> = [];
@@ -408,6 +409,11 @@ export class ProxyEngine {
     if (this.live.size === 0) for (const w of this.closeWaiters.splice(0)) w();
   }
 
+  /** The connection whose victim is at `peer` (address:port), if any. */
+  connectionByPeer(peer: string | null): ProxyConnection | undefined {
+    return peer ? [...this.byId.values()].find((c) => c.record.clientPeer === peer) : undefined;
+  }
+
   /** Opens a fresh raw TCP connection to the real server (for attacks that replay from a new connection). */
   connectUpstream(): net.Socket {
     const s = net.connect(this.upstream);
@@ -443,6 +449,7 @@ export class ProxyEngine {
     upstream.on('close', () => this.sockets.delete(upstream));
     const conn = new ProxyConnection(this, this.nextId++, client, upstream);
     this.live.add(conn);
+    this.byId.set(conn.record.id, conn);
     this.connections.push(conn.record);
   }
 

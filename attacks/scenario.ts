@@ -15,7 +15,7 @@ import type { PkiMaterial } from '../core/pki.ts';
 import { resolveTrust } from '../core/tls-options.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
 import { ProxyEngine } from './proxy.ts';
-import type { Attack, AttackContext, ClientObservation, ConversationOptions, Observations, Verdict } from './types.ts';
+import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult } from '../reports/results.ts';
 
 /** The scripted users and their passwords. alice's is a common one (the cracking lesson); bob's is random. */
@@ -82,12 +82,15 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost' });
   const port = proxy ? proxy.port : server.port;
   const extra = opts.extraTrustedCaPems ?? [];
-  const canaryMessage = `the secret is ${canary}`;
+  // The canary leads the message: a known-plaintext attacker on CBC can reach the first block.
+  const canaryMessage = `${canary} is the secret`;
   let bobReceived: string | null = null;
   let aliceReceived: string | null = null;
   const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra), scriptedClient('bob', profile, pki, port, extra)]);
   try {
     if (a.client && b.client) {
+      const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage };
+      await opts.beforeCanary?.(live);
       const bobGets = b.client.waitFor((f) => f.type === 'dm' && f.from === 'alice', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
       try {
         await a.client.dm('bob', canaryMessage);
@@ -102,6 +105,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
         const reply = await aliceGets;
         if (reply) aliceReceived = String(reply.text);
       }
+      await opts.afterExchange?.(live);
     }
   } finally {
     await Promise.all([a.client?.quit(), b.client?.quit()]);
@@ -118,6 +122,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
     clients: { alice: a.obs, bob: b.obs },
     server: { log, port: server.port },
     bobReceived,
+    bobCanaryCopies: b.obs.received.filter((f) => f.type === 'dm' && f.from === 'alice' && String(f.text).includes(canary)).length,
     aliceReceived,
     durationMs: Math.round(performance.now() - started),
   };

@@ -9,6 +9,7 @@ import type { NegotiatedTls } from '../core/tls-options.ts';
 import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
+import type { ChatClient } from '../client/chat-client.ts';
 
 /** How a run ended. */
 export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
@@ -68,6 +69,8 @@ export interface Observations {
   server: { log: ServerLogEntry[]; port: number };
   /** the dm text bob received from alice, or null if none arrived */
   bobReceived: string | null;
+  /** how many direct messages from alice carrying the canary bob received in all (replays count) */
+  bobCanaryCopies: number;
   /** the reply text alice received from bob, or null */
   aliceReceived: string | null;
   /** ms the conversation took */
@@ -86,6 +89,22 @@ export interface ConversationOptions {
   keepServer?: boolean;
   /** override the canary for this conversation */
   canary?: string;
+  /** called just before alice sends the canary (attacks arm their hooks here) */
+  beforeCanary?: (live: LiveConversation) => void | Promise<void>;
+  /** called after the exchange, before anyone quits (replays happen here) */
+  afterExchange?: (live: LiveConversation) => Promise<void>;
+}
+
+/** The conversation while it runs, for attacks that act in the middle of it. */
+export interface LiveConversation {
+  alice: ChatClient;
+  bob: ChatClient;
+  server: ChatServer;
+  proxy: ProxyEngine | null;
+  /** alice's address:port as the proxy sees it */
+  alicePeer: string | null;
+  /** the exact text alice sends */
+  canaryMessage: string;
 }
 
 /** What the runner gives an attack. */

@@ -339,7 +339,8 @@ export class ChatClient extends EventEmitter {
 
   /** Sends a direct message. @throws SecchatError SERVER user_offline */
   async dm(to: string, text: string): Promise<void> {
-    await this.request({ type: 'dm', to, text });
+    // Field order is part of the wire format: text first (docs/protocol.md).
+    await this.request({ text, to, type: 'dm' } as Frame);
   }
 
   /** Lists users online. */
