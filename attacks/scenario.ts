@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ChatClient } from '../client/chat-client.ts';
 import { describeError, SecchatError } from '../core/errors.ts';
+import type { Frame } from '../core/frames.ts';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { resolveTrust } from '../core/tls-options.ts';
@@ -92,12 +93,15 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
       const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage };
       await opts.beforeCanary?.(live);
       const bobGets = b.client.waitFor((f) => f.type === 'dm' && f.from === 'alice', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
+      let got: Frame | null;
       try {
         await a.client.dm('bob', canaryMessage);
+        got = await bobGets;
       } catch (err) {
         a.obs.error ??= describeError(err);
+        // alice's request failed (refused, connection closed): bob gets a short grace period only.
+        got = await Promise.race([bobGets, new Promise<null>((r) => setTimeout(() => r(null), 300))]);
       }
-      const got = await bobGets;
       if (got) {
         bobReceived = String(got.text);
         const aliceGets = a.client.waitFor((f) => f.type === 'dm' && f.from === 'bob', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);

@@ -311,7 +311,11 @@ function serveConnection(
     void session.handle(frame);
   };
   socket.on('data', onData);
-  socket.on('error', (err) => log({ event: 'socket_error', peer, ...describeError(err) }));
+  socket.on('error', (err) => {
+    // A stream that failed (TLS record MAC, reset) cannot be trusted for another byte.
+    log({ event: 'socket_error', peer, ...describeError(err) });
+    socket.destroy();
+  });
   socket.on('close', () => {
     closed = true;
     clearTimeout(loginTimer);
