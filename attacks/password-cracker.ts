@@ -20,8 +20,12 @@ const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: n
 /** The dictionary shipped with the project (see attacks/wordlists/generate-common-passwords.ts). */
 export const WORDLIST_FILE = new URL('./wordlists/common-passwords.txt', import.meta.url);
 
-/** Fast hashes are checked in batches this size between looks at the clock and the event loop. */
-const FAST_BATCH = 256;
+/**
+ * Fast hashes are computed in batches this size between looks at the clock and the event loop:
+ * large enough that yielding does not dominate the measured rate, small enough (a few ms) to keep
+ * other connections in the process served.
+ */
+const FAST_BATCH = 4096;
 
 /**
  * Reads a word list: one candidate per line, blank lines skipped, duplicates dropped, order kept.

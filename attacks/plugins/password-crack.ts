@@ -109,11 +109,11 @@ async function loginWithVerifier(ctx: AttackContext, server: ChatServer, row: St
 function rateSentence(s: SchemeReport, candidates: number): string {
   if (s.storage === 'plaintext') return `${s.scheme}: no hashing — the rows hold the passwords`;
   if (s.guessesPerSecond === null) return `${s.scheme}: no guess completed within the budget`;
-  const scope = s.storage === 'sha256' ? `the ${fmt(candidates)}-candidate list (unsalted: one hash tests all ${s.users.length} accounts)` : `the ${fmt(candidates)}-candidate list × ${s.users.length} salted account${s.users.length > 1 ? 's' : ''} (${fmt(s.listGuesses)} guesses)`;
+  const scope = s.storage === 'sha256' ? `the ${fmt(candidates)}-candidate list (unsalted: one hash tests every account at once)` : `the ${fmt(candidates)}-candidate list × ${s.users.length} salted account${s.users.length > 1 ? 's' : ''} (${fmt(s.listGuesses)} guesses)`;
   return `${s.scheme}: ${fmt(s.guesses)} guesses in ${formatDuration(s.elapsedMs / 1000)} = ${formatRate(s.guessesPerSecond)}; ${scope} takes ${formatDuration(s.listSeconds!)} at that rate`;
 }
 
-/** The lesson each scheme teaches. */
+/** The lesson each scheme teaches, with its measured numbers. */
 function lesson(s: SchemeReport): string {
   switch (s.storage) {
     case 'plaintext':
@@ -121,7 +121,7 @@ function lesson(s: SchemeReport): string {
     case 'sha256':
       return 'unsalted SHA-256: a GPU tests billions of such hashes per second, each guess covers every account, and precomputed tables apply — store a salted, slow hash (scrypt, RFC 7914)';
     case 'scrypt':
-      return 'scrypt only slows the attacker down: at the measured rate the whole list still falls in minutes, so a weak password like a word plus a year is still found given time (or a GPU farm); only a password outside every list — like bob\'s random one — survives';
+      return `scrypt only slows the attacker down: at ${s.guessesPerSecond ? formatRate(s.guessesPerSecond) : 'the measured rate'} this whole list still falls in ${s.listSeconds ? formatDuration(s.listSeconds) : 'a bounded time'} on one machine, so a weak password (a common word plus a year) is found given time; only a password outside every list — like bob's random one — survives`;
   }
 }
 
@@ -134,7 +134,8 @@ export function crackVerdict(
   extra: Evidence[],
 ): Verdict {
   const evidence: Evidence[] = [];
-  const desc = (r: StoredUser) => (r.storage === 'scrypt' ? `${r.username} (${r.storage}, ${r.params}, ${r.salt.length / 2}-byte salt)` : `${r.username} (${r.storage}${r.storage === 'sha256' ? ', no salt' : ''})`);
+  const params = (r: StoredUser) => Object.entries(JSON.parse(r.params || '{}') as Record<string, number>).map(([k, v]) => `${k}=${v}`).join(' ');
+  const desc = (r: StoredUser) => (r.storage === 'scrypt' ? `${r.username} (${r.storage} ${params(r)}, ${r.salt.length / 2}-byte salt)` : `${r.username} (${r.storage}${r.storage === 'sha256' ? ', no salt' : ''})`);
   evidence.push({ kind: 'stolen-database', detail: `copied ${stolen.files.join(' and ')} after the conversation: ${stolen.rows.length} accounts — ${stolen.rows.map(desc).join(', ')}` });
   evidence.push({ kind: 'wordlist', detail: `attacks/wordlists/common-passwords.txt: ${fmt(candidates)} candidates of at least ${DEFAULT_LIMITS.minPasswordChars} characters (the registration minimum), tried in list order; budget ${formatDuration(CRACK_BUDGET_MS / 1000)}, at most ${fmt(CRACK_MAX_GUESSES)} guesses` });
   for (const s of crack.schemes) evidence.push({ kind: 'rate', detail: rateSentence(s, candidates) });
@@ -148,6 +149,9 @@ export function crackVerdict(
   }
   for (const v of verifierLogins) evidence.push({ kind: 'stolen-verifier-login', detail: v.detail });
   for (const s of crack.schemes) evidence.push({ kind: 'lesson', detail: lesson(s) });
+  if (verifierLogins.length) {
+    evidence.push({ kind: 'lesson', detail: 'challenge-response keyed with the stored value makes the database password-equivalent: stealing it is enough to log in, whatever the storage; SCRAM (RFC 5802) or OPAQUE (RFC 9807) avoid that' });
+  }
   evidence.push(...extra);
 
   const hashed = crack.schemes.filter((s) => s.guessesPerSecond !== null);
