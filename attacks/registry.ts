@@ -7,10 +7,11 @@ import { mitmPassive, mitmRogueCa, mitmSelfSigned, mitmWrongHost } from './plugi
 import { tamper } from './plugins/tamper.ts';
 import { replay, replayLogin } from './plugins/replay.ts';
 import { downgradeCipher, downgradeFallback, downgradeStarttls } from './plugins/downgrade.ts';
+import { passwordCrack } from './plugins/password-crack.ts';
 import type { Attack } from './types.ts';
 
 /** Every attack, in report order. */
-export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper];
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper, passwordCrack];
 
 /**
  * Looks up an attack by id.
