@@ -101,15 +101,15 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   hub.onEvent = (event, detail) => log({ event, ...detail });
   const sockets = new Set<net.Socket>();
 
-  // STARTTLS upgrades reuse one secure context (certificate, versions, ciphers from the profile).
-  const starttlsContext =
-    profile.transport === 'starttls' || profile.transport === 'starttls-required'
-      ? tls.createSecureContext(serverTlsOptions(profile, requireIdentity(opts)))
-      : null;
+  // STARTTLS upgrades go through a tls.Server that never listens: emitting 'connection' with the
+  // plaintext socket gives the upgraded socket the server's full semantics (handshake timeout,
+  // tlsClientError, and TLS errors surfacing as 'error' once the session is up).
+  const starttls: StartTls | null =
+    profile.transport === 'starttls' || profile.transport === 'starttls-required' ? createStartTls(profile, requireIdentity(opts), limits, opts.keylog) : null;
   const onSocket = (socket: net.Socket, tlsInfo: NegotiatedTls | null) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttlsContext, opts.keylog, opts.identity);
+    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttls, opts.identity);
   };
 
   let server: net.Server;
@@ -160,13 +160,37 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   };
 }
 
+/** Upgrades a plaintext socket to TLS server-side; calls back once with the secure socket or an error. */
+type StartTls = (raw: net.Socket, done: (err: Error | null, secure?: tls.TLSSocket) => void) => void;
+
+function createStartTls(profile: Profile, identity: CertKeyPem, limits: ServerLimits, keylog?: (line: Buffer) => void): StartTls {
+  const upgrader = tls.createServer({ ...serverTlsOptions(profile, identity), handshakeTimeout: limits.handshakeTimeoutMs });
+  const waiting = new Map<string, (err: Error | null, secure?: tls.TLSSocket) => void>();
+  const keyOf = (s: net.Socket) => `${s.remoteAddress}:${s.remotePort}`;
+  const settle = (s: net.Socket, err: Error | null, secure?: tls.TLSSocket) => {
+    const cb = waiting.get(keyOf(s));
+    waiting.delete(keyOf(s));
+    cb?.(err, secure);
+  };
+  upgrader.on('secureConnection', (secure: tls.TLSSocket) => settle(secure, null, secure));
+  upgrader.on('tlsClientError', (err, secure) => {
+    settle(secure, err);
+    secure.destroy();
+  });
+  if (keylog) upgrader.on('keylog', (line) => keylog(line));
+  return (raw, done) => {
+    waiting.set(keyOf(raw), done);
+    upgrader.emit('connection', raw);
+  };
+}
+
 function requireIdentity(opts: ChatServerOptions): CertKeyPem {
   if (!opts.identity) throw new Error(`startChatServer: transport ${opts.profile.transport} needs an identity (certificate and key)`);
   return opts.identity;
 }
 
 /**
- * Wires one accepted socket to a session. For STARTTLS transports (`starttlsContext` set), the
+ * Wires one accepted socket to a session. For STARTTLS transports (`starttls` set), the
  * welcome advertises `starttls: true`; a `starttls` frame is answered with `starttls_ok` and the
  * same socket is then wrapped in TLS server-side.
  */
@@ -177,8 +201,7 @@ function serveConnection(
   profile: Profile,
   tlsInfo: NegotiatedTls | null,
   log: (e: ServerLogEntry) => void,
-  starttlsContext: tls.SecureContext | null,
-  keylog?: (line: Buffer) => void,
+  starttls: StartTls | null,
   identity?: CertKeyPem,
 ): void {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -232,13 +255,13 @@ function serveConnection(
     version: PROTOCOL_VERSION,
     transport: profile.transport,
     auth: profile.auth.method,
-    ...(starttlsContext ? (tlsInfo ? { tls: true } : { starttls: true }) : {}),
+    ...(starttls ? (tlsInfo ? { tls: true } : { starttls: true }) : {}),
     ...(channel ? { channel: profile.channel.keyExchange } : {}),
   });
   port.send(welcome());
 
   const upgrade = () => {
-    if (!starttlsContext || tlsInfo) {
+    if (!starttls || tlsInfo) {
       port.send(errorFrame(PROTOCOL_ERRORS.badRequest, tlsInfo ? 'TLS is already active' : 'this server does not offer STARTTLS'));
       return;
     }
@@ -251,22 +274,24 @@ function serveConnection(
     }
     port.send({ type: 'starttls_ok' });
     socket.removeListener('data', onData);
-    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: starttlsContext });
-    if (keylog) secure.on('keylog', keylog);
-    const timer = setTimeout(() => secure.destroy(), limits.handshakeTimeoutMs);
-    timer.unref();
-    secure.once('secure', () => {
-      clearTimeout(timer);
+    starttls(socket, (err, secure) => {
+      if (err || !secure) {
+        log({ event: 'tls_error', peer, ...describeError(err) });
+        socket.destroy();
+        return;
+      }
       tlsInfo = negotiatedOf(secure);
       log({ event: 'starttls', peer, protocol: tlsInfo.protocol, cipher: tlsInfo.cipher, group: tlsInfo.group });
       decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
       stream = secure;
       secure.on('data', onData);
+      secure.on('error', (e) => {
+        // A failed record (MAC) poisons the stream; the raw socket's handle belongs to TLS now.
+        log({ event: 'socket_error', peer, ...describeError(e) });
+        secure.destroy();
+      });
+      secure.on('close', () => socket.destroy());
       port.send(welcome());
-    });
-    secure.on('error', (err) => {
-      log({ event: 'tls_error', peer, ...describeError(err) });
-      socket.destroy();
     });
   };
 

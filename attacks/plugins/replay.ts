@@ -14,7 +14,7 @@ import type { Attack, Evidence, LiveConversation, Observations, Verdict } from '
 /** Pause between replayed chunks, ms: lets the server answer each flight as it did live. */
 const REPLAY_PACING_MS = 25;
 /** Time given to the server and bob to react to a replay, ms. */
-const REPLAY_SETTLE_MS = 500;
+const REPLAY_SETTLE_MS = 300;
 
 /** What a replay on a new connection produced. */
 interface NewConnectionReplay {
