@@ -4,10 +4,11 @@
  */
 import { ERROR_CODES, UsageError } from '../core/errors.ts';
 import { mitmPassive, mitmRogueCa, mitmSelfSigned, mitmWrongHost } from './plugins/mitm.ts';
+import { retroDecrypt } from './plugins/retro-decrypt.ts';
 import type { Attack } from './types.ts';
 
 /** Every attack, in report order. */
-export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa];
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, retroDecrypt];
 
 /**
  * Looks up an attack by id.

@@ -81,6 +81,8 @@ export interface ConversationOptions {
   keepServer?: boolean;
   /** override the canary for this conversation */
   canary?: string;
+  /** receives NSS key log lines of the victims' TLS sessions and of the proxy's own hops */
+  keylog?: (line: Buffer) => void;
 }
 
 /** What the runner gives an attack. */
