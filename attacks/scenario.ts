@@ -172,7 +172,12 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     },
     async runConversation(o) {
       const own = o?.keylog;
-      const both = own ? (line: Buffer) => (keylog(line), own(line)) : keylog;
+      const both = own
+        ? (line: Buffer) => {
+            keylog(line);
+            own(line);
+          }
+        : keylog;
       const obs = await runConversation(profile, pki, tmpDir, o?.canary ?? canary, { ...o, keylog: both });
       if (obs.proxy) proxies.push(obs.proxy.engine);
       return obs;

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOf, ipv4Endpoint } from '../attacks/capture.ts';
 import { decryptRecordedChannel, jsonLines } from '../attacks/retro/channel-decrypt.ts';
-import { analyseConnection, tlsStart } from '../attacks/retro/recording.ts';
+import { analyseConnection, tlsStart, type ConnectionAnalysis } from '../attacks/retro/recording.ts';
+import { retroVerdict } from '../attacks/plugins/retro-decrypt.ts';
+import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';
+import type { ChannelRetroResult } from '../attacks/retro/channel-decrypt.ts';
 import { newCanary, runConversation } from '../attacks/scenario.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { makePair } from './helpers/channel-fixtures.ts';
@@ -132,5 +135,53 @@ describe('captureOf: a proxied conversation as a pcap', () => {
     // Wall-clock timestamps: within this test's lifetime.
     const first = packets[0]!.timeUs / 1000;
     expect(Math.abs(first - engine.startedAtEpochMs)).toBeLessThan(60_000);
+  });
+});
+
+describe('retroVerdict: the rules for outcomes no end-to-end profile produces today', () => {
+  const tls = (outcome: RetroDecryptResult['outcome'], reason: string, extra: Partial<RetroDecryptResult> = {}): RetroDecryptResult => ({
+    outcome,
+    reason,
+    keyExchange: 'RSA',
+    version: 'TLSv1.2',
+    suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256',
+    extendedMasterSecret: true,
+    clientPlaintext: Buffer.alloc(0),
+    serverPlaintext: Buffer.alloc(0),
+    finishedVerified: { client: true, server: true },
+    notes: [],
+    ...extra,
+  });
+  const channel = (outcome: ChannelRetroResult['outcome'], keyExchange: string, reason: string): ChannelRetroResult => ({ outcome, keyExchange, reason, cipher: 'aes-256-gcm', clientFrames: [], serverFrames: [], notes: [] });
+  const conn = (a: Partial<ConnectionAnalysis>) => ({ conn: 1, clientPeer: '127.0.0.1:5000', a: { tlsStartsAt: null, tls: null, channel: null, canary: null, ...a } });
+
+  it('TLS opened but the channel inside was ecdhe-signed: blocked, saying both', () => {
+    const v = retroVerdict([conn({ tls: tls('decrypted', 'ok'), channel: channel('ephemeral', 'ecdhe-signed', 'channel key exchange ecdhe-signed: ephemeral X25519, the server key only signed the server share') })], '/k/server.key', 'canary-x');
+    expect(v.outcome).toBe('blocked');
+    expect(v.reason).toMatch(/^TLS decrypted with the stolen key, but channel key exchange ecdhe-signed: ephemeral X25519/);
+    expect(v.summary).toBe('channel ecdhe-signed: forward secret');
+  });
+
+  it('a resumed session is an error of the recording, named as such', () => {
+    const v = retroVerdict([conn({ tls: tls('resumed', 'resumed by session ticket: the master secret was made in an earlier handshake') })], '/k', 'c');
+    expect(v).toMatchObject({ outcome: 'error', summary: 'recording holds a resumed session' });
+    expect(v.reason).toMatch(/not a full handshake: resumed by session ticket/);
+  });
+
+  it('unsupported or failed decryption is an error, never blocked', () => {
+    const v = retroVerdict([conn({ tls: tls('unsupported', 'cipher suite 0x0004 is not in secchat\'s table') })], '/k', 'c');
+    expect(v.outcome).toBe('error');
+    expect(v.reason).toMatch(/could not analyse the recording: cipher suite 0x0004/);
+  });
+
+  it('decrypted without the canary is an error; the canary in the clear succeeds without a key', () => {
+    expect(retroVerdict([conn({ tls: tls('decrypted', 'ok') })], '/k', 'c').reason).toMatch(/canary was not in it/);
+    const clear = retroVerdict([conn({ canary: { dir: 'c2s', from: 'clear', excerpt: 'the secret is c' } })], '/k', 'c');
+    expect(clear).toMatchObject({ outcome: 'succeeded', summary: 'canary read: never encrypted' });
+  });
+
+  it('ephemeral TLS wins over a failed sibling connection', () => {
+    const v = retroVerdict([conn({ tls: tls('failed', 'the server answered with alert handshake_failure') }), conn({ tls: tls('ephemeral', 'ephemeral X25519: the server key only signed the handshake', { group: 'X25519', keyExchange: 'ECDHE' }) })], '/k/server.key', 'c');
+    expect(v).toMatchObject({ outcome: 'blocked', summary: 'ephemeral X25519: forward secret' });
   });
 });

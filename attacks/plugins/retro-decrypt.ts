@@ -15,6 +15,10 @@
  * `error` when the recording could not be analysed (a resumed session, a suite secchat does not
  * decrypt, a failed derivation). Kept artifacts: `recovered.keylog`, the CLIENT_RANDOM lines secchat
  * derived itself, beside the run's `capture.pcap`.
+ *
+ * The secure channel: every recorded stream already goes through attacks/retro/channel-decrypt.ts
+ * (see the EXTENSION POINT note there) — once the chat server runs core/channel, `channel.keyExchange:
+ * rsa` profiles succeed and `ecdhe*` ones are blocked here without further changes.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,11 +30,15 @@ import type { Attack, Evidence, Verdict } from '../types.ts';
 /** File name of the key log secchat derives from the stolen key, in the run's artifact folder. */
 export const RECOVERED_KEYLOG_FILE = 'recovered.keylog';
 
-interface Analysed {
+/** One recorded connection and what the stolen key made of it. */
+export interface AnalysedConnection {
+  /** the proxy's connection id */
   conn: number;
+  /** the victim's address:port */
   clientPeer: string;
   a: ConnectionAnalysis;
 }
+type Analysed = AnalysedConnection;
 
 /** One line on a connection's TLS layer: version, suite, key exchange (group), EMS, outcome. */
 function tlsLine(x: Analysed): string {
@@ -43,8 +51,13 @@ function tlsLine(x: Analysed): string {
   return `connection ${x.conn} (${x.clientPeer}): ${t.version} ${t.suite}, key exchange ${kx}${ems}${fin}${where} → ${t.outcome}`;
 }
 
-/** The verdict from what the connections gave up; see the file comment for the rules. */
-function verdictOf(all: Analysed[], keyPath: string, canary: string): Pick<Verdict, 'outcome' | 'reason' | 'summary' | 'impact'> & { extra: Evidence[] } {
+/**
+ * The verdict from what the connections gave up, first match wins: the canary recovered anywhere →
+ * `succeeded`; a TLS layer, then a channel, that stayed sealed by an ephemeral key exchange →
+ * `blocked`; a resumed session → `error`; anything that failed to analyse → `error`.
+ * `extra` is the canary evidence (only when recovered).
+ */
+export function retroVerdict(all: Analysed[], keyPath: string, canary: string): Pick<Verdict, 'outcome' | 'reason' | 'summary' | 'impact'> & { extra: Evidence[] } {
   const extra: Evidence[] = [];
   const hit = all.find((x) => x.a.canary);
   if (hit) {
@@ -133,7 +146,7 @@ export const retroDecrypt: Attack = {
       }),
     }));
 
-    const v = verdictOf(all, keyPath, ctx.canary);
+    const v = retroVerdict(all, keyPath, ctx.canary);
     const c2sBytes = engine.bytes({ dir: 'c2s', layer: 'client-wire' }).length;
     const s2cBytes = engine.bytes({ dir: 's2c', layer: 'client-wire' }).length;
     const keyLogLines = all.flatMap((x) => (x.a.tls?.keyLogLine ? [x.a.tls.keyLogLine] : []));
