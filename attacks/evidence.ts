@@ -103,7 +103,8 @@ export function conversationEvidence(obs: Observations): Evidence[] {
   const ev: Evidence[] = [];
   for (const who of ['alice', 'bob'] as const) {
     const c = obs.clients[who];
-    const hop = c.negotiated ? `${c.negotiated.protocol ?? '?'} ${c.negotiated.cipher ?? '?'}${c.negotiated.group ? ' ' + c.negotiated.group : ''}` : 'plaintext';
+    const tlsHop = c.negotiated ? `${c.negotiated.protocol ?? '?'} ${c.negotiated.cipher ?? '?'}${c.negotiated.group ? ' ' + c.negotiated.group : ''}` : 'no TLS';
+    const hop = c.channel ? `${tlsHop}; secure channel ${c.channel.keyExchange} ${c.channel.cipher}, replay protection ${c.channel.replayProtection}` : tlsHop;
     ev.push({
       kind: `client-${who}`,
       detail: c.error ? `${who} stopped: ${c.error.code}: ${c.error.message}` : `${who} connected (${hop})${c.loggedIn ? ' and logged in' : ''}`,
@@ -129,4 +130,26 @@ export function proxyEvidence(obs: Observations): Evidence[] {
     }
   }
   return ev;
+}
+
+/** Server log events that say why the server refused something, optionally for one peer. */
+export function serverRefusals(obs: Observations, peer?: string | null): Array<{ event: string; peer?: string; code?: unknown; message?: unknown }> {
+  const kinds = new Set(['channel_error', 'socket_error', 'tls_error', 'protocol_error']);
+  return obs.server.log.filter((e) => kinds.has(e.event) && (!peer || e.peer === peer)) as Array<{ event: string; peer?: string; code?: unknown; message?: unknown }>;
+}
+
+/** One sentence naming what the server's refusal was, e.g. "TLS record MAC (ERR_SSL_...)". */
+export function describeRefusal(r: { event: string; code?: unknown; message?: unknown }): string {
+  const code = String(r.code ?? '');
+  const msg = String(r.message ?? '');
+  if (r.event === 'channel_error') return `the secure channel refused it (${code}): ${msg}`;
+  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac/i.test(code + msg)) return `the TLS record MAC check failed (${code || msg})`;
+  if (r.event === 'tls_error') return `the TLS handshake failed (${code}: ${msg})`;
+  return `${r.event} ${code}: ${msg}`.trim();
+}
+
+/** The most telling refusal: a channel error, then a TLS MAC failure, then a handshake error. */
+export function primaryRefusal<T extends { event: string; code?: unknown; message?: unknown }>(refusals: T[]): T | undefined {
+  const rank = (r: T) => (r.event === 'channel_error' ? 0 : /BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac/i.test(`${r.code} ${r.message}`) ? 1 : r.event === 'tls_error' ? 2 : 3);
+  return [...refusals].sort((a, b) => rank(a) - rank(b))[0];
 }

@@ -175,6 +175,11 @@ export class ProxyConnection {
     this.record.notes.push(text);
   }
 
+  /** Records bytes an addon recovered itself (e.g. opened from a secure channel) as evidence. */
+  capture(dir: Direction, layer: Layer, data: Buffer): void {
+    this.engine.capture(this.record.id, dir, layer, data);
+  }
+
   /** True once TLS is terminated on both hops. */
   get isTerminated(): boolean {
     return this.terminated;
@@ -362,6 +367,7 @@ export class ProxyEngine {
   private server!: net.Server;
   private readonly startedAt = performance.now();
   private readonly live = new Set<ProxyConnection>();
+  private readonly byId = new Map<number, ProxyConnection>();
   private readonly sockets = new Set<net.Socket>();
   private nextId = 1;
   private closeWaiters: Array<() => void> = [];
@@ -405,6 +411,11 @@ export class ProxyEngine {
     if (this.live.size === 0) for (const w of this.closeWaiters.splice(0)) w();
   }
 
+  /** The connection whose victim is at `peer` (address:port), if any. */
+  connectionByPeer(peer: string | null): ProxyConnection | undefined {
+    return peer ? [...this.byId.values()].find((c) => c.record.clientPeer === peer) : undefined;
+  }
+
   /** Opens a fresh raw TCP connection to the real server (for attacks that replay from a new connection). */
   connectUpstream(): net.Socket {
     const s = net.connect(this.upstream);
@@ -440,6 +451,7 @@ export class ProxyEngine {
     upstream.on('close', () => this.sockets.delete(upstream));
     const conn = new ProxyConnection(this, this.nextId++, client, upstream);
     this.live.add(conn);
+    this.byId.set(conn.record.id, conn);
     this.connections.push(conn.record);
   }
 

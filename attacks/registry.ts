@@ -5,10 +5,11 @@
 import { ERROR_CODES, UsageError } from '../core/errors.ts';
 import { mitmPassive, mitmRogueCa, mitmSelfSigned, mitmWrongHost } from './plugins/mitm.ts';
 import { retroDecrypt } from './plugins/retro-decrypt.ts';
+import { tamper } from './plugins/tamper.ts';
 import type { Attack } from './types.ts';
 
 /** Every attack, in report order. */
-export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, retroDecrypt];
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, tamper, retroDecrypt];
 
 /**
  * Looks up an attack by id.

@@ -10,13 +10,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ChatClient } from '../client/chat-client.ts';
 import { describeError, SecchatError } from '../core/errors.ts';
+import type { Frame } from '../core/frames.ts';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { resolveTrust } from '../core/tls-options.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
 import { ProxyEngine } from './proxy.ts';
 import { keepRunArtifacts } from './capture.ts';
-import type { Attack, AttackContext, ClientObservation, ConversationOptions, Observations, Verdict } from './types.ts';
+import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult } from '../reports/results.ts';
 
 /** The scripted users and their passwords. alice's is a common one (the cracking lesson); bob's is random. */
@@ -41,7 +42,7 @@ async function scriptedClient(
   extraCa: string[],
   keylog?: (line: Buffer) => void,
 ): Promise<{ client: ChatClient | null; obs: ClientObservation }> {
-  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, error: null, received: [] };
+  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, channel: null, localAddress: null, error: null, received: [] };
   let client: ChatClient | null = null;
   try {
     client = await ChatClient.connect({
@@ -56,6 +57,8 @@ async function scriptedClient(
     });
     obs.connected = true;
     obs.negotiated = client.negotiated;
+    obs.channel = client.channelNegotiated;
+    obs.localAddress = client.localAddress;
     obs.received = client.received;
     await client.register(who, LAB_USERS[who]);
     await client.login(who, LAB_USERS[who]);
@@ -83,19 +86,25 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost', keylog: opts.keylog });
   const port = proxy ? proxy.port : server.port;
   const extra = opts.extraTrustedCaPems ?? [];
-  const canaryMessage = `the secret is ${canary}`;
+  // The canary leads the message: a known-plaintext attacker on CBC can reach the first block.
+  const canaryMessage = `${canary} is the secret`;
   let bobReceived: string | null = null;
   let aliceReceived: string | null = null;
   const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra, opts.keylog), scriptedClient('bob', profile, pki, port, extra, opts.keylog)]);
   try {
     if (a.client && b.client) {
+      const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage };
+      await opts.beforeCanary?.(live);
       const bobGets = b.client.waitFor((f) => f.type === 'dm' && f.from === 'alice', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
+      let got: Frame | null;
       try {
         await a.client.dm('bob', canaryMessage);
+        got = await bobGets;
       } catch (err) {
         a.obs.error ??= describeError(err);
+        // alice's request failed (refused, connection closed): bob gets a short grace period only.
+        got = await Promise.race([bobGets, new Promise<null>((r) => setTimeout(() => r(null), 300))]);
       }
-      const got = await bobGets;
       if (got) {
         bobReceived = String(got.text);
         const aliceGets = a.client.waitFor((f) => f.type === 'dm' && f.from === 'bob', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
@@ -103,6 +112,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
         const reply = await aliceGets;
         if (reply) aliceReceived = String(reply.text);
       }
+      await opts.afterExchange?.(live);
     }
   } finally {
     await Promise.all([a.client?.quit(), b.client?.quit()]);
@@ -119,6 +129,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
     clients: { alice: a.obs, bob: b.obs },
     server: { log, port: server.port },
     bobReceived,
+    bobCanaryCopies: b.obs.received.filter((f) => f.type === 'dm' && f.from === 'alice' && String(f.text).includes(canary)).length,
     aliceReceived,
     durationMs: Math.round(performance.now() - started),
   };

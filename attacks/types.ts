@@ -6,8 +6,10 @@ import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import type { Frame } from '../core/frames.ts';
 import type { NegotiatedTls } from '../core/tls-options.ts';
+import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
+import type { ChatClient } from '../client/chat-client.ts';
 
 /** How a run ended. */
 export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
@@ -46,6 +48,10 @@ export interface ClientObservation {
   /** logged in */
   loggedIn: boolean;
   negotiated: NegotiatedTls | null;
+  /** the secure channel's negotiated parameters, or null when there is none */
+  channel: ChannelNegotiated | null;
+  /** the client's local address:port (how the proxy's records name its connection) */
+  localAddress: string | null;
   /** the first error the client raised (certificate refusal, handshake failure...), if any */
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   /** every frame the client received, in order */
@@ -63,6 +69,8 @@ export interface Observations {
   server: { log: ServerLogEntry[]; port: number };
   /** the dm text bob received from alice, or null if none arrived */
   bobReceived: string | null;
+  /** how many direct messages from alice carrying the canary bob received in all (replays count) */
+  bobCanaryCopies: number;
   /** the reply text alice received from bob, or null */
   aliceReceived: string | null;
   /** ms the conversation took */
@@ -83,6 +91,22 @@ export interface ConversationOptions {
   canary?: string;
   /** receives NSS key log lines of the victims' TLS sessions and of the proxy's own hops */
   keylog?: (line: Buffer) => void;
+  /** called just before alice sends the canary (attacks arm their hooks here) */
+  beforeCanary?: (live: LiveConversation) => void | Promise<void>;
+  /** called after the exchange, before anyone quits (replays happen here) */
+  afterExchange?: (live: LiveConversation) => Promise<void>;
+}
+
+/** The conversation while it runs, for attacks that act in the middle of it. */
+export interface LiveConversation {
+  alice: ChatClient;
+  bob: ChatClient;
+  server: ChatServer;
+  proxy: ProxyEngine | null;
+  /** alice's address:port as the proxy sees it */
+  alicePeer: string | null;
+  /** the exact text alice sends */
+  canaryMessage: string;
 }
 
 /** What the runner gives an attack. */

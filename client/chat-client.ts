@@ -9,7 +9,8 @@ import tls from 'node:tls';
 import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
 import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../core/profile.ts';
-import { clientTlsOptions, negotiatedOf, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
+import { clientTlsOptions, negotiatedOf, verifyCertificatePem, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
+import { ChannelClient, isChannelFrame, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -45,6 +46,11 @@ export class ChatClient extends EventEmitter {
   readonly fallbackAttempts: Array<{ maxVersion: TlsVersion; error: string }> = [];
   /** For STARTTLS transports: whether the server's welcome offered the upgrade. */
   starttlsOffered: boolean | null = null;
+  /** The secure channel's negotiated parameters, or null when the profile has none. */
+  channelNegotiated: ChannelNegotiated | null = null;
+  /** Unprotected frames dropped because they arrived inside the established secure channel. */
+  droppedUnprotected = 0;
+  private channel: ChannelClient | null = null;
   /** Every frame received, in order (tests and scenarios read it). */
   readonly received: Frame[] = [];
   private socket!: net.Socket;
@@ -82,6 +88,7 @@ export class ChatClient extends EventEmitter {
     for (;;) {
       try {
         await this.openOnce(opts, maxVersion);
+        if (p.channel.keyExchange !== 'none') await this.openChannel(opts);
         return;
       } catch (err) {
         const canFallBack = p.transport === 'tls' && p.client.fallback && versionRank(maxVersion) > versionRank(p.tls.minVersion);
@@ -169,6 +176,44 @@ export class ChatClient extends EventEmitter {
     });
   }
 
+  /**
+   * Runs the secure channel handshake (docs/channel.md) over the open connection. The server's
+   * channel certificate is checked with the same rules as a TLS certificate.
+   * @throws SecchatError CHANNEL (details.channelCode; certificate refusals name the reason), TIMEOUT
+   */
+  private openChannel(opts: ChatClientOptions): Promise<void> {
+    const name = opts.servername ?? opts.host;
+    const channel = new ChannelClient({
+      profileChannel: opts.profile.channel,
+      verifyCertificate: (pem) => verifyCertificatePem(pem, opts.profile, name, opts.trust),
+    });
+    this.channel = channel;
+    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new SecchatError(ERROR_CODES.TIMEOUT, `secure channel handshake did not finish within ${timeoutMs} ms`)), timeoutMs);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.off('channel', onEvent);
+        this.off('close', onClose);
+        if (err) {
+          this.socket.destroy();
+          reject(err);
+        } else resolve();
+      };
+      const onEvent = (e: { established?: boolean; error?: Error }) => {
+        if (e.error) finish(e.error);
+        else if (e.established) {
+          this.channelNegotiated = channel.negotiated ?? null;
+          finish();
+        }
+      };
+      const onClose = () => finish(this.closedErr ?? new SecchatError(ERROR_CODES.CHANNEL, 'the connection closed during the secure channel handshake', { channelCode: 'closed' }));
+      this.on('channel', onEvent);
+      this.on('close', onClose);
+      for (const f of channel.start()) this.socket.write(encodeFrame(f as unknown as Frame));
+    });
+  }
+
   /** Makes `s` the connection: frames from it, errors and close from it. */
   private attach(s: net.Socket, failOpen: (err: Error) => void): void {
     this.socket = s;
@@ -206,23 +251,51 @@ export class ChatClient extends EventEmitter {
         continue;
       }
       if (!frame) return;
-      this.received.push(frame);
-      const re = typeof frame.re === 'number' ? this.pending.get(frame.re) : undefined;
-      if (re) {
-        this.pending.delete(frame.re as number);
-        clearTimeout(re.timer);
-        if (frame.type === 'error') re.reject(serverError(frame));
-        else re.resolve(frame);
+      if (this.channel) {
+        if (isChannelFrame(frame)) {
+          const actions = this.channel.handle(frame);
+          for (const f of actions.send) this.socket.write(encodeFrame(f as unknown as Frame));
+          if (actions.error) {
+            const err = actions.error;
+            this.closedErr ??= err;
+            this.emit('channel', { error: err });
+            this.emit('error', err);
+            this.socket.destroy();
+            return;
+          }
+          if (actions.established) this.emit('channel', { established: true });
+          for (const app of actions.deliver) this.onFrame(app as Frame);
+          continue;
+        }
+        if (this.channel.established) {
+          // A frame outside the channel once it is up can only be an injection: drop it.
+          this.droppedUnprotected++;
+          continue;
+        }
       }
-      this.emit('frame', frame);
-      if (!re) this.emit(frame.type, frame);
+      this.onFrame(frame);
     }
+  }
+
+  /** A chat frame arrived (opened from the channel when there is one). */
+  private onFrame(frame: Frame): void {
+    this.received.push(frame);
+    const re = typeof frame.re === 'number' ? this.pending.get(frame.re) : undefined;
+    if (re) {
+      this.pending.delete(frame.re as number);
+      clearTimeout(re.timer);
+      if (frame.type === 'error') re.reject(serverError(frame));
+      else re.resolve(frame);
+    }
+    this.emit('frame', frame);
+    if (!re) this.emit(frame.type, frame);
   }
 
   /** Sends a frame without waiting for an answer. */
   sendFrame(frame: Frame): void {
     if (this.socket.destroyed) throw this.closedErr ?? new SecchatError(ERROR_CODES.NETWORK, 'connection is closed');
-    this.socket.write(encodeFrame(frame));
+    const wire = this.channel?.established ? (this.channel.seal(frame) as unknown as Frame) : frame;
+    this.socket.write(encodeFrame(wire));
   }
 
   /**
@@ -266,7 +339,8 @@ export class ChatClient extends EventEmitter {
 
   /** Sends a direct message. @throws SecchatError SERVER user_offline */
   async dm(to: string, text: string): Promise<void> {
-    await this.request({ type: 'dm', to, text });
+    // Field order is part of the wire format: text first (docs/protocol.md).
+    await this.request({ text, to, type: 'dm' } as Frame);
   }
 
   /** Lists users online. */
@@ -321,6 +395,11 @@ export class ChatClient extends EventEmitter {
   close(): void {
     this.socket?.end();
     setTimeout(() => this.socket?.destroy(), 500).unref();
+  }
+
+  /** Local address:port of the connection (what a proxy or the server sees as the peer). */
+  get localAddress(): string | null {
+    return this.socket?.localPort ? `${this.socket.localAddress}:${this.socket.localPort}` : null;
   }
 
   /** True once the connection is closed. */

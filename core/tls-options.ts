@@ -205,3 +205,40 @@ export function resolveTrust(p: Profile, labCaPem: string, serverCertPem: string
   const pin = p.client.pin === 'server' ? spkiPinOf(new X509Certificate(serverCertPem)) : p.client.pin;
   return { caPems: [labCaPem, ...extraCaPems], pin };
 }
+
+/**
+ * Verifies a certificate PEM received outside TLS (the secure channel's server certificate) the
+ * way the profile says — the same rules as {@link verifyServerCertificate}: chain to a trusted CA
+ * (signature and validity dates, RFC 5280 §6.1 for a one-level chain), hostname (RFC 6125), pin.
+ * @returns `{ ok: true }` or `{ ok: false, code, message }` naming the reason (never throws)
+ */
+export function verifyCertificatePem(certPem: string, p: Profile, host: string, trust: ClientTrust, now = new Date()): { ok: true } | { ok: false; code: string; message: string } {
+  if (p.client.verify === 'none') return { ok: true };
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (err) {
+    return { ok: false, code: ERROR_CODES.CERT_INVALID, message: `certificate refused: unreadable certificate (${(err as Error).message})` };
+  }
+  const subject = cert.subject.replace(/\n/g, ', ');
+  if (p.client.verify === 'ca') {
+    const issuer = trust.caPems.map((pem) => new X509Certificate(pem)).find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+    if (!issuer) {
+      if (cert.checkIssued(cert) && cert.verify(cert.publicKey)) {
+        return { ok: false, code: ERROR_CODES.CERT_SELF_SIGNED, message: `certificate refused: self-signed certificate; subject ${subject}` };
+      }
+      return { ok: false, code: ERROR_CODES.CERT_UNKNOWN_CA, message: `certificate refused: unknown CA (issuer: ${cert.issuer.replace(/\n/g, ', ')}); subject ${subject}` };
+    }
+    if (now < new Date(cert.validFrom)) return { ok: false, code: ERROR_CODES.CERT_NOT_YET_VALID, message: `certificate refused: certificate not yet valid (valid from ${cert.validFrom})` };
+    if (now > new Date(cert.validTo)) return { ok: false, code: ERROR_CODES.CERT_EXPIRED, message: `certificate refused: certificate expired (valid ${cert.validFrom} to ${cert.validTo})` };
+  }
+  if (p.client.verify === 'pin') {
+    const got = spkiPinOf(cert);
+    if (got !== trust.pin) return { ok: false, code: ERROR_CODES.CERT_PIN, message: `certificate refused: pin mismatch: expected ${trust.pin}, got ${got}; subject ${subject}` };
+  }
+  if (p.client.checkHostname) {
+    const matches = isIpAddress(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
+    if (!matches) return { ok: false, code: ERROR_CODES.CERT_HOSTNAME, message: `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${cert.subjectAltName ?? '(no subjectAltName)'})` };
+  }
+  return { ok: true };
+}

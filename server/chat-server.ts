@@ -11,6 +11,7 @@ import { PROTOCOL_ERRORS, PROTOCOL_VERSION, errorFrame } from '../core/protocol.
 import type { Profile } from '../core/profile.ts';
 import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
+import { ChannelServer, isChannelFrame } from '../core/channel/index.ts';
 import { UserStore } from './user-store.ts';
 
 /** Limits and timeouts, with units in the names. Every field has the documented default below. */
@@ -100,7 +101,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const onSocket = (socket: net.Socket, tlsInfo: NegotiatedTls | null) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttlsContext, opts.keylog);
+    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttlsContext, opts.keylog, opts.identity);
   };
 
   let server: net.Server;
@@ -169,10 +170,16 @@ function serveConnection(
   log: (e: ServerLogEntry) => void,
   starttlsContext: tls.SecureContext | null,
   keylog?: (line: Buffer) => void,
+  identity?: CertKeyPem,
 ): void {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   let decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
   let stream: net.Socket = socket; // becomes the TLSSocket after STARTTLS
+  // The application-layer secure channel (docs/channel.md), when the profile asks for one.
+  const channel = profile.channel.keyExchange === 'none' ? null : new ChannelServer({ profileChannel: profile.channel, serverCert: identity });
+  const writeRaw = (frame: object) => {
+    if (!stream.destroyed) stream.write(encodeFrame(frame as Frame));
+  };
   let closed = false;
   const port: ConnectionPort = {
     peer,
@@ -186,7 +193,7 @@ function serveConnection(
         log({ event: 'slow_consumer', peer });
         return;
       }
-      stream.write(encodeFrame(frame));
+      stream.write(encodeFrame(channel?.established && !isChannelFrame(frame) ? (channel.seal(frame) as unknown as Frame) : frame));
     },
     close(reason: string) {
       if (closed) return;
@@ -217,6 +224,7 @@ function serveConnection(
     transport: profile.transport,
     auth: profile.auth.method,
     ...(starttlsContext ? (tlsInfo ? { tls: true } : { starttls: true }) : {}),
+    ...(channel ? { channel: profile.channel.keyExchange } : {}),
   });
   port.send(welcome());
 
@@ -275,15 +283,39 @@ function serveConnection(
         upgrade();
         return;
       }
-      if (profile.transport === 'starttls-required' && !tlsInfo && (frame.type === 'login' || frame.type === 'register')) {
-        port.send(errorFrame(PROTOCOL_ERRORS.tlsRequired, `send starttls before ${frame.type}: this server requires TLS`, frame.id));
+      if (channel) {
+        if (!isChannelFrame(frame)) {
+          // Unprotected chat frames are refused: before the handshake, and (an injection) after it.
+          port.send(errorFrame(PROTOCOL_ERRORS.channelError, channel.established ? 'unprotected frame refused inside the secure channel' : 'this server requires the secure channel: start with ch_hello', frame.id));
+          continue;
+        }
+        const actions = channel.handle(frame);
+        actions.send.forEach(writeRaw);
+        if (actions.established) log({ event: 'channel', peer, ...channel.negotiated });
+        if (actions.error) {
+          log({ event: 'channel_error', peer, code: actions.error.details.channelCode, message: actions.error.message });
+          port.close('channel error');
+          return;
+        }
+        for (const app of actions.deliver) dispatch(app as Frame);
         continue;
       }
-      void session.handle(frame);
+      dispatch(frame);
     }
   };
+  const dispatch = (frame: Frame) => {
+    if (profile.transport === 'starttls-required' && !tlsInfo && (frame.type === 'login' || frame.type === 'register')) {
+      port.send(errorFrame(PROTOCOL_ERRORS.tlsRequired, `send starttls before ${frame.type}: this server requires TLS`, frame.id));
+      return;
+    }
+    void session.handle(frame);
+  };
   socket.on('data', onData);
-  socket.on('error', (err) => log({ event: 'socket_error', peer, ...describeError(err) }));
+  socket.on('error', (err) => {
+    // A stream that failed (TLS record MAC, reset) cannot be trusted for another byte.
+    log({ event: 'socket_error', peer, ...describeError(err) });
+    socket.destroy();
+  });
   socket.on('close', () => {
     closed = true;
     clearTimeout(loginTimer);

@@ -121,24 +121,24 @@ describe.skipIf(!hasTshark)(TSHARK_TITLE, () => {
       const theirs = followTlsRaw(rsa.capture, i, withKey);
       expect(theirs.fromNode0).toEqual(ours.clientPlaintext);
       expect(theirs.fromNode1).toEqual(ours.serverPlaintext);
-      sawCanary ||= theirs.fromNode0.includes(`the secret is ${rsa.result.canary}`);
+      sawCanary ||= theirs.fromNode0.includes(`${rsa.result.canary} is the secret`);
       // Without the key, nothing decrypts.
       expect(followTlsRaw(rsa.capture, i, tlsOn(rsa.capture)).fromNode0.length).toBe(0);
     }
     expect(sawCanary).toBe(true);
-    expect(rsa.result.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(`the secret is ${rsa.result.canary}`);
+    expect(rsa.result.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(`${rsa.result.canary} is the secret`);
   });
 
   it('TLS 1.2 RSA: secchat\'s own recovered.keylog (CLIENT_RANDOM) decrypts it too', () => {
     const out = tshark(['-r', rsa.capture, ...tlsOn(rsa.capture), '-o', `tls.keylog_file:${rsa.result.artifacts!['recovered-keylog']}`, '-q', '-z', 'follow,tls,ascii,0', '-z', 'follow,tls,ascii,1']);
-    expect(out).toContain(`the secret is ${rsa.result.canary}`);
+    expect(out).toContain(`${rsa.result.canary} is the secret`);
   });
 
   it('TLS 1.3: the stolen key opens nothing; the --keylog file opens both sessions', () => {
     const args = (extra: string[]) => ['-r', tls13.capture, ...tlsOn(tls13.capture), ...extra, '-q', '-z', 'follow,tls,ascii,0', '-z', 'follow,tls,ascii,1'];
     expect(tshark(args(['-o', `uat:rsa_keys:"${pki.server.keyPath}",""`]))).not.toContain(tls13.result.canary);
     const out = tshark(args(['-o', `tls.keylog_file:${tls13.keylog}`]));
-    expect(out).toContain(`the secret is ${tls13.result.canary}`);
+    expect(out).toContain(`${tls13.result.canary} is the secret`);
     expect(out).toContain('got it, thanks');
     // Both ServerHellos select TLS 1.3 in supported_versions (RFC 8446 §4.2.1).
     const selected = tshark(['-r', tls13.capture, ...tlsOn(tls13.capture), '-T', 'fields', '-e', 'tls.handshake.extensions.supported_version', '-Y', 'tls.handshake.type==2']).trim().split('\n');

@@ -29,6 +29,7 @@ const attack = () => getAttack('retro-decrypt');
 
 interface ConnData {
   tls: { outcome: string; suite: string; version: string; keyExchange: string; group: string | null; extendedMasterSecret: boolean; finishedVerified: { client: boolean; server: boolean }; startsAtByte: { c2s: number; s2c: number } } | null;
+  channel: { outcome: string; keyExchange: string | null } | null;
   canaryRecovered: { dir: string; from: string } | null;
 }
 const connections = (r: CellResult) => (r.data?.connections ?? []) as ConnData[];
@@ -54,7 +55,7 @@ describe('retro-decrypt succeeds against TLS 1.2 RSA key transport', () => {
     expect(r.reason).toMatch(new RegExp(`RSA key transport \\(TLSv1\\.2 ${iana}, ${ems ? 'with' : 'without'} extended master secret\\) is not forward secret`));
     const recovered = r.evidence.find((e) => e.kind === 'canary-recovered');
     expect(recovered?.detail).toContain(r.canary);
-    expect(recovered?.detail).toContain(`the secret is ${r.canary}`); // the decrypted dm itself
+    expect(recovered?.detail).toContain(`${r.canary} is the secret`); // the decrypted dm itself
     expect(r.evidence.find((e) => e.kind === 'stolen-key')?.detail).toContain(pki.server.keyPath);
     const kx = r.evidence.filter((e) => e.kind === 'key-exchange');
     expect(kx.length).toBeGreaterThanOrEqual(2); // alice's and bob's connections
@@ -135,11 +136,44 @@ describe('retro-decrypt preconditions', () => {
 });
 
 describe('retro-decrypt against the application-layer secure channel, end to end', () => {
-  // EXTENSION POINT: core/channel/ is merged, but the chat server and client do not run it yet.
-  // The channel layer of the attack is covered on recordings made by the channel machines in
-  // test/retro-recording.test.ts; once the server speaks the channel, turn these into runs like above:
-  // profileOf({ transport: 'plain', channel: { keyExchange: 'rsa' } }) → succeeded (from 'channel'),
-  // 'ecdhe-signed' → blocked with /^channel key exchange ecdhe-signed: ephemeral X25519/.
-  it.todo('channel.keyExchange rsa: succeeded — the stolen key unwraps ch_key');
-  it.todo('channel.keyExchange ecdhe-signed: blocked — ephemeral X25519, the key only signed the share');
+  const rsa12 = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' };
+  it('channel rsa over plain transport: succeeded — the stolen key unwraps ch_key and opens the sealed frames', async () => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-ch-rsa', transport: 'plain', channel: { keyExchange: 'rsa' } }), pki);
+    expect(r.outcome, r.reason).toBe('succeeded');
+    expect(r.reason).toMatch(/the secure channel's rsa key exchange is not forward secret/);
+    expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(r.canary);
+    expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toMatch(/opened with the channel secret the stolen key unwrapped/);
+    for (const c of connections(r)) expect(c.tls).toBeNull();
+    expect(connections(r).some((c) => c.canaryRecovered?.from === 'channel')).toBe(true);
+  });
+
+  it.each(['ecdhe-signed', 'ecdhe'] as const)('channel %s over plain transport: blocked — ephemeral X25519', async (kx) => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-ch-eph', transport: 'plain', channel: { keyExchange: kx } }), pki);
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.reason).toMatch(new RegExp(`^channel key exchange ${kx}: ephemeral X25519`));
+    expect(r.summary).toBe(`channel ${kx}: forward secret`);
+    expectNoCanaryLeak(r);
+  });
+
+  it('TLS RSA key transport around a channel ecdhe-signed: TLS opens, the channel inside does not', async () => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-rsa-ch-eph', tls: rsa12, channel: { keyExchange: 'ecdhe-signed' } }), pki);
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.reason).toMatch(/^TLS decrypted with the stolen key, but channel key exchange ecdhe-signed: ephemeral X25519/);
+    for (const c of connections(r)) expect(c.tls?.outcome).toBe('decrypted');
+    expectNoCanaryLeak(r);
+  });
+
+  it('TLS RSA key transport around a channel rsa: both open', async () => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-rsa-ch-rsa', tls: rsa12, channel: { keyExchange: 'rsa' } }), pki);
+    expect(r.outcome, r.reason).toBe('succeeded');
+    expect(r.reason).toMatch(/RSA key transport \(TLSv1\.2 TLS_RSA_WITH_AES_128_GCM_SHA256, with extended master secret\) and the secure channel's rsa key exchange inside it are not forward secret/);
+    expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(r.canary);
+  });
+
+  it('ECDHE TLS around a channel rsa: TLS keeps it sealed, the channel is never reached', async () => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-eph-ch-rsa', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE+AESGCM' }, channel: { keyExchange: 'rsa' } }), pki);
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.reason).toMatch(/^ephemeral X25519: the server key only signed the handshake/);
+    for (const c of connections(r)) expect(c.channel).toBeNull();
+  });
 });

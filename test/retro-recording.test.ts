@@ -53,7 +53,7 @@ describe('the secure channel layer of retro-decrypt (recordings made by core/cha
     const { client, server } = makePair({ both: { keyExchange, ciphers: ['aes-256-gcm'] } });
     const hs = pump(client, server);
     const initial: WireEntry[] = [
-      { from: 'client', frame: client.seal({ type: 'dm', to: 'bob', text: `the secret is ${canary}` }) },
+      { from: 'client', frame: client.seal({ type: 'dm', to: 'bob', text: `${canary} is the secret` }) },
       { from: 'server', frame: server.seal({ type: 'ok', re: 3 }) },
     ];
     const app = pump(client, server, { start: false, initial });

@@ -8,6 +8,7 @@ import type { CertKeyPem } from '../../core/tls-options.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../evidence.ts';
 import type { ProxyAddon } from '../proxy.ts';
+import { channelMitm } from '../channel-mitm.ts';
 import type { Attack, AttackContext, Observations, Verdict } from '../types.ts';
 
 /** Builds the verdict of a MITM run from its observations. */
@@ -19,7 +20,15 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
   const terminated = obs.proxy!.connections.some((c) => c.mode === 'terminate' && c.clientHop);
   if (sightings.length) {
     const where = sightings[0].layer === 'plaintext' ? 'inside the TLS session it terminated' : 'in the bytes on the wire';
-    const how = sightings[0].layer === 'plaintext' ? 'the victim accepted the attacker\'s certificate' : obs.clients.alice.negotiated ? 'the payload was not protected' : 'the chat ran in plaintext';
+    const channel = obs.clients.alice.channel;
+    const how =
+      channel?.cipher === 'null'
+        ? 'the secure channel negotiated the null cipher, which does not encrypt'
+        : sightings[0].layer === 'plaintext'
+          ? 'the victim accepted the attacker\'s certificate'
+          : obs.clients.alice.negotiated || channel
+            ? 'the payload was not protected'
+            : 'the chat ran in plaintext';
     return {
       outcome: 'succeeded',
       reason: `the attacker read the canary ${where}: ${how}${active ? '; sitting in the plaintext path, it could also have altered it' : ''}`,
@@ -30,7 +39,7 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
     };
   }
   const err = firstClientError(obs);
-  if (err && /CERT|TLS_HANDSHAKE/.test(err.code)) {
+  if (err && /CERT|TLS_HANDSHAKE|CHANNEL/.test(err.code)) {
     const why = String(err.details?.reason ?? err.code.replace('SECCHAT_ERR_', '').toLowerCase());
     return { outcome: 'blocked', reason: `${err.who}'s client refused the connection: ${err.message}`, summary: `refused: ${why}`.slice(0, 40), impact: [], evidence, negotiated };
   }
@@ -55,9 +64,12 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
   };
 }
 
-/** A MITM addon that answers every TLS ClientHello with `identity`. */
+/**
+ * A MITM addon that answers every TLS ClientHello with `identity`, and does the same in the
+ * application-layer secure channel wherever it can read the chat frames.
+ */
 function terminateWith(name: string, identity: CertKeyPem): ProxyAddon {
-  return { name, onClientHello: () => ({ action: 'terminate', identity }) };
+  return { name, onClientHello: () => ({ action: 'terminate', identity }), onData: channelMitm({ identity }) };
 }
 
 function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem; extraTrust?: string[] }): Attack {

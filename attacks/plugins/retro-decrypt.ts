@@ -16,9 +16,9 @@
  * decrypt, a failed derivation). Kept artifacts: `recovered.keylog`, the CLIENT_RANDOM lines secchat
  * derived itself, beside the run's `capture.pcap`.
  *
- * The secure channel: every recorded stream already goes through attacks/retro/channel-decrypt.ts
- * (see the EXTENSION POINT note there) — once the chat server runs core/channel, `channel.keyExchange:
- * rsa` profiles succeed and `ecdhe*` ones are blocked here without further changes.
+ * Layers compose: TLS opened with the stolen key may reveal a secure channel inside it, which the
+ * key opens again in `rsa` mode and not in `ecdhe*` modes; over `transport: plain` only the channel
+ * is there to open.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -73,13 +73,12 @@ export function retroVerdict(all: Analysed[], keyPath: string, canary: string): 
     if (c.from === 'clear') {
       return { outcome: 'succeeded', reason: 'the recorded session was never encrypted: the canary is readable without the stolen key', summary: 'canary read: never encrypted', impact: ['confidentiality'], extra };
     }
+    const tlsKx = t?.outcome === 'decrypted' ? `RSA key transport (${t.version} ${t.suite}${t.extendedMasterSecret ? ', with' : ', without'} extended master secret)` : '';
     const what =
-      c.from === 'tls'
-        ? `RSA key transport (${t!.version} ${t!.suite}${t!.extendedMasterSecret ? ', with' : ', without'} extended master secret)`
-        : `the secure channel's rsa key exchange${t?.outcome === 'decrypted' ? ', inside TLS it also decrypted' : ''}`;
+      c.from === 'tls' ? `${tlsKx} is not forward secret` : tlsKx ? `${tlsKx} and the secure channel's rsa key exchange inside it are not forward secret` : "the secure channel's rsa key exchange is not forward secret";
     return {
       outcome: 'succeeded',
-      reason: `the server key, stolen after the session, decrypted the recording: ${what} is not forward secret — the canary was in the recovered plaintext`,
+      reason: `the server key, stolen after the session, decrypted the recording: ${what} — the canary was in the recovered plaintext`,
       summary: c.from === 'tls' ? 'recording decrypted with stolen key' : 'channel opened with stolen key',
       impact: ['confidentiality'],
       extra,

@@ -10,13 +10,8 @@
  *
  * Pure: bytes and a PEM in, a result out. A malformed recording is a `failed` outcome, never a throw.
  *
- * EXTENSION POINT — channel integration. core/channel/ is a sans-I/O core; when this was written the
- * chat server and client did not run it yet, so this module is exercised by recordings made with the
- * channel machines themselves (test/retro-channel.test.ts), framed as JSON Lines the way the wire
- * layer will carry them (one channel frame per line, untouched, per docs/channel.md). Once the server
- * speaks the channel, attacks/plugins/retro-decrypt.ts already feeds every recorded stream here;
- * add the end-to-end cases (`channel.keyExchange: rsa` succeeds, `ecdhe-signed` is blocked) to
- * test/retro-decrypt-attack.test.ts.
+ * The chat server and client carry channel frames as JSON Lines, one frame per line, untouched
+ * (docs/channel.md), so the recording holds them as they were sent.
  */
 import { channelCodeOf } from '../../core/channel/errors.ts';
 import { isObject, type AppFrame } from '../../core/channel/frames.ts';

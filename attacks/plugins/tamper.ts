@@ -1,0 +1,101 @@
+/**
+ * `tamper`: from a position on the network path, alter alice's message to bob in flight —
+ * without any key. Readable frames are rewritten; encrypted ones get bits flipped (CBC without a
+ * MAC lets a known-plaintext attacker choose the change). Succeeded only if bob received the
+ * altered text and no side raised an error about it.
+ */
+import { FrameDecoder, encodeFrame, type Frame } from '../../core/frames.ts';
+import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../evidence.ts';
+import { alterFrame, flipTlsApplicationData } from '../tamper-tools.ts';
+import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
+import type { Attack, Evidence, Verdict } from '../types.ts';
+
+export const tamper: Attack = {
+  id: 'tamper',
+  title: 'Tamper in flight',
+  description: 'Without any key, the attacker alters alice\'s message to bob on the wire: it rewrites readable frames, and flips bits in encrypted ones (XOR into the IV where CBC has no MAC). Succeeds only if bob receives the altered text without any error.',
+  async run(ctx) {
+    let armed = false;
+    let alicePeer: string | null = null;
+    let altered: { how: string; conn: number } | null = null;
+    const decoders = new WeakMap<ProxyConnection, FrameDecoder>();
+    const addon: ProxyAddon = {
+      name: 'tamper',
+      onData(conn, data, dir, layer) {
+        if (!armed || altered || dir !== 'c2s' || conn.record.clientPeer !== alicePeer) return undefined;
+        if (conn.record.clientHello && layer === 'client-wire') {
+          // Inside TLS the attacker cannot read: flip a bit of the next application_data record.
+          const out = flipTlsApplicationData(data);
+          if (out) {
+            altered = { how: 'flipped one bit inside a TLS application_data record (it cannot read TLS)', conn: conn.record.id };
+            conn.note(altered.how);
+          }
+          return out ?? undefined;
+        }
+        let dec = decoders.get(conn);
+        if (!dec) decoders.set(conn, (dec = new FrameDecoder()));
+        dec.push(data);
+        const out: Buffer[] = [];
+        for (let f = safeNext(dec); f; f = safeNext(dec)) {
+          const a: ReturnType<typeof alterFrame> = altered ? null : alterFrame(f, ctx.canary.slice(0, 7));
+          if (a) {
+            altered = { how: a.how, conn: conn.record.id };
+            conn.note(a.how);
+          }
+          out.push(encodeFrame(a ? a.frame : f));
+        }
+        return Buffer.concat(out);
+      },
+    };
+    const obs = await ctx.runConversation({
+      addon,
+      beforeCanary: (live) => {
+        alicePeer = live.alicePeer;
+        armed = true;
+      },
+    });
+    const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
+    const negotiated = obs.clients.alice.negotiated;
+    const got = obs.bobReceived;
+    const err = obs.clients.alice.error ?? obs.clients.bob.error;
+    if (!altered) {
+      return { outcome: 'error', reason: 'the attacker never saw alice\'s message pass (nothing was altered)', summary: 'message not seen', impact: [], evidence, negotiated };
+    }
+    const { how } = altered as { how: string };
+    if (got !== null && got !== obs.canaryMessage && !obs.clients.bob.error) {
+      evidence.unshift({ kind: 'altered-delivery', detail: `bob received ${JSON.stringify(got)} instead of ${JSON.stringify(obs.canaryMessage)}; the attacker ${how}` });
+      return { outcome: 'succeeded', reason: `bob received an altered message without any error: the attacker ${how}`, summary: 'bob got the altered text', impact: ['integrity'], evidence, negotiated };
+    }
+    const refusals = serverRefusals(obs);
+    const main = primaryRefusal(refusals);
+    if (main) {
+      evidence.unshift(...refusals.map((r) => ({ kind: 'server-refused', detail: describeRefusal(r) })));
+      return { outcome: 'blocked', reason: `the attacker ${how}; ${describeRefusal(main)}, so bob never saw it`, summary: shortRefusal(main), impact: [], evidence, negotiated };
+    }
+    if (got === obs.canaryMessage) {
+      return { outcome: 'blocked', reason: `the attacker ${how}, yet bob received the original message`, summary: 'alteration had no effect', impact: [], evidence, negotiated };
+    }
+    return {
+      outcome: 'blocked',
+      reason: `the attacker ${how}; the message never reached bob${err ? ` (${err.code}: ${err.message})` : ''}`,
+      summary: 'altered message dropped',
+      impact: [],
+      evidence,
+      negotiated,
+    };
+  },
+};
+
+function safeNext(dec: FrameDecoder): Frame | null {
+  try {
+    return dec.next();
+  } catch {
+    return null;
+  }
+}
+
+function shortRefusal(r: { event: string; code?: unknown; message?: unknown }): string {
+  if (r.event === 'channel_error') return `refused: channel ${String(r.code)}`.slice(0, 40);
+  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac/i.test(`${r.code} ${r.message}`)) return 'refused: TLS record MAC';
+  return `refused: ${String(r.code ?? r.event)}`.slice(0, 40);
+}
