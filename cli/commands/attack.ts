@@ -33,7 +33,7 @@ export function attackCommand(io: CliIo): Command {
     .argument('<id>', `attack id: ${ATTACKS.map((a) => a.id).join(', ')}`)
     .addOption(profileOption())
     .option('--json', 'print the result object as JSON', false)
-    .option('--capture <file>', 'keep the capture of the run (pcap, for Wireshark); the run\'s key logs go beside it as <file>.<name>.keylog')
+    .option('--capture <file>', 'keep the capture of the run (pcap, for Wireshark); its key logs go beside it (run.pcap → run.sessions.keylog, run.recovered.keylog)')
     .option('--keylog <file>', 'append TLS secrets of every session of the run in NSS key log format (for Wireshark; mode 0600)')
     .addOption(pkiOption())
     .action(async (id: string, o: { profile: string; json: boolean; pki: string; capture?: string; keylog?: string }) => {
