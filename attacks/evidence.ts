@@ -143,13 +143,13 @@ export function describeRefusal(r: { event: string; code?: unknown; message?: un
   const code = String(r.code ?? '');
   const msg = String(r.message ?? '');
   if (r.event === 'channel_error') return `the secure channel refused it (${code}): ${msg}`;
-  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac/i.test(code + msg)) return `the TLS record MAC check failed (${code || msg})`;
-  if (r.event === 'tls_error') return `the TLS handshake failed (${code}: ${msg})`;
-  return `${r.event} ${code}: ${msg}`.trim();
+  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(code + msg)) return `the TLS record MAC check failed (${code || msg.slice(0, 80)})`;
+  if (r.event === 'tls_error') return `the TLS handshake failed (${code}: ${msg.slice(0, 120)})`;
+  return `${r.event} ${code}: ${msg.slice(0, 120)}`.trim();
 }
 
 /** The most telling refusal: a channel error, then a TLS MAC failure, then a handshake error. */
 export function primaryRefusal<T extends { event: string; code?: unknown; message?: unknown }>(refusals: T[]): T | undefined {
-  const rank = (r: T) => (r.event === 'channel_error' ? 0 : /BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac/i.test(`${r.code} ${r.message}`) ? 1 : r.event === 'tls_error' ? 2 : 3);
+  const rank = (r: T) => (r.event === 'channel_error' ? 0 : /BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(`${r.code} ${r.message}`) ? 1 : r.event === 'tls_error' ? 2 : 3);
   return [...refusals].sort((a, b) => rank(a) - rank(b))[0];
 }

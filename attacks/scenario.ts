@@ -20,9 +20,13 @@ import { keepRunArtifacts } from './capture.ts';
 import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult } from '../reports/results.ts';
 
-/** The scripted users and their passwords. alice's is a common one (the cracking lesson); bob's is random. */
+/**
+ * The scripted users and their passwords. alice's is a common word plus a year — a natural member
+ * of any cracking list, about a thousand candidates into attacks/wordlists/common-passwords.txt
+ * (the password-crack lesson); bob's is random and in no list.
+ */
 export const LAB_USERS = {
-  alice: 'password123',
+  alice: 'dragon2024',
   bob: randomBytes(12).toString('base64url'),
 } as const;
 

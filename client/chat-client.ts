@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
 import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../core/profile.ts';
+import { authenticate } from './auth-login.ts';
 import { clientTlsOptions, negotiatedOf, verifyCertificatePem, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
 import { ChannelClient, isChannelFrame, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 
@@ -59,6 +60,8 @@ export class ChatClient extends EventEmitter {
   private readonly pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly requestTimeoutMs: number;
   private closedErr: Error | null = null;
+  /** The profile's auth section: login() never goes below it (client/auth-login.ts). */
+  private authPolicy: Profile['auth'] = { storage: 'scrypt', method: 'password' };
 
   private constructor(requestTimeoutMs: number) {
     super();
@@ -73,6 +76,7 @@ export class ChatClient extends EventEmitter {
    */
   static async connect(opts: ChatClientOptions): Promise<ChatClient> {
     const client = new ChatClient(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    client.authPolicy = opts.profile.auth;
     await client.open(opts);
     return client;
   }
@@ -325,9 +329,13 @@ export class ChatClient extends EventEmitter {
     await this.request({ type: 'register', username, password });
   }
 
-  /** Logs in. @returns the users online. @throws SecchatError SERVER bad_credentials... */
+  /**
+   * Logs in, with the password or by challenge–response as the welcome's `auth` says (never below
+   * the profile's own auth settings; see client/auth-login.ts).
+   * @returns the users online. @throws SecchatError SERVER bad_credentials...; PROTOCOL on a downgrade
+   */
   async login(username: string, password: string): Promise<string[]> {
-    const ok = await this.request({ type: 'login', username, password });
+    const ok = await authenticate((f) => this.request(f), this.welcome, this.authPolicy, username, password);
     this.username = String(ok.username ?? username);
     return Array.isArray(ok.users) ? (ok.users as string[]) : [];
   }

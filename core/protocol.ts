@@ -7,8 +7,8 @@ import type { Frame } from './frames.ts';
 /** Protocol version announced in `welcome`. */
 export const PROTOCOL_VERSION = 1;
 
-/** Frame types a client may send. */
-export const CLIENT_FRAMES = ['register', 'login', 'msg', 'dm', 'users', 'quit', 'starttls', 'auth_challenge', 'auth_response'] as const;
+/** Frame types a client may send. A challenge–response login is `auth_challenge`, then `login` with a `proof`. */
+export const CLIENT_FRAMES = ['register', 'login', 'msg', 'dm', 'users', 'quit', 'starttls', 'auth_challenge'] as const;
 /** Frame types the server sends. */
 export const SERVER_FRAMES = ['welcome', 'ok', 'error', 'msg', 'dm', 'joined', 'left', 'users', 'bye', 'starttls_ok', 'challenge'] as const;
 
@@ -22,6 +22,7 @@ export const PROTOCOL_ERRORS = {
   notLoggedIn: 'not_logged_in',
   alreadyLoggedIn: 'already_logged_in',
   badCredentials: 'bad_credentials',
+  staleChallenge: 'stale_challenge',
   usernameTaken: 'username_taken',
   invalidUsername: 'invalid_username',
   invalidPassword: 'invalid_password',

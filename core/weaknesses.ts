@@ -142,6 +142,13 @@ const RULES: Rule[] = [
     fix: 'auth.storage: scrypt',
     lab: '08-password-storage',
   },
+  {
+    setting: 'auth.method',
+    applies: (p) => p.auth.method === 'challenge',
+    weakness: 'the login proof is keyed with the stored value, so the database is password-equivalent: whoever steals it logs in as anyone without cracking',
+    fix: 'auth.method: password over verified TLS (a real fix is SCRAM, RFC 5802, or OPAQUE, RFC 9807)',
+    lab: '08-password-storage',
+  },
 ];
 
 /** The weak settings a profile chooses, in a stable order. */

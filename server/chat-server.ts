@@ -13,6 +13,7 @@ import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } f
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
 import { ChannelServer, isChannelFrame } from '../core/channel/index.ts';
 import { UserStore } from './user-store.ts';
+import { ChallengeAuth, DEFAULT_CHALLENGE_TTL_MS } from './challenge-auth.ts';
 
 /** Limits and timeouts, with units in the names. Every field has the documented default below. */
 export interface ServerLimits {
@@ -30,6 +31,8 @@ export interface ServerLimits {
   idleTimeoutMs: number;
   /** Bytes queued to one client before it is disconnected as a slow consumer. */
   maxQueueBytes: number;
+  /** Lifetime of a login challenge (auth.method: challenge), in ms. */
+  challengeTtlMs: number;
 }
 
 /** The defaults of {@link ServerLimits}. */
@@ -41,6 +44,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   loginTimeoutMs: 30_000,
   idleTimeoutMs: 300_000,
   maxQueueBytes: 1024 * 1024,
+  challengeTtlMs: DEFAULT_CHALLENGE_TTL_MS,
 };
 
 /** One structured log entry. Never contains passwords or keys. */
@@ -73,6 +77,8 @@ export interface ChatServer {
   readonly host: string;
   readonly port: number;
   readonly hub: ChatHub;
+  /** The SQLite file of the accounts (what the password-crack attack steals). */
+  readonly dbPath: string;
   /** Current open connections. */
   connectionCount(): number;
   /** Tells every client, closes every connection, closes the database. */
@@ -89,7 +95,9 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.log ?? (() => {});
   const users = new UserStore(opts.dbPath, profile.auth.storage);
-  const hub = new ChatHub(users, { maxMessageChars: limits.maxMessageChars, minPasswordChars: limits.minPasswordChars });
+  // auth.method: challenge — logins carry a proof instead of the password (server/challenge-auth.ts).
+  const challenges = profile.auth.method === 'challenge' ? new ChallengeAuth(users, profile.auth.storage, { ttlMs: limits.challengeTtlMs }) : null;
+  const hub = new ChatHub(users, { maxMessageChars: limits.maxMessageChars, minPasswordChars: limits.minPasswordChars }, challenges);
   hub.onEvent = (event, detail) => log({ event, ...detail });
   const sockets = new Set<net.Socket>();
 
@@ -136,6 +144,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     host: addr.address,
     port: addr.port,
     hub,
+    dbPath: opts.dbPath,
     connectionCount: () => sockets.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -304,7 +313,7 @@ function serveConnection(
     }
   };
   const dispatch = (frame: Frame) => {
-    if (profile.transport === 'starttls-required' && !tlsInfo && (frame.type === 'login' || frame.type === 'register')) {
+    if (profile.transport === 'starttls-required' && !tlsInfo && (frame.type === 'login' || frame.type === 'register' || frame.type === 'auth_challenge')) {
       port.send(errorFrame(PROTOCOL_ERRORS.tlsRequired, `send starttls before ${frame.type}: this server requires TLS`, frame.id));
       return;
     }

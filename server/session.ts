@@ -7,6 +7,7 @@ import type { Frame } from '../core/frames.ts';
 import { PROTOCOL_ERRORS, errorFrame, stringField } from '../core/protocol.ts';
 import { normalizeUsername } from '../core/usernames.ts';
 import type { UserStore } from './user-store.ts';
+import type { ChallengeAuth } from './challenge-auth.ts';
 
 /** What a session needs from its connection. */
 export interface ConnectionPort {
@@ -33,12 +34,15 @@ export class ChatHub {
   private readonly online = new Map<string, ChatSession>();
   readonly users: UserStore;
   readonly limits: SessionLimits;
+  /** Challenge–response login (auth.method: challenge), or null when logins carry the password. */
+  readonly challenges: ChallengeAuth | null;
   /** Called for notable events (login, logout); the adapter logs them. */
   onEvent: (event: string, detail: Record<string, unknown>) => void = () => {};
 
-  constructor(users: UserStore, limits: SessionLimits) {
+  constructor(users: UserStore, limits: SessionLimits, challenges: ChallengeAuth | null = null) {
     this.users = users;
     this.limits = limits;
+    this.challenges = challenges;
   }
 
   /** Usernames online now, sorted. */
@@ -134,6 +138,8 @@ export class ChatSession {
         return this.register(frame, id);
       case 'login':
         return this.login(frame, id);
+      case 'auth_challenge':
+        return this.authChallenge(frame, id);
       case 'quit':
         this.port.send({ type: 'bye', re: id });
         this.end();
@@ -217,11 +223,28 @@ export class ChatSession {
       this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `already logged in as ${this.username}`, id));
       return;
     }
-    const c = this.credentials(frame, id);
-    if (!c) return;
-    if (!(await this.hub.users.check(c.username, c.password))) {
-      this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));
-      return;
+    // auth.method decides what a login carries: a challenge proof (server/challenge-auth.ts) or the
+    // password. Each method refuses the other's login, so a client cannot pick the weaker one.
+    let c: { username: string };
+    if (this.hub.challenges) {
+      const r = this.hub.challenges.login(this, frame);
+      if (!r.ok) {
+        this.port.send(errorFrame(r.code, r.message, id));
+        return;
+      }
+      c = r;
+    } else {
+      if (frame.proof !== undefined) {
+        this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'this server takes password logins (auth: password), not challenge proofs', id));
+        return;
+      }
+      const pw = this.credentials(frame, id);
+      if (!pw) return;
+      if (!(await this.hub.users.check(pw.username, pw.password))) {
+        this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));
+        return;
+      }
+      c = pw;
     }
     if (this.closed) return;
     this.username = c.username;
@@ -231,5 +254,19 @@ export class ChatSession {
       return;
     }
     this.port.send({ type: 'ok', re: id, username: c.username, users: this.hub.onlineUsers() });
+  }
+
+  /** `auth_challenge`: the first step of a challenge–response login (server/challenge-auth.ts). */
+  private authChallenge(frame: Frame, id: unknown): void {
+    if (!this.hub.challenges) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'this server takes password logins (auth: password); it issues no challenges', id));
+      return;
+    }
+    if (this.username) {
+      this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `already logged in as ${this.username}`, id));
+      return;
+    }
+    const r = this.hub.challenges.issue(this, frame);
+    this.port.send(r.ok ? { ...r.frame, re: id } : errorFrame(r.code, r.message, id));
   }
 }

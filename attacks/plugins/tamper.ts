@@ -96,6 +96,6 @@ function safeNext(dec: FrameDecoder): Frame | null {
 
 function shortRefusal(r: { event: string; code?: unknown; message?: unknown }): string {
   if (r.event === 'channel_error') return `refused: channel ${String(r.code)}`.slice(0, 40);
-  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac/i.test(`${r.code} ${r.message}`)) return 'refused: TLS record MAC';
+  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(`${r.code} ${r.message}`)) return 'refused: TLS record MAC';
   return `refused: ${String(r.code ?? r.event)}`.slice(0, 40);
 }

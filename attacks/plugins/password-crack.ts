@@ -1,0 +1,242 @@
+/**
+ * `password-crack`: after alice and bob have registered and talked, the attacker steals the
+ * server's account database (a copy of the SQLite file and its write-ahead log, as a backup leak
+ * or a compromised host would give it) and runs a bounded dictionary attack on it with the word
+ * list shipped in attacks/wordlists/. The verdict is measured: which passwords fell, after how many
+ * guesses, at how many guesses per second — never inferred from the storage setting.
+ *
+ * With `auth.method: challenge` the attacker also tries the stolen verifiers directly: the
+ * challenge proof is keyed with exactly what the server stores, so a stolen row logs in without
+ * cracking (docs/protocol.md, "Caveats").
+ */
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ChatClient } from '../../client/chat-client.ts';
+import { loginProof, parseChallenge } from '../../core/auth-proof.ts';
+import { describeError } from '../../core/errors.ts';
+import { resolveTrust } from '../../core/tls-options.ts';
+import { storedVerifierKey } from '../../server/challenge-auth.ts';
+import { DEFAULT_LIMITS, type ChatServer } from '../../server/chat-server.ts';
+import type { StoredUser } from '../../server/user-store.ts';
+import { conversationEvidence } from '../evidence.ts';
+import { crackRows, loadWordlist, type CrackResult, type SchemeReport } from '../password-cracker.ts';
+import type { Attack, AttackContext, Evidence, Verdict } from '../types.ts';
+
+/** Time the attacker spends guessing per stolen database, in ms: enough to measure, short enough for `npm run demo`. */
+export const CRACK_BUDGET_MS = 1500;
+/** Most guesses per stolen database: a bound independent of the clock. */
+export const CRACK_MAX_GUESSES = 200_000;
+/**
+ * scrypt derivations in flight: at most 2, so cells running beside this one in the matrix keep
+ * threads of node's 4-thread pool for their own logins.
+ */
+export const CRACK_CONCURRENCY = Math.max(1, Math.min(2, os.availableParallelism()));
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** "31 guesses/s", "1.9 M guesses/s". */
+export function formatRate(perSecond: number): string {
+  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(1)} M guesses/s`;
+  if (perSecond >= 1e4) return `${(perSecond / 1e3).toFixed(0)} k guesses/s`;
+  return `${perSecond >= 100 ? fmt(perSecond) : perSecond.toFixed(perSecond < 10 ? 1 : 0)} guesses/s`;
+}
+
+/** "4 ms", "2.1 s", "3.7 min", "5.2 h", "12 days". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 1) return `${Math.max(1, Math.round(seconds * 1000))} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  if (seconds < 3600) return `${(seconds / 60).toFixed(1)} min`;
+  if (seconds < 86400 * 2) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${fmt(seconds / 86400)} days`;
+}
+
+/**
+ * Copies the database file and its WAL (recent writes live there until a checkpoint) and reads
+ * every account row, read-only.
+ */
+function stealDatabase(dbPath: string, intoDir: string): { rows: StoredUser[]; files: string[] } {
+  mkdirSync(intoDir, { recursive: true });
+  const copy = path.join(intoDir, path.basename(dbPath));
+  const files: string[] = [];
+  for (const suffix of ['', '-wal']) {
+    if (!existsSync(dbPath + suffix)) continue;
+    copyFileSync(dbPath + suffix, copy + suffix);
+    files.push(path.basename(dbPath + suffix));
+  }
+  const db = new Database(copy, { readonly: true, fileMustExist: true });
+  try {
+    return { rows: db.prepare('SELECT username, storage, salt, hash, params FROM users ORDER BY username').all() as StoredUser[], files };
+  } finally {
+    db.close();
+  }
+}
+
+/** Logs in with a stolen verifier instead of a password (auth.method: challenge). */
+async function loginWithVerifier(ctx: AttackContext, server: ChatServer, row: StoredUser): Promise<{ ok: boolean; detail: string }> {
+  for (let attempt = 0; ; attempt++) {
+    let client: ChatClient | null = null;
+    try {
+      client = await ChatClient.connect({
+        profile: ctx.profile,
+        host: '127.0.0.1',
+        servername: 'localhost',
+        port: server.port,
+        trust: resolveTrust(ctx.profile, ctx.pki.ca.certPem, ctx.pki.server.certPem),
+        connectTimeoutMs: 4000,
+        requestTimeoutMs: 4000,
+      });
+      const challenge = parseChallenge(await client.request({ type: 'auth_challenge', username: row.username }), row.username, 'plaintext');
+      const proof = loginProof(storedVerifierKey(row), challenge.nonce, row.username).toString('base64');
+      await client.request({ type: 'login', username: row.username, proof });
+      return { ok: true, detail: `logged in as ${row.username} with the stolen ${row.storage} verifier as the HMAC key — no password needed` };
+    } catch (err) {
+      const d = describeError(err);
+      // The victim's own session may still be closing after its quit: try once more.
+      if (attempt === 0 && /already_logged_in/.test(d.message)) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      return { ok: false, detail: `login as ${row.username} with the stolen verifier refused: ${d.code}: ${d.message}` };
+    } finally {
+      await client?.quit();
+    }
+  }
+}
+
+/** The sentence about one scheme's measured speed. */
+function rateSentence(s: SchemeReport, candidates: number): string {
+  if (s.storage === 'plaintext') return `${s.scheme}: no hashing — the rows hold the passwords`;
+  if (s.guessesPerSecond === null) return `${s.scheme}: no guess completed within the budget`;
+  const scope = s.storage === 'sha256' ? `the ${fmt(candidates)}-candidate list (unsalted: one hash tests every account at once)` : `the ${fmt(candidates)}-candidate list × ${s.users.length} salted account${s.users.length > 1 ? 's' : ''} (${fmt(s.listGuesses)} guesses)`;
+  // The rate is this process's, on this machine, with whatever else runs beside it (the matrix
+  // runs several cells at once): a figure for comparing schemes, not a benchmark of attackers.
+  const how = s.storage === 'scrypt' ? `, ${CRACK_CONCURRENCY} at a time on ${os.availableParallelism()} CPU${os.availableParallelism() > 1 ? 's' : ''}` : '';
+  return `${s.scheme}: ${fmt(s.guesses)} guesses in ${formatDuration(s.elapsedMs / 1000)} = ${formatRate(s.guessesPerSecond)}${how}; ${scope} takes ${formatDuration(s.listSeconds!)} at that rate`;
+}
+
+/** The lesson each scheme teaches, with its measured numbers. */
+function lesson(s: SchemeReport): string {
+  switch (s.storage) {
+    case 'plaintext':
+      return 'plaintext storage: stealing the database is stealing every password, strong or weak — store a salted, slow hash (scrypt, RFC 7914)';
+    case 'sha256':
+      return 'unsalted SHA-256: a GPU tests billions of such hashes per second, each guess covers every account, and precomputed tables apply — store a salted, slow hash (scrypt, RFC 7914)';
+    case 'scrypt':
+      return `scrypt only slows the attacker down: at ${s.guessesPerSecond ? formatRate(s.guessesPerSecond) : 'the measured rate'} this whole list still falls in ${s.listSeconds ? formatDuration(s.listSeconds) : 'a bounded time'} on one machine, so a weak password (a common word plus a year) is found given time; only a password outside every list — like bob's random one — survives`;
+  }
+}
+
+/** Builds the verdict from what the crack (and the verifier logins) observed. */
+export function crackVerdict(
+  crack: CrackResult,
+  candidates: number,
+  stolen: { rows: StoredUser[]; files: string[] },
+  verifierLogins: Array<{ username: string; ok: boolean; detail: string }>,
+  extra: Evidence[],
+): Verdict {
+  const evidence: Evidence[] = [];
+  const params = (r: StoredUser) => Object.entries(JSON.parse(r.params || '{}') as Record<string, number>).map(([k, v]) => `${k}=${v}`).join(' ');
+  const desc = (r: StoredUser) => (r.storage === 'scrypt' ? `${r.username} (${r.storage} ${params(r)}, ${r.salt.length / 2}-byte salt)` : `${r.username} (${r.storage}${r.storage === 'sha256' ? ', no salt' : ''})`);
+  evidence.push({ kind: 'stolen-database', detail: `copied ${stolen.files.join(' and ')} after the conversation: ${stolen.rows.length} accounts — ${stolen.rows.map(desc).join(', ')}` });
+  evidence.push({ kind: 'wordlist', detail: `attacks/wordlists/common-passwords.txt: ${fmt(candidates)} candidates of at least ${DEFAULT_LIMITS.minPasswordChars} characters (the registration minimum), tried in list order; budget ${formatDuration(CRACK_BUDGET_MS / 1000)}, at most ${fmt(CRACK_MAX_GUESSES)} guesses` });
+  for (const s of crack.schemes) evidence.push({ kind: 'rate', detail: rateSentence(s, candidates) });
+  for (const r of crack.recovered) {
+    evidence.push({ kind: 'recovered', detail: r.storage === 'plaintext' ? `${r.username}: password ${JSON.stringify(r.password)} read from the row` : `${r.username}: password ${JSON.stringify(r.password)} — candidate #${fmt(r.candidate)}, found after ${fmt(r.guesses)} ${r.storage} guesses` });
+  }
+  for (const u of crack.remaining) {
+    const s = crack.schemes.find((x) => x.users.includes(u))!;
+    const why = s.stoppedBy === 'done' ? `not in the list (all ${fmt(candidates)} candidates tried)` : s.stoppedBy === 'budget' ? `the ${formatDuration(CRACK_BUDGET_MS / 1000)} budget ran out first` : `the cap of ${fmt(CRACK_MAX_GUESSES)} guesses was reached first`;
+    evidence.push({ kind: 'not-recovered', detail: `${u}: not recovered — ${why}` });
+  }
+  for (const v of verifierLogins) evidence.push({ kind: 'stolen-verifier-login', detail: v.detail });
+  for (const s of crack.schemes) evidence.push({ kind: 'lesson', detail: lesson(s) });
+  if (verifierLogins.length) {
+    evidence.push({ kind: 'lesson', detail: 'challenge-response keyed with the stored value makes the database password-equivalent: stealing it is enough to log in, whatever the storage; SCRAM (RFC 5802) or OPAQUE (RFC 9807) avoid that' });
+  }
+  evidence.push(...extra);
+
+  const hashed = crack.schemes.filter((s) => s.guessesPerSecond !== null);
+  const rate = hashed.length ? crack.guesses / (hashed.reduce((t, s) => t + s.elapsedMs, 0) / 1000) : null;
+  const data = {
+    guessesPerSecond: rate,
+    guesses: crack.guesses,
+    recovered: crack.recovered.map((r) => ({ username: r.username, password: r.password, storage: r.storage, guesses: r.guesses, candidate: r.candidate })),
+    candidates,
+    budgetMs: CRACK_BUDGET_MS,
+    concurrency: CRACK_CONCURRENCY,
+    schemes: crack.schemes.map((s) => ({ scheme: s.scheme, users: s.users, guesses: s.guesses, elapsedMs: Math.round(s.elapsedMs * 10) / 10, guessesPerSecond: s.guessesPerSecond, listGuesses: s.listGuesses, listSeconds: s.listSeconds, stoppedBy: s.stoppedBy })),
+    verifierLogins: verifierLogins.map((v) => ({ username: v.username, ok: v.ok })),
+  };
+  const base = { evidence, negotiated: null, data };
+  const loggedIn = verifierLogins.filter((v) => v.ok).map((v) => v.username);
+  const names = (xs: string[]) => (xs.length === 1 ? `${xs[0]}'s password` : `the passwords of ${xs.join(' and ')}`);
+
+  if (crack.recovered.length || loggedIn.length) {
+    const parts: string[] = [];
+    const plain = crack.recovered.filter((r) => r.storage === 'plaintext');
+    const cracked = crack.recovered.filter((r) => r.storage !== 'plaintext');
+    if (plain.length) parts.push(`the stolen database stores passwords in plaintext: ${names(plain.map((r) => r.username))} read straight from the rows, no guessing needed`);
+    for (const r of cracked) {
+      const s = crack.schemes.find((x) => x.users.includes(r.username))!;
+      parts.push(`cracked ${r.username}'s password from the stolen ${s.scheme} hash after ${fmt(r.guesses)} guesses at ${formatRate(s.guessesPerSecond ?? 0)} (it is candidate #${fmt(r.candidate)} of a common-password list)`);
+    }
+    if (loggedIn.length) parts.push(`the stolen verifiers log in directly (auth: challenge keys the proof with the stored value): logged in as ${loggedIn.join(' and ')} without any password`);
+    const summary = cracked.length
+      ? `cracked ${cracked.map((r) => r.username).join('+')} in ${fmt(Math.min(...cracked.map((r) => r.guesses)))} guesses`
+      : plain.length
+        ? `read ${plain.length} plaintext password${plain.length > 1 ? 's' : ''}`
+        : `stolen verifier logs in: ${loggedIn.join('+')}`;
+    return { outcome: 'succeeded', reason: parts.join('; '), summary: summary.slice(0, 40), impact: ['authentication', 'confidentiality'], ...base };
+  }
+
+  const slowest = [...hashed].sort((a, b) => (a.guessesPerSecond ?? 0) - (b.guessesPerSecond ?? 0))[0];
+  if (!slowest) {
+    return { outcome: 'blocked', reason: 'no guess completed within the budget', summary: 'no guess completed', impact: [], ...base };
+  }
+  const listPart = slowest.storage === 'sha256' ? `the ${fmt(candidates)}-word list` : `the ${fmt(candidates)}-word list × ${slowest.users.length} salted account${slowest.users.length > 1 ? 's' : ''}`;
+  if (slowest.stoppedBy === 'done') {
+    return {
+      outcome: 'blocked',
+      reason: `${slowest.scheme}: ${formatRate(slowest.guessesPerSecond!)} — ${listPart} was tried in full (${formatDuration(slowest.elapsedMs / 1000)}) and no stored password is in it`,
+      summary: 'no password in the word list',
+      impact: [],
+      ...base,
+    };
+  }
+  const limit = slowest.stoppedBy === 'budget' ? `budget of ${formatDuration(CRACK_BUDGET_MS / 1000)} exhausted` : `cap of ${fmt(CRACK_MAX_GUESSES)} guesses reached`;
+  return {
+    outcome: 'blocked',
+    reason: `${slowest.scheme}: ${formatRate(slowest.guessesPerSecond!)} — ${listPart} would take ${formatDuration(slowest.listSeconds!)}; ${limit} after ${fmt(slowest.guesses)} guesses`,
+    summary: `${formatRate(slowest.guessesPerSecond!)}: list needs ${formatDuration(slowest.listSeconds!)}`.slice(0, 40),
+    impact: [],
+    ...base,
+  };
+}
+
+export const passwordCrack: Attack = {
+  id: 'password-crack',
+  title: 'Stolen database, dictionary attack',
+  description:
+    'After the conversation the attacker copies the server\'s account database and runs a time-capped dictionary attack with a common-password list (and, under challenge-response login, tries the stolen verifiers directly). Succeeds if any password is recovered or any stolen row logs in; reports guesses per second for the storage scheme.',
+  // Every profile has an account database, so the attack always applies.
+  async run(ctx) {
+    const server = await ctx.startServer();
+    const obs = await ctx.runConversation({ server, addon: null });
+    const stolen = stealDatabase(server.dbPath, path.join(ctx.tmpDir, 'stolen'));
+    const extra = conversationEvidence(obs);
+    if (stolen.rows.length === 0) {
+      return { outcome: 'error', reason: 'the stolen database held no accounts: the conversation did not register anyone', summary: 'no accounts to steal', impact: [], evidence: extra, negotiated: null };
+    }
+    // The attacker knows the registration rule, so shorter candidates are skipped.
+    const words = loadWordlist().filter((w) => w.length >= DEFAULT_LIMITS.minPasswordChars);
+    const crack = await crackRows(stolen.rows, words, { budgetMs: CRACK_BUDGET_MS, maxGuesses: CRACK_MAX_GUESSES, concurrency: CRACK_CONCURRENCY });
+    const verifierLogins: Array<{ username: string; ok: boolean; detail: string }> = [];
+    if (ctx.profile.auth.method === 'challenge') {
+      for (const row of stolen.rows) verifierLogins.push({ username: row.username, ...(await loginWithVerifier(ctx, server, row)) });
+    }
+    const verdict = crackVerdict(crack, words.length, stolen, verifierLogins, extra);
+    return { ...verdict, negotiated: obs.clients.alice.negotiated ?? obs.clients.bob.negotiated };
+  },
+};
