@@ -22,6 +22,20 @@ function printable(buf: Buffer): string {
   return buf.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
 }
 
+/** Bytes either side of a sighting kept in an excerpt. */
+const EXCERPT_CONTEXT_BYTES = 40;
+
+/**
+ * The bytes around the first occurrence of `needle` in `haystack`, printable (non-ASCII as '.'),
+ * or null when it does not occur.
+ */
+export function excerptAround(haystack: Buffer, needle: string | Buffer): string | null {
+  const n = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : needle;
+  const at = haystack.indexOf(n);
+  if (at < 0) return null;
+  return printable(haystack.subarray(Math.max(0, at - EXCERPT_CONTEXT_BYTES), at + n.length + EXCERPT_CONTEXT_BYTES));
+}
+
 /** Strings inside JSON lines of `text` (depth-first), for decoding encoded payloads. */
 function jsonStrings(text: string): string[] {
   const out: string[] = [];
@@ -52,17 +66,16 @@ export function findCanary(engine: ProxyEngine, canary: string, layers: Layer[] 
   const sightings: CanarySighting[] = [];
   for (const k of keys.values()) {
     const bytes = engine.bytes(k);
-    const at = bytes.indexOf(needle);
-    if (at >= 0) {
-      sightings.push({ ...k, encoding: 'raw', excerpt: printable(bytes.subarray(Math.max(0, at - 40), at + needle.length + 40)) });
+    const raw = excerptAround(bytes, needle);
+    if (raw !== null) {
+      sightings.push({ ...k, encoding: 'raw', excerpt: raw });
       continue;
     }
     for (const s of jsonStrings(bytes.toString('latin1'))) {
       if (!B64_RE.test(s)) continue;
-      const decoded = Buffer.from(s, 'base64');
-      const j = decoded.indexOf(needle);
-      if (j >= 0) {
-        sightings.push({ ...k, encoding: 'base64-field', excerpt: printable(decoded.subarray(Math.max(0, j - 40), j + needle.length + 40)) });
+      const decoded = excerptAround(Buffer.from(s, 'base64'), needle);
+      if (decoded !== null) {
+        sightings.push({ ...k, encoding: 'base64-field', excerpt: decoded });
         break;
       }
     }

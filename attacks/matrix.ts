@@ -3,6 +3,7 @@
  * server, own database, own proxy, own canary), a few cells at a time.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
@@ -29,8 +30,18 @@ export interface MatrixOptions {
   command?: string;
   /** per-cell folder for captures and key logs, or null to keep none */
   artifactDirFor?: (profile: string, attack: string) => string | null;
+  /** folder of results.json: cells' artifact paths are made relative to it (default: kept as given) */
+  resultsDir?: string;
   /** called after each cell, in completion order */
   onCell?: (cell: CellResult, done: number, total: number) => void;
+}
+
+/**
+ * Artifact paths relative to `baseDir`, with forward slashes, so results.json and the reports
+ * link them wherever the folder is moved or served.
+ */
+export function relativeArtifacts(artifacts: Record<string, string>, baseDir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(artifacts).map(([name, file]) => [name, path.relative(baseDir, file).split(path.sep).join('/')]));
 }
 
 /**
@@ -48,7 +59,9 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
     while (next < jobs.length) {
       const i = next++;
       const { p, a } = jobs[i];
-      cells[i] = await runAttack(a, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, a.id) ?? null });
+      const cell = await runAttack(a, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, a.id) ?? null });
+      if (opts.resultsDir && cell.artifacts) cell.artifacts = relativeArtifacts(cell.artifacts, opts.resultsDir);
+      cells[i] = cell;
       opts.onCell?.(cells[i], ++done, jobs.length);
     }
   };

@@ -362,6 +362,8 @@ export class ProxyEngine {
   readonly upstream: { host: string; port: number };
   readonly upstreamServername: string | undefined;
   readonly keylog?: (line: Buffer) => void;
+  /** Wall-clock time the proxy started, ms since the epoch: `TrafficChunk.t` counts from here. */
+  readonly startedAtEpochMs = Date.now();
   private server!: net.Server;
   private readonly startedAt = performance.now();
   private readonly live = new Set<ProxyConnection>();

@@ -4,6 +4,7 @@
  */
 import { ERROR_CODES, UsageError } from '../core/errors.ts';
 import { mitmPassive, mitmRogueCa, mitmSelfSigned, mitmWrongHost } from './plugins/mitm.ts';
+import { retroDecrypt } from './plugins/retro-decrypt.ts';
 import { tamper } from './plugins/tamper.ts';
 import { replay, replayLogin } from './plugins/replay.ts';
 import { downgradeCipher, downgradeFallback, downgradeStarttls } from './plugins/downgrade.ts';
@@ -11,7 +12,7 @@ import { passwordCrack } from './plugins/password-crack.ts';
 import type { Attack } from './types.ts';
 
 /** Every attack, in report order. */
-export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper, passwordCrack];
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper, passwordCrack, retroDecrypt];
 
 /**
  * Looks up an attack by id.

@@ -16,6 +16,7 @@ import type { PkiMaterial } from '../core/pki.ts';
 import { resolveTrust } from '../core/tls-options.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
 import { ProxyEngine } from './proxy.ts';
+import { keepRunArtifacts } from './capture.ts';
 import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult } from '../reports/results.ts';
 
@@ -43,6 +44,7 @@ async function scriptedClient(
   pki: PkiMaterial,
   port: number,
   extraCa: string[],
+  keylog?: (line: Buffer) => void,
 ): Promise<{ client: ChatClient | null; obs: ClientObservation }> {
   const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, channel: null, localAddress: null, error: null, received: [] };
   let client: ChatClient | null = null;
@@ -55,6 +57,7 @@ async function scriptedClient(
       trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem, extraCa),
       connectTimeoutMs: SCENARIO_TIMEOUTS.connectMs,
       requestTimeoutMs: SCENARIO_TIMEOUTS.requestMs,
+      keylog,
     });
     obs.connected = true;
     obs.negotiated = client.negotiated;
@@ -84,14 +87,14 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const server =
     opts.server ??
     (await startChatServer({ profile, identity: pki.server, dbPath: path.join(tmpDir, `users-${randomBytes(4).toString('hex')}.db`), log: (e) => log.push(e) }));
-  const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost' });
+  const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost', keylog: opts.keylog });
   const port = proxy ? proxy.port : server.port;
   const extra = opts.extraTrustedCaPems ?? [];
   // The canary leads the message: a known-plaintext attacker on CBC can reach the first block.
   const canaryMessage = `${canary} is the secret`;
   let bobReceived: string | null = null;
   let aliceReceived: string | null = null;
-  const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra), scriptedClient('bob', profile, pki, port, extra)]);
+  const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra, opts.keylog), scriptedClient('bob', profile, pki, port, extra, opts.keylog)]);
   try {
     if (a.client && b.client) {
       const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage };
@@ -139,8 +142,14 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
 /** Options of {@link runAttack}. */
 export interface RunAttackOptions {
   canary?: string;
-  /** folder where the run may keep captures and key logs */
+  /**
+   * folder where the run keeps its artifacts (created when needed): the capture of every proxy the
+   * attack used (`capture.pcap`), the endpoints' key log (`sessions.keylog`), and whatever the
+   * attack itself writes there. null or absent: nothing is kept.
+   */
   artifactDir?: string | null;
+  /** receives NSS key log lines of every TLS session of the run (victim clients, proxy hops) */
+  keylog?: (line: Buffer) => void;
 }
 
 /**
@@ -157,6 +166,14 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
   }
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-run-'));
   const servers: ChatServer[] = [];
+  // What the run carried, for the artifacts: every proxy the attack used, every session secret.
+  // The attack itself never sees the key log lines (retro-decrypt must work without them).
+  const proxies: ProxyEngine[] = [];
+  const keylogLines: Buffer[] = [];
+  const keylog = (line: Buffer) => {
+    keylogLines.push(Buffer.from(line));
+    opts.keylog?.(line);
+  };
   const ctx: AttackContext = {
     profile,
     pki,
@@ -168,7 +185,18 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
       servers.push(s);
       return s;
     },
-    runConversation: (o) => runConversation(profile, pki, tmpDir, o?.canary ?? canary, o),
+    async runConversation(o) {
+      const own = o?.keylog;
+      const both = own
+        ? (line: Buffer) => {
+            keylog(line);
+            own(line);
+          }
+        : keylog;
+      const obs = await runConversation(profile, pki, tmpDir, o?.canary ?? canary, { ...o, keylog: both });
+      if (obs.proxy) proxies.push(obs.proxy.engine);
+      return obs;
+    },
   };
   let verdict: Verdict;
   try {
@@ -179,6 +207,14 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
   } finally {
     await Promise.all(servers.map((s) => s.close()));
     rmSync(tmpDir, { recursive: true, force: true });
+  }
+  if (ctx.artifactDir) {
+    // Kept even when the run failed: the capture is how one finds out why.
+    try {
+      verdict = { ...verdict, artifacts: { ...keepRunArtifacts(ctx.artifactDir, proxies, keylogLines), ...verdict.artifacts } };
+    } catch (err) {
+      verdict = { ...verdict, evidence: [...verdict.evidence, { kind: 'artifact-error', detail: `could not keep the capture in ${ctx.artifactDir}: ${describeError(err).message}` }] };
+    }
   }
   return {
     ...base,

@@ -89,6 +89,8 @@ export interface ConversationOptions {
   keepServer?: boolean;
   /** override the canary for this conversation */
   canary?: string;
+  /** receives NSS key log lines of the victims' TLS sessions and of the proxy's own hops */
+  keylog?: (line: Buffer) => void;
   /** called just before alice sends the canary (attacks arm their hooks here) */
   beforeCanary?: (live: LiveConversation) => void | Promise<void>;
   /** called after the exchange, before anyone quits (replays happen here) */

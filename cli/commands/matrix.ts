@@ -25,8 +25,9 @@ export function matrixCommand(io: CliIo): Command {
     .option('--out <dir>', 'output folder (default: reports/out/<timestamp>/)')
     .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser((v) => Math.max(1, parseInt(v, 10) || 1)))
     .option('--json', 'print results.json to stdout instead of the table', false)
+    .option('--capture', 'keep each cell\'s capture (pcap) and key logs under DIR/artifacts/<profile>--<attack>/ and link them in the reports', false)
     .addOption(pkiOption())
-    .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; pki: string }) => {
+    .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; capture: boolean; pki: string }) => {
       const refs = o.profiles?.length ? o.profiles : listPresets();
       const profiles = refs.map((r) => loadCheckedProfile(r, io, { quiet: true }));
       const attacks = o.attacks ? o.attacks.split(',').map((s) => getAttack(s.trim())) : ATTACKS;
@@ -35,14 +36,15 @@ export function matrixCommand(io: CliIo): Command {
       mkdirSync(outDir, { recursive: true });
       const total = profiles.length * attacks.length;
       const spinner = io.interactive ? ora({ text: `running ${total} attack runs…`, stream: process.stderr }).start() : null;
-      const command = ['secchat matrix', o.profiles?.length ? `--profiles ${refs.join(' ')}` : '', o.attacks ? `--attacks ${o.attacks}` : ''].filter(Boolean).join(' ');
+      const command = ['secchat matrix', o.profiles?.length ? `--profiles ${refs.join(' ')}` : '', o.attacks ? `--attacks ${o.attacks}` : '', o.capture ? '--capture' : ''].filter(Boolean).join(' ');
       const results = await runMatrix({
         profiles,
         attacks,
         pki,
         concurrency: o.concurrency,
         command,
-        artifactDirFor: (p, a) => path.join(outDir, 'artifacts', `${p}--${a}`),
+        artifactDirFor: o.capture ? (p, a) => path.join(outDir, 'artifacts', `${p}--${a}`) : undefined,
+        resultsDir: outDir,
         onCell: (c, done) => {
           if (spinner) spinner.text = `[${done}/${total}] ${c.profile} × ${c.attack}: ${OUTCOME_LABELS[c.outcome]}`;
         },

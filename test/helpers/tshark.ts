@@ -17,7 +17,18 @@ export function tshark(args: string[]): string {
  * node 0's data unindented and node 1's after a tab, as hex lines.
  */
 export function followTcpRaw(pcapPath: string, index: number): { fromNode0: Buffer; fromNode1: Buffer } {
-  const out = tshark(['-r', pcapPath, '-q', '-z', `follow,tcp,raw,${index}`]);
+  return parseFollowRaw(tshark(['-r', pcapPath, '-q', '-z', `follow,tcp,raw,${index}`]));
+}
+
+/**
+ * The decrypted application data of each direction of TLS stream `index` (`-z follow,tls,raw,N`),
+ * node 0 being the client; `args` carry what decrypts it (`-d`, `-o tls.keylog_file:...`).
+ */
+export function followTlsRaw(pcapPath: string, index: number, args: string[]): { fromNode0: Buffer; fromNode1: Buffer } {
+  return parseFollowRaw(tshark(['-r', pcapPath, ...args, '-q', '-z', `follow,tls,raw,${index}`]));
+}
+
+function parseFollowRaw(out: string): { fromNode0: Buffer; fromNode1: Buffer } {
   const body = out.split('='.repeat(67))[1] ?? '';
   const a: Buffer[] = [];
   const b: Buffer[] = [];
