@@ -224,7 +224,8 @@ export function verifyCertificatePem(certPem: string, p: Profile, host: string, 
   if (p.client.verify === 'ca') {
     const issuer = trust.caPems.map((pem) => new X509Certificate(pem)).find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
     if (!issuer) {
-      if (cert.checkIssued(cert) && cert.verify(cert.publicKey)) {
+      // Not checkIssued(cert): OpenSSL refuses a leaf without keyCertSign as its own issuer.
+      if (cert.subject === cert.issuer && cert.verify(cert.publicKey)) {
         return { ok: false, code: ERROR_CODES.CERT_SELF_SIGNED, message: `certificate refused: self-signed certificate; subject ${subject}` };
       }
       return { ok: false, code: ERROR_CODES.CERT_UNKNOWN_CA, message: `certificate refused: unknown CA (issuer: ${cert.issuer.replace(/\n/g, ', ')}); subject ${subject}` };
