@@ -126,8 +126,9 @@ a { color: var(--accent); }
 .tally li { padding: .3rem .7rem; border-radius: 999px; font-weight: 600; border: 2px solid; }
 .card { background: var(--paper); border: 1px solid var(--line); border-radius: 10px; padding: 1.25rem 1.5rem; margin-top: 1.25rem; }
 main.wrap { padding-top: 0; }
-.legend { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; margin: .25rem 0 1rem; padding: 0; list-style: none; font-size: .95rem; }
-.legend li { display: flex; align-items: baseline; gap: .5rem; max-width: 36rem; }
+.legend { display: grid; grid-template-columns: repeat(auto-fit, minmax(24rem, 1fr)); gap: .4rem 1.5rem; margin: .25rem 0 1rem; padding: 0; list-style: none; font-size: .92rem; }
+.legend li { display: grid; grid-template-columns: 8.5rem 1fr; align-items: baseline; gap: .5rem; }
+.legend li .badge { justify-self: start; }
 .badge { display: inline-flex; align-items: center; gap: .35em; padding: .1em .55em; border-radius: 6px; border: 2px solid; font-weight: 700; white-space: nowrap; }
 .glyph { font-weight: 700; }
 .o-succeeded { background: var(--s-bg); color: var(--s-fg); border-color: var(--s-bd); }
@@ -144,13 +145,22 @@ table.grid { border-spacing: 6px; margin: 0 -6px; min-width: 100%; }
 .grid thead th .aid { display: block; font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 700; }
 .grid thead th .atitle { display: block; color: var(--muted); font-weight: 400; font-size: .85rem; }
 .grid tbody th { text-align: left; padding: .5rem .5rem .5rem 0; font-weight: 700; white-space: nowrap; vertical-align: middle; }
-.grid tbody th a { color: var(--ink); font-family: ui-monospace, Menlo, Consolas, monospace; }
+.grid tbody th a, .grid thead th a { color: var(--ink); font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 700; }
+.grid tbody th .aid { display: block; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.grid tbody th .atitle { display: block; color: var(--muted); font-weight: 400; font-size: .85rem; }
 .grid tbody th small { display: block; font-weight: 400; color: var(--muted); font-family: inherit; }
 .grid td { min-width: 8.5rem; border: 2px solid; border-radius: 8px; padding: 0; vertical-align: top; }
 .grid td a { display: block; padding: .55rem .7rem; color: inherit; text-decoration: none; height: 100%; }
 .grid td a:hover, .grid td a:focus { text-decoration: underline; }
 .grid td .olabel { display: flex; align-items: baseline; gap: .35em; font-size: 1.1rem; font-weight: 800; letter-spacing: .01em; }
-.grid td .osum { display: block; font-size: .85rem; line-height: 1.3; margin-top: .2rem; }
+.grid td .osum { display: block; font-size: .85rem; line-height: 1.3; margin-top: .2rem; overflow-wrap: anywhere; }
+.grid.many td { min-width: 0; }
+.grid.many { border-spacing: 5px; }
+.grid.many td a { padding: .4rem .4rem; }
+.grid.many td .olabel { font-size: .9rem; }
+.grid.many td .osum { font-size: .78rem; }
+.grid thead th a { color: var(--ink); }
+.grid thead th small { display: block; font-weight: 400; color: var(--muted); }
 .grid td.o-succeeded { background-image: repeating-linear-gradient(135deg, transparent 0 10px, rgba(192,57,43,.07) 10px 20px); }
 dl.attacks { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0; font-size: .95rem; }
 dl.attacks dt { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 700; }
@@ -389,22 +399,37 @@ ${timeChart(pi, p.name, cells)}
 </section>`;
 }
 
-/** The matrix table: rows are profiles, columns attacks; each cell links to its run below. */
+/**
+ * The matrix table; each cell links to its run below. Rows are profiles and columns attacks,
+ * except when there are more than six attacks and more attacks than profiles: then the table is
+ * transposed (rows are attacks), so that a wide matrix still fits a projector without scrolling.
+ * `data-rows` on the table says which.
+ */
 function gridHtml(r: MatrixResults): string {
-  const head = `<tr><th scope="col">Profile</th>${r.attacks.map((a) => `<th scope="col"><span class="aid">${esc(a.id)}</span><span class="atitle">${esc(a.title)}</span></th>`).join('')}</tr>`;
-  const rows = r.profiles
-    .map((p, pi) => {
-      const cells = r.attacks.map((a, ai) => {
-        const c = r.cells.find((x) => x.profile === p.name && x.attack === a.id);
-        const o = outcomeOf(c);
-        if (!c || !o) return `<td class="o-none" data-outcome="none"><a href="#p-${pi}"><span class="olabel">not run</span></a></td>`;
-        return `<td class="o-${o}" data-outcome="${o}"><a href="#c-${pi}-${ai}"><span class="olabel"><span class="glyph" aria-hidden="true">${OUTCOME_STYLE[o].glyph}</span>${esc(OUTCOME_LABELS[o])}</span><span class="osum">${markCanary(c.summary || c.reason, c.canary)}</span></a></td>`;
-      });
-      const succeeded = r.cells.filter((x) => x.profile === p.name && x.outcome === 'succeeded').length;
-      return `<tr><th scope="row"><a href="#p-${pi}">${esc(p.name)}</a><small>${succeeded} of ${r.attacks.length} succeeded</small></th>${cells.join('')}</tr>`;
-    })
-    .join('');
-  return `<div class="scroll"><table class="grid"><caption>Outcome of each attack (columns) against each profile (rows). Select a cell for its reason and evidence.</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
+  const transposed = r.attacks.length > 6 && r.attacks.length > r.profiles.length;
+  const succeededIn = (p: string) => r.cells.filter((x) => x.profile === p && x.outcome === 'succeeded').length;
+  const profileHead = (p: MatrixResults['profiles'][number], pi: number) => `<a href="#p-${pi}">${esc(p.name)}</a><small>${succeededIn(p.name)} of ${r.attacks.length} succeeded</small>`;
+  const attackHead = (a: MatrixResults['attacks'][number]) => `<span class="aid">${esc(a.id)}</span><span class="atitle">${esc(a.title)}</span>`;
+  const cellHtml = (pi: number, ai: number) => {
+    const p = r.profiles[pi];
+    const a = r.attacks[ai];
+    const c = r.cells.find((x) => x.profile === p.name && x.attack === a.id);
+    const o = outcomeOf(c);
+    if (!c || !o) return `<td class="o-none" data-outcome="none"><a href="#p-${pi}"><span class="olabel">not run</span></a></td>`;
+    return `<td class="o-${o}" data-outcome="${o}"><a href="#c-${pi}-${ai}"><span class="olabel"><span class="glyph" aria-hidden="true">${OUTCOME_STYLE[o].glyph}</span>${esc(OUTCOME_LABELS[o])}</span><span class="osum">${markCanary(c.summary || c.reason, c.canary)}</span></a></td>`;
+  };
+  let head: string;
+  let rows: string;
+  if (!transposed) {
+    head = `<tr><th scope="col">Profile</th>${r.attacks.map((a) => `<th scope="col">${attackHead(a)}</th>`).join('')}</tr>`;
+    rows = r.profiles.map((p, pi) => `<tr><th scope="row">${profileHead(p, pi)}</th>${r.attacks.map((_, ai) => cellHtml(pi, ai)).join('')}</tr>`).join('');
+  } else {
+    head = `<tr><th scope="col">Attack</th>${r.profiles.map((p, pi) => `<th scope="col">${profileHead(p, pi)}</th>`).join('')}</tr>`;
+    rows = r.attacks.map((a, ai) => `<tr><th scope="row">${attackHead(a)}</th>${r.profiles.map((_, pi) => cellHtml(pi, ai)).join('')}</tr>`).join('');
+  }
+  const what = transposed ? 'each profile (columns) against each attack (rows)' : 'each attack (columns) against each profile (rows)';
+  const many = (transposed ? r.profiles.length : r.attacks.length) > 6;
+  return `<div class="scroll"><table class="grid${many ? ' many' : ''}" data-rows="${transposed ? 'attacks' : 'profiles'}"><caption>Outcome of ${what}. Select a cell for its reason and evidence.</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /**

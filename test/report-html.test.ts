@@ -116,24 +116,29 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
 
   it('shows, in every grid cell, the outcome word of its profile × attack', async () => {
     const { context, page } = await open();
+    // Read the grid the way a sighted user does: the headers of a cell's row and column, and the
+    // words in the cell (the table is transposed for wide matrices; data-rows says which way).
     const grid = await page.evaluate(() => {
-      const table = document.querySelector('table.grid')!;
-      const attacks = [...table.querySelectorAll('thead th')].slice(1).map((th) => th.querySelector('.aid')!.textContent!.trim());
-      const rows = [...table.querySelectorAll('tbody tr')].map((tr) => ({
-        profile: tr.querySelector('th[scope="row"] a')!.textContent!.trim(),
-        cells: [...tr.querySelectorAll('td')].map((td) => ({ label: td.querySelector('.olabel')!.textContent!.replace(/^[^A-Za-z/]+/, '').trim(), text: (td as HTMLElement).innerText })),
-      }));
-      return { attacks, rows, scopes: [...table.querySelectorAll('th')].map((th) => th.getAttribute('scope')) };
+      const table = document.querySelector('table.grid') as HTMLTableElement;
+      const name = (th: Element) => (th.querySelector('.aid') ?? th.querySelector('a'))!.textContent!.trim();
+      const cols = [...table.querySelectorAll('thead th')].slice(1).map(name);
+      const cells: Array<{ row: string; col: string; label: string; text: string }> = [];
+      for (const tr of table.querySelectorAll('tbody tr')) {
+        const row = name(tr.querySelector('th[scope="row"]')!);
+        tr.querySelectorAll('td').forEach((td, i) => cells.push({ row, col: cols[i], label: td.querySelector('.olabel')!.textContent!.replace(/^[^A-Za-z/]+/, '').trim(), text: (td as HTMLElement).innerText }));
+      }
+      return { rowsAre: table.dataset.rows, cols, cells, scopes: [...table.querySelectorAll('th')].map((th) => th.getAttribute('scope')) };
     });
-    expect(grid.attacks).toEqual(MITM);
-    expect(grid.rows.map((r) => r.profile)).toEqual(PROFILES);
+    expect(grid.rowsAre).toBe('profiles');
+    expect(grid.cols).toEqual(MITM);
+    expect([...new Set(grid.cells.map((c) => c.row))]).toEqual(PROFILES);
     expect(grid.scopes.every((s) => s === 'col' || s === 'row')).toBe(true);
-    for (const row of grid.rows) {
-      grid.attacks.forEach((attack, i) => {
-        const cell = real.cells.find((c) => c.profile === row.profile && c.attack === attack)!;
-        expect(row.cells[i].label, `${row.profile} × ${attack}`).toBe(OUTCOME_LABELS[cell.outcome]);
-        expect(row.cells[i].text).toContain(OUTCOME_LABELS[cell.outcome]); // the word is visible text, not colour alone
-      });
+    expect(grid.cells).toHaveLength(real.cells.length);
+    for (const g of grid.cells) {
+      const [profile, attack] = grid.rowsAre === 'profiles' ? [g.row, g.col] : [g.col, g.row];
+      const cell = real.cells.find((c) => c.profile === profile && c.attack === attack)!;
+      expect(g.label, `${profile} × ${attack}`).toBe(OUTCOME_LABELS[cell.outcome]);
+      expect(g.text).toContain(OUTCOME_LABELS[cell.outcome]); // the word is visible text, not colour alone
     }
     // The legend names every outcome in words.
     const legend = await page.locator('ul.legend').innerText();
@@ -239,6 +244,18 @@ describe('renderHtml (pure)', () => {
     const measured: MatrixResults = structuredClone(real);
     for (const c of measured.cells) c.data = { handshakeMs: 3 };
     expect(renderHtml(measured, { resultsFile: '/x/results.json' })).toContain('TLS handshake time per attack run, profile plaintext (ms)');
+  });
+
+  it('transposes a wide matrix (more than six attacks, more attacks than profiles) so it fits a screen', () => {
+    const wide: MatrixResults = structuredClone(real);
+    for (let i = 0; i < 5; i++) {
+      wide.attacks.push({ id: `extra-${i}`, title: `Extra ${i}`, description: 'synthetic' });
+      for (const p of wide.profiles) wide.cells.push({ ...structuredClone(wide.cells[0]), profile: p.name, attack: `extra-${i}`, outcome: 'not-applicable' });
+    }
+    const html = renderHtml(wide, { resultsFile: '/x/results.json' });
+    expect(html).toContain('data-rows="attacks"');
+    expect(html).toMatch(/<tbody><tr><th scope="row"><span class="aid">mitm-passive<\/span>/);
+    expect(renderHtml(real, { resultsFile: '/x/results.json' })).toContain('data-rows="profiles"');
   });
 
   it('shows each profile\'s weak settings with the fix and the lab that teaches it', () => {
