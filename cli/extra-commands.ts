@@ -3,5 +3,6 @@
  */
 import type { Command } from 'commander';
 import type { CliIo } from './common.ts';
+import { labCommand } from './commands/lab.ts';
 
-export const extraCommands: Array<(io: CliIo) => Command> = [];
+export const extraCommands: Array<(io: CliIo) => Command> = [(io) => labCommand(io)];

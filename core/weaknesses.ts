@@ -80,6 +80,13 @@ const RULES: Rule[] = [
     lab: '04-forward-secrecy',
   },
   {
+    setting: 'tls.groups',
+    applies: (p) => TLSISH(p) && !!p.tls.groups && /(^|:)ffdhe(4096|6144|8192)($|:)/i.test(p.tls.groups),
+    weakness: 'large finite-field DH groups cost tens to hundreds of times more CPU per handshake than X25519: one busy event loop stalls every client',
+    fix: 'tls.groups: X25519:P-256',
+    lab: '09-concurrency',
+  },
+  {
     setting: 'tls.extendedMasterSecret',
     applies: (p) => TLSISH(p) && !p.tls.extendedMasterSecret,
     weakness: 'no extended master secret (RFC 7627): sessions are open to the triple-handshake attack',
@@ -150,6 +157,11 @@ const RULES: Rule[] = [
     lab: '08-password-storage',
   },
 ];
+
+/** Every rule's setting, weakness, fix and lab, in order (for checks that each lab exists). */
+export function allWeaknesses(): Weakness[] {
+  return RULES.map(({ setting, weakness, fix, lab }) => ({ setting, weakness, fix, lab }));
+}
 
 /** The weak settings a profile chooses, in a stable order. */
 export function weaknessesOf(p: Profile): Weakness[] {

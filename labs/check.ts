@@ -1,0 +1,190 @@
+/**
+ * A lab's automatic check: run the lab's real attacks against the student's profile, then run
+ * the chat with no attacker. It passes only when every attack was blocked AND the chat still
+ * works — a profile that breaks the chat blocks every attacker too, and must not pass.
+ *
+ * Verdicts come only from what the runs observed, never from reading the profile's settings.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ATTACKS } from '../attacks/registry.ts';
+import { newCanary, runAttack, runConversation } from '../attacks/scenario.ts';
+import type { Attack, Outcome } from '../attacks/types.ts';
+import { describeError, ERROR_CODES, SecchatError } from '../core/errors.ts';
+import type { PkiMaterial } from '../core/pki.ts';
+import { parseProfile, type Profile } from '../core/profile.ts';
+import { checkTlsSettings, type NegotiatedTls } from '../core/tls-options.ts';
+import { runConcurrentChat, type ConcurrentChatResult } from './concurrency.ts';
+import type { Lab } from './lab.ts';
+import { measureCryptoSpeed, type CryptoSpeed } from './measure.ts';
+
+/** One attack's outcome in a lab check. */
+export interface LabAttackOutcome {
+  attack: string;
+  /** the run's outcome, or `unavailable` when this version of secchat lacks the attack */
+  outcome: Outcome | 'unavailable';
+  /** counts as defended for this lab (blocked, or an n/a the lab accepts) */
+  defended: boolean;
+  /** the attack's own one-sentence reason (or why it could not run) */
+  reason: string;
+  summary: string;
+  durationMs: number;
+}
+
+/** Whether the chat still works with the profile, with no attacker. */
+export interface ChatOutcome {
+  works: boolean;
+  /** one sentence: what was delivered, or what stopped it */
+  detail: string;
+  negotiated: NegotiatedTls | null;
+  /** the concurrent run's figures (lab 09) */
+  concurrent?: ConcurrentChatResult;
+}
+
+/** The result of one lab check. */
+export interface LabCheckResult {
+  lab: string;
+  profile: string;
+  passed: boolean;
+  attacks: LabAttackOutcome[];
+  chat: ChatOutcome;
+  /** one sentence per reason the check failed (empty when passed) */
+  failures: string[];
+  /** extra figures the lab measures (lab 05); never part of the verdict */
+  measurement?: CryptoSpeed;
+  durationMs: number;
+}
+
+/**
+ * Reads the student's working profile for a check.
+ * @throws SecchatError SECCHAT_ERR_LAB (exit 1) when the file is missing or empty — a deleted or
+ *   emptied profile is a failed check, not a pass; UsageError SECCHAT_ERR_PROFILE_INVALID (exit 2)
+ *   when it is not a valid profile (the message names the field and the allowed values)
+ */
+export function readWorkingProfile(file: string, hint = ''): Profile {
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new SecchatError(ERROR_CODES.LAB, `check failed: there is no working profile at ${file}${hint ? ` (${hint})` : ''}`, { file });
+  }
+  // Comments and blank lines only is as empty as a zero-byte file.
+  if (!text.split('\n').some((l) => l.trim() && !l.trim().startsWith('#'))) {
+    throw new SecchatError(ERROR_CODES.LAB, `check failed: the working profile ${file} is empty${hint ? ` (${hint})` : ''}`, { file });
+  }
+  const profile = parseProfile(text, file);
+  checkTlsSettings(profile);
+  return profile;
+}
+
+/** Options of {@link checkLab}. */
+export interface CheckLabOptions {
+  /** the attack registry (tests inject one); default this version's */
+  registry?: readonly Attack[];
+  /** called as each step finishes, for progress output */
+  onStep?: (text: string) => void;
+}
+
+function judge(lab: Lab, o: { attack: string; outcome: Outcome; reason: string }): { defended: boolean; failure: string | null } {
+  switch (o.outcome) {
+    case 'blocked':
+      return { defended: true, failure: null };
+    case 'not-applicable':
+      return lab.notApplicableDefends.includes(o.attack)
+        ? { defended: true, failure: null }
+        : { defended: false, failure: `${o.attack} could not run against this profile (${o.reason}); this lab needs a profile the attack applies to` };
+    case 'succeeded':
+      return { defended: false, failure: `${o.attack} succeeded: ${o.reason}` };
+    default:
+      return { defended: false, failure: `${o.attack} did not complete, so nothing was proven: ${o.reason}` };
+  }
+}
+
+async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: string): Promise<ChatOutcome> {
+  try {
+    if (lab.chat.kind === 'concurrent') {
+      const r = await runConcurrentChat(profile, pki, { ...lab.chat, tmpDir });
+      const works = r.delivered === r.expected && r.loggedIn === r.clients;
+      const times = r.connectMs ? `; connect time median ${r.connectMs.median} ms, max ${r.connectMs.max} ms` : '';
+      const detail = works
+        ? `${r.clients} clients connected at once and every one received all ${r.expected / r.clients} messages of the others${times}`
+        : `${r.connected} of ${r.clients} clients connected within ${lab.chat.connectTimeoutMs} ms, ${r.loggedIn} logged in, ${r.delivered} of ${r.expected} messages delivered${times}${r.errors.length ? `; first error: ${r.errors[0]}` : ''}`;
+      return { works, detail, negotiated: r.negotiated, concurrent: r };
+    }
+    const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });
+    const negotiated = obs.clients.alice.negotiated ?? obs.clients.bob.negotiated;
+    const hop = negotiated ? `${negotiated.protocol} ${negotiated.cipher}` : 'plaintext';
+    if (obs.bobReceived === obs.canaryMessage && obs.aliceReceived !== null) {
+      return { works: true, detail: `with no attacker, bob received alice's message and alice bob's reply (${hop})`, negotiated };
+    }
+    const err = obs.clients.alice.error ?? obs.clients.bob.error;
+    const who = obs.clients.alice.error ? 'alice' : 'bob';
+    const detail = err
+      ? `with no attacker, the chat does not work: ${who}'s client stopped: ${err.code}: ${err.message}`
+      : obs.bobReceived === null
+        ? 'with no attacker, bob never received alice\'s message'
+        : obs.bobReceived !== obs.canaryMessage
+          ? 'with no attacker, bob received an altered message'
+          : 'with no attacker, alice never received bob\'s reply';
+    return { works: false, detail, negotiated };
+  } catch (err) {
+    const d = describeError(err);
+    return { works: false, detail: `the chat could not run with this profile: ${d.code}: ${d.message}`, negotiated: null };
+  }
+}
+
+/**
+ * Runs a lab's check against a profile.
+ * @returns the outcome of every attack and of the chat; `passed` only when all attacks are
+ *   defended and the chat works. Attack and chat failures are results, never thrown.
+ */
+export async function checkLab(lab: Lab, profile: Profile, pki: PkiMaterial, opts: CheckLabOptions = {}): Promise<LabCheckResult> {
+  const started = performance.now();
+  const registry = opts.registry ?? ATTACKS;
+  const failures: string[] = [];
+  // Attacks run side by side (each is isolated: own server, proxy, port and canary).
+  const attacks = await Promise.all(
+    lab.attacks.map(async (id): Promise<LabAttackOutcome> => {
+      const attack = registry.find((a) => a.id === id);
+      if (!attack) {
+        const reason = `attack ${id} is not available in this version of secchat`;
+        opts.onStep?.(`${id}: unavailable`);
+        return { attack: id, outcome: 'unavailable', defended: false, reason, summary: 'not available yet', durationMs: 0 };
+      }
+      const cell = await runAttack(attack, profile, pki);
+      const { defended } = judge(lab, cell);
+      opts.onStep?.(`${id}: ${cell.outcome}`);
+      return { attack: id, outcome: cell.outcome, defended, reason: cell.reason, summary: cell.summary, durationMs: cell.durationMs };
+    }),
+  );
+  for (const a of attacks) {
+    if (a.outcome === 'unavailable') failures.push(a.reason);
+    else {
+      const f = judge(lab, { attack: a.attack, outcome: a.outcome, reason: a.reason }).failure;
+      if (f) failures.push(f);
+    }
+  }
+  // The chat runs after the attacks, alone, so the concurrent check (lab 09) measures only itself.
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-lab-'));
+  let chat: ChatOutcome;
+  try {
+    chat = await chatWorks(lab, profile, pki, tmpDir);
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  opts.onStep?.(`chat: ${chat.works ? 'works' : 'broken'}`);
+  if (!chat.works) failures.push(chat.detail);
+  const measurement = lab.measure === 'crypto-speed' ? measureCryptoSpeed() : undefined;
+  return {
+    lab: lab.id,
+    profile: profile.name,
+    passed: failures.length === 0,
+    attacks,
+    chat,
+    failures,
+    ...(measurement ? { measurement } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * Comparing two matrix runs — "before and after hardening": which cells went from SUCCEEDED to
+ * blocked (fixed), which went back (regressed), which changed otherwise, and which cells exist in
+ * only one run. Pure data first ({@link compareResults}); the table, Markdown and HTML renderers
+ * below only present it.
+ */
+import Table from 'cli-table3';
+import type { Outcome } from '../attacks/types.ts';
+import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
+import { OUTCOME_LABELS, type CellResult, type MatrixResults } from './results.ts';
+
+/** How one cell changed between the two runs. */
+export type ChangeKind = 'fixed' | 'regressed' | 'changed' | 'unchanged' | 'added' | 'removed';
+
+/** Change kinds in display order, with the word every renderer shows and what it means. */
+export const CHANGE_KINDS: Record<ChangeKind, { label: string; meaning: string }> = {
+  fixed: { label: 'FIXED', meaning: 'the attack succeeded before and is blocked (or no longer applicable) after' },
+  regressed: { label: 'REGRESSED', meaning: 'the attack was blocked (or not applicable) before and succeeds after' },
+  changed: { label: 'changed', meaning: 'another change of outcome (a run error, or blocked ⇄ not applicable)' },
+  unchanged: { label: 'same', meaning: 'the same outcome in both runs' },
+  added: { label: 'new', meaning: 'the cell exists only in the after run' },
+  removed: { label: 'removed', meaning: 'the cell exists only in the before run' },
+};
+
+/** One side of a cell. */
+export interface CellSide {
+  outcome: Outcome;
+  summary: string;
+  reason: string;
+}
+
+/** One profile × attack cell across the two runs. */
+export interface CellChange {
+  /** the profile's name in the after run (or in the before run for removed cells) */
+  profile: string;
+  attack: string;
+  before: CellSide | null;
+  after: CellSide | null;
+  kind: ChangeKind;
+}
+
+/** Identity of one compared run. */
+export interface RunInfo {
+  startedAt: string;
+  command: string;
+  version: string;
+  profiles: string[];
+}
+
+/** The comparison of two runs. */
+export interface Comparison {
+  before: RunInfo;
+  after: RunInfo;
+  /**
+   * Set when each run holds exactly one profile and their names differ: the two were compared
+   * with each other (a student who renamed the profile while hardening it).
+   */
+  pairedProfiles: { before: string; after: string } | null;
+  /** every cell of either run: the after run's order first, then cells only the before run had */
+  changes: CellChange[];
+  counts: Record<ChangeKind, number>;
+}
+
+const defended = (o: Outcome) => o === 'blocked' || o === 'not-applicable';
+
+/** Classifies a cell's change from its two outcomes (null: absent from that run). */
+export function changeKind(before: Outcome | null, after: Outcome | null): ChangeKind {
+  if (before === null && after === null) throw new RangeError('changeKind: a cell must exist in at least one run');
+  if (before === null) return 'added';
+  if (after === null) return 'removed';
+  if (before === after) return 'unchanged';
+  if (before === 'succeeded' && defended(after)) return 'fixed';
+  if (defended(before) && after === 'succeeded') return 'regressed';
+  return 'changed';
+}
+
+const side = (c: CellResult | undefined): CellSide | null => (c ? { outcome: c.outcome, summary: String(c.summary ?? ''), reason: String(c.reason ?? '') } : null);
+const info = (r: MatrixResults): RunInfo => ({ startedAt: String(r.startedAt ?? ''), command: String(r.command ?? ''), version: String(r.tool?.version ?? ''), profiles: r.profiles.map((p) => p.name) });
+
+/**
+ * Compares two runs cell by cell, matching cells by profile name and attack id.
+ * When each run has exactly one profile and the names differ, those two profiles are matched.
+ * @returns every cell with its change; never throws on well-formed results
+ */
+export function compareResults(before: MatrixResults, after: MatrixResults): Comparison {
+  const paired = before.profiles.length === 1 && after.profiles.length === 1 && before.profiles[0].name !== after.profiles[0].name ? { before: before.profiles[0].name, after: after.profiles[0].name } : null;
+  const beforeName = (afterName: string) => (paired && afterName === paired.after ? paired.before : afterName);
+  const profiles = [...after.profiles.map((p) => p.name)];
+  const attacks = [...after.attacks.map((a) => a.id)];
+  for (const a of before.attacks) if (!attacks.includes(a.id)) attacks.push(a.id);
+  const changes: CellChange[] = [];
+  for (const p of profiles) {
+    for (const a of attacks) {
+      const b = before.cells.find((c) => c.profile === beforeName(p) && c.attack === a);
+      const n = after.cells.find((c) => c.profile === p && c.attack === a);
+      if (!b && !n) continue;
+      changes.push({ profile: p, attack: a, before: side(b), after: side(n), kind: changeKind(b?.outcome ?? null, n?.outcome ?? null) });
+    }
+  }
+  const seen = new Set(changes.map((c) => `${beforeName(c.profile)}\u0000${c.attack}`));
+  for (const b of before.cells) {
+    if (seen.has(`${b.profile}\u0000${b.attack}`)) continue;
+    changes.push({ profile: b.profile, attack: b.attack, before: side(b), after: null, kind: 'removed' });
+  }
+  const counts = Object.fromEntries(Object.keys(CHANGE_KINDS).map((k) => [k, changes.filter((c) => c.kind === k).length])) as Record<ChangeKind, number>;
+  return { before: info(before), after: info(after), pairedProfiles: paired, changes, counts };
+}
+
+/** One line: "3 fixed, 0 regressed, 1 changed, 8 unchanged, 0 new, 0 removed". */
+export function compareSummary(c: Comparison): string {
+  const k = c.counts;
+  return `${k.fixed} fixed, ${k.regressed} regressed, ${k.changed} changed, ${k.unchanged} unchanged, ${k.added} new, ${k.removed} removed`;
+}
+
+const word = (s: CellSide | null) => (s ? OUTCOME_LABELS[s.outcome] ?? String(s.outcome) : '—');
+
+/** Terminal renderer: the cells that changed (unchanged ones are only counted). */
+export function renderCompareTable(c: Comparison, opts: { colour?: boolean } = {}): string {
+  const paint = (k: ChangeKind, t: string) => {
+    if (!opts.colour) return t;
+    const code = k === 'fixed' ? '32;1' : k === 'regressed' ? '31;1' : k === 'changed' ? '33' : '90';
+    return `\x1b[${code}m${t}\x1b[0m`;
+  };
+  const rows = c.changes.filter((x) => x.kind !== 'unchanged');
+  const lines: string[] = [];
+  if (c.pairedProfiles) lines.push(`comparing profile ${c.pairedProfiles.before} (before) with ${c.pairedProfiles.after} (after)`);
+  if (!rows.length) lines.push('no cell changed');
+  else {
+    const t = new Table({ head: ['profile', 'attack', 'before', 'after', 'change'], style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] } });
+    for (const x of rows) t.push([x.profile, x.attack, word(x.before), word(x.after), paint(x.kind, CHANGE_KINDS[x.kind].label)]);
+    lines.push(t.toString());
+  }
+  lines.push(compareSummary(c));
+  return lines.join('\n') + '\n';
+}
+
+const mdEsc = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/[<>]/g, (ch) => (ch === '<' ? '&lt;' : '&gt;'));
+
+/** Markdown renderer: summary, the changed cells with both reasons, and the unchanged ones in brief. */
+export function renderCompareMarkdown(c: Comparison): string {
+  const out: string[] = ['# secchat: before and after', ''];
+  out.push(`- before: \`${mdEsc(c.before.command)}\` — ${mdEsc(c.before.startedAt)} (secchat ${mdEsc(c.before.version)})`);
+  out.push(`- after: \`${mdEsc(c.after.command)}\` — ${mdEsc(c.after.startedAt)} (secchat ${mdEsc(c.after.version)})`);
+  if (c.pairedProfiles) out.push(`- profile \`${mdEsc(c.pairedProfiles.before)}\` (before) is compared with \`${mdEsc(c.pairedProfiles.after)}\` (after)`);
+  out.push('', `**${compareSummary(c)}**`, '');
+  const changed = c.changes.filter((x) => x.kind !== 'unchanged');
+  if (changed.length) {
+    out.push('| profile | attack | before | after | change |', '|---|---|---|---|---|');
+    for (const x of changed) out.push(`| ${mdEsc(x.profile)} | ${mdEsc(x.attack)} | ${word(x.before)} | ${word(x.after)} | **${CHANGE_KINDS[x.kind].label}** |`);
+    out.push('');
+    for (const x of changed) {
+      out.push(`### ${mdEsc(x.profile)} × ${mdEsc(x.attack)}: ${CHANGE_KINDS[x.kind].label}`, '');
+      if (x.before) out.push(`- before (${word(x.before)}): ${mdEsc(x.before.reason)}`);
+      if (x.after) out.push(`- after (${word(x.after)}): ${mdEsc(x.after.reason)}`);
+      out.push('');
+    }
+  } else out.push('No cell changed.', '');
+  const same = c.changes.filter((x) => x.kind === 'unchanged');
+  if (same.length) {
+    out.push('Unchanged:', '');
+    for (const x of same) out.push(`- ${mdEsc(x.profile)} × ${mdEsc(x.attack)}: ${word(x.after)}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+const COMPARE_CSS = `
+.kind { display: inline-block; padding: .05em .5em; border-radius: 5px; font-weight: 800; font-size: .85rem; letter-spacing: .03em; border: 2px solid; white-space: nowrap; }
+.k-fixed { background: var(--b-bg); color: var(--b-fg); border-color: var(--b-bd); }
+.k-regressed { background: var(--s-bg); color: var(--s-fg); border-color: var(--s-bd); }
+.k-changed { background: var(--e-bg); color: var(--e-fg); border-color: var(--e-bd); }
+.k-unchanged, .k-added, .k-removed { background: var(--n-bg); color: var(--n-fg); border-color: var(--n-bd); }
+dl.kinds { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .4rem .75rem; align-items: baseline; margin: .25rem 0 1rem; font-size: .95rem; }
+dl.kinds dd { margin: 0 1rem 0 0; }
+.grid td.cmp { padding: .6rem .75rem; min-width: 0; }
+.grid tbody th { white-space: normal; max-width: 13rem; }
+.grid td.cmp.k-unchanged, .grid td.cmp.k-added, .grid td.cmp.k-removed { background: var(--paper); border-color: var(--line); color: var(--ink); }
+.grid td.cmp .kind { font-size: 1.05rem; }
+.grid td.cmp .pair { display: grid; grid-template-columns: max-content max-content; align-items: center; gap: .25rem .5rem; margin-top: .5rem; font-size: .85rem; }
+.grid td.cmp .when { color: var(--muted); }
+.grid td.cmp .badge { font-size: .8rem; padding: 0 .4em; }
+ul.changes { padding-left: 1.2rem; }
+ul.changes li { margin: .6rem 0; }
+@media (max-width: 760px) { dl.kinds { grid-template-columns: max-content 1fr; } }
+`;
+
+function sideBadge(s: CellSide | null): string {
+  if (!s) return '<span class="badge o-none">absent</span>';
+  const o = s.outcome;
+  const st = OUTCOME_STYLE[o];
+  return st ? `<span class="badge o-${o}"><span class="glyph" aria-hidden="true">${st.glyph}</span>${esc(OUTCOME_LABELS[o])}</span>` : `<span class="badge o-none">${esc(o)}</span>`;
+}
+
+/** HTML renderer: a before → after grid for a slide, with the legend and each change's reasons. */
+export function renderCompareHtml(c: Comparison): string {
+  const profiles = [...new Set(c.changes.map((x) => x.profile))];
+  const attacks = [...new Set(c.changes.map((x) => x.attack))];
+  const tally = (Object.keys(CHANGE_KINDS) as ChangeKind[]).map((k) => `<li class="k-${k}">${c.counts[k]} ${esc(CHANGE_KINDS[k].label)}</li>`).join('');
+  const head = `<tr><th scope="col">Profile</th>${attacks.map((a) => `<th scope="col"><span class="aid">${esc(a)}</span></th>`).join('')}</tr>`;
+  const rowLabel = (p: string) => (c.pairedProfiles && p === c.pairedProfiles.after ? `${esc(c.pairedProfiles.before)} <span class="arrow" aria-label="became">→</span> ${esc(p)}` : esc(p));
+  const rows = profiles
+    .map((p) => {
+      const cells = attacks.map((a) => {
+        const x = c.changes.find((y) => y.profile === p && y.attack === a);
+        if (!x) return '<td class="cmp k-unchanged"><span class="note">not run</span></td>';
+        return `<td class="cmp k-${x.kind}" data-change="${x.kind}"><span class="kind k-${x.kind}">${esc(CHANGE_KINDS[x.kind].label)}</span><span class="pair"><span class="when">before</span>${sideBadge(x.before)}<span class="when">after</span>${sideBadge(x.after)}</span></td>`;
+      });
+      return `<tr><th scope="row">${rowLabel(p)}</th>${cells.join('')}</tr>`;
+    })
+    .join('');
+  const changed = c.changes.filter((x) => x.kind !== 'unchanged');
+  const list = changed.length
+    ? `<ul class="changes">${changed
+        .map((x) => `<li><strong>${esc(x.profile)} × ${esc(x.attack)}</strong> <span class="kind k-${x.kind}">${esc(CHANGE_KINDS[x.kind].label)}</span><br>${x.before ? `before, ${esc(word(x.before))}: ${esc(x.before.reason)}<br>` : ''}${x.after ? `after, ${esc(word(x.after))}: ${esc(x.after.reason)}` : ''}</li>`)
+        .join('')}</ul>`
+    : '<p>No cell changed.</p>';
+  const kindsLegend = `<dl class="kinds" aria-label="Kinds of change">${(Object.keys(CHANGE_KINDS) as ChangeKind[]).map((k) => `<dt><span class="kind k-${k}">${esc(CHANGE_KINDS[k].label)}</span></dt><dd>${esc(CHANGE_KINDS[k].meaning)}</dd>`).join('')}</dl>`;
+  const body = `<header class="masthead"><div class="wrap">
+<h1>Before and after</h1>
+<p>Before: <code>${esc(c.before.command)}</code> · ${esc(c.before.startedAt)}</p>
+<p>After: <code>${esc(c.after.command)}</code> · ${esc(c.after.startedAt)}</p>
+${c.pairedProfiles ? `<p>Profile <code>${esc(c.pairedProfiles.before)}</code> (before) compared with <code>${esc(c.pairedProfiles.after)}</code> (after).</p>` : ''}
+<ul class="tally" aria-label="Change counts">${tally}</ul>
+</div></header>
+<main class="wrap">
+<section class="card" id="matrix" aria-labelledby="cmp-h"><h2 id="cmp-h">What changed</h2>
+${kindsLegend}
+<div class="scroll"><table class="grid"><caption>Outcome before and after, for each attack (columns) against each profile (rows).</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>
+</section>
+<section class="card" aria-labelledby="why-h"><h2 id="why-h">Why, cell by cell</h2>${list}</section>
+<footer>Generated by secchat from two results.json files. Self-contained: no scripts, fonts or network requests.</footer>
+</main>`;
+  return htmlPage('secchat: before and after', body).replace('</style>', `${COMPARE_CSS}</style>`);
+}
