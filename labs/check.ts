@@ -13,7 +13,7 @@ import { newCanary, runAttack, runConversation } from '../attacks/scenario.ts';
 import type { Attack, Outcome } from '../attacks/types.ts';
 import { describeError, ERROR_CODES, SecchatError } from '../core/errors.ts';
 import type { PkiMaterial } from '../core/pki.ts';
-import { parseProfile, type Profile } from '../core/profile.ts';
+import { parseProfile, usesTls, type Profile } from '../core/profile.ts';
 import { checkTlsSettings, type NegotiatedTls } from '../core/tls-options.ts';
 import { runConcurrentChat, type ConcurrentChatResult } from './concurrency.ts';
 import type { Lab } from './lab.ts';
@@ -105,12 +105,22 @@ function judge(lab: Lab, o: { attack: string; outcome: Outcome; reason: string }
 async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: string): Promise<ChatOutcome> {
   try {
     if (lab.chat.kind === 'concurrent') {
-      const r = await runConcurrentChat(profile, pki, { ...lab.chat, tmpDir });
-      const works = r.delivered === r.expected && r.loggedIn === r.clients;
+      const chat = lab.chat;
+      // Reference run in the same process and moment: the same profile with X25519 as the group.
+      const reference = usesTls(profile) ? await runConcurrentChat({ ...profile, tls: { ...profile.tls, groups: 'X25519' } }, pki, { ...chat, tmpDir }) : null;
+      const r = await runConcurrentChat(profile, pki, { ...chat, tmpDir });
+      const allServed = r.delivered === r.expected && r.loggedIn === r.clients;
+      const refMax = reference?.connectMs?.max ?? null;
+      const limitMs = refMax === null ? null : Math.max(refMax * chat.maxSlowdown, refMax + 250);
+      const fastEnough = limitMs === null || (r.connectMs !== null && r.connectMs.max <= limitMs);
+      const works = allServed && fastEnough;
       const times = r.connectMs ? `; connect time median ${r.connectMs.median} ms, max ${r.connectMs.max} ms` : '';
+      const ref = refMax !== null ? ` (reference with X25519 in the same run: max ${refMax} ms; allowed up to ${limitMs} ms, ${chat.maxSlowdown}× the reference)` : '';
       const detail = works
-        ? `${r.clients} clients connected at once and every one received all ${r.expected / r.clients} messages of the others${times}`
-        : `${r.connected} of ${r.clients} clients connected within ${lab.chat.connectTimeoutMs} ms, ${r.loggedIn} logged in, ${r.delivered} of ${r.expected} messages delivered${times}${r.errors.length ? `; first error: ${r.errors[0]}` : ''}`;
+        ? `${r.clients} clients connected at once and every one received all ${r.expected / r.clients} messages of the others${times}${ref}`
+        : !allServed
+          ? `${r.connected} of ${r.clients} clients connected within ${chat.connectTimeoutMs} ms, ${r.loggedIn} logged in, ${r.delivered} of ${r.expected} messages delivered${times}${ref}${r.errors.length ? `; first error: ${r.errors[0]}` : ''}`
+          : `every client was served, but too slowly: the slowest client needed ${r.connectMs?.max} ms to connect${ref} — the event loop was busy with key exchanges`;
       return { works, detail, negotiated: r.negotiated, concurrent: r };
     }
     const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });

@@ -43,7 +43,7 @@ export const FUTURE_ATTACK_IDS = [
 export const OPTION_KEYS = ['A', 'B', 'C', 'D', 'E'] as const;
 
 /** Defaults of the concurrent-clients chat check (lab 09), with units in the names. */
-export const CONCURRENT_DEFAULTS = { clients: 32, messagesPerClient: 2, connectTimeoutMs: 2000, deliveryMs: 4000 } as const;
+export const CONCURRENT_DEFAULTS = { clients: 32, messagesPerClient: 2, connectTimeoutMs: 15_000, deliveryMs: 4000, maxSlowdown: 10 } as const;
 
 const chatSchema = z.discriminatedUnion('kind', [
   /** the standard conversation with no attacker: bob must receive alice's canary unaltered, and alice bob's reply */
@@ -58,6 +58,12 @@ const chatSchema = z.discriminatedUnion('kind', [
       connectTimeoutMs: z.number().int().min(100).max(60_000).default(CONCURRENT_DEFAULTS.connectTimeoutMs),
       /** after the last send, every message must have arrived within this, in ms */
       deliveryMs: z.number().int().min(100).max(60_000).default(CONCURRENT_DEFAULTS.deliveryMs),
+      /**
+       * the slowest client may take at most this many times as long to connect as with the
+       * reference key exchange (X25519) measured in the same run — a ratio, so the check gives the
+       * same answer on a fast or a slow machine
+       */
+      maxSlowdown: z.number().min(2).max(1000).default(CONCURRENT_DEFAULTS.maxSlowdown),
     })
     .strict(),
 ]);
