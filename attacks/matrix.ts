@@ -13,8 +13,8 @@ import { runAttack } from './scenario.ts';
 import type { Attack } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../reports/results.ts';
 
-/** Default number of cells run at once: enough to hide scrypt and handshake latency on 2 cores. */
-export const DEFAULT_MATRIX_CONCURRENCY = 4;
+/** Default number of cells run at once: most of a cell is waiting (timers, the other end), so more cells than cores. */
+export const DEFAULT_MATRIX_CONCURRENCY = 8;
 
 /** secchat's version, from package.json. */
 export const TOOL_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

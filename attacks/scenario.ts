@@ -4,7 +4,7 @@
  * scripted clients — alice sends bob a random canary in a direct message, bob replies — and
  * collect observations. The attack turns them into a verdict; this file adds identity and timing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { resolveTrust } from '../core/tls-options.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
+import { UserStore } from '../server/user-store.ts';
 import { ProxyEngine } from './proxy.ts';
 import { keepRunArtifacts } from './capture.ts';
 import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
@@ -32,6 +33,35 @@ export const LAB_USERS = {
 
 /** Time limits of a scripted conversation, in ms: short, because loopback answers in microseconds. */
 export const SCENARIO_TIMEOUTS = { connectMs: 4000, requestMs: 4000, deliveryMs: 2500 } as const;
+
+const templates = new Map<string, Promise<Buffer>>();
+
+/**
+ * A fresh account database in `tmpDir` holding alice and bob, their passwords stored the way the
+ * profile says. The accounts exist before the scenario (users registered long ago); hashing them
+ * once per process and copying the file keeps each run from paying for two scrypt registrations.
+ * @returns the path of the new SQLite file
+ */
+export async function seededDatabase(tmpDir: string, profile: Profile): Promise<string> {
+  const storage = profile.auth.storage;
+  let template = templates.get(storage);
+  if (!template) {
+    template = (async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-seed-'));
+      const file = path.join(dir, 'users.db');
+      const store = new UserStore(file, storage);
+      for (const [name, password] of Object.entries(LAB_USERS)) await store.create(name, password);
+      store.close(); // checkpoints the write-ahead log into the file
+      const bytes = readFileSync(file);
+      rmSync(dir, { recursive: true, force: true });
+      return bytes;
+    })();
+    templates.set(storage, template);
+  }
+  const file = path.join(tmpDir, `users-${randomBytes(4).toString('hex')}.db`);
+  writeFileSync(file, await template, { mode: 0o600 });
+  return file;
+}
 
 /** A fresh random canary: the secret the attacker tries to read or alter. */
 export function newCanary(): string {
@@ -64,7 +94,6 @@ async function scriptedClient(
     obs.channel = client.channelNegotiated;
     obs.localAddress = client.localAddress;
     obs.received = client.received;
-    await client.register(who, LAB_USERS[who]);
     await client.login(who, LAB_USERS[who]);
     obs.loggedIn = true;
   } catch (err) {
@@ -86,7 +115,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const log: ServerLogEntry[] = [];
   const server =
     opts.server ??
-    (await startChatServer({ profile, identity: pki.server, dbPath: path.join(tmpDir, `users-${randomBytes(4).toString('hex')}.db`), log: (e) => log.push(e) }));
+    (await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), log: (e) => log.push(e) }));
   const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost', keylog: opts.keylog });
   const port = proxy ? proxy.port : server.port;
   const extra = opts.extraTrustedCaPems ?? [];
@@ -181,7 +210,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     tmpDir,
     artifactDir: opts.artifactDir ?? null,
     async startServer() {
-      const s = await startChatServer({ profile, identity: pki.server, dbPath: path.join(tmpDir, `users-${servers.length}.db`) });
+      const s = await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile) });
       servers.push(s);
       return s;
     },

@@ -25,7 +25,7 @@ import { crackRows, loadWordlist, type CrackResult, type SchemeReport } from '..
 import type { Attack, AttackContext, Evidence, Verdict } from '../types.ts';
 
 /** Time the attacker spends guessing per stolen database, in ms: enough to measure, short enough for `npm run demo`. */
-export const CRACK_BUDGET_MS = 1500;
+export const CRACK_BUDGET_MS = 600;
 /** Most guesses per stolen database: a bound independent of the clock. */
 export const CRACK_MAX_GUESSES = 200_000;
 /**

@@ -12,9 +12,9 @@ import type { ProxyEngine, TrafficChunk } from '../proxy.ts';
 import type { Attack, Evidence, LiveConversation, Observations, Verdict } from '../types.ts';
 
 /** Pause between replayed chunks, ms: lets the server answer each flight as it did live. */
-const REPLAY_PACING_MS = 25;
+const REPLAY_PACING_MS = 10;
 /** Time given to the server and bob to react to a replay, ms. */
-const REPLAY_SETTLE_MS = 300;
+const REPLAY_SETTLE_MS = 200;
 
 /** What a replay on a new connection produced. */
 interface NewConnectionReplay {
