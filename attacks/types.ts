@@ -138,6 +138,11 @@ export interface Attack {
    * does not (the run is then `not-applicable`). Must never predict the outcome.
    */
   applicability?(profile: Profile): string | null;
+  /**
+   * True when the attack's evidence is a recording (captures, key logs): the matrix then keeps
+   * its files even without `--capture`, so the report can link them.
+   */
+  keepsRecordings?: boolean;
   /** Performs the attack and concludes from what it observed. */
   run(ctx: AttackContext): Promise<Verdict>;
 }

@@ -171,12 +171,16 @@ describe('secchat matrix --capture', () => {
     expect(md).toContain('- recovered-keylog: [artifacts/matrix-rsa--retro-decrypt/recovered.keylog](artifacts/matrix-rsa--retro-decrypt/recovered.keylog)');
   });
 
-  it('without --capture keeps nothing', async () => {
+  it('without --capture keeps only the recordings retro-decrypt\'s evidence needs', async () => {
     const out = path.join(dir, 'matrix-none');
-    const r = await cli(['matrix', '--profiles', profileFile('matrix-none', 'tls:\n  minVersion: TLSv1.3\n'), '--attacks', 'retro-decrypt', '--out', out, '--pki', pkiDir]);
+    const r = await cli(['matrix', '--profiles', profileFile('matrix-none', 'tls:\n  minVersion: TLSv1.3\n'), '--attacks', 'retro-decrypt,mitm-passive', '--out', out, '--pki', pkiDir]);
     expect(r.code, r.err).toBe(0);
     const results: MatrixResults = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
-    expect(results.cells[0]!.artifacts).toBeUndefined();
-    expect(existsSync(path.join(out, 'artifacts'))).toBe(false);
+    const retro = results.cells.find((c) => c.attack === 'retro-decrypt')!;
+    const passive = results.cells.find((c) => c.attack === 'mitm-passive')!;
+    expect(retro.artifacts?.capture).toBe('artifacts/matrix-none--retro-decrypt/capture.pcap');
+    expect(existsSync(path.join(out, retro.artifacts!.capture!))).toBe(true);
+    expect(passive.artifacts).toBeUndefined();
+    expect(existsSync(path.join(out, 'artifacts', 'matrix-none--mitm-passive'))).toBe(false);
   });
 });

@@ -115,6 +115,7 @@ export function retroVerdict(all: Analysed[], keyPath: string, canary: string): 
 
 export const retroDecrypt: Attack = {
   id: 'retro-decrypt',
+  keepsRecordings: true,
   title: 'Record now, decrypt later',
   description:
     'A passive tap records a whole session; afterwards the attacker steals the server private key (reads the key file) and decrypts the recording offline. Succeeds if the canary comes out: RSA key transport is not forward secret; ephemeral (EC)DHE and TLS 1.3 are.',

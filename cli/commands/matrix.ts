@@ -25,7 +25,7 @@ export function matrixCommand(io: CliIo): Command {
     .option('--out <dir>', 'output folder (default: reports/out/<timestamp>/)')
     .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser((v) => Math.max(1, parseInt(v, 10) || 1)))
     .option('--json', 'print results.json to stdout instead of the table', false)
-    .option('--capture', 'keep each cell\'s capture (pcap) and key logs under DIR/artifacts/<profile>--<attack>/ and link them in the reports', false)
+    .option('--capture', 'keep every cell\'s capture (pcap) and key logs under DIR/artifacts/<profile>--<attack>/ and link them in the reports (retro-decrypt always keeps its own)', false)
     .addOption(pkiOption())
     .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; capture: boolean; pki: string }) => {
       const refs = o.profiles?.length ? o.profiles : listPresets();
@@ -43,7 +43,7 @@ export function matrixCommand(io: CliIo): Command {
         pki,
         concurrency: o.concurrency,
         command,
-        artifactDirFor: o.capture ? (p, a) => path.join(outDir, 'artifacts', `${p}--${a}`) : undefined,
+        artifactDirFor: (p, a) => (o.capture || getAttack(a).keepsRecordings ? path.join(outDir, 'artifacts', `${p}--${a}`) : null),
         resultsDir: outDir,
         onCell: (c, done) => {
           if (spinner) spinner.text = `[${done}/${total}] ${c.profile} × ${c.attack}: ${OUTCOME_LABELS[c.outcome]}`;
