@@ -3,7 +3,8 @@
  * when it is readable, flip bits where it is encrypted. Used by the tamper and downgrade-cipher
  * attacks; each alteration says what was done so the evidence can show it.
  */
-import type { Frame } from '../core/frames.ts';
+import { FrameDecoder, type Frame } from '../core/frames.ts';
+import type { ProxyConnection } from './proxy.ts';
 import { CONTENT_TYPE, RECORD_HEADER_BYTES } from '../core/tls-records.ts';
 
 /** The text the attacker writes over the start of the canary (same length as "canary-"). */
@@ -77,4 +78,21 @@ export function flipTlsApplicationData(chunk: Buffer): Buffer | null {
     off += RECORD_HEADER_BYTES + len;
   }
   return null;
+}
+
+/** Feeds `data` to a per-connection decoder and returns the whole frames (invalid lines dropped). */
+export function framesOf(decoders: WeakMap<ProxyConnection, FrameDecoder>, conn: ProxyConnection, data: Buffer): Frame[] {
+  let dec = decoders.get(conn);
+  if (!dec) decoders.set(conn, (dec = new FrameDecoder({ maxFrameBytes: 1 << 20 })));
+  dec.push(data);
+  const out: Frame[] = [];
+  for (;;) {
+    try {
+      const f = dec.next();
+      if (!f) return out;
+      out.push(f);
+    } catch {
+      /* not a frame: skip it */
+    }
+  }
 }

@@ -9,11 +9,11 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { FrameDecoder, encodeFrame, type Frame } from '../../core/frames.ts';
+import { encodeFrame, type Frame, type FrameDecoder } from '../../core/frames.ts';
 import { TLS_VERSIONS, usesTls, versionRank, type TlsVersion } from '../../core/profile.ts';
 import { ALERT_DESCRIPTION, CONTENT_TYPE, TLS_FALLBACK_SCSV, buildClientHello, versionName } from '../../core/tls-records.ts';
 import { conversationEvidence, describeRefusal, findCanary, primaryRefusal, proxyEvidence, serverRefusals, sightingEvidence } from '../evidence.ts';
-import { alterFrame } from '../tamper-tools.ts';
+import { alterFrame, framesOf } from '../tamper-tools.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
 import type { Attack, Evidence } from '../types.ts';
 
@@ -126,23 +126,6 @@ export const downgradeFallback: Attack = {
     return { outcome: 'blocked', reason: `alice's session ran on ${n.protocol}, the profile's maximum: nothing was downgraded`, summary: `still ${n.protocol}`, impact: [], evidence, negotiated: n, data: { killedHandshakes: killed, fallbackScsv: probe.answer } };
   },
 };
-
-/** Feeds `data` to a per-connection decoder and returns the whole frames (invalid lines dropped). */
-function framesOf(decoders: WeakMap<ProxyConnection, FrameDecoder>, conn: ProxyConnection, data: Buffer): Frame[] {
-  let dec = decoders.get(conn);
-  if (!dec) decoders.set(conn, (dec = new FrameDecoder({ maxFrameBytes: 1 << 20 })));
-  dec.push(data);
-  const out: Frame[] = [];
-  for (;;) {
-    try {
-      const f = dec.next();
-      if (!f) return out;
-      out.push(f);
-    } catch {
-      /* not a frame: skip it */
-    }
-  }
-}
 
 export const downgradeStarttls: Attack = {
   id: 'downgrade-starttls',

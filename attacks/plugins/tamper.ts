@@ -4,9 +4,9 @@
  * MAC lets a known-plaintext attacker choose the change). Succeeded only if bob received the
  * altered text and no side raised an error about it.
  */
-import { FrameDecoder, encodeFrame, type Frame } from '../../core/frames.ts';
+import { encodeFrame, type FrameDecoder } from '../../core/frames.ts';
 import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../evidence.ts';
-import { alterFrame, flipTlsApplicationData } from '../tamper-tools.ts';
+import { alterFrame, flipTlsApplicationData, framesOf } from '../tamper-tools.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
 import type { Attack, Evidence, Verdict } from '../types.ts';
 
@@ -32,11 +32,8 @@ export const tamper: Attack = {
           }
           return out ?? undefined;
         }
-        let dec = decoders.get(conn);
-        if (!dec) decoders.set(conn, (dec = new FrameDecoder()));
-        dec.push(data);
         const out: Buffer[] = [];
-        for (let f = safeNext(dec); f; f = safeNext(dec)) {
+        for (const f of framesOf(decoders, conn, data)) {
           const a: ReturnType<typeof alterFrame> = altered ? null : alterFrame(f, ctx.canary.slice(0, 7));
           if (a) {
             altered = { how: a.how, conn: conn.record.id };
@@ -85,14 +82,6 @@ export const tamper: Attack = {
     };
   },
 };
-
-function safeNext(dec: FrameDecoder): Frame | null {
-  try {
-    return dec.next();
-  } catch {
-    return null;
-  }
-}
 
 function shortRefusal(r: { event: string; code?: unknown; message?: unknown }): string {
   if (r.event === 'channel_error') return `refused: channel ${String(r.code)}`.slice(0, 40);
