@@ -95,7 +95,7 @@ export class ChatClient extends EventEmitter {
         if (p.channel.keyExchange !== 'none') await this.openChannel(opts);
         return;
       } catch (err) {
-        const canFallBack = p.transport === 'tls' && p.client.fallback && versionRank(maxVersion) > versionRank(p.tls.minVersion);
+        const canFallBack = p.transport !== 'plain' && p.client.fallback && versionRank(maxVersion) > versionRank(p.tls.minVersion);
         if (!canFallBack || !(err instanceof SecchatError) || (err.code !== ERROR_CODES.TLS_HANDSHAKE && err.code !== ERROR_CODES.NETWORK) || this.welcome) throw err;
         this.fallbackAttempts.push({ maxVersion, error: err.message });
         maxVersion = TLS_VERSIONS[versionRank(maxVersion) - 1];
