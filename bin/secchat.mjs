@@ -11,4 +11,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+process.exitCode = code;
+// A command is done when main() returns; a socket a peer keeps half-open must not hold the
+// process (the timer is unref'd: it only fires if something else still keeps us alive).
+setTimeout(() => process.exit(code), 300).unref();

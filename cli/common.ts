@@ -1,7 +1,7 @@
 /**
  * What every command shares: default paths, loading a profile with its warnings, output streams.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { ensurePki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings, tlsWarnings } from '../core/tls-options.ts';
@@ -51,9 +51,16 @@ export async function pkiFor(dir: string, io: CliIo): Promise<PkiMaterial> {
   return ensurePki(dir);
 }
 
-/** Parses a port number option. */
+/** Parses a port number option. @throws InvalidArgumentError (commander: exit 2) */
 export function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`port must be an integer 0-65535 (got "${v}")`);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`a port is an integer from 0 to 65535 (got "${v}")`);
+  return n;
+}
+
+/** Parses a positive integer option (counts). @throws InvalidArgumentError (commander: exit 2) */
+export function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1 (got "${v}")`);
   return n;
 }

@@ -15,6 +15,35 @@ import { reportCommand } from './commands/report.ts';
 import { serverCommand } from './commands/server.ts';
 import { extraCommands } from './extra-commands.ts';
 
+/**
+ * One sentence for the operating-system errors a user causes (busy port, missing folder,
+ * unreadable database), or null for anything else (a bug: shown with its stack).
+ */
+export function systemErrorMessage(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; path?: string; dest?: string };
+  if (!e || typeof e !== 'object') return null;
+  const where = e.path ?? (e.address ? `${e.address}${e.port !== undefined ? `:${e.port}` : ''}` : '');
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `${where} is already in use (another secchat server?): choose another --port, or --port 0 for any free one`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: it is not an address of this machine (servers bind to 127.0.0.1 unless --host names a local address)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied: ${where || e.message}`;
+    case 'ENOENT':
+      return `no such file or folder: ${where || e.message}`;
+    case 'ENOTDIR':
+      return `${where || e.message}: part of that path is a file, not a folder`;
+    case 'EISDIR':
+      return `${where || e.message} is a folder, not a file`;
+    case 'ECONNREFUSED':
+      return `nothing is listening on ${where} (is the server running, on that port?)`;
+  }
+  if (e.name === 'SqliteError' || String(e.code ?? '').startsWith('SQLITE_')) return `cannot use the account database: ${e.message} (check --db)`;
+  return null;
+}
+
 /** Builds the program; `io` receives all output (tests pass their own). */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('secchat')
@@ -50,7 +79,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof SecchatError) io.err(`secchat: ${err.message}\n`);
+    else if (systemErrorMessage(err)) io.err(`secchat: ${systemErrorMessage(err)}\n`);
     else io.err(`secchat: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    if (process.env.SECCHAT_DEBUG && err instanceof Error && err.stack) io.err(err.stack + '\n');
     return exitCodeFor(err);
   }
 }

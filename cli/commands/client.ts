@@ -85,10 +85,18 @@ export function clientCommand(io: CliIo): Command {
         trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem),
         keylog: o.keylog ? keylogWriter(o.keylog) : undefined,
       });
-      const hop = client.negotiated ? `${client.negotiated.protocol} ${client.negotiated.cipher}${client.negotiated.group ? ' ' + client.negotiated.group : ''}` : 'PLAINTEXT';
+      const tlsHop = client.negotiated ? `${client.negotiated.protocol} ${client.negotiated.cipher}${client.negotiated.group ? ' ' + client.negotiated.group : ''}` : null;
+      const channelHop = client.channelNegotiated ? `secure channel ${client.channelNegotiated.keyExchange} ${client.channelNegotiated.cipher}` : null;
+      const hop = [tlsHop, channelHop].filter(Boolean).join('; ') || 'PLAINTEXT: anyone on the path can read this chat';
       io.err(`connected to ${o.host}:${o.port} (${hop})\n`);
-      if (o.register) await client.register(o.user, password);
-      const online = await client.login(o.user, password);
+      let online: string[];
+      try {
+        if (o.register) await client.register(o.user, password);
+        online = await client.login(o.user, password);
+      } catch (err) {
+        client.close(); // do not wait for the server's login timeout
+        throw err;
+      }
       io.err(`logged in as ${client.username}; online: ${online.join(', ')}\n`);
       const print = (f: { type: string; [k: string]: unknown }) => {
         if (o.json) io.out(JSON.stringify(f) + '\n');

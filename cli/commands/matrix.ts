@@ -3,12 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ora from 'ora';
 import { ATTACKS, getAttack } from '../../attacks/registry.ts';
+import { ERROR_CODES, UsageError } from '../../core/errors.ts';
 import { DEFAULT_MATRIX_CONCURRENCY, runMatrix } from '../../attacks/matrix.ts';
 import { listPresets } from '../../core/profile.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderTable, summaryLine } from '../../reports/table.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
-import { loadCheckedProfile, pkiFor, pkiOption, type CliIo } from '../common.ts';
+import { loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
 import { extraRenderers } from '../../reports/renderers.ts';
 
 /** `reports/out/<timestamp>/`, the default output folder. */
@@ -23,14 +24,15 @@ export function matrixCommand(io: CliIo): Command {
     .option('--profiles <profiles...>', 'preset names or profile files (default: every preset)')
     .option('--attacks <ids>', `comma-separated attack ids (default: all — ${ATTACKS.map((a) => a.id).join(',')})`)
     .option('--out <dir>', 'output folder (default: reports/out/<timestamp>/)')
-    .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser((v) => Math.max(1, parseInt(v, 10) || 1)))
+    .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser(parsePositiveInt))
     .option('--json', 'print results.json to stdout instead of the table', false)
     .option('--capture', 'keep every cell\'s capture (pcap) and key logs under DIR/artifacts/<profile>--<attack>/ and link them in the reports (retro-decrypt always keeps its own)', false)
     .addOption(pkiOption())
     .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; capture: boolean; pki: string }) => {
       const refs = o.profiles?.length ? o.profiles : listPresets();
       const profiles = refs.map((r) => loadCheckedProfile(r, io, { quiet: true }));
-      const attacks = o.attacks ? o.attacks.split(',').map((s) => getAttack(s.trim())) : ATTACKS;
+      if (o.attacks !== undefined && !o.attacks.split(',').some((s) => s.trim())) throw new UsageError(ERROR_CODES.USAGE, `--attacks needs at least one attack id: ${ATTACKS.map((a) => a.id).join(',')}`);
+      const attacks = o.attacks ? o.attacks.split(',').filter((s) => s.trim()).map((s) => getAttack(s.trim())) : ATTACKS;
       const pki = await pkiFor(o.pki, io);
       const outDir = o.out ?? defaultOutDir();
       mkdirSync(outDir, { recursive: true });

@@ -22,7 +22,9 @@ export function serverCommand(io: CliIo): Command {
     .option('--json', 'log as JSON Lines', false)
     .action(async (o: { profile: string; host: string; port: number; db: string; pki: string; keylog?: string; json: boolean }) => {
       const profile = loadCheckedProfile(o.profile, io);
-      const pki = profile.transport === 'plain' ? null : await pkiFor(o.pki, io);
+      // The certificate serves TLS and the secure channel's rsa / ecdhe-signed key exchange alike.
+      const needsIdentity = profile.transport !== 'plain' || profile.channel.keyExchange !== 'none';
+      const pki = needsIdentity ? await pkiFor(o.pki, io) : null;
       const server = await startChatServer({
         profile,
         identity: pki?.server,
