@@ -35,6 +35,8 @@ export const LAB_USERS = {
 export const SCENARIO_TIMEOUTS = { connectMs: 4000, requestMs: 4000, deliveryMs: 2500 } as const;
 
 const templates = new Map<string, Promise<Buffer>>();
+/** Log entries of servers started through an attack context, so a conversation on them sees their log. */
+const serverLogs = new WeakMap<ChatServer, ServerLogEntry[]>();
 
 /**
  * A fresh account database in `tmpDir` holding alice and bob, their passwords stored the way the
@@ -112,7 +114,7 @@ async function scriptedClient(
  */
 export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir: string, canary: string, opts: ConversationOptions = {}): Promise<Observations> {
   const started = performance.now();
-  const log: ServerLogEntry[] = [];
+  const log: ServerLogEntry[] = opts.server ? (serverLogs.get(opts.server) ?? []) : [];
   const server =
     opts.server ??
     (await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), log: (e) => log.push(e) }));
@@ -126,7 +128,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra, opts.keylog), scriptedClient('bob', profile, pki, port, extra, opts.keylog)]);
   try {
     if (a.client && b.client) {
-      const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage };
+      const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage, serverLog: log };
       await opts.beforeCanary?.(live);
       const bobGets = b.client.waitFor((f) => f.type === 'dm' && f.from === 'alice', SCENARIO_TIMEOUTS.deliveryMs).catch(() => null);
       let got: Frame | null;
@@ -210,7 +212,9 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     tmpDir,
     artifactDir: opts.artifactDir ?? null,
     async startServer() {
-      const s = await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile) });
+      const log: ServerLogEntry[] = [];
+      const s = await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), log: (e) => log.push(e) });
+      serverLogs.set(s, log);
       servers.push(s);
       return s;
     },

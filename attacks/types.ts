@@ -107,6 +107,8 @@ export interface LiveConversation {
   alicePeer: string | null;
   /** the exact text alice sends */
   canaryMessage: string;
+  /** the server's log so far (grows while the conversation runs) */
+  serverLog: ServerLogEntry[];
 }
 
 /** What the runner gives an attack. */

@@ -13,8 +13,21 @@ import type { Attack, Evidence, LiveConversation, Observations, Verdict } from '
 
 /** Pause between replayed chunks, ms: lets the server answer each flight as it did live. */
 const REPLAY_PACING_MS = 10;
-/** Time given to the server and bob to react to a replay, ms. */
-const REPLAY_SETTLE_MS = 200;
+/**
+ * Longest wait for the server (and bob) to accept or refuse a replay, ms. The wait ends as soon
+ * as either is observed; a run that sees neither is inconclusive (outcome error), never blocked.
+ */
+const REPLAY_VERDICT_TIMEOUT_MS = 4000;
+
+/** Polls `done` every 10 ms until it is true or `timeoutMs` passed. @returns whether it became true */
+async function waitFor(done: () => boolean, timeoutMs = REPLAY_VERDICT_TIMEOUT_MS): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > end) return false;
+    await sleep(10);
+  }
+  return true;
+}
 
 /** What a replay on a new connection produced. */
 interface NewConnectionReplay {
@@ -33,8 +46,11 @@ function aliceWire(eng: ProxyEngine, alicePeer: string | null, markMs: number): 
   return { chunks, canary: chunks.find((c) => c.t >= markMs), connId: conn.record.id };
 }
 
-/** Sends recorded chunks on a fresh connection to the server, paced, and collects the answer. */
-async function replayOnNewConnection(eng: ProxyEngine, chunks: TrafficChunk[]): Promise<NewConnectionReplay> {
+/**
+ * Sends recorded chunks on a fresh connection to the server, paced, and collects the answer
+ * until `settled(peer, answer)` says the server's reaction was seen (or the verdict timeout).
+ */
+async function replayOnNewConnection(eng: ProxyEngine, chunks: TrafficChunk[], settled: (peer: string, answer: Buffer) => boolean): Promise<NewConnectionReplay> {
   const sock = eng.connectUpstream();
   const response: Buffer[] = [];
   sock.on('data', (d: Buffer) => response.push(d));
@@ -49,7 +65,7 @@ async function replayOnNewConnection(eng: ProxyEngine, chunks: TrafficChunk[]): 
     sock.write(c.data);
     await sleep(REPLAY_PACING_MS);
   }
-  await sleep(REPLAY_SETTLE_MS);
+  await waitFor(() => settled(peer, Buffer.concat(response)));
   sock.destroy();
   return { peer, response: Buffer.concat(response), chunks: chunks.length };
 }
@@ -93,6 +109,8 @@ export const replay: Attack = {
     let sameConnCopies = 0;
     let seen = true;
     const countCopies = (live: LiveConversation) => live.bob.received.filter((f) => f.type === 'dm' && f.from === 'alice' && String(f.text).includes(ctx.canary)).length;
+    let log: Array<{ event: string; peer?: string }> = [];
+    const refusedFor = (peer: string | null) => log.some((e) => e.peer === peer && ['channel_error', 'socket_error', 'tls_error', 'protocol_error'].includes(e.event));
     const obs = await ctx.runConversation({
       addon: { name: 'replay' },
       beforeCanary: (live) => {
@@ -107,14 +125,16 @@ export const replay: Attack = {
           seen = false;
           return;
         }
+        log = live.serverLog;
         sameConnPeer = conn.record.upstreamLocal;
         const before = countCopies(live);
         conn.inject('c2s', canary.data);
         conn.note(`replayed ${canary.data.length} recorded bytes of alice's canary message in her own connection`);
-        await sleep(REPLAY_SETTLE_MS);
+        await waitFor(() => countCopies(live) > before || refusedFor(sameConnPeer) || live.alice.closed);
         sameConnCopies = countCopies(live) - before;
         await live.alice.quit(); // free her account, as if she had gone home
-        newConn = await replayOnNewConnection(eng, chunks.filter((c) => c.t <= canary.t));
+        const beforeNew = countCopies(live);
+        newConn = await replayOnNewConnection(eng, chunks.filter((c) => c.t <= canary.t), (peer, answer) => countCopies(live) > beforeNew || refusedFor(peer) || readableErrors(answer).length > 0);
       },
     });
     const evidence: Evidence[] = [...steps, ...proxyEvidence(obs), ...conversationEvidence(obs)];
@@ -133,6 +153,16 @@ export const replay: Attack = {
     if (copies > 1) {
       const where = [sameConnCopies > 0 ? 'in the same connection' : '', copies - 1 - sameConnCopies > 0 ? 'on a new connection' : ''].filter(Boolean).join(' and ');
       return { outcome: 'succeeded', reason: `bob received the canary ${copies} times: the replayed message was accepted ${where}`, summary: `replay accepted (${copies} copies)`, impact: ['integrity'], evidence, negotiated };
+    }
+    if (!sameWhy || !newWhy) {
+      return {
+        outcome: 'error',
+        reason: `inconclusive: within ${REPLAY_VERDICT_TIMEOUT_MS} ms the server neither delivered the replayed canary nor refused it (${!sameWhy ? 'same connection' : 'new connection'}); no verdict`,
+        summary: 'inconclusive',
+        impact: [],
+        evidence,
+        negotiated,
+      };
     }
     return {
       outcome: 'blocked',
@@ -153,6 +183,7 @@ export const replayLogin: Attack = {
     let markMs = 0;
     let alicePeer: string | null = null;
     let replayed: NewConnectionReplay | null = null;
+    let log: Array<{ event: string; peer?: string }> = [];
     const obs = await ctx.runConversation({
       addon: { name: 'replay-login' },
       beforeCanary: (live) => {
@@ -161,10 +192,15 @@ export const replayLogin: Attack = {
       },
       afterExchange: async (live) => {
         const eng = live.proxy!;
+        log = live.serverLog;
         const { chunks } = aliceWire(eng, alicePeer, markMs);
         await live.alice.quit();
-        // Everything alice sent before her first message: handshake, register, login.
-        replayed = await replayOnNewConnection(eng, chunks.filter((c) => c.t < markMs));
+        // Everything alice sent before her first message: handshake (if any) and login.
+        replayed = await replayOnNewConnection(
+          eng,
+          chunks.filter((c) => c.t < markMs),
+          (peer, answer) => log.some((e) => e.peer === peer && ['login', 'channel_error', 'socket_error', 'tls_error'].includes(e.event)) || readableErrors(answer).length > 0,
+        );
       },
     });
     const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
@@ -176,7 +212,10 @@ export const replayLogin: Attack = {
       evidence.unshift({ kind: 'replayed-login-accepted', detail: `the server logged in ${String(login.username)} for the replaying connection ${r.peer} (${r.chunks} recorded chunks replayed)` });
       return { outcome: 'succeeded', reason: `the server accepted the replayed login: the attacker is logged in as ${String(login.username)} without knowing the password`, summary: 'replayed login accepted', impact: ['authentication'], evidence, negotiated };
     }
-    const why = whyRefused(obs, r.peer, r.response) ?? 'the server did not log the replayed connection in';
+    const why = whyRefused(obs, r.peer, r.response);
+    if (!why) {
+      return { outcome: 'error', reason: `inconclusive: within ${REPLAY_VERDICT_TIMEOUT_MS} ms the server neither logged the replayed connection in nor refused it; no verdict`, summary: 'inconclusive', impact: [], evidence, negotiated };
+    }
     evidence.unshift({ kind: 'replayed-login-refused', detail: `${r.chunks} recorded chunks replayed from ${r.peer}: ${why}` });
     return { outcome: 'blocked', reason: `the replayed login was refused: ${why}`, summary: shortWhy(why), impact: [], evidence, negotiated };
   },
