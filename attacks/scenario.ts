@@ -170,6 +170,33 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   };
 }
 
+/** Whether the chat works with no attacker present, per profile (and PKI), computed once per process. */
+const controls = new Map<string, Promise<{ works: boolean; detail: string }>>();
+
+/**
+ * The control run: the standard conversation with no proxy and no attacker. A `blocked` verdict
+ * means something only if this works.
+ */
+export function controlRun(profile: Profile, pki: PkiMaterial): Promise<{ works: boolean; detail: string }> {
+  const key = JSON.stringify([profile, pki.dir, pki.server.certPem.length]);
+  let control = controls.get(key);
+  if (!control) {
+    control = (async () => {
+      const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-control-'));
+      try {
+        const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });
+        if (obs.bobReceived === obs.canaryMessage && obs.aliceReceived !== null) return { works: true, detail: 'control run without an attacker: alice and bob exchanged their messages' };
+        const err = obs.clients.alice.error ?? obs.clients.bob.error;
+        return { works: false, detail: err ? `${err.code}: ${err.message}` : 'the messages did not arrive' };
+      } finally {
+        rmSync(tmpDir, { recursive: true, force: true });
+      }
+    })();
+    controls.set(key, control);
+  }
+  return control;
+}
+
 /** Options of {@link runAttack}. */
 export interface RunAttackOptions {
   canary?: string;
@@ -234,6 +261,19 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
   let verdict: Verdict;
   try {
     verdict = await attack.run(ctx);
+    if (verdict.outcome === 'blocked' && !attack.independentOfChat) {
+      const control = await controlRun(profile, pki);
+      if (control.works) verdict.evidence.push({ kind: 'control', detail: control.detail });
+      else {
+        verdict = {
+          ...verdict,
+          outcome: 'error',
+          reason: `no verdict: the chat does not work with this profile even without an attacker (${control.detail}), so "blocked" would prove nothing`,
+          summary: 'chat broken without attacker',
+          evidence: [...verdict.evidence, { kind: 'control', detail: `control run without an attacker failed: ${control.detail}` }],
+        };
+      }
+    }
   } catch (err) {
     const d = describeError(err);
     verdict = { outcome: 'error', reason: `the run itself failed: ${d.code}: ${d.message}`, summary: `run failed: ${d.code}`.slice(0, 40), impact: [], evidence: [{ kind: 'error', detail: String((err as Error)?.stack ?? err) }], negotiated: null };

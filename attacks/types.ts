@@ -145,6 +145,12 @@ export interface Attack {
    * its files even without `--capture`, so the report can link them.
    */
   keepsRecordings?: boolean;
+  /**
+   * True when the verdict does not depend on the chat working (e.g. cracking a stolen database).
+   * Otherwise a `blocked` verdict is only kept if the chat works with the profile when no attacker
+   * is present — a profile that breaks the chat "blocks" everything and proves nothing.
+   */
+  independentOfChat?: boolean;
   /** Performs the attack and concludes from what it observed. */
   run(ctx: AttackContext): Promise<Verdict>;
 }

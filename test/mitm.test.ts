@@ -81,11 +81,12 @@ describe.each(modes)('MITM attacks against $name', ({ profile: partial, expect: 
 });
 
 describe('a pin that is not the lab server key', () => {
-  it('blocks the attacker and the real server alike (the pin names both keys)', async () => {
+  it('refuses the attacker and the real server alike, so the run gives no verdict (the control run fails)', async () => {
     const profile = profileOf({ client: { verify: 'pin', pin: 'sha256/' + Buffer.alloc(32, 7).toString('base64'), checkHostname: true } });
-    const r = await runAttack(getAttack('mitm-passive'), profile, pki);
-    expect(r.outcome).toBe('blocked');
-    expect(r.reason).toMatch(/pin mismatch: expected sha256\/BwcH/);
+    const r = await runAttack(getAttack('mitm-self-signed'), profile, pki);
+    expect(r.outcome).toBe('error');
+    expect(r.reason).toMatch(/^no verdict: the chat does not work with this profile even without an attacker \(SECCHAT_ERR_CERT_PIN: .*pin mismatch: expected sha256\/BwcH/);
+    expect(r.evidence.some((e) => e.kind === 'control')).toBe(true);
   });
 });
 

@@ -217,6 +217,7 @@ export function crackVerdict(
 
 export const passwordCrack: Attack = {
   id: 'password-crack',
+  independentOfChat: true,
   title: 'Stolen database, dictionary attack',
   description:
     'After the conversation the attacker copies the server\'s account database and runs a time-capped dictionary attack with a common-password list (and, under challenge-response login, tries the stolen verifiers directly). Succeeds if any password is recovered or any stolen row logs in; reports guesses per second for the storage scheme.',
