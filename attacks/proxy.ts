@@ -309,14 +309,14 @@ export class ProxyConnection {
     // The attacker accepts any version or cipher the victim offers, down to TLS 1.0.
     const clientTls = new tls.TLSSocket(clientDuplex, {
       isServer: true,
-      secureContext: tls.createSecureContext({ cert: identity.certPem, key: identity.keyPem, minVersion: 'TLSv1', ciphers: 'ALL:@SECLEVEL=0' }),
+      secureContext: tls.createSecureContext({ cert: identity.certPem, key: identity.keyPem, minVersion: 'TLSv1', ciphers: 'ALL:eNULL:@SECLEVEL=0' }),
     });
     const serverTls = tls.connect({
       socket: serverDuplex,
       servername: eng.upstreamServername,
       rejectUnauthorized: false, // the attacker does not care who the server is
       minVersion: 'TLSv1',
-      ciphers: 'ALL:@SECLEVEL=0',
+      ciphers: 'ALL:eNULL:@SECLEVEL=0',
     });
     if (eng.keylog) {
       clientTls.on('keylog', eng.keylog);

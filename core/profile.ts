@@ -123,8 +123,11 @@ function describeIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
     const field = issue.path.length ? issue.path.join('.') : '(top level)';
     const got = JSON.stringify(valueAt(issue.path));
     switch (issue.code) {
-      case 'invalid_value':
-        return `${field}: must be one of ${issue.values.map((v) => String(v)).join(' | ')} (got ${got})`;
+      case 'invalid_value': {
+        // YAML reads a bare `null` (or `~`) as "no value": say so, since `null` is also a cipher name.
+        const hint = got === undefined || got === 'null' ? ' — in YAML write "null" in quotes for the null cipher' : '';
+        return `${field}: must be one of ${issue.values.map((v) => String(v)).join(' | ')} (got ${got ?? 'nothing'})${issue.values.includes('null') ? hint : ''}`;
+      }
       case 'unrecognized_keys': {
         const allowed = objectKeysAt(profileSchema, issue.path) ?? [];
         const where = issue.path.length ? issue.path.join('.') + '.' : '';
@@ -136,6 +139,38 @@ function describeIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
         return `${field}: ${issue.message} (got ${got})`;
     }
   });
+}
+
+/** True when the raw input sets `section.key` explicitly (defaults do not count). */
+function isSet(input: unknown, section: string, key?: string): boolean {
+  const sec = (input as Record<string, unknown>)[section];
+  if (key === undefined) return sec !== undefined;
+  return !!sec && typeof sec === 'object' && key in (sec as object);
+}
+
+/**
+ * Settings written in the file that cannot have any effect: rejected like unknown keys, because a
+ * student who writes them believes they protect something.
+ */
+function ineffectiveSettings(p: Profile, input: unknown): string[] {
+  const problems: string[] = [];
+  if (p.transport === 'plain') {
+    if (isSet(input, 'tls')) problems.push('tls: has no effect with transport: plain (use transport: tls, starttls or starttls-required, or remove the tls section)');
+    if (p.client.fallback) problems.push('client.fallback: has no effect with transport: plain (there is no TLS handshake to retry)');
+    if (p.channel.keyExchange === 'none' && (isSet(input, 'client', 'verify') || isSet(input, 'client', 'checkHostname') || isSet(input, 'client', 'pin'))) {
+      problems.push('client.verify / checkHostname / pin: have no effect with transport: plain and no secure channel (nothing presents a certificate)');
+    }
+  }
+  if (p.client.verify === 'none' && isSet(input, 'client', 'checkHostname') && p.client.checkHostname) {
+    problems.push('client.checkHostname: true has no effect with client.verify: none (nothing is checked); use verify: ca or pin');
+  }
+  if (p.channel.keyExchange === 'none') {
+    const extra = ['ciphers', 'transcriptMac', 'replayProtection', 'replayWindowMs'].filter((k) => isSet(input, 'channel', k));
+    if (extra.length) problems.push(`channel.${extra.join(', channel.')}: ${extra.length > 1 ? 'have' : 'has'} no effect with channel.keyExchange: none (the channel is off)`);
+  } else if (p.channel.replayProtection !== 'window' && isSet(input, 'channel', 'replayWindowMs')) {
+    problems.push(`channel.replayWindowMs: only used with channel.replayProtection: window (it is '${p.channel.replayProtection}')`);
+  }
+  return problems;
 }
 
 /** Checks the rules that span several fields; returns one message per broken rule. */
@@ -168,7 +203,7 @@ export function validateProfile(input: unknown, source = 'profile'): Profile {
     throw new UsageError(ERROR_CODES.PROFILE_INVALID, `${source}: a profile must be a YAML mapping (key: value lines)`, { source, problems: ['not a mapping'] });
   }
   const result = profileSchema.safeParse(input);
-  const problems = result.success ? crossFieldProblems(result.data) : describeIssues(result.error.issues, input);
+  const problems = result.success ? [...crossFieldProblems(result.data), ...ineffectiveSettings(result.data, input)] : describeIssues(result.error.issues, input);
   if (problems.length) {
     throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${source}:\n  - ${problems.join('\n  - ')}`, { source, problems });
   }

@@ -172,5 +172,5 @@ export function weaknessesOf(p: Profile): Weakness[] {
 export function profileWarnings(p: Profile): string[] {
   return weaknessesOf(p)
     .filter((w) => !(w.setting === 'client.verify' && w.fix.startsWith('client.verify: pin'))) // advice, not a warning
-    .map((w) => `${w.setting}: ${w.weakness}`);
+    .map((w) => `${w.setting}: ${w.weakness} (fix: ${w.fix}; lab ${w.lab})`);
 }

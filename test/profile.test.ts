@@ -85,3 +85,22 @@ describe('profile validation', () => {
     expect(err).toMatch(/no profile "no-such-preset".*presets: .*tls-verified/);
   });
 });
+
+describe('settings that cannot have any effect are refused, naming why', () => {
+  it.each([
+    ['name: x\ntransport: plain\ntls: {minVersion: TLSv1.3}\n', /^tls: has no effect with transport: plain/],
+    ['name: x\ntransport: plain\nclient: {fallback: true}\n', /client.fallback: has no effect with transport: plain/],
+    ['name: x\nclient: {verify: none, checkHostname: true}\n', /client.checkHostname: true has no effect with client.verify: none/],
+    ['name: x\nchannel: {ciphers: [aes-256-gcm]}\n', /channel.ciphers: has no effect with channel.keyExchange: none/],
+    ['name: x\nchannel: {keyExchange: ecdhe-signed, replayWindowMs: 1000}\n', /channel.replayWindowMs: only used with channel.replayProtection: window/],
+  ])('%s', (yaml, message) => {
+    expect(problemsOf(yaml as string)[0]).toMatch(message as RegExp);
+  });
+  it('explains that a bare YAML null is not the null cipher', () => {
+    expect(problemsOf('name: x\nchannel: {keyExchange: ecdhe, ciphers: [null]}\n')[0]).toMatch(/write "null" in quotes for the null cipher/);
+    expect(parseProfile('name: x\nchannel: {keyExchange: ecdhe, ciphers: ["null"]}\n').channel.ciphers).toEqual(['null']);
+  });
+  it('still accepts verify: none on its own (checkHostname defaults quietly)', () => {
+    expect(parseProfile('name: x\nclient: {verify: none}\n').client.verify).toBe('none');
+  });
+});

@@ -80,7 +80,13 @@ function activeMitm(id: string, title: string, description: string, pick: (pki: 
     async run(ctx: AttackContext) {
       const { identity, extraTrust } = pick(ctx.pki);
       const obs = await ctx.runConversation({ addon: terminateWith(id, identity), extraTrustedCaPems: extraTrust });
-      return mitmVerdict(obs, true);
+      const verdict = mitmVerdict(obs, true);
+      if (extraTrust?.length) {
+        // Say the premise in the verdict itself: a red cell on a correct profile needs it.
+        verdict.reason = `premise: the victim was made to trust the attacker's rogue root (as a corporate proxy or malware installs one). ${verdict.reason}`;
+        verdict.evidence.unshift({ kind: 'premise', detail: 'the victim clients trust the rogue root CA in addition to the lab CA' });
+      }
+      return verdict;
     },
   };
 }

@@ -208,8 +208,8 @@ export function crackVerdict(
   const limit = slowest.stoppedBy === 'budget' ? `budget of ${formatDuration(CRACK_BUDGET_MS / 1000)} exhausted` : `cap of ${fmt(CRACK_MAX_GUESSES)} guesses reached`;
   return {
     outcome: 'blocked',
-    reason: `${slowest.scheme}: ${formatRate(slowest.guessesPerSecond!)} — ${listPart} would take ${formatDuration(slowest.listSeconds!)}; ${limit} after ${fmt(slowest.guesses)} guesses`,
-    summary: `${formatRate(slowest.guessesPerSecond!)}: list needs ${formatDuration(slowest.listSeconds!)}`.slice(0, 40),
+    reason: `${slowest.scheme}: ${formatRate(slowest.guessesPerSecond!)} — ${listPart} would take ${formatDuration(slowest.listSeconds!)}; ${limit} after ${fmt(slowest.guesses)} guesses — slowed, not prevented: a patient attacker runs the whole list, and only passwords outside it survive`,
+    summary: `slowed: list needs ${formatDuration(slowest.listSeconds!)}`.slice(0, 40),
     impact: [],
     ...base,
   };

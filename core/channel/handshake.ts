@@ -267,7 +267,7 @@ abstract class ChannelEndpoint {
   protected checkFinished(frame: Record<string, unknown>, key: Buffer): void {
     const got = readBase64(frame, 'verify', { bytes: 32 });
     if (!timingSafeEqual(got, this.finishedMac(key))) {
-      throw channelError('transcript_mismatch', `the ${this.role === 'client' ? 'server' : 'client'} Finished MAC does not match this side's handshake transcript: a frame was altered in transit`);
+      throw channelError('transcript_mismatch', `the ${this.role === 'client' ? 'server' : 'client'} Finished MAC does not match this side's handshake transcript: a handshake frame was altered, replayed or injected`);
     }
     this.transcript.push(frame);
   }
