@@ -10,6 +10,7 @@ import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
 import type { Profile } from '../core/profile.ts';
 import { clientTlsOptions, negotiatedOf, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
+import { startKeepalive } from './keepalive.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -49,6 +50,7 @@ export class ChatClient extends EventEmitter {
   private readonly pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly requestTimeoutMs: number;
   private closedErr: Error | null = null;
+  private keepalive: NodeJS.Timeout | null = null;
 
   private constructor(requestTimeoutMs: number) {
     super();
@@ -86,6 +88,10 @@ export class ChatClient extends EventEmitter {
         clearTimeout(timer);
         this.welcome = f;
         this.off('frame', onWelcome);
+        // Keeps a reading-only client under the server's idle timeout (client/keepalive.ts).
+        this.keepalive = startKeepalive(() => {
+          if (!this.closed && !this.socket.writableEnded) this.sendFrame({ type: 'ping' });
+        }, f.idleTimeoutMs);
         resolve();
       };
       this.on('frame', onWelcome);
@@ -117,6 +123,7 @@ export class ChatClient extends EventEmitter {
         this.emit('error', wrapped);
       });
       this.socket.on('close', () => {
+        if (this.keepalive) clearInterval(this.keepalive);
         const err = this.closedErr ?? new SecchatError(ERROR_CODES.NETWORK, 'connection closed by the server');
         fail(err);
         for (const p of this.pending.values()) {
@@ -199,7 +206,7 @@ export class ChatClient extends EventEmitter {
     await this.request({ type: 'msg', text });
   }
 
-  /** Sends a direct message. @throws SecchatError SERVER user_offline */
+  /** Sends a direct message. @throws SecchatError SERVER unknown_user, mailbox_full (an offline recipient's dm is stored: see docs/protocol.md) */
   async dm(to: string, text: string): Promise<void> {
     await this.request({ type: 'dm', to, text });
   }

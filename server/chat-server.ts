@@ -12,23 +12,46 @@ import type { Profile } from '../core/profile.ts';
 import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
 import { UserStore } from './user-store.ts';
+import { MAX_USERNAME_CHARS } from '../core/usernames.ts';
+import { ConnectionCounter, addressKey } from './connection-limits.ts';
 
-/** Limits and timeouts, with units in the names. Every field has the documented default below. */
+/**
+ * Limits and timeouts, with units in the names. Every field has the documented default below
+ * (docs/limits.md explains each one and what a client sees when it hits it).
+ *
+ * Memory bound: each connection holds at most maxFrameBytes of unparsed input, about
+ * maxPendingFramesPerConnection decoded frames, and maxQueueBytes (+ one frame) of output, so
+ * the server's buffers stay under maxConnections × (maxFrameBytes + maxQueueBytes + TLS state).
+ */
 export interface ServerLimits {
-  /** Largest frame accepted, in bytes including the newline. */
+  /** Largest frame accepted, in bytes including the newline. Default 65,536 (64 KiB). */
   maxFrameBytes: number;
-  /** Longest chat message, in characters. */
+  /** Longest chat message, in characters (UTF-16 code units). Default 4,096. */
   maxMessageChars: number;
-  /** Shortest password at registration, in characters. */
+  /** Shortest password at registration, in characters. Default 8. */
   minPasswordChars: number;
-  /** Time allowed for the TLS handshake, in ms. */
+  /** Time allowed for the TLS handshake, in ms. Default 10,000. */
   handshakeTimeoutMs: number;
-  /** Time allowed between connecting and logging in, in ms. */
+  /** Time allowed between connecting and logging in, in ms. Default 30,000. */
   loginTimeoutMs: number;
-  /** A connection with no frame for this long is closed, in ms. */
+  /** A connection that sends no frame for this long is closed, in ms (clients ping; see welcome.idleTimeoutMs). Default 300,000. */
   idleTimeoutMs: number;
-  /** Bytes queued to one client before it is disconnected as a slow consumer. */
+  /** Bytes queued to one client before it is disconnected as a slow consumer (slow_consumer). Default 1,048,576 (1 MiB). */
   maxQueueBytes: number;
+  /** Open connections in total (TCP, counted from accept); further ones are closed at once. Default 2,048. */
+  maxConnections: number;
+  /** Open connections per client address (IPv4 address or IPv6 /64), counted from TCP accept. Default 16. */
+  maxConnectionsPerIp: number;
+  /** Failed logins per account per minute; further attempts get rate_limited until the minute slides. Default 5. */
+  maxLoginAttemptsPerAccountPerMinute: number;
+  /** Login and register attempts (each costs a password hash) per client address per minute. Default 30. */
+  maxLoginAttemptsPerIpPerMinute: number;
+  /** Longest username after NFKC and case folding, in characters. Default 32. */
+  maxUsernameChars: number;
+  /** Direct messages stored for one offline user; further ones get mailbox_full. Default 1,000. */
+  maxOfflineMessagesPerUser: number;
+  /** Frames read from one connection and not yet handled before the server stops reading from it. Default 64. */
+  maxPendingFramesPerConnection: number;
 }
 
 /** The defaults of {@link ServerLimits}. */
@@ -40,7 +63,37 @@ export const DEFAULT_LIMITS: ServerLimits = {
   loginTimeoutMs: 30_000,
   idleTimeoutMs: 300_000,
   maxQueueBytes: 1024 * 1024,
+  maxConnections: 2048,
+  maxConnectionsPerIp: 16,
+  maxLoginAttemptsPerAccountPerMinute: 5,
+  maxLoginAttemptsPerIpPerMinute: 30,
+  maxUsernameChars: MAX_USERNAME_CHARS,
+  maxOfflineMessagesPerUser: 1000,
+  maxPendingFramesPerConnection: 64,
 };
+
+/** After telling a slow consumer why, how long its socket may drain before it is destroyed, in ms. */
+export const SLOW_CONSUMER_GRACE_MS = 1000;
+
+/**
+ * Checks a complete limits object.
+ * @throws RangeError naming every option that is not a positive integer, and naming both
+ *   options when a message of maxMessageChars could not fit in a frame of maxFrameBytes
+ */
+export function validateLimits(limits: ServerLimits): void {
+  const bad = Object.entries(limits).filter(([, v]) => !Number.isSafeInteger(v) || (v as number) < 1).map(([k, v]) => `${k} (got ${String(v)})`);
+  if (bad.length) throw new RangeError(`server limits must be positive integers: ${bad.join(', ')}`);
+  // JSON escapes a control character as 6 bytes (\u0000); a legal message must never be fatal.
+  const worstFrame = limits.maxMessageChars * 6 + 512;
+  if (worstFrame > limits.maxFrameBytes) {
+    throw new RangeError(`maxMessageChars (${limits.maxMessageChars}) needs maxFrameBytes >= ${worstFrame} (got ${limits.maxFrameBytes}): a message of the allowed length must fit in a frame`);
+  }
+  // Outgoing frames carry a little more than the incoming one (from, ts): a reading client must
+  // never be dropped because one legal frame alone overflowed its queue.
+  if (limits.maxQueueBytes < 2 * limits.maxFrameBytes) {
+    throw new RangeError(`maxQueueBytes (${limits.maxQueueBytes}) must be at least twice maxFrameBytes (${limits.maxFrameBytes})`);
+  }
+}
 
 /** One structured log entry. Never contains passwords or keys. */
 export interface ServerLogEntry {
@@ -86,9 +139,12 @@ export interface ChatServer {
 export async function startChatServer(opts: ChatServerOptions): Promise<ChatServer> {
   const { profile } = opts;
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  validateLimits(limits);
   const log = opts.log ?? (() => {});
   const users = new UserStore(opts.dbPath, profile.auth.storage);
-  const hub = new ChatHub(users, { maxMessageChars: limits.maxMessageChars, minPasswordChars: limits.minPasswordChars });
+  const hub = new ChatHub(users, limits);
+  const perAddress = new ConnectionCounter(limits.maxConnectionsPerIp);
+  const accepted = new Set<net.Socket>(); // raw TCP sockets, including those still handshaking
   hub.onEvent = (event, detail) => log({ event, ...detail });
   const sockets = new Set<net.Socket>();
 
@@ -98,9 +154,28 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     serveConnection(socket, hub, limits, profile, tlsInfo, log);
   };
 
+  // Per-address cap, counted at TCP accept before any TLS work (server/connection-limits.ts).
+  // Returns false, having closed the socket, when the address is over its cap.
+  const admit = (s: net.Socket, notice: boolean): boolean => {
+    const key = addressKey(s.remoteAddress);
+    if (!perAddress.tryAdd(key)) {
+      log({ event: 'too_many_connections', peer: `${s.remoteAddress}:${s.remotePort}`, limit: limits.maxConnectionsPerIp });
+      // Over TLS nothing can be said before a handshake we refuse to spend CPU on: just close.
+      if (notice) s.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.tooManyConnections, `more than ${limits.maxConnectionsPerIp} connections from your address`)));
+      else s.destroy();
+      return false;
+    }
+    accepted.add(s);
+    s.once('close', () => {
+      perAddress.remove(key);
+      accepted.delete(s);
+    });
+    return true;
+  };
+
   let server: net.Server;
   if (profile.transport === 'plain') {
-    server = net.createServer((s) => onSocket(s, null));
+    server = net.createServer((s) => admit(s, true) && onSocket(s, null));
   } else if (profile.transport === 'tls') {
     if (!opts.identity) throw new Error('startChatServer: a TLS profile needs an identity (certificate and key)');
     const tlsServer = tls.createServer({ ...serverTlsOptions(profile, opts.identity), handshakeTimeout: limits.handshakeTimeoutMs });
@@ -110,6 +185,8 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
       s.destroy();
     });
     if (opts.keylog) tlsServer.on('keylog', (line) => opts.keylog!(line));
+    // Prepended: runs before node wraps the socket in TLS, so a refused one costs no handshake.
+    tlsServer.prependListener('connection', (s: net.Socket) => void admit(s, false));
     server = tlsServer;
   } else {
     throw new Error(`transport ${profile.transport} is not supported by this server yet`);
@@ -117,6 +194,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   server.on('connection', (s: net.Socket) => {
     s.on('error', () => {}); // peers that reset mid-handshake must not crash the server
   });
+  server.maxConnections = limits.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -138,14 +216,46 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         hub.closeAll(errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'), 'shutdown');
-        for (const s of sockets) s.end();
+        // Connections not logged in get the notice too (closeAll reached only the logged-in ones).
+        for (const s of sockets) closeWithNotice(s, errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'));
         setTimeout(() => {
           for (const s of sockets) s.destroy();
+          for (const s of accepted) s.destroy(); // still handshaking: would hold close() for handshakeTimeoutMs
         }, 200).unref();
       }).then(() => users.close());
       return closing;
     },
   };
+}
+
+/**
+ * A broadcast hands the same frame object to every recipient's port: serialize it once and write
+ * the same Buffer to every socket (TLS still encrypts per connection; JSON.stringify does not repeat).
+ */
+const encodedFrames = new WeakMap<Frame, Buffer>();
+function encodeOnce(frame: Frame): Buffer {
+  let buf = encodedFrames.get(frame);
+  if (!buf) {
+    buf = encodeFrame(frame);
+    encodedFrames.set(frame, buf);
+  }
+  return buf;
+}
+
+/** Uncorks a socket corked by port.send: frames sent in one tick leave as one write (one TLS record). */
+function uncork(socket: net.Socket): void {
+  if (!socket.destroyed) socket.uncork();
+}
+
+/** Each served socket's port, so shutdown can reach connections that never logged in. */
+const portOfSocket = new WeakMap<net.Socket, ConnectionPort>();
+
+/** Sends `frame` through the socket's port (or raw, if it has none yet) and closes it. */
+function closeWithNotice(socket: net.Socket, frame: Frame): void {
+  const port = portOfSocket.get(socket);
+  if (!port) return void socket.end();
+  port.send(frame);
+  port.close('shutdown');
 }
 
 /** Wires one accepted socket to a session. */
@@ -155,25 +265,37 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
   let closed = false;
   const port: ConnectionPort = {
     peer,
-    send(frame: Frame) {
-      if (closed || socket.destroyed) return;
-      if (socket.writableLength > limits.maxQueueBytes) {
-        // A client that stopped reading: drop it rather than buffer without bound.
+    address: addressKey(socket.remoteAddress),
+    send(frame: Frame, onWritten?: (written: boolean) => void) {
+      if (closed || socket.destroyed) return void onWritten?.(false);
+      const buf = encodeOnce(frame);
+      // Backpressure: writableLength counts every byte handed to this socket and not yet taken
+      // by the kernel (corked, buffered, or in TLS). A client that stops reading is dropped rather
+      // than buffered without bound, so its queue never exceeds maxQueueBytes.
+      if (socket.writableLength + buf.length > limits.maxQueueBytes) {
         closed = true;
+        session.end(); // leave the room now: dms to it are stored from here on, not dropped
         socket.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `more than ${limits.maxQueueBytes} bytes queued; disconnecting`)));
-        setTimeout(() => socket.destroy(), 1000).unref();
-        log({ event: 'slow_consumer', peer });
-        return;
+        setTimeout(() => socket.destroy(), SLOW_CONSUMER_GRACE_MS).unref();
+        log({ event: 'slow_consumer', peer, queuedBytes: socket.writableLength });
+        return void onWritten?.(false);
       }
-      socket.write(encodeFrame(frame));
+      if (!socket.writableCorked) {
+        socket.cork();
+        process.nextTick(uncork, socket);
+      }
+      if (onWritten) socket.write(buf, (err) => onWritten(!err));
+      else socket.write(buf);
     },
     close(reason: string) {
       if (closed) return;
       closed = true;
+      session.end(); // as above: nothing sent to it after this is lost silently
       log({ event: 'close', peer, reason });
       socket.end();
     },
   };
+  portOfSocket.set(socket, port);
   const session = new ChatSession(hub, port);
   log({ event: 'connect', peer, protocol: tlsInfo?.protocol ?? 'plaintext', cipher: tlsInfo?.cipher ?? null, group: tlsInfo?.group ?? null });
 
@@ -184,12 +306,26 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
     }
   }, limits.loginTimeoutMs);
   loginTimer.unref();
-  socket.setTimeout(limits.idleTimeoutMs, () => {
-    port.send(errorFrame(PROTOCOL_ERRORS.timeout, `idle for ${limits.idleTimeoutMs} ms`));
+  // Idle means no frame *from* the client: socket.setTimeout would also count our writes, and a
+  // dead peer in a busy room would never time out. Clients keep alive with `ping`.
+  const idleTimer = setTimeout(() => {
+    port.send(errorFrame(PROTOCOL_ERRORS.timeout, `no frame for ${limits.idleTimeoutMs} ms`));
     port.close('idle timeout');
-  });
+  }, limits.idleTimeoutMs);
+  idleTimer.unref();
+  // Input backpressure: session.handle queues frames behind async work (password hashing); stop
+  // reading while too many wait, so a flood is held by TCP flow control, not by our memory.
+  let pendingFrames = 0;
+  let readingPaused = false;
+  const frameHandled = () => {
+    pendingFrames--;
+    if (readingPaused && pendingFrames <= limits.maxPendingFramesPerConnection / 2) {
+      readingPaused = false;
+      socket.resume();
+    }
+  };
 
-  port.send({ type: 'welcome', server: 'secchat', version: PROTOCOL_VERSION, transport: profile.transport, auth: profile.auth.method });
+  port.send({ type: 'welcome', server: 'secchat', version: PROTOCOL_VERSION, transport: profile.transport, auth: profile.auth.method, idleTimeoutMs: limits.idleTimeoutMs });
 
   socket.on('data', (chunk: Buffer) => {
     if (closed) return;
@@ -209,13 +345,20 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
         continue;
       }
       if (!frame) return;
-      void session.handle(frame);
+      idleTimer.refresh();
+      pendingFrames++;
+      void session.handle(frame).then(frameHandled);
+      if (pendingFrames >= limits.maxPendingFramesPerConnection && !readingPaused) {
+        readingPaused = true;
+        socket.pause();
+      }
     }
   });
   socket.on('error', (err) => log({ event: 'socket_error', peer, ...describeError(err) }));
   socket.on('close', () => {
     closed = true;
     clearTimeout(loginTimer);
+    clearTimeout(idleTimer);
     session.end();
   });
 }

@@ -7,15 +7,23 @@ import type { Frame } from '../core/frames.ts';
 import { PROTOCOL_ERRORS, errorFrame, stringField } from '../core/protocol.ts';
 import { normalizeUsername } from '../core/usernames.ts';
 import type { UserStore } from './user-store.ts';
+import { OfflineQueue } from './offline-queue.ts';
+import { LoginThrottle, type ThrottleRefusal } from './rate-limit.ts';
 
 /** What a session needs from its connection. */
 export interface ConnectionPort {
-  /** Queues a frame to the peer. */
-  send(frame: Frame): void;
+  /**
+   * Queues a frame to the peer. `onWritten`, when given, is called exactly once: true when the
+   * frame's bytes were written to the network, false when they never will be (connection gone).
+   * The same frame object may be passed to many ports (a broadcast) and must not be mutated.
+   */
+  send(frame: Frame, onWritten?: (written: boolean) => void): void;
   /** Sends nothing more and closes (after flushing what was queued). */
   close(reason: string): void;
   /** "address:port" of the peer, for logs. */
   readonly peer: string;
+  /** The key per-address limits count under (server/connection-limits.ts addressKey); default `peer`. */
+  readonly address?: string;
 }
 
 /** Server limits relevant to the protocol logic (see server/chat-server.ts for the network ones). */
@@ -24,6 +32,14 @@ export interface SessionLimits {
   maxMessageChars: number;
   /** Shortest password accepted at registration, in characters. */
   minPasswordChars: number;
+  /** Longest username after normalization, in characters (core/usernames.ts). */
+  maxUsernameChars: number;
+  /** Direct messages stored for one offline user before further ones are refused (mailbox_full). */
+  maxOfflineMessagesPerUser: number;
+  /** Failed logins per account per minute before it is refused with rate_limited. */
+  maxLoginAttemptsPerAccountPerMinute: number;
+  /** Login and register attempts per client address per minute before rate_limited. */
+  maxLoginAttemptsPerIpPerMinute: number;
 }
 
 /**
@@ -33,12 +49,18 @@ export class ChatHub {
   private readonly online = new Map<string, ChatSession>();
   readonly users: UserStore;
   readonly limits: SessionLimits;
+  /** Direct messages waiting for offline users (in the accounts database). */
+  readonly offline: OfflineQueue;
+  /** Login attempt limits per account and per address. */
+  readonly throttle: LoginThrottle;
   /** Called for notable events (login, logout); the adapter logs them. */
   onEvent: (event: string, detail: Record<string, unknown>) => void = () => {};
 
   constructor(users: UserStore, limits: SessionLimits) {
     this.users = users;
     this.limits = limits;
+    this.offline = new OfflineQueue(users.db, limits.maxOfflineMessagesPerUser);
+    this.throttle = new LoginThrottle(limits);
   }
 
   /** Usernames online now, sorted. */
@@ -139,6 +161,9 @@ export class ChatSession {
         this.end();
         this.port.close('quit');
         return;
+      case 'ping': // keepalive: resets the server's idle timer (see client/keepalive.ts)
+        this.port.send({ type: 'pong', re: id });
+        return;
     }
     if (!['msg', 'dm', 'users'].includes(frame.type)) {
       this.port.send(errorFrame(PROTOCOL_ERRORS.unknownType, `unknown frame type "${frame.type}"`, id));
@@ -162,13 +187,18 @@ export class ChatSession {
       case 'dm': {
         const text = this.checkText(frame, id);
         if (text === null) return;
-        const to = normalizeUsername(stringField(frame, 'to') ?? '');
+        const to = normalizeUsername(stringField(frame, 'to') ?? '', { maxChars: this.hub.limits.maxUsernameChars });
         if (!to.ok) {
           this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, `dm needs a valid "to": ${to.error}`, id));
           return;
         }
-        const delivered = this.hub.deliver(to.username, { type: 'dm', from: this.username, to: to.username, text, ts: Date.now() });
-        this.port.send(delivered ? { type: 'ok', re: id } : errorFrame(PROTOCOL_ERRORS.userOffline, `${to.username} is not online`, id));
+        const ts = Date.now();
+        const delivered = this.hub.deliver(to.username, { type: 'dm', from: this.username, to: to.username, text, ts });
+        if (delivered) this.port.send({ type: 'ok', re: id });
+        else if (!this.hub.users.get(to.username)) this.port.send(errorFrame(PROTOCOL_ERRORS.unknownUser, `there is no user ${to.username}`, id));
+        // Offline: keep it for their next login (server/offline-queue.ts).
+        else if (this.hub.offline.store(to.username, this.username, text, ts)) this.port.send({ type: 'ok', re: id, stored: true });
+        else this.port.send(errorFrame(PROTOCOL_ERRORS.mailboxFull, `${to.username} is offline and has ${this.hub.limits.maxOfflineMessagesPerUser} messages waiting`, id));
         return;
       }
     }
@@ -188,7 +218,7 @@ export class ChatSession {
   }
 
   private credentials(frame: Frame, id: unknown): { username: string; password: string } | null {
-    const name = normalizeUsername(stringField(frame, 'username') ?? '');
+    const name = normalizeUsername(stringField(frame, 'username') ?? '', { maxChars: this.hub.limits.maxUsernameChars });
     const password = stringField(frame, 'password');
     if (!name.ok) {
       this.port.send(errorFrame(PROTOCOL_ERRORS.invalidUsername, name.error, id));
@@ -208,6 +238,7 @@ export class ChatSession {
       this.port.send(errorFrame(PROTOCOL_ERRORS.invalidPassword, `password must have at least ${this.hub.limits.minPasswordChars} characters`, id));
       return;
     }
+    if (this.throttled(null, id)) return;
     const created = await this.hub.users.create(c.username, c.password);
     this.port.send(created ? { type: 'ok', re: id, username: c.username } : errorFrame(PROTOCOL_ERRORS.usernameTaken, `username ${c.username} is taken`, id));
   }
@@ -219,7 +250,9 @@ export class ChatSession {
     }
     const c = this.credentials(frame, id);
     if (!c) return;
+    if (this.throttled(c.username, id)) return;
     if (!(await this.hub.users.check(c.username, c.password))) {
+      this.hub.throttle.failed(c.username);
       this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));
       return;
     }
@@ -231,5 +264,30 @@ export class ChatSession {
       return;
     }
     this.port.send({ type: 'ok', re: id, username: c.username, users: this.hub.onlineUsers() });
+    // In the same tick as join: no live dm can overtake the stored ones.
+    this.deliverStored();
+  }
+
+  /** Sends this user's stored direct messages, oldest first; each is deleted once written. */
+  private deliverStored(): void {
+    const { offline } = this.hub;
+    for (const m of offline.take(this.username!)) {
+      this.port.send({ type: 'dm', from: m.sender, to: m.recipient, text: m.text, ts: m.ts, offline: true }, (written) => offline.done(m.id, written));
+    }
+  }
+
+  /**
+   * Applies the login throttle before a password is hashed; sends rate_limited when refused.
+   * @param account the canonical username of a login, or null for a registration
+   * @returns true when the attempt was refused
+   */
+  private throttled(account: string | null, id: unknown): boolean {
+    const refusal: ThrottleRefusal | null = this.hub.throttle.admit(this.port.address ?? this.port.peer, account);
+    if (!refusal) return false;
+    const what = refusal.scope === 'account' ? `failed logins for ${account}` : 'login attempts from your address';
+    const secs = Math.ceil(refusal.retryAfterMs / 1000);
+    this.port.send({ ...errorFrame(PROTOCOL_ERRORS.rateLimited, `too many ${what}; try again in ${secs} s`, id), scope: refusal.scope, retryAfterMs: refusal.retryAfterMs });
+    this.hub.onEvent('rate_limited', { peer: this.port.peer, scope: refusal.scope, account });
+    return true;
   }
 }
