@@ -3,5 +3,6 @@
  */
 import type { Command } from 'commander';
 import type { CliIo } from './common.ts';
+import { benchCommand } from './commands/bench.ts';
 
-export const extraCommands: Array<(io: CliIo) => Command> = [];
+export const extraCommands: Array<(io: CliIo) => Command> = [benchCommand];

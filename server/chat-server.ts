@@ -165,6 +165,8 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
       else s.destroy();
       return false;
     }
+    // Chat is interactive: Nagle's algorithm with delayed ACKs holds small frames up to ~40 ms.
+    s.setNoDelay(true);
     accepted.add(s);
     s.once('close', () => {
       perAddress.remove(key);
