@@ -2,6 +2,10 @@
  * Broadcast fan-out at several room sizes — our server vs the baseline, then through the passive
  * MITM proxy vs direct — driven by the one load generator (bench/load.ts), each server in a child
  * process of its own (bench/child.ts) so its CPU and peak memory are measured alone.
+ *
+ * The two sides of each comparison run at the same time, each with its own connected fleet, and
+ * their measured runs alternate (A B, B A, A B, ...): on a shared two-core machine background load
+ * comes and goes, and alternating makes it fall on both sides alike instead of biasing a ratio.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +15,7 @@ import { ServerProcess } from './child.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchPki } from './fixtures.ts';
 import { LoadFleet, median, type FanoutResult, type LoadTarget } from './load.ts';
 import type { FanoutSizeResult, FanoutSummary, MitmResult } from './results.ts';
+import type { ProcessStats } from './server-process.ts';
 
 /** The fan-out load shape (the same for every server). */
 export interface FanoutShape {
@@ -26,6 +31,9 @@ export interface FanoutShape {
   runTimeoutMs: number;
 }
 
+/** Unmeasured runs per side before the measured ones. */
+export const WARMUP_RUNS = 2;
+
 /** Messages per run for a room of `clients`: at least 10. */
 export function messagesPerRun(shape: FanoutShape, clients: number): number {
   return Math.max(10, Math.ceil(shape.deliveriesPerRun / (clients - 1)));
@@ -34,24 +42,37 @@ export function messagesPerRun(shape: FanoutShape, clients: number): number {
 /** The TLS settings of the fan-out benchmark: the default profile's (TLS 1.3 preferred), RSA-2048 cert. */
 export const FANOUT_PROFILE = benchProfile('bench-fanout');
 
-/**
- * Connects a fleet to a running server process, warms up, measures `repeats` runs.
- * @throws Error when the fleet cannot connect
- */
-export async function measureSeries(proc: ServerProcess, target: LoadTarget, clients: number, shape: FanoutShape, namePrefix: string): Promise<FanoutSummary> {
-  const idle = await proc.stats();
-  const t0 = performance.now();
-  const fleet = await LoadFleet.connect(target, { clients, namePrefix });
-  const setupMs = Math.round(performance.now() - t0);
-  try {
-    const messages = messagesPerRun(shape, clients);
-    const run = (m: number) => fleet.fanout({ messages: m, window: shape.window, textChars: shape.textChars, timeoutMs: shape.runTimeoutMs });
-    await run(Math.max(10, Math.ceil(messages / 4))); // warm-up: JIT and TLS buffers, not counted
-    await proc.resetPeak(); // CPU counts the measured runs only; peak memory is the kernel's lifetime peak
-    const runs: FanoutResult[] = [];
-    for (let r = 0; r < shape.repeats; r++) runs.push(await run(messages));
-    const after = await proc.stats();
-    const sum = (k: 'lost' | 'reordered' | 'duplicates' | 'misattributed' | 'disconnected') => runs.reduce((a, x) => a + x[k], 0);
+/** One side of a comparison: a server process and a fleet connected to it. */
+class Side {
+  readonly runs: FanoutResult[] = [];
+  private constructor(
+    readonly proc: ServerProcess,
+    readonly fleet: LoadFleet,
+    readonly idle: ProcessStats,
+    readonly setupMs: number,
+  ) {}
+
+  /** Connects `clients` clients to `proc` (through `target`). */
+  static async open(proc: ServerProcess, target: LoadTarget, clients: number, namePrefix: string): Promise<Side> {
+    const idle = await proc.stats();
+    const t0 = performance.now();
+    const fleet = await LoadFleet.connect(target, { clients, namePrefix });
+    return new Side(proc, fleet, idle, Math.round(performance.now() - t0));
+  }
+
+  run(shape: FanoutShape, measured: boolean): Promise<FanoutResult> {
+    return this.fleet.fanout({ messages: messagesPerRun(shape, this.fleet.clients.length), window: shape.window, textChars: shape.textChars, timeoutMs: shape.runTimeoutMs }).then((r) => {
+      if (measured) this.runs.push(r);
+      return r;
+    });
+  }
+
+  /** Medians of the measured runs and the process's figures since `resetPeak`. */
+  async summary(): Promise<FanoutSummary> {
+    const after = await this.proc.stats();
+    const runs = this.runs;
+    const sum = (k: 'lost' | 'reordered' | 'duplicates' | 'misattributed' | 'disconnected' | 'deliveries' | 'durationMs') => runs.reduce((a, x) => a + x[k], 0);
+    const cpuUs = after.cpuUserUs + after.cpuSystemUs;
     return {
       deliveriesPerSec: median(runs.map((x) => x.deliveriesPerSec)),
       messagesPerSec: median(runs.map((x) => x.messagesPerSec)),
@@ -63,18 +84,37 @@ export async function measureSeries(proc: ServerProcess, target: LoadTarget, cli
       misattributed: sum('misattributed'),
       disconnected: sum('disconnected'),
       incompleteRuns: runs.filter((x) => x.incomplete).length,
-      idleRssBytes: idle.rssBytes,
+      idleRssBytes: this.idle.rssBytes,
       peakRssBytes: Math.max(after.peakRssBytes, after.maxRssBytes),
-      serverCpuPercent: Math.round(((after.cpuUserUs + after.cpuSystemUs) / 1000 / after.wallMs) * 1000) / 10,
-      setupMs,
+      // Busy share of its own runs' wall time (it idles while the other side runs).
+      serverCpuPercent: Math.round((cpuUs / 1000 / Math.max(1, sum('durationMs'))) * 1000) / 10,
+      serverCpuUsPerDelivery: Math.round((cpuUs / Math.max(1, sum('deliveries'))) * 100) / 100,
+      setupMs: this.setupMs,
       runs,
     };
-  } finally {
-    fleet.close();
+  }
+
+  close(): void {
+    this.fleet.close();
   }
 }
 
-/** Starts our server for the fan-out benchmark (fresh database in a temp folder). */
+/** Warm-up on both sides, then `repeats` measured runs alternating which side goes first. */
+async function alternate(a: Side, b: Side, shape: FanoutShape): Promise<void> {
+  for (let w = 0; w < WARMUP_RUNS; w++) {
+    await a.run(shape, false);
+    await b.run(shape, false);
+  }
+  // CPU and the sampled peak count from here; the kernel's lifetime peak covers set-up too.
+  await Promise.all([a.proc.resetPeak(), b.proc.resetPeak()]);
+  for (let r = 0; r < shape.repeats; r++) {
+    const [first, second] = r % 2 === 0 ? [a, b] : [b, a];
+    await first.run(shape, true);
+    await second.run(shape, true);
+  }
+}
+
+/** Starts our server for the benchmark (fresh database in a temp folder). */
 async function startOurs(pki: BenchPki): Promise<{ proc: ServerProcess; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-bench-fan-'));
   try {
@@ -92,69 +132,79 @@ async function startOurs(pki: BenchPki): Promise<{ proc: ServerProcess; stop: ()
   }
 }
 
+/** Runs `body` with resources that `cleanups` undo afterwards (in reverse), whatever happens. */
+async function withCleanup<T>(body: (defer: (f: () => unknown) => void) => Promise<T>): Promise<T> {
+  const cleanups: Array<() => unknown> = [];
+  try {
+    return await body((f) => cleanups.push(f));
+  } finally {
+    for (const f of cleanups.reverse()) await f();
+  }
+}
+
+const target = (kind: LoadTarget['kind'], port: number, tls: LoadTarget['tls']): LoadTarget => ({ kind, host: '127.0.0.1', port, tls });
+
 /**
- * One room size: the baseline then ours, each in a fresh child process.
+ * One room size: the baseline and ours, each in a fresh child process, runs alternating.
  * @throws Error when a server does not start or a fleet cannot connect
  */
 export async function benchFanoutSize(pki: BenchPki, clients: number, shape: FanoutShape, log?: (l: string) => void): Promise<FanoutSizeResult> {
   const clientTls = benchClientTls(FANOUT_PROFILE, pki);
-  log?.(`fan-out: ${clients} clients, baseline`);
-  const base = await ServerProcess.start({ kind: 'baseline', tls: serverTlsOptions(FANOUT_PROFILE, pki.rsa2048) });
-  let baseline: FanoutSummary;
-  try {
-    baseline = await measureSeries(base, { kind: 'baseline', host: '127.0.0.1', port: base.port, tls: clientTls }, clients, shape, 'base');
-  } finally {
-    await base.stop();
-  }
-  log?.(`fan-out: ${clients} clients, secchat`);
-  const o = await startOurs(pki);
-  let ours: FanoutSummary;
-  try {
-    ours = await measureSeries(o.proc, { kind: 'secchat', host: '127.0.0.1', port: o.proc.port, tls: clientTls }, clients, shape, 'user');
-  } finally {
-    await o.stop();
-  }
-  return {
-    clients,
-    messagesPerRun: messagesPerRun(shape, clients),
-    window: shape.window,
-    ours,
-    baseline,
-    throughputRatio: round3(ours.deliveriesPerSec / baseline.deliveriesPerSec),
-    p99LatencyRatio: round3(ours.latencyP99Ms / baseline.latencyP99Ms),
-  };
-}
-
-/**
- * The passive MITM's cost: the same fan-out straight to our server, then through the proxy
- * engine (attacks/proxy.ts with the `relay` addon, recording every byte as mitm-passive does),
- * the proxy in a child process of its own.
- */
-export async function benchMitm(pki: BenchPki, clients: number, shape: FanoutShape, log?: (l: string) => void): Promise<MitmResult> {
-  const clientTls = benchClientTls(FANOUT_PROFILE, pki);
-  const o = await startOurs(pki);
-  try {
-    log?.(`mitm: ${clients} clients, direct`);
-    const direct = await measureSeries(o.proc, { kind: 'secchat', host: '127.0.0.1', port: o.proc.port, tls: clientTls }, clients, shape, 'direct');
-    log?.(`mitm: ${clients} clients, through the passive proxy`);
-    const proxy = await ServerProcess.start({ kind: 'proxy', upstream: { host: '127.0.0.1', port: o.proc.port } });
-    let proxied: FanoutSummary;
-    try {
-      proxied = await measureSeries(proxy, { kind: 'secchat', host: '127.0.0.1', port: proxy.port, tls: clientTls }, clients, shape, 'proxied');
-    } finally {
-      await proxy.stop();
-    }
+  return withCleanup(async (defer) => {
+    log?.(`fan-out: ${clients} clients, baseline and secchat`);
+    const baseProc = await ServerProcess.start({ kind: 'baseline', tls: serverTlsOptions(FANOUT_PROFILE, pki.rsa2048) });
+    defer(() => baseProc.stop());
+    const ours = await startOurs(pki);
+    defer(ours.stop);
+    const base = await Side.open(baseProc, target('baseline', baseProc.port, clientTls), clients, 'base');
+    defer(() => base.close());
+    const mine = await Side.open(ours.proc, target('secchat', ours.proc.port, clientTls), clients, 'user');
+    defer(() => mine.close());
+    await alternate(base, mine, shape);
+    const [b, o] = [await base.summary(), await mine.summary()];
     return {
       clients,
       messagesPerRun: messagesPerRun(shape, clients),
-      direct,
-      proxied,
-      throughputRatio: round3(proxied.deliveriesPerSec / direct.deliveriesPerSec),
-      p99LatencyRatio: round3(proxied.latencyP99Ms / direct.latencyP99Ms),
+      window: shape.window,
+      ours: o,
+      baseline: b,
+      throughputRatio: round3(o.deliveriesPerSec / b.deliveriesPerSec),
+      p99LatencyRatio: round3(o.latencyP99Ms / b.latencyP99Ms),
     };
-  } finally {
-    await o.stop();
-  }
+  });
+}
+
+/**
+ * The passive MITM's cost: the same fan-out straight to one of our servers and, at the same time,
+ * through the proxy engine (attacks/proxy.ts with the `relay` addon, recording every byte as
+ * mitm-passive does, in a child process of its own) to a second one; runs alternate.
+ */
+export async function benchMitm(pki: BenchPki, clients: number, shape: FanoutShape, log?: (l: string) => void): Promise<MitmResult> {
+  const clientTls = benchClientTls(FANOUT_PROFILE, pki);
+  return withCleanup(async (defer) => {
+    log?.(`mitm: ${clients} clients, direct and through the passive proxy`);
+    const a = await startOurs(pki);
+    defer(a.stop);
+    const b = await startOurs(pki);
+    defer(b.stop);
+    const proxy = await ServerProcess.start({ kind: 'proxy', upstream: { host: '127.0.0.1', port: b.proc.port } });
+    defer(() => proxy.stop());
+    const direct = await Side.open(a.proc, target('secchat', a.proc.port, clientTls), clients, 'direct');
+    defer(() => direct.close());
+    // The proxied side's figures are the proxy process's: it is what the comparison adds.
+    const proxied = await Side.open(proxy, target('secchat', proxy.port, clientTls), clients, 'proxied');
+    defer(() => proxied.close());
+    await alternate(direct, proxied, shape);
+    const [d, p] = [await direct.summary(), await proxied.summary()];
+    return {
+      clients,
+      messagesPerRun: messagesPerRun(shape, clients),
+      direct: d,
+      proxied: p,
+      throughputRatio: round3(p.deliveriesPerSec / d.deliveriesPerSec),
+      p99LatencyRatio: round3(p.latencyP99Ms / d.latencyP99Ms),
+    };
+  });
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

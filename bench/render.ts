@@ -26,7 +26,7 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
   const colour = !!opts.colour;
   const out: string[] = [];
   const m = r.machine;
-  out.push(`secchat bench (${r.mode}) — ${m.nproc} CPUs (${m.cpuModel}), node ${m.node}, OpenSSL ${m.openssl}; medians of repeated runs`);
+  out.push(`secchat bench (${r.mode}) — ${m.nproc} CPUs (${m.cpuModel}), node ${m.node}, OpenSSL ${m.openssl}, load average ${m.loadAverageStart[0]} → ${m.loadAverageEnd[0] ?? '?'}; medians of repeated runs`);
 
   if (r.crypto) {
     const c = r.crypto;
@@ -53,12 +53,12 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
   }
 
   if (r.fanout) {
-    const t = table(['clients', 'server', 'deliveries/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'server CPU %', 'integrity'], colour);
+    const t = table(['clients', 'server', 'deliveries/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'server CPU %', 'CPU µs/delivery', 'integrity'], colour);
     for (const f of r.fanout) {
       for (const [name, s] of [['baseline', f.baseline], ['secchat', f.ours]] as const) {
-        t.push([fmt(f.clients), name, fmt(s.deliveriesPerSec), fmt(s.latencyP50Ms, 2), fmt(s.latencyP99Ms, 2), mib(s.peakRssBytes), fmt(s.serverCpuPercent), integrity(s)]);
+        t.push([fmt(f.clients), name, fmt(s.deliveriesPerSec), fmt(s.latencyP50Ms, 2), fmt(s.latencyP99Ms, 2), mib(s.peakRssBytes), fmt(s.serverCpuPercent), fmt(s.serverCpuUsPerDelivery, 2), integrity(s)]);
       }
-      t.push(['', 'ratio', fmt(f.throughputRatio, 2), '', fmt(f.p99LatencyRatio, 2), '', '', '']);
+      t.push(['', 'ratio', fmt(f.throughputRatio, 2), '', fmt(f.p99LatencyRatio, 2), '', '', fmt(f.ours.serverCpuUsPerDelivery / f.baseline.serverCpuUsPerDelivery, 2), '']);
     }
     out.push(t.toString());
   }

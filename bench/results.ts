@@ -18,6 +18,9 @@ export interface MachineInfo {
   kernel: string;
   node: string;
   openssl: string;
+  /** 1/5/15-minute load averages when the run started and ended: other work on the machine shows here. */
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
 }
 
 /** Handshakes per second against one server, over repeated runs. */
@@ -59,6 +62,11 @@ export interface FanoutSummary {
   peakRssBytes: number;
   /** Server CPU time ÷ wall time during the measured runs (100 = one core busy). */
   serverCpuPercent: number;
+  /**
+   * Server CPU time (user + system) per delivery during the measured runs, µs: what one delivery
+   * costs the server, whether or not the load generator could saturate it.
+   */
+  serverCpuUsPerDelivery: number;
   /** Time to connect (and log in) every client, ms. */
   setupMs: number;
   runs: FanoutResult[];

@@ -32,8 +32,8 @@ export const RATIO_CLIENTS = 100;
 export const BENCH_PLANS: Record<'quick' | 'full', BenchPlan> = {
   quick: {
     handshake: { repeats: 3, durationMs: 400, concurrency: 8, maxCount: 10_000 },
-    fanout: { sizes: [10, 100], shape: { repeats: 3, deliveriesPerRun: 10_000, window: 8, textChars: 100, runTimeoutMs: 30_000 } },
-    mitm: { clients: 100, shape: { repeats: 3, deliveriesPerRun: 10_000, window: 8, textChars: 100, runTimeoutMs: 30_000 } },
+    fanout: { sizes: [10, 100], shape: { repeats: 3, deliveriesPerRun: 10_000, window: 16, textChars: 100, runTimeoutMs: 30_000 } },
+    mitm: { clients: 100, shape: { repeats: 3, deliveriesPerRun: 10_000, window: 16, textChars: 100, runTimeoutMs: 30_000 } },
     crypto: { repeats: 3, durationMs: 150 },
   },
   full: {
@@ -64,6 +64,8 @@ export function machineInfo(): MachineInfo {
     kernel: os.release(),
     node: process.version,
     openssl: process.versions.openssl ?? 'unknown',
+    loadAverageStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverageEnd: [],
   };
 }
 
@@ -140,6 +142,7 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
     pki?.cleanup();
   }
   report.targets = judge(report.ratios);
+  report.machine.loadAverageEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   report.durationMs = Math.round(performance.now() - started);
   return report;
 }
