@@ -35,12 +35,12 @@ export interface UsernameRules {
 
 /**
  * Unicode "NFKC_Casefold"-style canonical form: NFKC, then full case folding approximated by
- * upper-then-lower casing (JavaScript has no String#caseFold; upper-casing first turns "ß" into
- * "SS" and the Greek final sigma into "Σ" so they fold like their capitals), then NFKC again
- * because casing can denormalize.
+ * lower-upper-lower casing (JavaScript has no String#caseFold: lower-casing first turns capital
+ * "ẞ" into "ß", upper-casing turns that into "SS" and the Greek final sigma into "Σ", so they
+ * fold like CaseFolding.txt says), then NFKC again because casing can denormalize.
  */
 export function foldUsername(raw: string): string {
-  return raw.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+  return raw.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 /**
