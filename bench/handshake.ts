@@ -29,6 +29,8 @@ export interface HandshakeEndpoint {
   once(): Promise<void>;
   /** One handshake that reports what was negotiated (run once per row, before measuring). */
   probe(): Promise<{ protocol: string | null; cipher: string | null }>;
+  /** The server's process, when it runs in one of its own: its CPU time per handshake is reported. */
+  process?: ServerProcess;
 }
 
 /** A row's servers, running. */
@@ -48,7 +50,8 @@ export interface HandshakeRow {
 }
 
 /** A TLS endpoint: connect, handshake, read the first byte, destroy. */
-function tlsEndpoint(port: number, options: tls.ConnectionOptions): HandshakeEndpoint {
+function tlsEndpoint(proc: ServerProcess, options: tls.ConnectionOptions): HandshakeEndpoint {
+  const port = proc.port;
   const connect = () =>
     new Promise<tls.TLSSocket>((resolve, reject) => {
       const s = tls.connect({ ...options, host: '127.0.0.1', port });
@@ -57,6 +60,7 @@ function tlsEndpoint(port: number, options: tls.ConnectionOptions): HandshakeEnd
       s.once('close', () => reject(new Error('closed before the first byte')));
     });
   return {
+    process: proc,
     async once() {
       (await connect()).destroy();
     },
@@ -90,8 +94,8 @@ export function tlsRow(id: string, label: string, key: BenchKey, tlsSettings: Re
         started.push(base);
         const client = benchClientTls(profile, pki);
         return {
-          ours: tlsEndpoint(ours.port, client),
-          baseline: tlsEndpoint(base.port, client),
+          ours: tlsEndpoint(ours, client),
+          baseline: tlsEndpoint(base, client),
           async teardown() {
             await Promise.all(started.map((p) => p.stop()));
             rmSync(dbDir, { recursive: true, force: true });
@@ -130,10 +134,12 @@ export interface RateOptions {
 /**
  * Handshakes per second of one endpoint: `concurrency` loops each doing one handshake after
  * another until the time or count runs out.
+ * @returns the rate, and the server's CPU time per handshake in µs when its process is known
  * @throws the first handshake failure
  */
-export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Promise<number> {
+export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Promise<{ perSec: number; serverCpuUs: number | null }> {
   let count = 0;
+  await ep.process?.resetPeak();
   const t0 = performance.now();
   const end = t0 + opts.durationMs;
   const loop = async () => {
@@ -143,7 +149,9 @@ export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Pro
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, loop));
-  return Math.round((count / (performance.now() - t0)) * 1000 * 10) / 10;
+  const perSec = Math.round((count / (performance.now() - t0)) * 1000 * 10) / 10;
+  const st = await ep.process?.stats();
+  return { perSec, serverCpuUs: st ? Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, count)) : null };
 }
 
 /** Options of {@link benchHandshakes}. */
@@ -167,14 +175,20 @@ export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions
       const warm = { ...opts, durationMs: Math.min(200, opts.durationMs) };
       await measureRate(s.ours, warm);
       if (s.baseline) await measureRate(s.baseline, warm);
-      const ours: number[] = [];
-      const base: number[] = [];
+      const ours: Array<{ perSec: number; serverCpuUs: number | null }> = [];
+      const base: typeof ours = [];
+      // Short alternating slices, ours first then the baseline first: drift hits both alike.
       for (let r = 0; r < opts.repeats; r++) {
-        ours.push(await measureRate(s.ours, opts));
+        if (r % 2 === 0 || !s.baseline) ours.push(await measureRate(s.ours, opts));
         if (s.baseline) base.push(await measureRate(s.baseline, opts));
+        if (r % 2 === 1 && s.baseline) ours.push(await measureRate(s.ours, opts));
       }
-      const o: RateRuns = { perSec: median(ours), runs: ours };
-      const b: RateRuns | null = s.baseline ? { perSec: median(base), runs: base } : null;
+      const runs = (xs: typeof ours): RateRuns => {
+        const cpu = xs.map((x) => x.serverCpuUs).filter((x): x is number => x !== null);
+        return { perSec: median(xs.map((x) => x.perSec)), runs: xs.map((x) => x.perSec), serverCpuUsPerHandshake: cpu.length ? median(cpu) : null };
+      };
+      const o = runs(ours);
+      const b: RateRuns | null = s.baseline ? runs(base) : null;
       out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? round3(o.perSec / b.perSec) : null });
     } finally {
       await s.teardown();

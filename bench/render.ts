@@ -45,9 +45,10 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
   }
 
   if (r.handshakes) {
-    const t = table(['handshake profile', 'negotiated', 'secchat /s', 'baseline /s', 'ratio'], colour);
+    const t = table(['handshake profile', 'negotiated', 'secchat /s', 'baseline /s', 'ratio', 'server CPU µs/hs (secchat / baseline)'], colour);
+    const cpu = (x: number | null | undefined) => (x == null ? '—' : fmt(x));
     for (const h of r.handshakes) {
-      t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2)]);
+      t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${cpu(h.ours.serverCpuUsPerHandshake)} / ${cpu(h.baseline?.serverCpuUsPerHandshake)}`]);
     }
     out.push(t.toString());
   }

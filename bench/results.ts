@@ -28,6 +28,8 @@ export interface RateRuns {
   /** Median of `runs`, handshakes per second. */
   perSec: number;
   runs: number[];
+  /** Median server CPU time (user + system) per handshake, µs, or null when not measurable. */
+  serverCpuUsPerHandshake: number | null;
 }
 
 /** One handshake profile: ours vs the baseline with the same certificate and suite. */

@@ -31,15 +31,15 @@ export const RATIO_CLIENTS = 100;
  */
 export const BENCH_PLANS: Record<'quick' | 'full', BenchPlan> = {
   quick: {
-    handshake: { repeats: 3, durationMs: 400, concurrency: 8, maxCount: 10_000 },
+    handshake: { repeats: 8, durationMs: 200, concurrency: 8, maxCount: 10_000 },
     fanout: { sizes: [10, 100], shape: { repeats: 3, deliveriesPerRun: 10_000, window: 16, textChars: 100, runTimeoutMs: 30_000 } },
     mitm: { clients: 100, shape: { repeats: 3, deliveriesPerRun: 10_000, window: 16, textChars: 100, runTimeoutMs: 30_000 } },
     crypto: { repeats: 3, durationMs: 150 },
   },
   full: {
-    handshake: { repeats: 5, durationMs: 1500, concurrency: 8, maxCount: 100_000 },
-    fanout: { sizes: [10, 100, 1000], shape: { repeats: 5, deliveriesPerRun: 100_000, window: 8, textChars: 100, runTimeoutMs: 120_000 } },
-    mitm: { clients: 100, shape: { repeats: 5, deliveriesPerRun: 50_000, window: 8, textChars: 100, runTimeoutMs: 120_000 } },
+    handshake: { repeats: 12, durationMs: 800, concurrency: 8, maxCount: 100_000 },
+    fanout: { sizes: [10, 100, 1000], shape: { repeats: 5, deliveriesPerRun: 100_000, window: 16, textChars: 100, runTimeoutMs: 120_000 } },
+    mitm: { clients: 100, shape: { repeats: 5, deliveriesPerRun: 50_000, window: 16, textChars: 100, runTimeoutMs: 120_000 } },
     crypto: { repeats: 5, durationMs: 1000 },
   },
 };
