@@ -12,6 +12,9 @@
  * client is done a flight before the server — and a rate cannot be inflated by resets the server
  * never finished processing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import tls from 'node:tls';
 import type { Profile } from '../core/profile.ts';
 import { serverTlsOptions } from '../core/tls-options.ts';
@@ -19,9 +22,6 @@ import { ServerProcess } from './child.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
 import { median } from './load.ts';
 import type { HandshakeRowResult, RateRuns } from './results.ts';
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 
 /** One thing that can be handshaken with. */
 export interface HandshakeEndpoint {

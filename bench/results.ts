@@ -59,7 +59,7 @@ export interface FanoutSummary {
   disconnected: number;
   /** Runs that hit their time limit or stalled instead of completing: must be 0. */
   incompleteRuns: number;
-  /** Server RSS with no client connected, and the process's lifetime peak (getrusage ru_maxrss), bytes. */
+  /** Server RSS with no client connected, and the process's peak RSS since it started (VmHWM), bytes. */
   idleRssBytes: number;
   peakRssBytes: number;
   /** Server CPU time ÷ wall time during the measured runs (100 = one core busy). */

@@ -31,7 +31,11 @@ export interface ProcessStats {
   rssBytes: number;
   /** Highest RSS sampled since start or the last `reset-peak`, bytes (sampled every {@link SAMPLE_MS} ms). */
   peakRssBytes: number;
-  /** The kernel's lifetime peak RSS (getrusage ru_maxrss), bytes. */
+  /**
+   * The kernel's peak RSS of this process since it started (Linux /proc/self/status VmHWM), bytes;
+   * 0 where unavailable. Not getrusage's ru_maxrss: Linux carries that across fork and exec, so a
+   * child would report its parent's peak.
+   */
   maxRssBytes: number;
   heapUsedBytes: number;
   /** CPU time since start or the last `reset-peak`, µs. */
@@ -45,6 +49,16 @@ export interface ProcessStats {
 
 /** RSS sampling period, ms: short enough to catch a fan-out burst's peak. */
 export const SAMPLE_MS = 20;
+
+/** VmHWM from /proc/self/status in bytes, or 0 off Linux. */
+function highWaterMarkBytes(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ServerProcessConfig;
@@ -89,7 +103,7 @@ async function main(): Promise<void> {
       const stats: ProcessStats = {
         rssBytes: process.memoryUsage.rss(),
         peakRssBytes: peak,
-        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+        maxRssBytes: highWaterMarkBytes(),
         heapUsedBytes: process.memoryUsage().heapUsed,
         cpuUserUs: cpu.user,
         cpuSystemUs: cpu.system,
