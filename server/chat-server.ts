@@ -286,6 +286,7 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
   let closed = false;
+  let batchOutput = false; // the welcome leaves at once: there is nothing to batch it with
   const port: ConnectionPort = {
     peer,
     address: addressKey(socket.remoteAddress),
@@ -303,7 +304,7 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
         log({ event: 'slow_consumer', peer, queuedBytes: socket.writableLength });
         return void onWritten?.(false);
       }
-      corkUntilTurnEnds(socket);
+      if (batchOutput) corkUntilTurnEnds(socket);
       if (onWritten) socket.write(buf, (err) => onWritten(!err));
       else socket.write(buf);
     },
@@ -346,6 +347,7 @@ function serveConnection(socket: net.Socket, hub: ChatHub, limits: ServerLimits,
   };
 
   port.send({ type: 'welcome', server: 'secchat', version: PROTOCOL_VERSION, transport: profile.transport, auth: profile.auth.method, idleTimeoutMs: limits.idleTimeoutMs });
+  batchOutput = true;
 
   socket.on('data', (chunk: Buffer) => {
     if (closed) return;
