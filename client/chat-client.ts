@@ -206,9 +206,14 @@ export class ChatClient extends EventEmitter {
     await this.request({ type: 'msg', text });
   }
 
-  /** Sends a direct message. @throws SecchatError SERVER unknown_user, mailbox_full (an offline recipient's dm is stored: see docs/protocol.md) */
-  async dm(to: string, text: string): Promise<void> {
-    await this.request({ type: 'dm', to, text });
+  /**
+   * Sends a direct message.
+   * @returns `stored: true` when the recipient is offline and the server kept it for their next login (docs/protocol.md)
+   * @throws SecchatError SERVER unknown_user, mailbox_full, message_too_long
+   */
+  async dm(to: string, text: string): Promise<{ stored: boolean }> {
+    const ok = await this.request({ type: 'dm', to, text });
+    return { stored: ok.stored === true }; // true: `to` is offline and gets it at their next login
   }
 
   /** Lists users online. */

@@ -31,7 +31,8 @@ export function describeFrame(f: Frame): string | null {
     case 'msg':
       return `[room] ${s(f.from)}: ${s(f.text)}`;
     case 'dm':
-      return `[dm] ${s(f.from)} → ${s(f.to)}: ${s(f.text)}`;
+      // Stored while we were offline: say when it was sent, since it arrives late.
+      return `[dm] ${s(f.from)} → ${s(f.to)}: ${s(f.text)}${f.offline === true && typeof f.ts === 'number' ? ` (sent ${new Date(f.ts).toISOString()} while you were offline)` : ''}`;
     case 'joined':
       return `* ${s(f.username)} joined`;
     case 'left':

@@ -116,7 +116,7 @@ describe('offline direct messages', () => {
       const back = await connectClient(profile, pki, server.port);
       const loginDone = back.login('bob', 'pw-bob-0123456789');
       await loginDone;
-      await alice.dm('bob', 'live one');
+      expect(await alice.dm('bob', 'live one')).toEqual({ stored: false });
       await back.waitFor((f) => f.type === 'dm' && f.text === 'live one');
       const dms = back.received.filter((f) => f.type === 'dm');
       expect(dms.map((f) => f.text)).toEqual([1, 2, 3, 4, 5].map((i) => `while you were away ${i}`).concat('live one'));
@@ -164,7 +164,7 @@ describe('offline direct messages', () => {
       const dave = await loggedIn(profile, pki, server.port, 'dave');
       await dave.quit();
       await until(() => !server.hub.isOnline('dave'));
-      for (let i = 0; i < 3; i++) await alice.dm('dave', `m${i}`);
+      for (let i = 0; i < 3; i++) expect(await alice.dm('dave', `m${i}`)).toEqual({ stored: true });
       await expect(alice.dm('dave', 'one too many')).rejects.toMatchObject({ details: { code: 'mailbox_full' } });
       await alice.quit();
     } finally {

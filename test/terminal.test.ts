@@ -30,6 +30,12 @@ describe('sanitizeForTerminal', () => {
     expect(out).toContain('\\u{');
   });
 
+  it('says when a direct message stored while we were offline was sent', () => {
+    const line = describeFrame({ type: 'dm', from: 'alice', to: 'bob', text: 'hi', ts: Date.UTC(2026, 0, 2, 3, 4, 5), offline: true });
+    expect(line).toBe('[dm] alice → bob: hi (sent 2026-01-02T03:04:05.000Z while you were offline)');
+    expect(describeFrame({ type: 'dm', from: 'alice', to: 'bob', text: 'hi', ts: 1 })).toBe('[dm] alice → bob: hi');
+  });
+
   it('keeps ordinary text, accents and emoji (including joiner sequences) unchanged', () => {
     const text = 'héllo wörld — 日本語 👩‍💻 ok';
     expect(sanitizeForTerminal(text)).toBe(text);

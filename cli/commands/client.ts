@@ -46,7 +46,7 @@ async function sendLine(client: ChatClient, line: string, io: CliIo): Promise<bo
     } else if (text.startsWith('/dm ')) {
       const m = /^\/dm\s+(\S+)\s+([\s\S]+)$/.exec(text);
       if (!m) io.err('usage: /dm NAME text\n');
-      else await client.dm(m[1], m[2]);
+      else if ((await client.dm(m[1], m[2])).stored) io.err(`* ${sanitizeForTerminal(m[1])} is offline: stored for their next login\n`);
     } else if (text.startsWith('/') && !text.startsWith('//')) {
       io.err(`unknown command ${text.split(' ')[0]} (try /dm NAME text, /users, /quit; start with // to send a line beginning with /)\n`);
     } else {
