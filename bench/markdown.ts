@@ -7,6 +7,7 @@ import type { BenchReport, FanoutSummary } from './results.ts';
 const n = (x: number, digits = 0) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const mib = (b: number) => n(b / 1048576, 1);
 const rate = (bps: number) => (bps >= 1e9 ? `${n(bps / 1e9, 2)} GB/s` : bps >= 1e6 ? `${n(bps / 1e6, 2)} MB/s` : `${n(bps / 1e3, 1)} kB/s`);
+const cpu = (x: number | null | undefined) => (x == null ? '—' : n(x));
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const head = (cells: string[]) => [row(cells), row(cells.map(() => '---'))];
 const lossText = (s: FanoutSummary) => (s.lost + s.reordered + s.duplicates + s.misattributed + s.incompleteRuns === 0 ? '0 lost, 0 reordered' : `**${s.lost} lost, ${s.reordered} reordered, ${s.duplicates} duplicated**`);
@@ -24,7 +25,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
   if (r.handshakes) {
     out.push(...head(['Handshake', 'Negotiated', 'secchat /s', 'baseline /s', 'Ratio', 'Server CPU per handshake, µs (secchat / baseline)']));
     for (const h of r.handshakes) {
-      out.push(row([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, n(h.ours.perSec), h.baseline ? n(h.baseline.perSec) : '—', h.ratio === null ? '—' : n(h.ratio, 2), `${h.ours.serverCpuUsPerHandshake ?? '—'} / ${h.baseline?.serverCpuUsPerHandshake ?? '—'}`]));
+      out.push(row([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, n(h.ours.perSec), h.baseline ? n(h.baseline.perSec) : '—', h.ratio === null ? '—' : n(h.ratio, 2), `${cpu(h.ours.serverCpuUsPerHandshake)} / ${cpu(h.baseline?.serverCpuUsPerHandshake)}`]));
     }
     out.push('');
   }
@@ -35,6 +36,9 @@ export function renderBenchMarkdown(r: BenchReport): string {
         out.push(row([n(f.clients), name, n(s.deliveriesPerSec), n(s.latencyP50Ms, 2), n(s.latencyP99Ms, 2), `${mib(s.peakRssBytes)} (${mib(s.idleRssBytes)})`, n(s.serverCpuUsPerDelivery, 2), n(s.setupMs / 1000, 1), lossText(s)]));
       }
       out.push(row([n(f.clients), '*secchat ÷ baseline*', `*${n(f.throughputRatio, 2)}*`, '', `*${n(f.p99LatencyRatio, 2)}*`, '', `*${n(f.ours.serverCpuUsPerDelivery / f.baseline.serverCpuUsPerDelivery, 2)}*`, '', '']));
+      const d = f.oursWithDms;
+      const ok = d.lost + d.reordered + d.duplicates + d.misattributed === 0 && !d.incomplete;
+      out.push(row([n(f.clients), `secchat, 1 in 3 a dm, ${Math.min(8, f.clients)} senders (1 run)`, n(d.deliveriesPerSec), n(d.latencyMs.p50, 2), n(d.latencyMs.p99, 2), '', '', '', ok ? `0 lost, 0 reordered (${n(d.dms)} dms)` : `**${d.lost} lost, ${d.reordered} reordered**`]));
     }
     out.push('');
   }

@@ -60,6 +60,8 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
         t.push([fmt(f.clients), name, fmt(s.deliveriesPerSec), fmt(s.latencyP50Ms, 2), fmt(s.latencyP99Ms, 2), mib(s.peakRssBytes), fmt(s.serverCpuPercent), fmt(s.serverCpuUsPerDelivery, 2), integrity(s)]);
       }
       t.push(['', 'ratio', fmt(f.throughputRatio, 2), '', fmt(f.p99LatencyRatio, 2), '', '', fmt(f.ours.serverCpuUsPerDelivery / f.baseline.serverCpuUsPerDelivery, 2), '']);
+      const d = f.oursWithDms;
+      t.push(['', 'secchat + dms', fmt(d.deliveriesPerSec), fmt(d.latencyMs.p50, 2), fmt(d.latencyMs.p99, 2), '', '', '', d.lost + d.reordered + d.duplicates + d.misattributed === 0 && !d.incomplete ? `none lost (${fmt(d.dms)} dms)` : `LOST ${d.lost}, reordered ${d.reordered}`]);
     }
     out.push(t.toString());
   }

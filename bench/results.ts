@@ -81,6 +81,8 @@ export interface FanoutSizeResult {
   window: number;
   ours: FanoutSummary;
   baseline: FanoutSummary;
+  /** One untimed run on our server mixing direct messages (every third) into broadcasts from at most 8 senders. */
+  oursWithDms: FanoutResult;
   /** ours ÷ baseline. */
   throughputRatio: number;
   p99LatencyRatio: number;
