@@ -13,7 +13,7 @@ import path from 'node:path';
 import { serverTlsOptions } from '../core/tls-options.ts';
 import { ServerProcess } from './child.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchPki } from './fixtures.ts';
-import { LoadFleet, median, type FanoutResult, type LoadTarget } from './load.ts';
+import { LoadFleet, median, pairedRatio, type FanoutResult, type LoadTarget } from './load.ts';
 import type { FanoutSizeResult, FanoutSummary, MitmResult } from './results.ts';
 import type { ProcessStats } from './server-process.ts';
 
@@ -173,8 +173,7 @@ export async function benchFanoutSize(pki: BenchPki, clients: number, shape: Fan
       ours: o,
       baseline: b,
       oursWithDms: mixed,
-      throughputRatio: round3(o.deliveriesPerSec / b.deliveriesPerSec),
-      p99LatencyRatio: round3(o.latencyP99Ms / b.latencyP99Ms),
+      ...ratios(o, b),
     };
   });
 }
@@ -206,10 +205,15 @@ export async function benchMitm(pki: BenchPki, clients: number, shape: FanoutSha
       messagesPerRun: messagesPerRun(shape, clients),
       direct: d,
       proxied: p,
-      throughputRatio: round3(p.deliveriesPerSec / d.deliveriesPerSec),
-      p99LatencyRatio: round3(p.latencyP99Ms / d.latencyP99Ms),
+      ...ratios(p, d),
     };
   });
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+/** a ÷ b over runs measured back to back (see load.ts pairedRatio). */
+function ratios(a: FanoutSummary, b: FanoutSummary): { throughputRatio: number; p99LatencyRatio: number } {
+  return {
+    throughputRatio: pairedRatio(a.runs.map((x) => x.deliveriesPerSec), b.runs.map((x) => x.deliveriesPerSec)),
+    p99LatencyRatio: pairedRatio(a.runs.map((x) => x.latencyMs.p99), b.runs.map((x) => x.latencyMs.p99)),
+  };
+}

@@ -20,7 +20,7 @@ import type { Profile } from '../core/profile.ts';
 import { serverTlsOptions } from '../core/tls-options.ts';
 import { ServerProcess } from './child.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
-import { median } from './load.ts';
+import { median, pairedRatio } from './load.ts';
 import type { HandshakeRowResult, RateRuns } from './results.ts';
 
 /** One thing that can be handshaken with. */
@@ -189,7 +189,7 @@ export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions
       };
       const o = runs(ours);
       const b: RateRuns | null = s.baseline ? runs(base) : null;
-      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? round3(o.perSec / b.perSec) : null });
+      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? pairedRatio(o.runs, b.runs) : null });
     } finally {
       await s.teardown();
     }
@@ -197,4 +197,3 @@ export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions
   return out;
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;

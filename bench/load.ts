@@ -211,6 +211,16 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/**
+ * Median of the ratios a[i] ÷ b[i] of runs measured back to back. On a machine whose background
+ * load comes and goes, each pair shares its conditions, so this is steadier than the ratio of
+ * the two medians. 0 for no pairs.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  return Math.round(median(Array.from({ length: n }, (_, i) => a[i]! / b[i]!)) * 1000) / 1000;
+}
+
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**

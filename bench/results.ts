@@ -41,7 +41,7 @@ export interface HandshakeRowResult {
   ours: RateRuns;
   /** Null for rows with no baseline (e.g. the secure channel's own handshakes). */
   baseline: RateRuns | null;
-  /** ours ÷ baseline, or null. */
+  /** ours ÷ baseline: the median of the ratios of back-to-back slices; null without a baseline. */
   ratio: number | null;
 }
 
@@ -83,7 +83,7 @@ export interface FanoutSizeResult {
   baseline: FanoutSummary;
   /** One untimed run on our server mixing direct messages (every third) into broadcasts from at most 8 senders. */
   oursWithDms: FanoutResult;
-  /** ours ÷ baseline. */
+  /** ours ÷ baseline: medians of the ratios of back-to-back runs. */
   throughputRatio: number;
   p99LatencyRatio: number;
 }
@@ -94,7 +94,7 @@ export interface MitmResult {
   messagesPerRun: number;
   direct: FanoutSummary;
   proxied: FanoutSummary;
-  /** proxied ÷ direct. */
+  /** proxied ÷ direct: medians of the ratios of back-to-back runs. */
   throughputRatio: number;
   p99LatencyRatio: number;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { main } from '../cli/main.ts';
 import { BENCH_PLANS, judge, runBench, type BenchPlan } from '../bench/run.ts';
 import { HANDSHAKE_ROWS } from '../bench/handshake.ts';
-import { median, percentile } from '../bench/load.ts';
+import { median, pairedRatio, percentile } from '../bench/load.ts';
 import { renderBench } from '../bench/render.ts';
 import { BENCH_SCHEMA_VERSION } from '../bench/results.ts';
 
@@ -27,6 +27,14 @@ describe('bench helpers', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
     expect([percentile(sorted, 50), percentile(sorted, 99), percentile(sorted, 100), percentile([7], 99)]).toEqual([50, 99, 100, 7]);
+  });
+
+  it('pairs back-to-back runs, so a slow spell that hits both sides cancels out', () => {
+    // The machine slows down halfway; each pair still says "a is 0.9 of b".
+    expect(pairedRatio([90, 90, 45, 45, 45], [100, 100, 50, 50, 50])).toBe(0.9);
+    expect(median([90, 90, 45, 45, 45]) / median([100, 100, 50, 50, 50])).toBe(0.9); // here too, but:
+    expect(pairedRatio([90, 45, 45], [100, 100, 50])).toBe(0.9);
+    expect(median([90, 45, 45]) / median([100, 100, 50])).toBe(0.45); // ratio of medians misleads
   });
 
   it('judges each target, and leaves unmeasured ones open', () => {
