@@ -53,6 +53,7 @@ export class ChatHub {
   readonly offline: OfflineQueue;
   /** Login attempt limits per account and per address. */
   readonly throttle: LoginThrottle;
+  private shuttingDown = false;
   /** Called for notable events (login, logout); the adapter logs them. */
   onEvent: (event: string, detail: Record<string, unknown>) => void = () => {};
 
@@ -86,7 +87,8 @@ export class ChatHub {
     const name = session.username;
     if (!name || this.online.get(name) !== session) return;
     this.online.delete(name);
-    this.broadcast({ type: 'left', username: name }, session);
+    // At shutdown everyone is leaving: n "left" frames to each of n users would only delay the notice.
+    if (!this.shuttingDown) this.broadcast({ type: 'left', username: name }, session);
     this.onEvent('logout', { username: name, peer: session.port.peer });
   }
 
@@ -105,6 +107,7 @@ export class ChatHub {
 
   /** Sends `frame` to everyone online and closes them (server shutdown). */
   closeAll(frame: Frame, reason: string): void {
+    this.shuttingDown = true;
     for (const s of [...this.online.values()]) {
       s.port.send(frame);
       s.port.close(reason);
