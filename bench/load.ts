@@ -174,8 +174,13 @@ class LoadClient {
       let f: Frame | null;
       try {
         f = this.decoder.next();
-      } catch {
-        continue; // a bad line from the server: not ours to judge here (it can only be counted as loss)
+      } catch (err) {
+        // A bad line from the server shows up as loss; an oversized one ends the stream.
+        if ((err as { details?: { fatal?: boolean } }).details?.fatal) {
+          this.socket.destroy();
+          return;
+        }
+        continue;
       }
       if (!f) return;
       if (this.waiter) {

@@ -53,8 +53,8 @@ export async function rawPeer(port: number, pki: PkiMaterial, opts: { from?: str
         const f = d.next();
         if (!f) break;
         frames.push(f);
-      } catch {
-        /* not a frame: ignore */
+      } catch (err) {
+        if ((err as { details?: { fatal?: boolean } }).details?.fatal) break; // the stream is unusable
       }
     }
   });
