@@ -252,8 +252,11 @@ export class LoadFleet {
     const fleet = new LoadFleet(target, clients);
     const timeoutMs = opts.setupTimeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
+    let abandoned = false; // set on failure: workers still running must not open more connections
     const setup = mapLimit(clients, opts.connectConcurrency ?? 32, async (c) => {
+      if (abandoned) return;
       await c.open(target);
+      if (abandoned) return void c.socket.destroy();
       if (target.kind !== 'secchat') return;
       if (opts.register ?? true) {
         const r = await c.request({ type: 'register', username: c.name, password }, 1);
@@ -270,6 +273,8 @@ export class LoadFleet {
         }),
       ]);
     } catch (err) {
+      abandoned = true;
+      setup.catch(() => {}); // other workers' failures after the first are expected now
       fleet.close();
       throw err;
     } finally {
