@@ -273,7 +273,7 @@ function corkUntilTurnEnds(socket: net.Socket): void {
 /** Each served socket's port, so shutdown can reach connections that never logged in. */
 const portOfSocket = new WeakMap<net.Socket, ConnectionPort>();
 
-/** Sends `frame` through the socket's port (or raw, if it has none yet) and closes it. */
+/** Sends `frame` through the socket's port and closes it (a socket with no port yet is just ended). */
 function closeWithNotice(socket: net.Socket, frame: Frame): void {
   const port = portOfSocket.get(socket);
   if (!port) return void socket.end();
