@@ -445,6 +445,10 @@ export class ProxyEngine {
 
   private accept(client: net.Socket): void {
     const upstream = net.connect(this.upstream);
+    // Relay each chunk as it arrives: with Nagle's algorithm on, a small chat frame can wait for
+    // the peer's delayed ACK (~40 ms) at every hop, which no real on-path attacker would add.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     this.sockets.add(client);
     this.sockets.add(upstream);
     client.on('close', () => this.sockets.delete(client));

@@ -4,5 +4,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from './common.ts';
 import { labCommand } from './commands/lab.ts';
+import { benchCommand } from './commands/bench.ts';
 
-export const extraCommands: Array<(io: CliIo) => Command> = [(io) => labCommand(io)];
+export const extraCommands: Array<(io: CliIo) => Command> = [(io) => labCommand(io), benchCommand];

@@ -12,6 +12,7 @@ import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../cor
 import { authenticate } from './auth-login.ts';
 import { clientTlsOptions, negotiatedOf, verifyCertificatePem, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
 import { ChannelClient, isChannelFrame, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
+import { startKeepalive } from './keepalive.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -62,6 +63,7 @@ export class ChatClient extends EventEmitter {
   private closedErr: Error | null = null;
   /** The profile's auth section: login() never goes below it (client/auth-login.ts). */
   private authPolicy: Profile['auth'] = { storage: 'scrypt', method: 'password' };
+  private keepalive: NodeJS.Timeout | null = null;
 
   private constructor(requestTimeoutMs: number) {
     super();
@@ -171,6 +173,10 @@ export class ChatClient extends EventEmitter {
           // Opportunistic STARTTLS carries on in plaintext: the weakness downgrade-starttls shows.
         }
         this.welcome = f;
+        // Keeps a reading-only client under the server's idle timeout (client/keepalive.ts).
+        this.keepalive ??= startKeepalive(() => {
+          if (!this.closed && !this.socket.writableEnded) this.sendFrame({ type: 'ping' });
+        }, f.idleTimeoutMs);
         done();
       };
       this.on('frame', onFrame);
@@ -232,6 +238,7 @@ export class ChatClient extends EventEmitter {
     });
     s.on('close', () => {
       if (this.socket !== s && !s.destroyed) return;
+      if (this.keepalive) clearInterval(this.keepalive);
       const err = this.closedErr ?? new SecchatError(this.welcome ? ERROR_CODES.NETWORK : ERROR_CODES.TLS_HANDSHAKE, this.welcome ? 'connection closed by the server' : 'connection closed before the welcome (handshake refused or reset)');
       failOpen(err);
       for (const p of this.pending.values()) {
@@ -345,10 +352,15 @@ export class ChatClient extends EventEmitter {
     await this.request({ type: 'msg', text });
   }
 
-  /** Sends a direct message. @throws SecchatError SERVER user_offline */
-  async dm(to: string, text: string): Promise<void> {
+  /**
+   * Sends a direct message.
+   * @returns `stored: true` when the recipient is offline and the server kept it for their next login (docs/protocol.md)
+   * @throws SecchatError SERVER unknown_user, mailbox_full, message_too_long
+   */
+  async dm(to: string, text: string): Promise<{ stored: boolean }> {
     // Field order is part of the wire format: text first (docs/protocol.md).
-    await this.request({ text, to, type: 'dm' } as Frame);
+    const ok = await this.request({ text, to, type: 'dm' } as Frame);
+    return { stored: ok.stored === true }; // true: `to` is offline and gets it at their next login
   }
 
   /** Lists users online. */

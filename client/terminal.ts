@@ -6,12 +6,22 @@
 import type { Frame } from '../core/frames.ts';
 
 // C0 and C1 controls (except none: even \t and \n would let a sender forge extra lines), DEL,
-// and the Unicode bidi embedding/override/isolate characters.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+// the Unicode bidi embedding/override/isolate characters, and the Unicode line and paragraph
+// separators (some terminals and log viewers break lines on them).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]/g;
 
 /** Makes untrusted text safe to print on a terminal: every unsafe character becomes \\u{XX}. */
 export function sanitizeForTerminal(text: string): string {
   return text.replace(UNSAFE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/**
+ * JSON for a terminal: JSON.stringify escapes C0 controls but writes C1 controls (U+009B is an
+ * 8-bit CSI), DEL and bidi overrides raw. This escapes those too, as \\uXXXX, so the line is
+ * still the same JSON value when parsed.
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One human-readable line for a frame the server pushed, or null for frames not worth showing. */
@@ -21,7 +31,8 @@ export function describeFrame(f: Frame): string | null {
     case 'msg':
       return `[room] ${s(f.from)}: ${s(f.text)}`;
     case 'dm':
-      return `[dm] ${s(f.from)} → ${s(f.to)}: ${s(f.text)}`;
+      // Stored while we were offline: say when it was sent, since it arrives late.
+      return `[dm] ${s(f.from)} → ${s(f.to)}: ${s(f.text)}${f.offline === true && typeof f.ts === 'number' ? ` (sent ${new Date(f.ts).toISOString()} while you were offline)` : ''}`;
     case 'joined':
       return `* ${s(f.username)} joined`;
     case 'left':

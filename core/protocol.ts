@@ -8,9 +8,9 @@ import type { Frame } from './frames.ts';
 export const PROTOCOL_VERSION = 1;
 
 /** Frame types a client may send. A challenge–response login is `auth_challenge`, then `login` with a `proof`. */
-export const CLIENT_FRAMES = ['register', 'login', 'msg', 'dm', 'users', 'quit', 'starttls', 'auth_challenge'] as const;
+export const CLIENT_FRAMES = ['register', 'login', 'msg', 'dm', 'users', 'quit', 'ping', 'starttls', 'auth_challenge'] as const;
 /** Frame types the server sends. */
-export const SERVER_FRAMES = ['welcome', 'ok', 'error', 'msg', 'dm', 'joined', 'left', 'users', 'bye', 'starttls_ok', 'challenge'] as const;
+export const SERVER_FRAMES = ['welcome', 'ok', 'error', 'msg', 'dm', 'joined', 'left', 'users', 'bye', 'pong', 'starttls_ok', 'challenge'] as const;
 
 /** Error codes carried by `{type:"error", code}` frames. One sentence each in docs/protocol.md. */
 export const PROTOCOL_ERRORS = {
@@ -27,6 +27,8 @@ export const PROTOCOL_ERRORS = {
   invalidUsername: 'invalid_username',
   invalidPassword: 'invalid_password',
   userOffline: 'user_offline',
+  /** The recipient is offline and already has the maximum number of stored direct messages. */
+  mailboxFull: 'mailbox_full',
   unknownUser: 'unknown_user',
   messageTooLong: 'message_too_long',
   tlsRequired: 'tls_required',

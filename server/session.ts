@@ -8,15 +8,23 @@ import { PROTOCOL_ERRORS, errorFrame, stringField } from '../core/protocol.ts';
 import { normalizeUsername } from '../core/usernames.ts';
 import type { UserStore } from './user-store.ts';
 import type { ChallengeAuth } from './challenge-auth.ts';
+import { OfflineQueue } from './offline-queue.ts';
+import { LoginThrottle, type ThrottleRefusal } from './rate-limit.ts';
 
 /** What a session needs from its connection. */
 export interface ConnectionPort {
-  /** Queues a frame to the peer. */
-  send(frame: Frame): void;
+  /**
+   * Queues a frame to the peer. `onWritten`, when given, is called exactly once: true when the
+   * frame's bytes were written to the network, false when they never will be (connection gone).
+   * The same frame object may be passed to many ports (a broadcast) and must not be mutated.
+   */
+  send(frame: Frame, onWritten?: (written: boolean) => void): void;
   /** Sends nothing more and closes (after flushing what was queued). */
   close(reason: string): void;
   /** "address:port" of the peer, for logs. */
   readonly peer: string;
+  /** The key per-address limits count under (server/connection-limits.ts addressKey); default `peer`. */
+  readonly address?: string;
 }
 
 /** Server limits relevant to the protocol logic (see server/chat-server.ts for the network ones). */
@@ -25,6 +33,14 @@ export interface SessionLimits {
   maxMessageChars: number;
   /** Shortest password accepted at registration, in characters. */
   minPasswordChars: number;
+  /** Longest username after normalization, in characters (core/usernames.ts). */
+  maxUsernameChars: number;
+  /** Direct messages stored for one offline user before further ones are refused (mailbox_full). */
+  maxOfflineMessagesPerUser: number;
+  /** Failed logins per account per minute before it is refused with rate_limited. */
+  maxLoginAttemptsPerAccountPerMinute: number;
+  /** Login and register attempts per client address per minute before rate_limited. */
+  maxLoginAttemptsPerIpPerMinute: number;
 }
 
 /**
@@ -36,6 +52,11 @@ export class ChatHub {
   readonly limits: SessionLimits;
   /** Challenge–response login (auth.method: challenge), or null when logins carry the password. */
   readonly challenges: ChallengeAuth | null;
+  /** Direct messages waiting for offline users (in the accounts database). */
+  readonly offline: OfflineQueue;
+  /** Login attempt limits per account and per address. */
+  readonly throttle: LoginThrottle;
+  private shuttingDown = false;
   /** Called for notable events (login, logout); the adapter logs them. */
   onEvent: (event: string, detail: Record<string, unknown>) => void = () => {};
 
@@ -43,6 +64,8 @@ export class ChatHub {
     this.users = users;
     this.limits = limits;
     this.challenges = challenges;
+    this.offline = new OfflineQueue(users.db, limits.maxOfflineMessagesPerUser);
+    this.throttle = new LoginThrottle(limits);
   }
 
   /** Usernames online now, sorted. */
@@ -68,7 +91,8 @@ export class ChatHub {
     const name = session.username;
     if (!name || this.online.get(name) !== session) return;
     this.online.delete(name);
-    this.broadcast({ type: 'left', username: name }, session);
+    // At shutdown everyone is leaving: n "left" frames to each of n users would only delay the notice.
+    if (!this.shuttingDown) this.broadcast({ type: 'left', username: name }, session);
     this.onEvent('logout', { username: name, peer: session.port.peer });
   }
 
@@ -87,6 +111,7 @@ export class ChatHub {
 
   /** Sends `frame` to everyone online and closes them (server shutdown). */
   closeAll(frame: Frame, reason: string): void {
+    this.shuttingDown = true;
     for (const s of [...this.online.values()]) {
       s.port.send(frame);
       s.port.close(reason);
@@ -145,6 +170,9 @@ export class ChatSession {
         this.end();
         this.port.close('quit');
         return;
+      case 'ping': // keepalive: resets the server's idle timer (see client/keepalive.ts)
+        this.port.send({ type: 'pong', re: id });
+        return;
     }
     if (!['msg', 'dm', 'users'].includes(frame.type)) {
       this.port.send(errorFrame(PROTOCOL_ERRORS.unknownType, `unknown frame type "${frame.type}"`, id));
@@ -168,13 +196,18 @@ export class ChatSession {
       case 'dm': {
         const text = this.checkText(frame, id);
         if (text === null) return;
-        const to = normalizeUsername(stringField(frame, 'to') ?? '');
+        const to = normalizeUsername(stringField(frame, 'to') ?? '', { maxChars: this.hub.limits.maxUsernameChars });
         if (!to.ok) {
           this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, `dm needs a valid "to": ${to.error}`, id));
           return;
         }
-        const delivered = this.hub.deliver(to.username, { type: 'dm', from: this.username, to: to.username, text, ts: Date.now() });
-        this.port.send(delivered ? { type: 'ok', re: id } : errorFrame(PROTOCOL_ERRORS.userOffline, `${to.username} is not online`, id));
+        const ts = Date.now();
+        const delivered = this.hub.deliver(to.username, { type: 'dm', from: this.username, to: to.username, text, ts });
+        if (delivered) this.port.send({ type: 'ok', re: id });
+        else if (!this.hub.users.get(to.username)) this.port.send(errorFrame(PROTOCOL_ERRORS.unknownUser, `there is no user ${to.username}`, id));
+        // Offline: keep it for their next login (server/offline-queue.ts).
+        else if (this.hub.offline.store(to.username, this.username, text, ts)) this.port.send({ type: 'ok', re: id, stored: true });
+        else this.port.send(errorFrame(PROTOCOL_ERRORS.mailboxFull, `${to.username} is offline and has ${this.hub.limits.maxOfflineMessagesPerUser} messages waiting`, id));
         return;
       }
     }
@@ -194,7 +227,7 @@ export class ChatSession {
   }
 
   private credentials(frame: Frame, id: unknown): { username: string; password: string } | null {
-    const name = normalizeUsername(stringField(frame, 'username') ?? '');
+    const name = normalizeUsername(stringField(frame, 'username') ?? '', { maxChars: this.hub.limits.maxUsernameChars });
     const password = stringField(frame, 'password');
     if (!name.ok) {
       this.port.send(errorFrame(PROTOCOL_ERRORS.invalidUsername, name.error, id));
@@ -214,6 +247,7 @@ export class ChatSession {
       this.port.send(errorFrame(PROTOCOL_ERRORS.invalidPassword, `password must have at least ${this.hub.limits.minPasswordChars} characters`, id));
       return;
     }
+    if (this.throttled(null, id)) return;
     const created = await this.hub.users.create(c.username, c.password);
     this.port.send(created ? { type: 'ok', re: id, username: c.username } : errorFrame(PROTOCOL_ERRORS.usernameTaken, `username ${c.username} is taken`, id));
   }
@@ -225,10 +259,14 @@ export class ChatSession {
     }
     // auth.method decides what a login carries: a challenge proof (server/challenge-auth.ts) or the
     // password. Each method refuses the other's login, so a client cannot pick the weaker one.
+    // Both pass the login throttle before any hashing.
     let c: { username: string };
     if (this.hub.challenges) {
+      const claimed = normalizeUsername(stringField(frame, 'username') ?? '');
+      if (this.throttled(claimed.ok ? claimed.username : null, id)) return;
       const r = this.hub.challenges.login(this, frame);
       if (!r.ok) {
+        if (r.code === PROTOCOL_ERRORS.badCredentials && claimed.ok) this.hub.throttle.failed(claimed.username);
         this.port.send(errorFrame(r.code, r.message, id));
         return;
       }
@@ -240,7 +278,9 @@ export class ChatSession {
       }
       const pw = this.credentials(frame, id);
       if (!pw) return;
+      if (this.throttled(pw.username, id)) return;
       if (!(await this.hub.users.check(pw.username, pw.password))) {
+        this.hub.throttle.failed(pw.username);
         this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));
         return;
       }
@@ -254,6 +294,31 @@ export class ChatSession {
       return;
     }
     this.port.send({ type: 'ok', re: id, username: c.username, users: this.hub.onlineUsers() });
+    // In the same tick as join: no live dm can overtake the stored ones.
+    this.deliverStored();
+  }
+
+  /** Sends this user's stored direct messages, oldest first; each is deleted once written. */
+  private deliverStored(): void {
+    const { offline } = this.hub;
+    for (const m of offline.take(this.username!)) {
+      this.port.send({ type: 'dm', from: m.sender, to: m.recipient, text: m.text, ts: m.ts, offline: true }, (written) => offline.done(m.id, written));
+    }
+  }
+
+  /**
+   * Applies the login throttle before a password is hashed; sends rate_limited when refused.
+   * @param account the canonical username of a login, or null for a registration
+   * @returns true when the attempt was refused
+   */
+  private throttled(account: string | null, id: unknown): boolean {
+    const refusal: ThrottleRefusal | null = this.hub.throttle.admit(this.port.address ?? this.port.peer, account);
+    if (!refusal) return false;
+    const what = refusal.scope === 'account' ? `failed logins for ${account}` : 'login attempts from your address';
+    const secs = Math.ceil(refusal.retryAfterMs / 1000);
+    this.port.send({ ...errorFrame(PROTOCOL_ERRORS.rateLimited, `too many ${what}; try again in ${secs} s`, id), scope: refusal.scope, retryAfterMs: refusal.retryAfterMs });
+    this.hub.onEvent('rate_limited', { peer: this.port.peer, scope: refusal.scope, account });
+    return true;
   }
 
   /** `auth_challenge`: the first step of a challenge–response login (server/challenge-auth.ts). */

@@ -62,7 +62,7 @@ describe('chat over TLS, end to end', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(carol.received.some((f) => f.type === 'dm')).toBe(false);
 
-    await expect(alice.dm('dave', 'x')).rejects.toMatchObject({ details: { code: 'user_offline' } });
+    await expect(alice.dm('dave', 'x')).rejects.toMatchObject({ details: { code: 'unknown_user' } }); // no such account (offline users get their dms stored)
     await carol.quit();
     expect(await alice.waitFor((f) => f.type === 'left')).toMatchObject({ username: 'carol' });
     await Promise.all([alice.quit(), bob.quit()]);

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import readline from 'node:readline';
 import { ChatClient } from '../../client/chat-client.ts';
-import { describeFrame } from '../../client/terminal.ts';
+import { describeFrame, jsonForTerminal, sanitizeForTerminal } from '../../client/terminal.ts';
 import { ERROR_CODES, UsageError } from '../../core/errors.ts';
 import { resolveTrust } from '../../core/tls-options.ts';
 import { loadCheckedProfile, parsePort, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
@@ -42,18 +42,18 @@ async function sendLine(client: ChatClient, line: string, io: CliIo): Promise<bo
   try {
     if (text === '/quit') return false;
     if (text === '/users') {
-      io.out(`* online: ${(await client.users()).join(', ')}\n`);
+      io.out(`* online: ${sanitizeForTerminal((await client.users()).join(', '))}\n`);
     } else if (text.startsWith('/dm ')) {
       const m = /^\/dm\s+(\S+)\s+([\s\S]+)$/.exec(text);
       if (!m) io.err('usage: /dm NAME text\n');
-      else await client.dm(m[1], m[2]);
+      else if ((await client.dm(m[1], m[2])).stored) io.err(`* ${sanitizeForTerminal(m[1])} is offline: stored for their next login\n`);
     } else if (text.startsWith('/') && !text.startsWith('//')) {
       io.err(`unknown command ${text.split(' ')[0]} (try /dm NAME text, /users, /quit; start with // to send a line beginning with /)\n`);
     } else {
       await client.send(text.startsWith('//') ? text.slice(1) : text);
     }
   } catch (err) {
-    io.err(`! ${(err as Error).message}\n`);
+    io.err(`! ${sanitizeForTerminal((err as Error).message)}\n`); // may quote the server's words
   }
   return true;
 }
@@ -97,9 +97,9 @@ export function clientCommand(io: CliIo): Command {
         client.close(); // do not wait for the server's login timeout
         throw err;
       }
-      io.err(`logged in as ${client.username}; online: ${online.join(', ')}\n`);
+      io.err(`logged in as ${sanitizeForTerminal(String(client.username))}; online: ${sanitizeForTerminal(online.join(', '))}\n`);
       const print = (f: { type: string; [k: string]: unknown }) => {
-        if (o.json) io.out(JSON.stringify(f) + '\n');
+        if (o.json) io.out(jsonForTerminal(f) + '\n'); // JSON.stringify alone leaves C1 and bidi controls raw
         else {
           const line = describeFrame(f);
           if (line) io.out(line + '\n');

@@ -1,0 +1,199 @@
+/**
+ * Handshakes per second, one row per handshake profile, each against our chat server and against
+ * the baseline with the same certificate and suite (both in child processes; the clients here).
+ *
+ * The rows are data: {@link HANDSHAKE_ROWS} lists them and {@link tlsRow} builds a TLS one. A row
+ * that is not plain TLS (the secure channel's `rsa` and `ecdhe-signed` handshakes) implements
+ * {@link HandshakeRow.setup} itself and returns endpoints whose `once()` performs one handshake;
+ * `baseline` may be null when nothing comparable exists.
+ *
+ * One handshake = connect, complete the handshake, and read the server's first application byte
+ * (our `welcome`, the baseline's `hello`): so the server has finished its side too — in TLS 1.3 the
+ * client is done a flight before the server — and a rate cannot be inflated by resets the server
+ * never finished processing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import type { Profile } from '../core/profile.ts';
+import { serverTlsOptions } from '../core/tls-options.ts';
+import { ServerProcess } from './child.ts';
+import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
+import { median, pairedRatio } from './load.ts';
+import type { HandshakeRowResult, RateRuns } from './results.ts';
+
+/** One thing that can be handshaken with. */
+export interface HandshakeEndpoint {
+  /** Performs one complete handshake and closes. Rejects on failure. */
+  once(): Promise<void>;
+  /** One handshake that reports what was negotiated (run once per row, before measuring). */
+  probe(): Promise<{ protocol: string | null; cipher: string | null }>;
+  /** The server's process, when it runs in one of its own: its CPU time per handshake is reported. */
+  process?: ServerProcess;
+}
+
+/** A row's servers, running. */
+export interface HandshakeRowSetup {
+  ours: HandshakeEndpoint;
+  baseline: HandshakeEndpoint | null;
+  teardown(): Promise<void>;
+}
+
+/** One handshake profile of the table. */
+export interface HandshakeRow {
+  /** Stable id, kebab-case (JSON key). */
+  id: string;
+  /** Words for the table. */
+  label: string;
+  setup(pki: BenchPki): Promise<HandshakeRowSetup>;
+}
+
+/** A TLS endpoint: connect, handshake, read the first byte, destroy. */
+function tlsEndpoint(proc: ServerProcess, options: tls.ConnectionOptions): HandshakeEndpoint {
+  const port = proc.port;
+  const connect = () =>
+    new Promise<tls.TLSSocket>((resolve, reject) => {
+      const s = tls.connect({ ...options, host: '127.0.0.1', port });
+      s.once('data', () => resolve(s));
+      s.once('error', reject);
+      s.once('close', () => reject(new Error('closed before the first byte')));
+    });
+  return {
+    process: proc,
+    async once() {
+      (await connect()).destroy();
+    },
+    async probe() {
+      const s = await connect();
+      const c = s.getCipher();
+      const info = { protocol: s.getProtocol(), cipher: c?.standardName ?? c?.name ?? null };
+      s.destroy();
+      return info;
+    },
+  };
+}
+
+/**
+ * Builds a TLS row: our server and the baseline, both with `key`'s certificate and `tlsSettings`
+ * (a profile's `tls` section) on both ends.
+ */
+export function tlsRow(id: string, label: string, key: BenchKey, tlsSettings: Record<string, unknown>): HandshakeRow {
+  return {
+    id,
+    label,
+    async setup(pki) {
+      const profile: Profile = benchProfile(`bench-${id}`, tlsSettings);
+      const identity = pki[key];
+      const dbDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-bench-hs-'));
+      const started: ServerProcess[] = [];
+      try {
+        const ours = await ServerProcess.start({ kind: 'secchat', profile, identity, dbPath: path.join(dbDir, 'users.db'), limits: BENCH_LIMITS });
+        started.push(ours);
+        const base = await ServerProcess.start({ kind: 'baseline', tls: serverTlsOptions(profile, identity) });
+        started.push(base);
+        const client = benchClientTls(profile, pki);
+        return {
+          ours: tlsEndpoint(ours, client),
+          baseline: tlsEndpoint(base, client),
+          async teardown() {
+            await Promise.all(started.map((p) => p.stop()));
+            rmSync(dbDir, { recursive: true, force: true });
+          },
+        };
+      } catch (err) {
+        await Promise.all(started.map((p) => p.stop()));
+        rmSync(dbDir, { recursive: true, force: true });
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * The handshake table. Add a row here to measure it. (The secure channel's `rsa` and
+ * `ecdhe-signed` handshakes belong here once the channel's network adapter exists.)
+ */
+export const HANDSHAKE_ROWS: HandshakeRow[] = [
+  tlsRow('tls13-x25519-rsa2048', 'TLS 1.3, X25519, RSA-2048 cert', 'rsa2048', { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', groups: 'X25519' }),
+  tlsRow('tls13-x25519-rsa4096', 'TLS 1.3, X25519, RSA-4096 cert', 'rsa4096', { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', groups: 'X25519' }),
+  tlsRow('tls12-ecdhe-rsa2048', 'TLS 1.2, ECDHE (X25519), RSA-2048', 'rsa2048', { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', groups: 'X25519' }),
+  tlsRow('tls12-rsa-kx-rsa2048', 'TLS 1.2, RSA key exchange, RSA-2048', 'rsa2048', { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' }),
+];
+
+/** Options of {@link measureRate}. */
+export interface RateOptions {
+  /** Handshakes in flight at once. */
+  concurrency: number;
+  /** Stop starting new handshakes after this long, ms. */
+  durationMs: number;
+  /** Stop after this many handshakes. */
+  maxCount: number;
+}
+
+/**
+ * Handshakes per second of one endpoint: `concurrency` loops each doing one handshake after
+ * another until the time or count runs out.
+ * @returns the rate, and the server's CPU time per handshake in µs when its process is known
+ * @throws the first handshake failure
+ */
+export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Promise<{ perSec: number; serverCpuUs: number | null }> {
+  let count = 0;
+  await ep.process?.resetPeak();
+  const t0 = performance.now();
+  const end = t0 + opts.durationMs;
+  const loop = async () => {
+    while (performance.now() < end && count < opts.maxCount) {
+      await ep.once();
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  const perSec = Math.round((count / (performance.now() - t0)) * 1000 * 10) / 10;
+  const st = await ep.process?.stats();
+  return { perSec, serverCpuUs: st ? Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, count)) : null };
+}
+
+/** Options of {@link benchHandshakes}. */
+export interface HandshakeBenchOptions extends RateOptions {
+  repeats: number;
+  rows?: HandshakeRow[];
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs every row: a warm-up, then `repeats` measurements of ours and the baseline, interleaved
+ * so slow drift (thermal, other load) hits both alike.
+ */
+export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions): Promise<HandshakeRowResult[]> {
+  const out: HandshakeRowResult[] = [];
+  for (const row of opts.rows ?? HANDSHAKE_ROWS) {
+    opts.log?.(`handshakes: ${row.label}`);
+    const s = await row.setup(pki);
+    try {
+      const negotiated = await s.ours.probe();
+      const warm = { ...opts, durationMs: Math.min(200, opts.durationMs) };
+      await measureRate(s.ours, warm);
+      if (s.baseline) await measureRate(s.baseline, warm);
+      const ours: Array<{ perSec: number; serverCpuUs: number | null }> = [];
+      const base: typeof ours = [];
+      // Short alternating slices, ours first then the baseline first: drift hits both alike.
+      for (let r = 0; r < opts.repeats; r++) {
+        if (r % 2 === 0 || !s.baseline) ours.push(await measureRate(s.ours, opts));
+        if (s.baseline) base.push(await measureRate(s.baseline, opts));
+        if (r % 2 === 1 && s.baseline) ours.push(await measureRate(s.ours, opts));
+      }
+      const runs = (xs: typeof ours): RateRuns => {
+        const cpu = xs.map((x) => x.serverCpuUs).filter((x): x is number => x !== null);
+        return { perSec: median(xs.map((x) => x.perSec)), runs: xs.map((x) => x.perSec), serverCpuUsPerHandshake: cpu.length ? median(cpu) : null };
+      };
+      const o = runs(ours);
+      const b: RateRuns | null = s.baseline ? runs(base) : null;
+      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? pairedRatio(o.runs, b.runs) : null });
+    } finally {
+      await s.teardown();
+    }
+  }
+  return out;
+}
+

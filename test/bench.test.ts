@@ -1,0 +1,97 @@
+/**
+ * The benchmark's plumbing, at toy size (its figures are not asserted: performance lives in the
+ * benchmark, not in tests): every suite runs end to end through child processes, the report has
+ * its documented shape, targets are judged, and the CLI writes the JSON.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../cli/main.ts';
+import { BENCH_PLANS, judge, runBench, type BenchPlan } from '../bench/run.ts';
+import { HANDSHAKE_ROWS } from '../bench/handshake.ts';
+import { median, pairedRatio, percentile } from '../bench/load.ts';
+import { renderBench } from '../bench/render.ts';
+import { BENCH_SCHEMA_VERSION } from '../bench/results.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-bench-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bench helpers', () => {
+  it('median and nearest-rank percentile', () => {
+    expect(median([])).toBe(0);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(sorted, 50), percentile(sorted, 99), percentile(sorted, 100), percentile([7], 99)]).toEqual([50, 99, 100, 7]);
+  });
+
+  it('pairs back-to-back runs, so a slow spell that hits both sides cancels out', () => {
+    // The machine slows down halfway; each pair still says "a is 0.9 of b".
+    expect(pairedRatio([90, 90, 45, 45, 45], [100, 100, 50, 50, 50])).toBe(0.9);
+    expect(median([90, 90, 45, 45, 45]) / median([100, 100, 50, 50, 50])).toBe(0.9); // here too, but:
+    expect(pairedRatio([90, 45, 45], [100, 100, 50])).toBe(0.9);
+    expect(median([90, 45, 45]) / median([100, 100, 50])).toBe(0.45); // ratio of medians misleads
+  });
+
+  it('judges each target, and leaves unmeasured ones open', () => {
+    const t = judge({ fanoutThroughput: 0.79, fanoutP99Latency: 1.5, handshakeRate: 0.95, mitmPassiveThroughput: null });
+    expect(t.map((x) => [x.name, x.met])).toEqual([
+      ['fanoutThroughput', false],
+      ['fanoutP99Latency', true],
+      ['handshakeRate', true],
+      ['mitmPassiveThroughput', null],
+    ]);
+  });
+
+  it('the handshake table has the four TLS rows with unique ids; quick mode has no 1,000-client room', () => {
+    expect(HANDSHAKE_ROWS.map((r) => r.id)).toEqual(['tls13-x25519-rsa2048', 'tls13-x25519-rsa4096', 'tls12-ecdhe-rsa2048', 'tls12-rsa-kx-rsa2048']);
+    expect(BENCH_PLANS.quick.fanout.sizes).not.toContain(1000);
+    expect(BENCH_PLANS.full.fanout.sizes).toContain(1000);
+  });
+});
+
+describe('a whole run at toy size', () => {
+  it('runs every suite through child processes and reports every ratio', async () => {
+    const shape = { repeats: 1, deliveriesPerRun: 40, window: 4, textChars: 40, runTimeoutMs: 20_000 };
+    const plan: BenchPlan = {
+      handshake: { repeats: 1, durationMs: 30, concurrency: 2, maxCount: 20 },
+      fanout: { sizes: [5], shape },
+      mitm: { clients: 5, shape },
+      crypto: { repeats: 1, durationMs: 10 },
+    };
+    const lines: string[] = [];
+    const r = await runBench({ mode: 'quick', plan, log: (l) => lines.push(l) });
+    expect(r.schemaVersion).toBe(BENCH_SCHEMA_VERSION);
+    expect(r.machine.nproc).toBeGreaterThan(0);
+    expect(r.handshakes!.map((h) => h.negotiated.protocol)).toEqual(['TLSv1.3', 'TLSv1.3', 'TLSv1.2', 'TLSv1.2']);
+    expect(r.handshakes![3]!.negotiated.cipher).toBe('TLS_RSA_WITH_AES_128_GCM_SHA256'); // RSA key exchange, really
+    for (const s of [r.fanout![0]!.ours, r.fanout![0]!.baseline, r.mitm!.direct, r.mitm!.proxied]) {
+      expect(s).toMatchObject({ lost: 0, reordered: 0, duplicates: 0, incompleteRuns: 0 });
+      expect(s.peakRssBytes).toBeGreaterThan(0);
+    }
+    expect(r.crypto!.rsaOaep2048.maxPlaintextBytes).toBe(190);
+    expect(r.ratios.handshakeRate).toBeGreaterThan(0);
+    expect(r.ratios.mitmPassiveThroughput).toBeGreaterThan(0);
+    expect(r.ratios.fanoutThroughput).toBeNull(); // measured at 100 clients only
+    expect(r.targets).toHaveLength(4);
+    const text = renderBench(r);
+    expect(text).toMatch(/TLS 1\.2, RSA key exchange/);
+    expect(text).toMatch(/through passive MITM/);
+    expect(lines.length).toBeGreaterThan(3);
+  }, 60_000);
+
+  it('`secchat bench crypto --quick --json --out FILE` prints and writes the report', async () => {
+    const file = path.join(dir, 'crypto.json');
+    let out = '';
+    const code = await main(['node', 'secchat', 'bench', 'crypto', '--quick', '--json', '--out', file], { out: (t) => (out += t), err: () => {}, interactive: false });
+    expect(code).toBe(0);
+    const printed = JSON.parse(out);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(printed);
+    expect(printed.suites).toEqual(['crypto']);
+    expect(printed.crypto.ratios.bulkVsRsaDecrypt).toBeGreaterThan(1);
+  });
+});
