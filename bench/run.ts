@@ -122,7 +122,8 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
   try {
     if (pki && suites.includes('handshake')) {
       report.handshakes = await benchHandshakes(pki, { ...plan.handshake, log });
-      const ratios = report.handshakes.map((h) => h.ratio).filter((r): r is number => r !== null);
+      const comparable = new Set(HANDSHAKE_ROWS.filter((r) => r.sameSuite !== false).map((r) => r.id));
+      const ratios = report.handshakes.filter((h) => comparable.has(h.id)).map((h) => h.ratio).filter((r): r is number => r !== null);
       report.ratios.handshakeRate = ratios.length ? Math.min(...ratios) : null;
     }
     if (pki && suites.includes('fanout')) {
