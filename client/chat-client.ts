@@ -348,7 +348,20 @@ export class ChatClient extends EventEmitter {
   }
 
   /** Broadcasts a message to the room. */
+  /**
+   * Refuses locally a message the server would refuse (its limit comes in `welcome.limits`), so
+   * an over-long line never costs the connection.
+   * @throws SecchatError USAGE naming both lengths
+   */
+  private checkLength(text: string): void {
+    const max = (this.welcome?.limits as { maxMessageChars?: number } | undefined)?.maxMessageChars;
+    if (typeof max === 'number' && text.length > max) {
+      throw new SecchatError(ERROR_CODES.USAGE, `message of ${text.length} characters is longer than the server's limit of ${max}; not sent`, { maxMessageChars: max });
+    }
+  }
+
   async send(text: string): Promise<void> {
+    this.checkLength(text);
     await this.request({ type: 'msg', text });
   }
 
@@ -358,6 +371,7 @@ export class ChatClient extends EventEmitter {
    * @throws SecchatError SERVER unknown_user, mailbox_full, message_too_long
    */
   async dm(to: string, text: string): Promise<{ stored: boolean }> {
+    this.checkLength(text);
     // Field order is part of the wire format: text first (docs/protocol.md).
     const ok = await this.request({ text, to, type: 'dm' } as Frame);
     return { stored: ok.stored === true }; // true: `to` is offline and gets it at their next login
@@ -437,7 +451,9 @@ function wrapSocketError(err: Error, duringHandshake: boolean): Error {
   if (err instanceof SecchatError) return err;
   const d = describeError(err);
   if (duringHandshake && /SSL|TLS|alert|handshake|wrong version|protocol/i.test(`${d.code} ${d.message}`)) {
-    return new SecchatError(ERROR_CODES.TLS_HANDSHAKE, `TLS handshake failed: ${d.message}`, { opensslCode: d.code }, { cause: err });
+    // "wrong version number": the other end is not speaking TLS (a plain or STARTTLS server).
+    const hint = /wrong version number/i.test(d.message) ? ' (the server is not speaking TLS here: is its transport plain or starttls? both ends must use the same profile)' : '';
+    return new SecchatError(ERROR_CODES.TLS_HANDSHAKE, `TLS handshake failed: ${d.message}${hint}`, { opensslCode: d.code }, { cause: err });
   }
   return new SecchatError(ERROR_CODES.NETWORK, `connection failed: ${d.message}`, { errno: d.code }, { cause: err });
 }

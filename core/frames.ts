@@ -85,7 +85,7 @@ export class FrameDecoder {
     this.poisoned = true;
     this.chunks = [];
     this.buffered = 0;
-    throw new ProtocolError(`frame of at least ${size} bytes exceeds the limit of ${this.maxFrameBytes} bytes`, {
+    throw new ProtocolError(`frame too large: ${size} bytes so far without a newline, over the limit of ${this.maxFrameBytes} bytes per frame`, {
       protocolCode: FRAME_ERRORS.tooLarge,
       fatal: true,
       limitBytes: this.maxFrameBytes,

@@ -125,7 +125,8 @@ async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: s
     }
     const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });
     const negotiated = obs.clients.alice.negotiated ?? obs.clients.bob.negotiated;
-    const hop = negotiated ? `${negotiated.protocol} ${negotiated.cipher}` : 'plaintext';
+    const channel = obs.clients.alice.channel;
+    const hop = [negotiated ? `${negotiated.protocol} ${negotiated.cipher}` : null, channel ? `secure channel ${channel.keyExchange} ${channel.cipher}` : null].filter(Boolean).join('; ') || 'plaintext';
     if (obs.bobReceived === obs.canaryMessage && obs.aliceReceived !== null) {
       return { works: true, detail: `with no attacker, bob received alice's message and alice bob's reply (${hop})`, negotiated };
     }

@@ -111,7 +111,7 @@ export const REPORT_CSS = `
 * { box-sizing: border-box; }
 html { font-size: 16px; }
 body { margin: 0; color: var(--ink); background: var(--wash); font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; }
-.wrap { max-width: 1240px; margin: 0 auto; padding: 1.5rem 1.5rem 3rem; }
+.wrap { max-width: 1680px; margin: 0 auto; padding: 1.5rem 1.5rem 3rem; }
 h1, h2, h3, h4 { line-height: 1.2; margin: 0; }
 h1 { font-size: 2rem; }
 h2 { font-size: 1.5rem; margin-bottom: .75rem; }
@@ -153,7 +153,7 @@ table.grid { border-spacing: 6px; margin: 0 -6px; min-width: 100%; }
 .grid td a { display: block; padding: .55rem .7rem; color: inherit; text-decoration: none; height: 100%; }
 .grid td a:hover, .grid td a:focus { text-decoration: underline; }
 .grid td .olabel { display: flex; align-items: baseline; gap: .35em; font-size: 1.1rem; font-weight: 800; letter-spacing: .01em; }
-.grid td .osum { display: block; font-size: .85rem; line-height: 1.3; margin-top: .2rem; overflow-wrap: anywhere; }
+.grid td .osum { display: block; font-size: .85rem; line-height: 1.3; margin-top: .2rem; overflow-wrap: break-word; hyphens: auto; }
 .grid.many td { min-width: 0; }
 .grid.many { border-spacing: 5px; }
 .grid.many td a { padding: .4rem .4rem; }

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -79,7 +79,12 @@ export class UserStore {
   private readonly storage: PasswordStorage;
 
   constructor(file: string, storage: PasswordStorage = 'scrypt') {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      // The file holds password hashes (or worse): readable by its owner only. SQLite gives its
+      // -wal and -shm files the same permissions as the database file.
+      if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

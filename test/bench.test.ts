@@ -47,8 +47,9 @@ describe('bench helpers', () => {
     ]);
   });
 
-  it('the handshake table has the four TLS rows with unique ids; quick mode has no 1,000-client room', () => {
-    expect(HANDSHAKE_ROWS.map((r) => r.id)).toEqual(['tls13-x25519-rsa2048', 'tls13-x25519-rsa4096', 'tls12-ecdhe-rsa2048', 'tls12-rsa-kx-rsa2048']);
+  it('the handshake table has the four TLS rows and the two channel rows with unique ids; quick mode has no 1,000-client room', () => {
+    expect(HANDSHAKE_ROWS.map((r) => r.id)).toEqual(['tls13-x25519-rsa2048', 'tls13-x25519-rsa4096', 'tls12-ecdhe-rsa2048', 'tls12-rsa-kx-rsa2048', 'channel-rsa', 'channel-ecdhe-signed']);
+    expect(HANDSHAKE_ROWS.filter((r) => r.sameSuite === false).map((r) => r.id)).toEqual(['channel-rsa', 'channel-ecdhe-signed']);
     expect(BENCH_PLANS.quick.fanout.sizes).not.toContain(1000);
     expect(BENCH_PLANS.full.fanout.sizes).toContain(1000);
   });
@@ -67,7 +68,7 @@ describe('a whole run at toy size', () => {
     const r = await runBench({ mode: 'quick', plan, log: (l) => lines.push(l) });
     expect(r.schemaVersion).toBe(BENCH_SCHEMA_VERSION);
     expect(r.machine.nproc).toBeGreaterThan(0);
-    expect(r.handshakes!.map((h) => h.negotiated.protocol)).toEqual(['TLSv1.3', 'TLSv1.3', 'TLSv1.2', 'TLSv1.2']);
+    expect(r.handshakes!.map((h) => h.negotiated.protocol)).toEqual(['TLSv1.3', 'TLSv1.3', 'TLSv1.2', 'TLSv1.2', 'channel rsa', 'channel ecdhe-signed']);
     expect(r.handshakes![3]!.negotiated.cipher).toBe('TLS_RSA_WITH_AES_128_GCM_SHA256'); // RSA key exchange, really
     for (const s of [r.fanout![0]!.ours, r.fanout![0]!.baseline, r.mitm!.direct, r.mitm!.proxied]) {
       expect(s).toMatchObject({ lost: 0, reordered: 0, duplicates: 0, incompleteRuns: 0 });

@@ -98,7 +98,9 @@ describe('chat over TLS, end to end', () => {
 
     await bystanderA.send('still here?');
     expect((await bystanderB.waitFor((f) => f.type === 'msg' && f.text === 'still here?')).from).toBe('frank');
-    await expect(bystanderA.send('x'.repeat(101))).rejects.toMatchObject({ details: { code: 'message_too_long' } });
+    // The server refuses an over-long message (sent raw here), and the client refuses it before sending.
+    await expect(bystanderA.request({ type: 'msg', text: 'x'.repeat(101) })).rejects.toMatchObject({ details: { code: 'message_too_long' } });
+    await expect(bystanderA.send('x'.repeat(101))).rejects.toThrow(/message of 101 characters is longer than the server's limit of 100; not sent/);
     await Promise.all([bystanderA.quit(), bystanderB.quit()]);
   });
 

@@ -71,7 +71,7 @@ describe('FrameDecoder', () => {
     d.push(Buffer.alloc(1023, 0x61));
     expect(d.next()).toBeNull();
     d.push(Buffer.alloc(10, 0x61));
-    expect(() => d.next()).toThrow(/exceeds the limit of 1024 bytes/);
+    expect(() => d.next()).toThrow(/frame too large: 1033 bytes so far without a newline, over the limit of 1024 bytes per frame/);
     expect(d.pendingBytes).toBe(0);
     d.push(encodeFrame({ type: 'users' }));
     expect(() => d.next()).toThrow(ProtocolError);
