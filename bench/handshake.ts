@@ -20,6 +20,7 @@ import { validateProfile, type Profile } from '../core/profile.ts';
 import { resolveTrust, serverTlsOptions } from '../core/tls-options.ts';
 import { ChatClient } from '../client/chat-client.ts';
 import { ServerProcess } from './child.ts';
+import type { ServerProcessConfig } from './server-process.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
 import { median, pairedRatio } from './load.ts';
 import type { HandshakeRowResult, RateRuns } from './results.ts';
@@ -81,6 +82,32 @@ function tlsEndpoint(proc: ServerProcess, options: tls.ConnectionOptions): Hands
 }
 
 /**
+ * Starts a row's server processes through `build` and returns them with one teardown that stops
+ * every process started (also when `build` fails half-way) and deletes the database folder.
+ */
+async function rowServers(
+  build: (start: (config: ServerProcessConfig) => Promise<ServerProcess>, dbPath: string) => Promise<Omit<HandshakeRowSetup, 'teardown'>>,
+): Promise<HandshakeRowSetup> {
+  const dbDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-bench-hs-'));
+  const started: ServerProcess[] = [];
+  const teardown = async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    rmSync(dbDir, { recursive: true, force: true });
+  };
+  const start = async (config: ServerProcessConfig) => {
+    const p = await ServerProcess.start(config);
+    started.push(p);
+    return p;
+  };
+  try {
+    return { ...(await build(start, path.join(dbDir, 'users.db'))), teardown };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
+
+/**
  * Builds a TLS row: our server and the baseline, both with `key`'s certificate and `tlsSettings`
  * (a profile's `tls` section) on both ends.
  */
@@ -88,31 +115,15 @@ export function tlsRow(id: string, label: string, key: BenchKey, tlsSettings: Re
   return {
     id,
     label,
-    async setup(pki) {
-      const profile: Profile = benchProfile(`bench-${id}`, tlsSettings);
-      const identity = pki[key];
-      const dbDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-bench-hs-'));
-      const started: ServerProcess[] = [];
-      try {
-        const ours = await ServerProcess.start({ kind: 'secchat', profile, identity, dbPath: path.join(dbDir, 'users.db'), limits: BENCH_LIMITS });
-        started.push(ours);
-        const base = await ServerProcess.start({ kind: 'baseline', tls: serverTlsOptions(profile, identity) });
-        started.push(base);
+    setup: (pki) =>
+      rowServers(async (start, dbPath) => {
+        const profile: Profile = benchProfile(`bench-${id}`, tlsSettings);
+        const identity = pki[key];
+        const ours = await start({ kind: 'secchat', profile, identity, dbPath, limits: BENCH_LIMITS });
+        const base = await start({ kind: 'baseline', tls: serverTlsOptions(profile, identity) });
         const client = benchClientTls(profile, pki);
-        return {
-          ours: tlsEndpoint(ours, client),
-          baseline: tlsEndpoint(base, client),
-          async teardown() {
-            await Promise.all(started.map((p) => p.stop()));
-            rmSync(dbDir, { recursive: true, force: true });
-          },
-        };
-      } catch (err) {
-        await Promise.all(started.map((p) => p.stop()));
-        rmSync(dbDir, { recursive: true, force: true });
-        throw err;
-      }
-    },
+        return { ours: tlsEndpoint(ours, client), baseline: tlsEndpoint(base, client) };
+      }),
   };
 }
 
@@ -128,19 +139,15 @@ export function channelRow(id: string, label: string, keyExchange: 'rsa' | 'ecdh
     id,
     label,
     sameSuite: false,
-    async setup(pki) {
-      const profile = validateProfile(
-        { name: `bench-${id}`, transport: 'plain', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange }, auth: { storage: 'sha256' } },
-        `benchmark profile ${id}`,
-      );
-      const dbDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-bench-hs-'));
-      const started: ServerProcess[] = [];
-      try {
-        const ours = await ServerProcess.start({ kind: 'secchat', profile, identity: pki.rsa2048, dbPath: path.join(dbDir, 'users.db'), limits: BENCH_LIMITS });
-        started.push(ours);
+    setup: (pki) =>
+      rowServers(async (start, dbPath) => {
+        const profile = validateProfile(
+          { name: `bench-${id}`, transport: 'plain', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange }, auth: { storage: 'sha256' } },
+          `benchmark profile ${id}`,
+        );
+        const ours = await start({ kind: 'secchat', profile, identity: pki.rsa2048, dbPath, limits: BENCH_LIMITS });
         const tls13 = benchProfile(`bench-${id}-reference`, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', groups: 'X25519' });
-        const base = await ServerProcess.start({ kind: 'baseline', tls: serverTlsOptions(tls13, pki.rsa2048) });
-        started.push(base);
+        const base = await start({ kind: 'baseline', tls: serverTlsOptions(tls13, pki.rsa2048) });
         const trust = resolveTrust(profile, pki.ca.certPem, pki.rsa2048.certPem);
         const connect = () => ChatClient.connect({ profile, host: '127.0.0.1', servername: 'localhost', port: ours.port, trust });
         return {
@@ -157,17 +164,8 @@ export function channelRow(id: string, label: string, keyExchange: 'rsa' | 'ecdh
             },
           },
           baseline: tlsEndpoint(base, benchClientTls(tls13, pki)),
-          async teardown() {
-            await Promise.all(started.map((p) => p.stop()));
-            rmSync(dbDir, { recursive: true, force: true });
-          },
         };
-      } catch (err) {
-        await Promise.all(started.map((p) => p.stop()));
-        rmSync(dbDir, { recursive: true, force: true });
-        throw err;
-      }
-    },
+      }),
   };
 }
 
