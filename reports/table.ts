@@ -24,24 +24,38 @@ function cellText(c: CellResult | undefined, colour: boolean, reasonChars: numbe
   return `${on}${OUTCOME_LABELS[c.outcome]}${off}\n${shortReason(c.summary || c.reason, reasonChars)}`;
 }
 
+/** Width of one attack column, in characters (outcome word plus a short reason on two lines). */
+const CELL_WIDTH = 22;
+/** Width of the profile column, in characters. */
+const PROFILE_WIDTH = 26;
+
 /**
- * Renders the matrix.
+ * Renders the matrix. When every attack does not fit in `opts.width` columns, the table is split
+ * into several tables of consecutive attacks, each repeating the profile column, so no cell is
+ * truncated or wrapped off-screen.
  * @param opts.colour ANSI colours (only for a terminal)
+ * @param opts.width  terminal width in characters (default: stdout's, else 160)
  * @param opts.reasonChars characters of the reason shown per cell
  */
-export function renderTable(results: MatrixResults, opts: { colour?: boolean; reasonChars?: number } = {}): string {
+export function renderTable(results: MatrixResults, opts: { colour?: boolean; width?: number; reasonChars?: number } = {}): string {
   const attacks = results.attacks.map((a) => a.id);
-  const width = Math.max(14, Math.min(30, Math.floor(((process.stdout.columns || 200) - 26) / Math.max(1, attacks.length)) - 1));
-  const table = new Table({
-    head: ['profile', ...attacks],
-    colWidths: [26, ...attacks.map(() => width)],
-    wordWrap: true,
-    style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] },
-  });
-  for (const p of results.profiles) {
-    table.push([p.name, ...attacks.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? width * 2))]);
+  const width = opts.width ?? (process.stdout.columns || 160);
+  const perTable = Math.max(1, Math.floor((width - PROFILE_WIDTH - 1) / (CELL_WIDTH + 1)));
+  const tables: string[] = [];
+  for (let i = 0; i < attacks.length; i += perTable) {
+    const chunk = attacks.slice(i, i + perTable);
+    const table = new Table({
+      head: ['profile', ...chunk],
+      colWidths: [PROFILE_WIDTH, ...chunk.map(() => CELL_WIDTH)],
+      wordWrap: true,
+      style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] },
+    });
+    for (const p of results.profiles) {
+      table.push([p.name, ...chunk.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? (CELL_WIDTH - 2) * 2))]);
+    }
+    tables.push(table.toString());
   }
-  return table.toString();
+  return tables.join('\n');
 }
 
 /** One line per outcome with its count, e.g. "12 succeeded, 30 blocked, 4 n/a, 0 error". */

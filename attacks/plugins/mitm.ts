@@ -40,7 +40,9 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
   }
   const err = firstClientError(obs);
   if (err && /CERT|TLS_HANDSHAKE|CHANNEL/.test(err.code)) {
-    const why = String(err.details?.reason ?? err.code.replace('SECCHAT_ERR_', '').toLowerCase());
+    // A channel refusal carries the certificate verdict's code (verifierCode) rather than a reason.
+    const verifier = typeof err.details?.verifierCode === 'string' ? err.details.verifierCode.replace('SECCHAT_ERR_CERT_', '').toLowerCase().replace(/_/g, ' ') : null;
+    const why = String(err.details?.reason ?? (verifier ? `${verifier} (channel)` : err.details?.channelCode ?? err.code.replace('SECCHAT_ERR_', '').toLowerCase()));
     return { outcome: 'blocked', reason: `${err.who}'s client refused the connection: ${err.message}`, summary: `refused: ${why}`.slice(0, 40), impact: [], evidence, negotiated };
   }
   if (obs.bobReceived === obs.canaryMessage) {
