@@ -149,7 +149,7 @@ table.grid { border-spacing: 6px; margin: 0 -6px; min-width: 100%; }
 .grid tbody th .aid { display: block; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .grid tbody th .atitle { display: block; color: var(--muted); font-weight: 400; font-size: .85rem; }
 .grid tbody th small { display: block; font-weight: 400; color: var(--muted); font-family: inherit; }
-.grid td { min-width: 8.5rem; border: 2px solid; border-radius: 8px; padding: 0; vertical-align: top; }
+.grid td { min-width: 7rem; border: 2px solid; border-radius: 8px; padding: 0; vertical-align: top; }
 .grid td a { display: block; padding: .55rem .7rem; color: inherit; text-decoration: none; height: 100%; }
 .grid td a:hover, .grid td a:focus { text-decoration: underline; }
 .grid td .olabel { display: flex; align-items: baseline; gap: .35em; font-size: 1.1rem; font-weight: 800; letter-spacing: .01em; }
