@@ -70,6 +70,14 @@ export class SlidingWindowLimiter {
     if (times.length > this.limit) times.splice(0, times.length - this.limit);
   }
 
+  /** Takes back the newest attempt of `key` (a reservation that turned out not to count). */
+  release(key: string): void {
+    const times = this.hits.get(key);
+    if (!times) return;
+    times.pop();
+    if (times.length === 0) this.hits.delete(key);
+  }
+
   /** Keys currently tracked (for tests and memory checks). */
   get size(): number {
     return this.hits.size;
@@ -125,7 +133,10 @@ export class LoginThrottle {
   }
 
   /**
-   * Call before hashing a password. Counts the attempt against `address` when it is admitted.
+   * Call before hashing a password. Counts the attempt against `address`, and — for a login —
+   * reserves one failure against `account` at once: a password check takes tens of ms, and
+   * counting failures only when they come back would let concurrent attempts all pass the
+   * check before the first failure is recorded. {@link succeeded} takes the reservation back.
    * @param address the client address key (see server/connection-limits.ts addressKey)
    * @param account the canonical username for a login, or null for a registration
    * @returns null when the attempt may go ahead, else the refusal
@@ -136,13 +147,19 @@ export class LoginThrottle {
     if (account !== null) {
       const u = this.byAccount.check(account);
       if (!u.allowed) return { scope: 'account', retryAfterMs: u.retryAfterMs };
+      this.byAccount.record(account);
     }
     this.byAddress.record(address);
     return null;
   }
 
-  /** Call after a login failed on a wrong password (or unknown account). */
-  failed(account: string): void {
-    this.byAccount.record(account);
+  /** Call after a login failed on a wrong password (or unknown account): its reservation stands. */
+  failed(_account: string): void {
+    // Counted at admission already.
+  }
+
+  /** Call after a login succeeded: its reserved failure is taken back. */
+  succeeded(account: string): void {
+    this.byAccount.release(account);
   }
 }

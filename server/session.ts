@@ -286,6 +286,7 @@ export class ChatSession {
       }
       c = pw;
     }
+    this.hub.throttle.succeeded(c.username);
     if (this.closed) return;
     this.username = c.username;
     if (!this.hub.join(this)) {

@@ -98,3 +98,23 @@ describe('connection counting per address', () => {
     expect(() => new ConnectionCounter(0)).toThrow(RangeError);
   });
 });
+
+describe('LoginThrottle counts a login against its account when admitted', () => {
+  it('refuses the sixth concurrent login before any password check came back', () => {
+    const t = new LoginThrottle({ maxLoginAttemptsPerAccountPerMinute: 5, maxLoginAttemptsPerIpPerMinute: 1000 }, { now: () => 1_000 });
+    // Six guessers from six addresses, all admitted before any hash finished.
+    const verdicts = Array.from({ length: 6 }, (_, i) => t.admit(`127.0.7.${i + 1}`, 'gina'));
+    expect(verdicts.slice(0, 5)).toEqual([null, null, null, null, null]);
+    expect(verdicts[5]).toMatchObject({ scope: 'account' });
+  });
+  it('takes the reservation back when the login succeeds', () => {
+    const t = new LoginThrottle({ maxLoginAttemptsPerAccountPerMinute: 2, maxLoginAttemptsPerIpPerMinute: 1000 }, { now: () => 1_000 });
+    for (let i = 0; i < 5; i++) {
+      expect(t.admit('127.0.0.1', 'alice')).toBeNull();
+      t.succeeded('alice');
+    }
+    expect(t.admit('127.0.0.1', 'alice')).toBeNull();
+    expect(t.admit('127.0.0.1', 'alice')).toBeNull();
+    expect(t.admit('127.0.0.1', 'alice')).toMatchObject({ scope: 'account' });
+  });
+});
