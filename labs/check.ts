@@ -120,7 +120,7 @@ async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: s
         ? `${r.clients} clients connected at once and every one received all ${r.expected / r.clients} messages of the others${times}${ref}`
         : !allServed
           ? `${r.connected} of ${r.clients} clients connected within ${chat.connectTimeoutMs} ms, ${r.loggedIn} logged in, ${r.delivered} of ${r.expected} messages delivered${times}${ref}${r.errors.length ? `; first error: ${r.errors[0]}` : ''}`
-          : `every client was served, but too slowly: the slowest client needed ${r.connectMs?.max} ms to connect${ref} — the event loop was busy with key exchanges`;
+          : `every client was served, but too slowly${times}${ref} — the event loop was busy with key exchanges`;
       return { works, detail, negotiated: r.negotiated, concurrent: r };
     }
     const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });

@@ -301,7 +301,7 @@ describe('secchat lab (command line)', () => {
     const show = await cli('lab', 'show', '04-forward-secrecy', '--home', home);
     expect(show.code).toBe(0);
     expect(show.out).toContain('# Lab 04 — Key exchange and forward secrecy');
-    expect(show.out).toContain('The check runs: mitm-passive, retro-decrypt');
+    expect(show.out).toContain('The check runs: mitm-passive, mitm-self-signed, retro-decrypt');
     const bad = await cli('lab', 'show', '42', '--home', home);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/no lab "42"; labs: 1 \(01-plaintext-vs-tls\)/);
