@@ -256,3 +256,30 @@ export function loadProfile(ref: string): Profile {
   }
   throw new UsageError(ERROR_CODES.PROFILE_NOT_FOUND, `no profile "${ref}": not a file, and not a preset (presets: ${listPresets().join(', ')})`, { ref });
 }
+
+/**
+ * The profile as a file would say it: every setting that takes effect, defaults filled in, and
+ * none of the sections {@link validateProfile} would refuse as ineffective. What `profiles show`
+ * prints, so its output is itself a valid profile.
+ */
+export function effectiveSettings(p: Profile): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: p.name, description: p.description, transport: p.transport };
+  const tlsUsed = p.transport !== 'plain';
+  const channelOn = p.channel.keyExchange !== 'none';
+  if (tlsUsed) out.tls = p.tls;
+  if (tlsUsed || channelOn) {
+    const { verify, checkHostname, pin, fallback } = p.client;
+    out.client = {
+      verify,
+      ...(verify !== 'none' ? { checkHostname } : {}),
+      ...(pin ? { pin } : {}),
+      ...(tlsUsed ? { fallback } : {}),
+    };
+  }
+  if (channelOn) {
+    const { replayWindowMs, ...rest } = p.channel;
+    out.channel = rest.replayProtection === 'window' ? { ...rest, replayWindowMs } : rest;
+  }
+  out.auth = p.auth;
+  return out;
+}

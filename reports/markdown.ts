@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { weaknessesOf } from '../core/weaknesses.ts';
+import { effectiveSettings } from '../core/profile.ts';
 import { OUTCOME_LABELS, type MatrixResults } from './results.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -29,7 +30,7 @@ export function renderMarkdown(r: MatrixResults): string {
   for (const a of r.attacks) out.push(`- **${a.id}** — ${esc(a.description)}`);
   for (const p of r.profiles) {
     out.push('', `## Profile \`${p.name}\``, '', p.description || '(no description)', '');
-    out.push('```yaml', stringify(p.settings).trimEnd(), '```', '');
+    out.push('```yaml', stringify(effectiveSettings(p.settings)).trimEnd(), '```', '');
     const weak = weaknessesOf(p.settings);
     if (weak.length) {
       out.push('Weak settings:', '');

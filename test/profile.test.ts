@@ -104,3 +104,15 @@ describe('settings that cannot have any effect are refused, naming why', () => {
     expect(parseProfile('name: x\nclient: {verify: none}\n').client.verify).toBe('none');
   });
 });
+
+describe('profiles show', () => {
+  it('prints, for every preset, a profile that validates again (round trip)', async () => {
+    const { stringify } = await import('yaml');
+    const { effectiveSettings } = await import('../core/profile.ts');
+    for (const name of listPresets()) {
+      const p = loadProfile(name);
+      const again = parseProfile(stringify(effectiveSettings(p)), `${name} (shown)`);
+      expect(effectiveSettings(again), name).toEqual(effectiveSettings(p));
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { listPresets, loadProfile } from '../../core/profile.ts';
+import { effectiveSettings, listPresets, loadProfile } from '../../core/profile.ts';
 import { checkTlsSettings, tlsWarnings } from '../../core/tls-options.ts';
 import { weaknessesOf } from '../../core/weaknesses.ts';
 import type { CliIo } from '../common.ts';
@@ -16,7 +16,7 @@ export function profilesCommand(io: CliIo): Command {
     .argument('<profile>', 'preset name or file')
     .action((ref: string) => {
       const p = loadProfile(ref);
-      io.out(stringify(p));
+      io.out(stringify(effectiveSettings(p)));
       for (const w of weaknessesOf(p)) io.out(`# weak: ${w.setting}: ${w.weakness} — fix: ${w.fix} (lab ${w.lab})\n`);
       for (const w of tlsWarnings(p)) io.out(`# note: ${w}\n`);
     });
