@@ -51,6 +51,7 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
       t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${cpu(h.ours.serverCpuUsPerHandshake)} / ${cpu(h.baseline?.serverCpuUsPerHandshake)}`]);
     }
     out.push(t.toString());
+    out.push('ratio = median of the ratios of back-to-back slices (the machine is shared), not the ratio of the two medians; secure-channel rows: the baseline column is a TLS 1.3 X25519 handshake with the same certificate (docs/performance.md).');
   }
 
   if (r.fanout) {

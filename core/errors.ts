@@ -106,7 +106,8 @@ export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof SecchatError) return { code: err.code, message: err.message };
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { code: typeof code === 'string' ? code : err.name, message: err.message };
+    // OpenSSL's messages end in a newline; evidence and logs are one line each.
+    return { code: typeof code === 'string' ? code : err.name, message: err.message.trim() };
   }
   return { code: 'UNKNOWN', message: String(err) };
 }

@@ -73,8 +73,11 @@ export function checkTlsSettings(p: Profile): void {
   try {
     tls.createSecureContext(commonOptions(p));
   } catch (err) {
-    const field = /curve|group/i.test((err as Error).message) ? 'tls.groups' : p.tls.ciphersuites ? 'tls.ciphers / tls.ciphersuites' : 'tls.ciphers';
-    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${p.name}: ${field}: OpenSSL refused it (${(err as Error).message}); see \`openssl ciphers -v\` for valid names`, { field });
+    const isGroups = /curve|group/i.test((err as Error).message);
+    const field = isGroups ? 'tls.groups' : p.tls.ciphersuites ? 'tls.ciphers / tls.ciphersuites' : 'tls.ciphers';
+    const value = isGroups ? p.tls.groups : [p.tls.ciphers, p.tls.ciphersuites].filter(Boolean).join(' / ');
+    const where = isGroups ? 'valid groups: X25519, X448, P-256, P-384, P-521, ffdhe2048 … ffdhe8192' : 'see `openssl ciphers -v` for valid names';
+    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${p.name}: ${field}: OpenSSL refused "${value}" (${(err as Error).message.trim()}); ${where}`, { field });
   }
 }
 

@@ -145,7 +145,7 @@ const RULES: Rule[] = [
   {
     setting: 'auth.storage',
     applies: (p) => p.auth.storage === 'sha256',
-    weakness: 'passwords are stored as unsalted SHA-256: a dictionary attack tests millions of guesses per second',
+    weakness: 'passwords are stored as unsalted SHA-256: a dictionary attack tests hundreds of thousands of guesses per second on one core (millions on a GPU)',
     fix: 'auth.storage: scrypt',
     lab: '08-password-storage',
   },

@@ -209,7 +209,7 @@ export function crackVerdict(
   return {
     outcome: 'blocked',
     reason: `${slowest.scheme}: ${formatRate(slowest.guessesPerSecond!)} — ${listPart} would take ${formatDuration(slowest.listSeconds!)}; ${limit} after ${fmt(slowest.guesses)} guesses — slowed, not prevented: a patient attacker runs the whole list, and only passwords outside it survive`,
-    summary: `slowed: list needs ${formatDuration(slowest.listSeconds!)}`.slice(0, 40),
+    summary: `not in ${formatDuration(CRACK_BUDGET_MS / 1000)}; list: ${formatDuration(slowest.listSeconds!)}`.slice(0, 40),
     impact: [],
     ...base,
   };
