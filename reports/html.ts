@@ -96,7 +96,7 @@ function proxyHops(c: CellResult): Array<{ conn: string; victim: string; server:
   return hops;
 }
 
-const negotiatedText = (n: CellResult['negotiated']) => (n ? [n.protocol ?? '?', n.cipher ?? '?', n.group ?? 'no (EC)DHE group'].join(' · ') : 'plaintext, or no connection completed');
+const negotiatedText = (n: CellResult['negotiated']) => (n ? [n.protocol ?? '?', n.cipher ?? '?', n.group ?? 'no (EC)DHE group'].join(' · ') : 'no TLS on this hop (plaintext or secure channel only), or no connection completed');
 
 function badge(o: Outcome | null): string {
   if (!o) return '<span class="badge o-none">not run</span>';

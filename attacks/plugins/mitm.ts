@@ -19,20 +19,29 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
   const evidence = [...sightingEvidence(sightings, obs.canary), ...proxyEvidence(obs), ...conversationEvidence(obs)];
   const terminated = obs.proxy!.connections.some((c) => c.mode === 'terminate' && c.clientHop);
   if (sightings.length) {
-    const where = sightings[0].layer === 'plaintext' ? 'inside the TLS session it terminated' : 'in the bytes on the wire';
+    // Name what the attacker had to break into, from its own records of that connection.
+    const rec = obs.proxy!.connections.find((c) => c.id === sightings[0].conn);
+    const tookTls = rec?.mode === 'terminate';
+    const tookChannel = !!rec?.notes.some((n) => n.startsWith('channel MITM: answered'));
+    const where =
+      sightings[0].layer !== 'plaintext'
+        ? 'in the bytes on the wire'
+        : `inside ${[tookTls ? 'the TLS session it terminated' : '', tookChannel ? 'the secure channel it took over' : ''].filter(Boolean).join(' and ') || 'the decrypted stream'}`;
     const channel = obs.clients.alice.channel;
     const how =
       channel?.cipher === 'null'
         ? 'the secure channel negotiated the null cipher, which does not encrypt'
         : sightings[0].layer === 'plaintext'
-          ? 'the victim accepted the attacker\'s certificate'
+          ? tookChannel && !tookTls && channel?.keyExchange === 'ecdhe'
+            ? 'nothing authenticates the unsigned key exchange, so the victim took the attacker\'s own X25519 share'
+            : 'the victim accepted the attacker\'s certificate'
           : obs.clients.alice.negotiated || channel
             ? 'the payload was not protected'
             : 'the chat ran in plaintext';
     return {
       outcome: 'succeeded',
       reason: `the attacker read the canary ${where}: ${how}${active ? '; sitting in the plaintext path, it could also have altered it' : ''}`,
-      summary: sightings[0].layer === 'plaintext' ? 'canary read: forged cert accepted' : 'canary read on the wire',
+      summary: sightings[0].layer !== 'plaintext' ? 'canary read on the wire' : how.startsWith('nothing authenticates') ? 'canary read: key share swapped' : 'canary read: forged cert accepted',
       impact: active ? ['confidentiality', 'integrity'] : ['confidentiality'],
       evidence,
       negotiated,

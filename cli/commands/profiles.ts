@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { effectiveSettings, listPresets, loadProfile } from '../../core/profile.ts';
 import { checkTlsSettings, tlsWarnings } from '../../core/tls-options.ts';
 import { weaknessesOf } from '../../core/weaknesses.ts';
-import type { CliIo } from '../common.ts';
+import { loadCheckedProfile, type CliIo } from '../common.ts';
 
 /** `secchat profiles [show P | check FILE]`. */
 export function profilesCommand(io: CliIo): Command {
@@ -25,8 +25,7 @@ export function profilesCommand(io: CliIo): Command {
     .description('validate a profile file (exit 2 with the field and allowed values when invalid)')
     .argument('<file>', 'profile file')
     .action((ref: string) => {
-      const p = loadProfile(ref);
-      checkTlsSettings(p);
+      const p = loadCheckedProfile(ref, io); // prints each weak setting with its fix on stderr
       io.out(`${ref}: valid profile "${p.name}"\n`);
     });
   return cmd;
