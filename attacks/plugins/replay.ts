@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameDecoder, type Frame } from '../../core/frames.ts';
 import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../evidence.ts';
 import type { ProxyEngine, TrafficChunk } from '../proxy.ts';
-import type { Attack, Evidence, LiveConversation, Observations, Verdict } from '../types.ts';
+import type { Attack, Evidence, LiveConversation, Observations } from '../types.ts';
 
 /** Pause between replayed chunks, ms: lets the server answer each flight as it did live. */
 const REPLAY_PACING_MS = 10;

@@ -8,7 +8,7 @@ import { encodeFrame, type FrameDecoder } from '../../core/frames.ts';
 import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../evidence.ts';
 import { alterFrame, flipTlsApplicationData, framesOf } from '../tamper-tools.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
-import type { Attack, Evidence, Verdict } from '../types.ts';
+import type { Attack, Evidence } from '../types.ts';
 
 export const tamper: Attack = {
   id: 'tamper',
