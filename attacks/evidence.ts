@@ -132,10 +132,15 @@ export function proxyEvidence(obs: Observations): Evidence[] {
   return ev;
 }
 
-/** Server log events that say why the server refused something, optionally for one peer. */
+/**
+ * Server log events that say why the server refused something: all of them (`peer` undefined),
+ * those of one peer, or none when the peer is unknown (`null`) — an unrelated refusal must never
+ * stand in for the reason an attack failed.
+ */
 export function serverRefusals(obs: Observations, peer?: string | null): Array<{ event: string; peer?: string; code?: unknown; message?: unknown }> {
+  if (peer === null) return [];
   const kinds = new Set(['channel_error', 'socket_error', 'tls_error', 'protocol_error']);
-  return obs.server.log.filter((e) => kinds.has(e.event) && (!peer || e.peer === peer)) as Array<{ event: string; peer?: string; code?: unknown; message?: unknown }>;
+  return obs.server.log.filter((e) => kinds.has(e.event) && (peer === undefined || e.peer === peer)) as Array<{ event: string; peer?: string; code?: unknown; message?: unknown }>;
 }
 
 /** One sentence naming what the server's refusal was, e.g. "TLS record MAC (ERR_SSL_...)". */

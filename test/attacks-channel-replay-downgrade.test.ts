@@ -76,9 +76,11 @@ describe('tamper', () => {
 describe('downgrade-fallback', () => {
   it('succeeds when the client falls back: the session runs below the maximum, and the SCSV probe is reported', async () => {
     const r = await run('downgrade-fallback', { tls: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.3' }, client: { fallback: true } });
-    expectOutcome(r, 'succeeded', /alice's session ran on TLSv1\.1 .*although both ends support TLSv1\.3.*TLS_FALLBACK_SCSV.*node's TLS client cannot send the SCSV/);
+    expectOutcome(r, 'succeeded', /alice's session ran on TLSv1\.1 .*below the profile's maximum TLSv1\.3.*TLS_FALLBACK_SCSV.*retries carried no SCSV/);
     expect(r.negotiated?.protocol).toBe('TLSv1.1');
-    expect(r.evidence[0].detail).toMatch(/alert inappropriate_fallback \(86\)/);
+    expect(r.evidence.find((e) => e.kind === 'fallback-scsv')?.detail).toMatch(/alert inappropriate_fallback \(86\)/);
+    expect(r.evidence.find((e) => e.kind === 'client-hellos')?.detail).toMatch(/offering up to TLSv1\.3, TLSv1\.3, TLSv1\.2.*TLS_FALLBACK_SCSV absent from every one/);
+    expect(r.data).toMatchObject({ clientSentScsv: false, fallbackScsvProbe: 'inappropriate_fallback' });
   });
   it('is blocked when the client does not fall back', async () => {
     expectOutcome(await run('downgrade-fallback', { tls: { minVersion: 'TLSv1.2' } }), 'blocked', /the client did not fall back/);

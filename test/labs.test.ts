@@ -3,9 +3,7 @@
  * starting profile, passes on a hardened one (fixtures under test/fixtures/labs, never next to the
  * lab) and fails on a profile that breaks the chat; the working file cannot be deleted or emptied
  * into a pass; and `secchat lab` records predictions and progress.
- *
- * Labs whose attacks are not in this version's registry yet are skipped with it.skipIf, so they
- * turn on by themselves when the attacks are merged.
+
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -158,6 +156,11 @@ describe('lab checks run the real attacks', () => {
       expect(r.passed).toBe(false);
       expect(r.chat.works).toBe(false);
       for (const a of r.attacks) expect(a.outcome, `${a.attack}: ${a.reason}`).not.toBe('succeeded');
+      // The attacks that need the chat give no verdict (error) rather than a hollow "blocked".
+      for (const a of r.attacks) {
+        if (a.outcome === 'blocked') expect(ATTACKS.find((x) => x.id === a.attack)?.independentOfChat, `${a.attack}: ${a.reason}`).toBe(true);
+      }
+      expect(r.attacks.some((a) => a.outcome === 'error')).toBe(true);
     });
   });
 

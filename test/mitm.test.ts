@@ -133,3 +133,16 @@ describe('client certificate verification errors name the reason', () => {
     await stop();
   });
 });
+
+describe('a run broken on the attacker\'s side gives no verdict', () => {
+  it('is an error, not "blocked", when the attacker\'s own proxy kills every handshake', async () => {
+    const { runConversation, newCanary } = await import('../attacks/scenario.ts');
+    const { mitmVerdict } = await import('../attacks/plugins/mitm.ts');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-broken-'));
+    const profile = profileOf({ client: { verify: 'none', checkHostname: false } });
+    const obs = await runConversation(profile, pki, dir, newCanary(), { addon: { name: 'broken', onClientHello: () => ({ action: 'kill', reason: 'attacker bug' }) } });
+    const v = mitmVerdict(obs, true);
+    expect(v.outcome).toBe('error');
+    expect(v.reason).toMatch(/the conversation failed for another reason: SECCHAT_ERR_TLS_HANDSHAKE/);
+  });
+});

@@ -96,34 +96,47 @@ export const downgradeFallback: Attack = {
         : { answer: 'nothing' as const, detail: 'TLS_FALLBACK_SCSV probe skipped: the server speaks TLS only after STARTTLS' };
     const evidence: Evidence[] = [{ kind: 'fallback-scsv', detail: probe.detail }, ...proxyEvidence(obs), ...conversationEvidence(obs)];
     const n = obs.clients.alice.negotiated;
+    // What the victim's retries looked like on the wire: did any carry TLS_FALLBACK_SCSV?
+    const hellos = obs.proxy!.connections.map((c) => c.clientHelloInfo).filter((h) => h !== null);
+    const scsvSent = hellos.some((h) => h.fallbackScsv);
+    evidence.unshift({ kind: 'client-hellos', detail: `${hellos.length} ClientHello(s) seen, offering up to ${hellos.map((h) => versionName(h.maxVersion)).join(', ') || 'nothing'}; TLS_FALLBACK_SCSV ${scsvSent ? 'present' : 'absent from every one'}` });
     const scsvNote =
-      probe.answer === 'inappropriate_fallback'
-        ? ' The server does refuse inappropriate fallbacks (TLS_FALLBACK_SCSV), but node\'s TLS client cannot send the SCSV: the client\'s own fallback is what makes the attack possible.'
+      probe.answer === 'inappropriate_fallback' && !scsvSent
+        ? " The server does refuse inappropriate fallbacks (TLS_FALLBACK_SCSV, RFC 7507), but the client's retries carried no SCSV (node's TLS client cannot send it): the client's own fallback is what makes the attack possible."
         : '';
-    if (n?.protocol && (TLS_VERSIONS as readonly string[]).includes(n.protocol) && versionRank(n.protocol as TlsVersion) < versionRank(ctx.profile.tls.maxVersion)) {
+    const data = { killedHandshakes: killed, fallbackScsvProbe: probe.answer, clientSentScsv: scsvSent };
+    if (killed > 0 && n?.protocol && (TLS_VERSIONS as readonly string[]).includes(n.protocol) && versionRank(n.protocol as TlsVersion) < versionRank(ctx.profile.tls.maxVersion)) {
       return {
         outcome: 'succeeded',
-        reason: `alice's session ran on ${n.protocol} (${n.cipher}) although both ends support ${ctx.profile.tls.maxVersion}: after ${killed} reset handshake(s) the client fell back.${scsvNote}`,
+        reason: `alice's session ran on ${n.protocol} (${n.cipher}) below the profile's maximum ${ctx.profile.tls.maxVersion}: after ${killed} reset handshake(s) the client fell back.${scsvNote}`,
         summary: `forced ${n.protocol}`,
         impact: ['integrity'],
         evidence,
         negotiated: n,
-        data: { killedHandshakes: killed, fallbackScsv: probe.answer },
+        data,
       };
     }
     const err = obs.clients.alice.error;
-    if (!n) {
+    if (!n && killed > 0 && err && /TLS_HANDSHAKE|NETWORK/.test(err.code)) {
       return {
         outcome: 'blocked',
-        reason: `the client did not fall back: ${killed} handshake(s) offering more than ${ctx.profile.tls.minVersion} were reset and it gave up (${err?.code ?? 'no error'}) — no downgrade, only a denial of service`,
+        reason: `the client did not fall back: ${killed} handshake(s) offering more than ${ctx.profile.tls.minVersion} were reset and it gave up (${err.code}) — no downgrade, only a denial of service`,
         summary: 'client did not fall back',
         impact: [],
         evidence,
         negotiated: null,
-        data: { killedHandshakes: killed, fallbackScsv: probe.answer },
+        data,
       };
     }
-    return { outcome: 'blocked', reason: `alice's session ran on ${n.protocol}, the profile's maximum: nothing was downgraded`, summary: `still ${n.protocol}`, impact: [], evidence, negotiated: n, data: { killedHandshakes: killed, fallbackScsv: probe.answer } };
+    return {
+      outcome: 'error',
+      reason: `no verdict: ${killed} handshake(s) reset, and alice ${n ? `negotiated ${n.protocol}` : `stopped with ${err ? `${err.code}: ${err.message}` : 'no error'}`} — not a measured downgrade nor a refusal`,
+      summary: 'inconclusive',
+      impact: [],
+      evidence,
+      negotiated: n ?? null,
+      data,
+    };
   },
 };
 
@@ -158,8 +171,17 @@ export const downgradeStarttls: Attack = {
       return { outcome: 'succeeded', reason: `after the attacker stripped the STARTTLS offer (${stripped} greeting(s)), the client carried on in plaintext and the canary crossed the wire readable`, summary: 'canary read: STARTTLS stripped', impact: ['confidentiality', 'integrity'], evidence, negotiated: obs.clients.alice.negotiated };
     }
     const err = obs.clients.alice.error ?? obs.clients.bob.error;
-    if (err) return { outcome: 'blocked', reason: `the client refused to continue: ${err.message}`, summary: 'client requires STARTTLS', impact: [], evidence, negotiated: null };
-    return { outcome: 'blocked', reason: `the canary did not cross in plaintext${stripped ? '' : ' (no STARTTLS offer was seen to strip)'}`, summary: 'canary not readable', impact: [], evidence, negotiated: obs.clients.alice.negotiated };
+    if (stripped > 0 && err?.code === 'SECCHAT_ERR_STARTTLS_UNAVAILABLE') {
+      return { outcome: 'blocked', reason: `the client refused to continue: ${err.message}`, summary: 'client requires STARTTLS', impact: [], evidence, negotiated: null };
+    }
+    return {
+      outcome: 'error',
+      reason: `no verdict: ${stripped ? `${stripped} STARTTLS offer(s) stripped` : 'no STARTTLS offer was seen to strip'}, the canary did not cross in plaintext, and no client refused for lack of STARTTLS${err ? ` (${err.code}: ${err.message})` : ''}`,
+      summary: 'inconclusive',
+      impact: [],
+      evidence,
+      negotiated: obs.clients.alice.negotiated,
+    };
   },
 };
 
@@ -209,7 +231,11 @@ export const downgradeCipher: Attack = {
     const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
     const negotiated = obs.clients.alice.negotiated;
     if (!rewritten) {
-      return { outcome: 'blocked', reason: 'the attacker never saw the channel\'s cipher offer: the channel handshake travels inside TLS', summary: 'offer hidden by TLS', impact: [], evidence, negotiated };
+      // Only TLS on the victim's connection (seen: its ClientHello) explains an offer never seen.
+      const hidden = obs.proxy!.connections.some((c) => c.clientHello !== null);
+      return hidden
+        ? { outcome: 'blocked', reason: 'the attacker never saw the channel\'s cipher offer: the channel handshake travels inside TLS', summary: 'offer hidden by TLS', impact: [], evidence, negotiated }
+        : { outcome: 'error', reason: 'no verdict: no channel cipher offer crossed the attacker\'s path', summary: 'offer not seen', impact: [], evidence, negotiated };
     }
     const cipher = obs.clients.alice.channel?.cipher ?? null;
     if (cipher === 'null') {
@@ -224,7 +250,7 @@ export const downgradeCipher: Attack = {
     const refusal = primaryRefusal(serverRefusals(obs));
     const err = obs.clients.alice.error;
     if (refusal) return { outcome: 'blocked', reason: `the rewrite was caught: ${describeRefusal(refusal)}`, summary: refusal.event === 'channel_error' ? `refused: ${String(refusal.code)}` : 'refused', impact: [], evidence, negotiated };
-    if (err) return { outcome: 'blocked', reason: `the rewrite was caught by the client: ${err.message}`, summary: 'client refused', impact: [], evidence, negotiated };
-    return { outcome: 'blocked', reason: `the channel still negotiated ${cipher ?? 'no cipher'}: the weak ciphers were not used`, summary: `still ${cipher ?? '?'}`, impact: [], evidence, negotiated };
+    if (err?.code === 'SECCHAT_ERR_CHANNEL') return { outcome: 'blocked', reason: `the rewrite was caught by the client: ${err.message}`, summary: 'client refused', impact: [], evidence, negotiated };
+    return { outcome: 'error', reason: `no verdict: the offer was rewritten, the channel ran on ${cipher ?? 'no cipher'}, and neither an exploit nor a refusal was observed${err ? ` (${err.code}: ${err.message})` : ''}`, summary: 'inconclusive', impact: [], evidence, negotiated };
   },
 };

@@ -48,7 +48,10 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
     };
   }
   const err = firstClientError(obs);
-  if (err && /CERT|TLS_HANDSHAKE|CHANNEL/.test(err.code)) {
+  // Only a certificate refusal (on TLS or in the secure channel) is the victim stopping the attack;
+  // a handshake that broke for another reason says nothing about the defence.
+  const refusedCertificate = err && (/^SECCHAT_ERR_CERT_/.test(err.code) || (err.code === 'SECCHAT_ERR_CHANNEL' && err.details?.channelCode === 'certificate_rejected'));
+  if (err && refusedCertificate) {
     // A channel refusal carries the certificate verdict's code (verifierCode) rather than a reason.
     const verifier = typeof err.details?.verifierCode === 'string' ? err.details.verifierCode.replace('SECCHAT_ERR_CERT_', '').toLowerCase().replace(/_/g, ' ') : null;
     const why = String(err.details?.reason ?? (verifier ? `${verifier} (channel)` : err.details?.channelCode ?? err.code.replace('SECCHAT_ERR_', '').toLowerCase()));

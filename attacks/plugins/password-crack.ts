@@ -193,7 +193,7 @@ export function crackVerdict(
 
   const slowest = [...hashed].sort((a, b) => (a.guessesPerSecond ?? 0) - (b.guessesPerSecond ?? 0))[0];
   if (!slowest) {
-    return { outcome: 'blocked', reason: 'no guess completed within the budget', summary: 'no guess completed', impact: [], ...base };
+    return { outcome: 'error', reason: 'no verdict: not one guess completed within the budget, so nothing was measured', summary: 'no guess completed', impact: [], ...base };
   }
   const listPart = slowest.storage === 'sha256' ? `the ${fmt(candidates)}-word list` : `the ${fmt(candidates)}-word list × ${slowest.users.length} salted account${slowest.users.length > 1 ? 's' : ''}`;
   if (slowest.stoppedBy === 'done') {

@@ -107,7 +107,7 @@ export const replay: Attack = {
     let sameConnPeer: string | null = null;
     let newConn: NewConnectionReplay | null = null;
     let sameConnCopies = 0;
-    let seen = true;
+    let seen = false;
     const countCopies = (live: LiveConversation) => live.bob.received.filter((f) => f.type === 'dm' && f.from === 'alice' && String(f.text).includes(ctx.canary)).length;
     let log: Array<{ event: string; peer?: string }> = [];
     const refusedFor = (peer: string | null) => log.some((e) => e.peer === peer && ['channel_error', 'socket_error', 'tls_error', 'protocol_error'].includes(e.event));
@@ -121,10 +121,8 @@ export const replay: Attack = {
         const eng = live.proxy!;
         const { chunks, canary } = aliceWire(eng, alicePeer, markMs);
         const conn = eng.connectionByPeer(alicePeer);
-        if (!canary || !conn) {
-          seen = false;
-          return;
-        }
+        if (!canary || !conn) return;
+        seen = true;
         log = live.serverLog;
         sameConnPeer = conn.record.upstreamLocal;
         const before = countCopies(live);
@@ -140,7 +138,7 @@ export const replay: Attack = {
     const evidence: Evidence[] = [...steps, ...proxyEvidence(obs), ...conversationEvidence(obs)];
     const negotiated = obs.clients.alice.negotiated;
     if (!seen) {
-      return { outcome: 'blocked', reason: 'the attacker could not find alice\'s message on the wire to replay', summary: 'message not seen', impact: [], evidence, negotiated };
+      return { outcome: 'error', reason: 'no verdict: the attacker never found alice\'s message on the wire to replay (the conversation did not get that far)', summary: 'message not seen', impact: [], evidence, negotiated };
     }
     const copies = obs.bobCanaryCopies;
     const nc = newConn as NewConnectionReplay | null;
@@ -206,7 +204,7 @@ export const replayLogin: Attack = {
     const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
     const negotiated = obs.clients.alice.negotiated;
     const r = replayed as NewConnectionReplay | null;
-    if (!r || r.chunks === 0) return { outcome: 'blocked', reason: 'the attacker could not find alice\'s login on the wire', summary: 'login not seen', impact: [], evidence, negotiated };
+    if (!r || r.chunks === 0) return { outcome: 'error', reason: 'no verdict: the attacker never recorded alice\'s login, so nothing was replayed', summary: 'login not seen', impact: [], evidence, negotiated };
     const login = obs.server.log.find((e) => e.event === 'login' && e.peer === r.peer);
     if (login) {
       evidence.unshift({ kind: 'replayed-login-accepted', detail: `the server logged in ${String(login.username)} for the replaying connection ${r.peer} (${r.chunks} recorded chunks replayed)` });

@@ -17,7 +17,7 @@ export const tamper: Attack = {
   async run(ctx) {
     let armed = false;
     let alicePeer: string | null = null;
-    let altered: { how: string; conn: number } | null = null;
+    let altered: { how: string; conn: number; upstream: string | null } | null = null;
     const decoders = new WeakMap<ProxyConnection, FrameDecoder>();
     const addon: ProxyAddon = {
       name: 'tamper',
@@ -27,7 +27,7 @@ export const tamper: Attack = {
           // Inside TLS the attacker cannot read: flip a bit of the next application_data record.
           const out = flipTlsApplicationData(data);
           if (out) {
-            altered = { how: 'flipped one bit inside a TLS application_data record (it cannot read TLS)', conn: conn.record.id };
+            altered = { how: 'flipped one bit inside a TLS application_data record (it cannot read TLS)', conn: conn.record.id, upstream: conn.record.upstreamLocal };
             conn.note(altered.how);
           }
           return out ?? undefined;
@@ -36,7 +36,7 @@ export const tamper: Attack = {
         for (const f of framesOf(decoders, conn, data)) {
           const a: ReturnType<typeof alterFrame> = altered ? null : alterFrame(f, ctx.canary.slice(0, 7));
           if (a) {
-            altered = { how: a.how, conn: conn.record.id };
+            altered = { how: a.how, conn: conn.record.id, upstream: conn.record.upstreamLocal };
             conn.note(a.how);
           }
           out.push(encodeFrame(a ? a.frame : f));
@@ -58,24 +58,22 @@ export const tamper: Attack = {
     if (!altered) {
       return { outcome: 'error', reason: 'the attacker never saw alice\'s message pass (nothing was altered)', summary: 'message not seen', impact: [], evidence, negotiated };
     }
-    const { how } = altered as { how: string };
+    const { how, upstream } = altered as { how: string; upstream: string | null };
     if (got !== null && got !== obs.canaryMessage && !obs.clients.bob.error) {
       evidence.unshift({ kind: 'altered-delivery', detail: `bob received ${JSON.stringify(got)} instead of ${JSON.stringify(obs.canaryMessage)}; the attacker ${how}` });
       return { outcome: 'succeeded', reason: `bob received an altered message without any error: the attacker ${how}`, summary: 'bob got the altered text', impact: ['integrity'], evidence, negotiated };
     }
-    const refusals = serverRefusals(obs);
+    // Only a refusal on the connection the attacker altered explains why bob did not get it.
+    const refusals = serverRefusals(obs, upstream);
     const main = primaryRefusal(refusals);
     if (main) {
       evidence.unshift(...refusals.map((r) => ({ kind: 'server-refused', detail: describeRefusal(r) })));
       return { outcome: 'blocked', reason: `the attacker ${how}; ${describeRefusal(main)}, so bob never saw it`, summary: shortRefusal(main), impact: [], evidence, negotiated };
     }
-    if (got === obs.canaryMessage) {
-      return { outcome: 'blocked', reason: `the attacker ${how}, yet bob received the original message`, summary: 'alteration had no effect', impact: [], evidence, negotiated };
-    }
     return {
-      outcome: 'blocked',
-      reason: `the attacker ${how}; the message never reached bob${err ? ` (${err.code}: ${err.message})` : ''}`,
-      summary: 'altered message dropped',
+      outcome: 'error',
+      reason: `no verdict: the attacker ${how}, but ${got === obs.canaryMessage ? 'bob received the original message' : 'the message never reached bob'} and nothing on the server says why${err ? ` (${err.code}: ${err.message})` : ''}`,
+      summary: 'inconclusive',
       impact: [],
       evidence,
       negotiated,
