@@ -53,6 +53,10 @@ export class ChatClient extends EventEmitter {
   /** Unprotected frames dropped because they arrived inside the established secure channel. */
   droppedUnprotected = 0;
   private channel: ChannelClient | null = null;
+  /** True while a STARTTLS transport is still in plaintext and has not decided to stay so. */
+  private plaintextGate = false;
+  /** The profile asks for a secure channel: no chat frame is trusted outside it. */
+  private channelRequired = false;
   /** Every frame received, in order (tests and scenarios read it). */
   readonly received: Frame[] = [];
   private socket!: net.Socket;
@@ -142,6 +146,7 @@ export class ChatClient extends EventEmitter {
             return;
           }
           this.negotiated = negotiatedOf(s);
+          this.plaintextGate = false;
         });
         this.attach(s, fail);
       };
@@ -171,16 +176,19 @@ export class ChatClient extends EventEmitter {
             return;
           }
           // Opportunistic STARTTLS carries on in plaintext: the weakness downgrade-starttls shows.
+          this.plaintextGate = false;
         }
         this.welcome = f;
         // Keeps a reading-only client under the server's idle timeout (client/keepalive.ts).
         this.keepalive ??= startKeepalive(() => {
-          if (!this.closed && !this.socket.writableEnded) this.sendFrame({ type: 'ping' });
+          if (!this.closed && !this.socket.writableEnded && (!this.channel || this.channel.established)) this.sendFrame({ type: 'ping' });
         }, f.idleTimeoutMs);
         done();
       };
       this.on('frame', onFrame);
 
+      this.plaintextGate = opts.profile.transport === 'starttls' || opts.profile.transport === 'starttls-required';
+      this.channelRequired = opts.profile.channel.keyExchange !== 'none';
       if (opts.profile.transport === 'tls') startTls();
       else this.attach(net.connect({ host: opts.host, port: opts.port }), fail);
     });
@@ -262,27 +270,28 @@ export class ChatClient extends EventEmitter {
         continue;
       }
       if (!frame) return;
-      if (this.channel) {
-        if (isChannelFrame(frame)) {
-          const actions = this.channel.handle(frame);
-          for (const f of actions.send) this.socket.write(encodeFrame(f as unknown as Frame));
-          if (actions.error) {
-            const err = actions.error;
-            this.closedErr ??= err;
-            this.emit('channel', { error: err });
-            this.emit('error', err);
-            this.socket.destroy();
-            return;
-          }
-          if (actions.established) this.emit('channel', { established: true });
-          for (const app of actions.deliver) this.onFrame(app as Frame);
-          continue;
+      if (this.channel && isChannelFrame(frame)) {
+        const actions = this.channel.handle(frame);
+        for (const f of actions.send) this.socket.write(encodeFrame(f as unknown as Frame));
+        if (actions.error) {
+          const err = actions.error;
+          this.closedErr ??= err;
+          this.emit('channel', { error: err });
+          this.emit('error', err);
+          this.socket.destroy();
+          return;
         }
-        if (this.channel.established) {
-          // A frame outside the channel once it is up can only be an injection: drop it.
-          this.droppedUnprotected++;
-          continue;
-        }
+        if (actions.established) this.emit('channel', { established: true });
+        for (const app of actions.deliver) this.onFrame(app as Frame);
+        continue;
+      }
+      // Before a channel or a STARTTLS upgrade is up, only the greeting (and error frames, which
+      // can only end things) is trusted; once a channel is up, an unprotected frame can only be
+      // an injection. Either way: drop it (CVE-2011-0411 class).
+      const greeting = frame.type === 'welcome' || frame.type === 'starttls_ok' || frame.type === 'error';
+      if ((this.channelRequired && (this.channel?.established || !greeting)) || (this.plaintextGate && !greeting)) {
+        this.droppedUnprotected++;
+        continue;
       }
       this.onFrame(frame);
     }
@@ -305,7 +314,10 @@ export class ChatClient extends EventEmitter {
   /** Sends a frame without waiting for an answer. */
   sendFrame(frame: Frame): void {
     if (this.socket.destroyed) throw this.closedErr ?? new SecchatError(ERROR_CODES.NETWORK, 'connection is closed');
-    const wire = this.channel?.established ? (this.channel.seal(frame) as unknown as Frame) : frame;
+    if (this.channel && !this.channel.established) {
+      throw new SecchatError(ERROR_CODES.CHANNEL, 'the secure channel is not established yet: nothing is sent in the clear', { channelCode: 'not_established' });
+    }
+    const wire = this.channel ? (this.channel.seal(frame) as unknown as Frame) : frame;
     this.socket.write(encodeFrame(wire));
   }
 

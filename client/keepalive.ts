@@ -15,7 +15,8 @@ export const PINGS_PER_IDLE_PERIOD = 3;
  */
 export function startKeepalive(ping: () => void, idleTimeoutMs: unknown): NodeJS.Timeout | null {
   if (typeof idleTimeoutMs !== 'number' || !Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0) return null;
-  const timer = setInterval(ping, Math.max(10, Math.floor(idleTimeoutMs / PINGS_PER_IDLE_PERIOD)));
+  // The interval comes from the server's unauthenticated welcome: never faster than 10 pings a second.
+  const timer = setInterval(ping, Math.max(100, Math.floor(idleTimeoutMs / PINGS_PER_IDLE_PERIOD)));
   timer.unref();
   return timer;
 }

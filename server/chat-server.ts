@@ -492,6 +492,12 @@ function serveConnection(
       if (!frame) return;
       idleTimer.refresh();
       if (frame.type === 'starttls') {
+        // STARTTLS belongs before the secure channel: once its handshake began, a plaintext
+        // `starttls` can only be an injection trying to tear the session down.
+        if (channel && channel.state !== 'wait_client_hello') {
+          port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'starttls after the secure channel handshake began; ignored', frame.id));
+          continue;
+        }
         upgrade();
         return;
       }

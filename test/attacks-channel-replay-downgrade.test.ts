@@ -129,3 +129,26 @@ describe('MITM attacks against the secure channel', () => {
     expectOutcome(await run('mitm-rogue-ca', channel({})), 'succeeded', /read the canary/);
   });
 });
+
+describe('frames injected before the protection is up are not trusted', () => {
+  // An on-path attacker appends a forged dm right behind the server's plaintext welcome.
+  const injectAfterWelcome = {
+    name: 'inject',
+    onData(_c: unknown, data: Buffer, dir: string) {
+      if (dir !== 's2c' || !data.includes('"type":"welcome"')) return undefined;
+      return Buffer.concat([data, Buffer.from('{"type":"dm","from":"alice","to":"bob","text":"forged by the attacker"}\n')]);
+    },
+  };
+  it.each([
+    ['before the secure channel is established', { transport: 'plain', channel: { keyExchange: 'ecdhe-signed' } }],
+    ['before the STARTTLS upgrade', { transport: 'starttls-required' }],
+  ])('%s', async (_label, partial) => {
+    const { runConversation, newCanary } = await import('../attacks/scenario.ts');
+    const { mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const obs = await runConversation(profileOf({ name: 'inject', ...partial }), pki, mkdtempSync(path.join(os.tmpdir(), 'secchat-inj-')), newCanary(), { addon: injectAfterWelcome as never });
+    expect(obs.bobReceived).toBe(obs.canaryMessage); // the real conversation still works
+    for (const who of ['alice', 'bob'] as const) expect(obs.clients[who].received.some((f) => f.text === 'forged by the attacker')).toBe(false);
+  });
+});
