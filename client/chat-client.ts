@@ -359,7 +359,6 @@ export class ChatClient extends EventEmitter {
     return Array.isArray(ok.users) ? (ok.users as string[]) : [];
   }
 
-  /** Broadcasts a message to the room. */
   /**
    * Refuses locally a message the server would refuse (its limit comes in `welcome.limits`), so
    * an over-long line never costs the connection.
@@ -372,6 +371,10 @@ export class ChatClient extends EventEmitter {
     }
   }
 
+  /**
+   * Broadcasts a message to the room.
+   * @throws SecchatError USAGE (over the server's length limit), SERVER (e.g. not_logged_in), TIMEOUT
+   */
   async send(text: string): Promise<void> {
     this.checkLength(text);
     await this.request({ type: 'msg', text });

@@ -24,21 +24,6 @@ export const LABS_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** Lab folder names: two digits, a dash, a kebab-case slug. */
 export const LAB_ID_RE = /^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
 
-/**
- * Attack ids other engineers are adding (same Attack interface). A lab may name them before they
- * exist; its check then fails with "not available in this version" until they are merged.
- */
-export const FUTURE_ATTACK_IDS = [
-  'replay',
-  'replay-login',
-  'downgrade-fallback',
-  'downgrade-starttls',
-  'downgrade-cipher',
-  'tamper',
-  'password-crack',
-  'retro-decrypt',
-] as const;
-
 /** Prediction option letters, in display order. */
 export const OPTION_KEYS = ['A', 'B', 'C', 'D', 'E'] as const;
 

@@ -22,7 +22,7 @@ import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings } from '../core/tls-options.ts';
 import { allWeaknesses, weaknessesOf } from '../core/weaknesses.ts';
 import { checkLab, readWorkingProfile } from '../labs/check.ts';
-import { FUTURE_ATTACK_IDS, findLab, hasAttack, LABS_DIR, loadLabs, missingAttacks, type Lab } from '../labs/lab.ts';
+import { findLab, hasAttack, LABS_DIR, loadLabs, missingAttacks, type Lab } from '../labs/lab.ts';
 import { loadProgress, workingProfileFile } from '../labs/progress.ts';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'labs');
@@ -107,7 +107,7 @@ describe('lab folders', () => {
       const used = [...readme.matchAll(/node bin\/secchat\.mjs (\w[\w-]*)/g)].map((m) => m[1]);
       for (const c of used) expect([...commands, ...FUTURE_COMMANDS], `command "${c}"`).toContain(c);
       for (const m of readme.matchAll(/-p (\S+)/g)) expect(m[1]).toBe(`.secchat/labs/${lab.id}/profile.yaml`);
-      for (const m of readme.matchAll(/attack ([a-z0-9-]+) -p/g)) expect([...ATTACKS.map((a) => a.id), ...FUTURE_ATTACK_IDS]).toContain(m[1]);
+      for (const m of readme.matchAll(/attack ([a-z0-9-]+) -p/g)) expect(ATTACKS.map((a) => a.id)).toContain(m[1]);
     });
 
     it('has a starting profile that validates and is weak in this lab\'s lesson', () => {
@@ -118,7 +118,7 @@ describe('lab folders', () => {
 
     it('names only known or announced attacks, and has test fixtures that validate', () => {
       const meta = parseYaml(readFileSync(path.join(lab.dir, 'lab.yaml'), 'utf8')) as { attacks: string[] };
-      for (const a of meta.attacks) expect([...ATTACKS.map((x) => x.id), ...FUTURE_ATTACK_IDS]).toContain(a);
+      for (const a of meta.attacks) expect(ATTACKS.map((x) => x.id)).toContain(a);
       for (const kind of ['hardened', 'breaks-chat'] as const) expect(() => checkTlsSettings(fixture(lab, kind))).not.toThrow();
     });
 
