@@ -16,6 +16,9 @@ import { startKeepalive } from './keepalive.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Frames {@link ChatClient.received} keeps (the newest); older ones are dropped in batches. */
+export const MAX_RECEIVED_FRAMES = 10_000;
+
 /** Default time to wait for the answer to one request, in ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -57,7 +60,7 @@ export class ChatClient extends EventEmitter {
   private plaintextGate = false;
   /** The profile asks for a secure channel: no chat frame is trusted outside it. */
   private channelRequired = false;
-  /** Every frame received, in order (tests and scenarios read it). */
+  /** Frames received, in order — the newest {@link MAX_RECEIVED_FRAMES} at least (tests and scenarios read it). */
   readonly received: Frame[] = [];
   private socket!: net.Socket;
   private decoder = new FrameDecoder();
@@ -300,6 +303,8 @@ export class ChatClient extends EventEmitter {
   /** A chat frame arrived (opened from the channel when there is one). */
   private onFrame(frame: Frame): void {
     this.received.push(frame);
+    // A long interactive session must not grow without bound: keep the newest frames only.
+    if (this.received.length > 2 * MAX_RECEIVED_FRAMES) this.received.splice(0, this.received.length - MAX_RECEIVED_FRAMES);
     const re = typeof frame.re === 'number' ? this.pending.get(frame.re) : undefined;
     if (re) {
       this.pending.delete(frame.re as number);
