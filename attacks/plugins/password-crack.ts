@@ -152,7 +152,7 @@ export function crackVerdict(
   }
   for (const v of verifierLogins) evidence.push({ kind: 'stolen-verifier-login', detail: v.detail });
   for (const s of crack.schemes) evidence.push({ kind: 'lesson', detail: lesson(s) });
-  if (verifierLogins.length) {
+  if (verifierLogins.some((v) => v.ok)) {
     evidence.push({ kind: 'lesson', detail: 'challenge-response keyed with the stored value makes the database password-equivalent: stealing it is enough to log in, whatever the storage; SCRAM (RFC 5802) or OPAQUE (RFC 9807) avoid that' });
   }
   evidence.push(...extra);
@@ -234,9 +234,10 @@ export const passwordCrack: Attack = {
     const words = loadWordlist().filter((w) => w.length >= DEFAULT_LIMITS.minPasswordChars);
     const crack = await crackRows(stolen.rows, words, { budgetMs: CRACK_BUDGET_MS, maxGuesses: CRACK_MAX_GUESSES, concurrency: CRACK_CONCURRENCY });
     const verifierLogins: Array<{ username: string; ok: boolean; detail: string }> = [];
-    if (ctx.profile.auth.method === 'challenge') {
-      for (const row of stolen.rows) verifierLogins.push({ username: row.username, ...(await loginWithVerifier(ctx, server, row)) });
-    }
+    // The attacker does not read the profile: it simply tries each stolen row as a login proof.
+    // A server that takes passwords refuses proofs; one that runs challenge–response with the
+    // stored value as key (auth.method: challenge) lets the thief in.
+    for (const row of stolen.rows) verifierLogins.push({ username: row.username, ...(await loginWithVerifier(ctx, server, row)) });
     const verdict = crackVerdict(crack, words.length, stolen, verifierLogins, extra);
     return { ...verdict, negotiated: obs.clients.alice.negotiated ?? obs.clients.bob.negotiated };
   },
