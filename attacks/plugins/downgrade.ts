@@ -15,6 +15,7 @@ import { ALERT_DESCRIPTION, CONTENT_TYPE, TLS_FALLBACK_SCSV, buildClientHello, v
 import { conversationEvidence, describeRefusal, findCanary, primaryRefusal, proxyEvidence, serverRefusals, sightingEvidence } from '../evidence.ts';
 import { alterFrame, framesOf } from '../tamper-tools.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
+import { CanaryMark } from '../canary-mark.ts';
 import type { Attack, Evidence } from '../types.ts';
 
 /** Wire value of a TLS version (RFC 8446 §4.2.1): TLSv1 = 0x0301 … TLSv1.3 = 0x0304. */
@@ -195,8 +196,7 @@ export const downgradeCipher: Attack = {
   async run(ctx) {
     const decoders = new WeakMap<ProxyConnection, FrameDecoder>();
     let rewritten = 0;
-    let armed = false;
-    let alicePeer: string | null = null;
+    const mark = new CanaryMark();
     let altered: string | null = null;
     const addon: ProxyAddon = {
       name: 'downgrade-cipher',
@@ -208,7 +208,7 @@ export const downgradeCipher: Attack = {
             conn.note(`rewrote the channel cipher offer ${JSON.stringify(f.ciphers)} to ${JSON.stringify(WEAKEST_CHANNEL_CIPHERS)}`);
             return { ...f, ciphers: [...WEAKEST_CHANNEL_CIPHERS] };
           }
-          if (armed && !altered && conn.record.clientPeer === alicePeer) {
+          if (!altered && mark.isAlice(conn)) {
             const a = alterFrame(f, ctx.canary.slice(0, 7));
             if (a && !a.how.startsWith('flipped')) {
               altered = a.how;
@@ -223,10 +223,7 @@ export const downgradeCipher: Attack = {
     };
     const obs = await ctx.runConversation({
       addon,
-      beforeCanary: (live) => {
-        alicePeer = live.alicePeer;
-        armed = true;
-      },
+      beforeCanary: mark.beforeCanary,
     });
     const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
     const negotiated = obs.clients.alice.negotiated;

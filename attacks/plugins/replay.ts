@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameDecoder, type Frame } from '../../core/frames.ts';
 import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../evidence.ts';
 import type { ProxyEngine, TrafficChunk } from '../proxy.ts';
+import { CanaryMark } from '../canary-mark.ts';
 import type { Attack, Evidence, LiveConversation, Observations } from '../types.ts';
 
 /** Pause between replayed chunks, ms: lets the server answer each flight as it did live. */
@@ -38,12 +39,12 @@ interface NewConnectionReplay {
   chunks: number;
 }
 
-/** Chunks alice sent on the wire, in order, and the first one at or after `markMs` (the canary). */
-function aliceWire(eng: ProxyEngine, alicePeer: string | null, markMs: number): { chunks: TrafficChunk[]; canary: TrafficChunk | undefined; connId: number | undefined } {
-  const conn = eng.connectionByPeer(alicePeer);
-  if (!conn) return { chunks: [], canary: undefined, connId: undefined };
+/** Chunks alice sent on the wire, in order, and the first one at or after the mark (the canary). */
+function aliceWire(eng: ProxyEngine, mark: CanaryMark): { chunks: TrafficChunk[]; canary: TrafficChunk | undefined } {
+  const conn = eng.connectionByPeer(mark.alicePeer);
+  if (!conn) return { chunks: [], canary: undefined };
   const chunks = eng.traffic.filter((c) => c.conn === conn.record.id && c.dir === 'c2s' && c.layer === 'client-wire');
-  return { chunks, canary: chunks.find((c) => c.t >= markMs), connId: conn.record.id };
+  return { chunks, canary: mark.atMs === null ? undefined : chunks.find((c) => c.t >= mark.atMs!) };
 }
 
 /**
@@ -101,8 +102,7 @@ export const replay: Attack = {
   title: 'Replay a message',
   description: 'The attacker records alice\'s canary message on the wire and sends it again, in the same connection and — after alice leaves — by replaying her recorded session on a new connection. Succeeds only if bob receives the canary a second time.',
   async run(ctx) {
-    let markMs = 0;
-    let alicePeer: string | null = null;
+    const mark = new CanaryMark();
     const steps: Evidence[] = [];
     let sameConnPeer: string | null = null;
     let newConn: NewConnectionReplay | null = null;
@@ -113,14 +113,11 @@ export const replay: Attack = {
     const refusedFor = (peer: string | null) => log.some((e) => e.peer === peer && ['channel_error', 'socket_error', 'tls_error', 'protocol_error'].includes(e.event));
     const obs = await ctx.runConversation({
       addon: { name: 'replay' },
-      beforeCanary: (live) => {
-        alicePeer = live.alicePeer;
-        markMs = live.proxy!.elapsedMs();
-      },
+      beforeCanary: mark.beforeCanary,
       afterExchange: async (live) => {
         const eng = live.proxy!;
-        const { chunks, canary } = aliceWire(eng, alicePeer, markMs);
-        const conn = eng.connectionByPeer(alicePeer);
+        const { chunks, canary } = aliceWire(eng, mark);
+        const conn = eng.connectionByPeer(mark.alicePeer);
         if (!canary || !conn) return;
         seen = true;
         log = live.serverLog;
@@ -178,25 +175,21 @@ export const replayLogin: Attack = {
   title: 'Replay a login',
   description: 'The attacker records alice\'s login exchange on the wire and, after she leaves, replays it from a new connection. Succeeds only if the server accepts the replayed login.',
   async run(ctx) {
-    let markMs = 0;
-    let alicePeer: string | null = null;
+    const mark = new CanaryMark();
     let replayed: NewConnectionReplay | null = null;
     let log: Array<{ event: string; peer?: string }> = [];
     const obs = await ctx.runConversation({
       addon: { name: 'replay-login' },
-      beforeCanary: (live) => {
-        alicePeer = live.alicePeer;
-        markMs = live.proxy!.elapsedMs();
-      },
+      beforeCanary: mark.beforeCanary,
       afterExchange: async (live) => {
         const eng = live.proxy!;
         log = live.serverLog;
-        const { chunks } = aliceWire(eng, alicePeer, markMs);
+        const { chunks } = aliceWire(eng, mark);
         await live.alice.quit();
         // Everything alice sent before her first message: handshake (if any) and login.
         replayed = await replayOnNewConnection(
           eng,
-          chunks.filter((c) => c.t < markMs),
+          chunks.filter((c) => c.t < (mark.atMs ?? 0)),
           (peer, answer) => log.some((e) => e.peer === peer && ['login', 'channel_error', 'socket_error', 'tls_error'].includes(e.event)) || readableErrors(answer).length > 0,
         );
       },

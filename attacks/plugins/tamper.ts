@@ -8,6 +8,7 @@ import { encodeFrame, type FrameDecoder } from '../../core/frames.ts';
 import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../evidence.ts';
 import { alterFrame, flipTlsApplicationData, framesOf } from '../tamper-tools.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
+import { CanaryMark } from '../canary-mark.ts';
 import type { Attack, Evidence } from '../types.ts';
 
 export const tamper: Attack = {
@@ -15,14 +16,13 @@ export const tamper: Attack = {
   title: 'Tamper in flight',
   description: 'Without any key, the attacker alters alice\'s message to bob on the wire: it rewrites readable frames, and flips bits in encrypted ones (XOR into the IV where CBC has no MAC). Succeeds only if bob receives the altered text without any error.',
   async run(ctx) {
-    let armed = false;
-    let alicePeer: string | null = null;
+    const mark = new CanaryMark();
     let altered: { how: string; conn: number; upstream: string | null } | null = null;
     const decoders = new WeakMap<ProxyConnection, FrameDecoder>();
     const addon: ProxyAddon = {
       name: 'tamper',
       onData(conn, data, dir, layer) {
-        if (!armed || altered || dir !== 'c2s' || conn.record.clientPeer !== alicePeer) return undefined;
+        if (altered || dir !== 'c2s' || !mark.isAlice(conn)) return undefined;
         if (conn.record.clientHello && layer === 'client-wire') {
           // Inside TLS the attacker cannot read: flip a bit of the next application_data record.
           const out = flipTlsApplicationData(data);
@@ -46,10 +46,7 @@ export const tamper: Attack = {
     };
     const obs = await ctx.runConversation({
       addon,
-      beforeCanary: (live) => {
-        alicePeer = live.alicePeer;
-        armed = true;
-      },
+      beforeCanary: mark.beforeCanary,
     });
     const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
     const negotiated = obs.clients.alice.negotiated;
