@@ -156,10 +156,22 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
       ...dates,
     });
   }
+  const refusal = pinAndHostnameRefusal(cert, p, host, trust);
+  if (refusal) throw refusal;
+}
+
+/**
+ * The checks every server certificate goes through after its chain (TLS or secure channel): the
+ * SPKI pin (RFC 7469 §2.4) and the hostname (RFC 6125 §6.4 via X509_check_host / X509_check_ip:
+ * SANs only, wildcards in the left label).
+ * @returns the refusal, or null when the certificate passes
+ */
+function pinAndHostnameRefusal(cert: X509Certificate, p: Profile, host: string, trust: ClientTrust): CertificateError | null {
+  const subject = cert.subject.replace(/\n/g, ', ');
   if (p.client.verify === 'pin') {
     const got = spkiPinOf(cert);
     if (got !== trust.pin) {
-      throw new CertificateError(ERROR_CODES.CERT_PIN, `certificate refused: pin mismatch: expected ${trust.pin}, got ${got}; subject ${subject}`, {
+      return new CertificateError(ERROR_CODES.CERT_PIN, `certificate refused: pin mismatch: expected ${trust.pin}, got ${got}; subject ${subject}`, {
         reason: 'pin mismatch',
         expected: trust.pin,
         got,
@@ -169,10 +181,9 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
   }
   if (p.client.checkHostname) {
     const names = cert.subjectAltName ?? '(no subjectAltName)';
-    // X509_check_host / X509_check_ip (RFC 6125 §6.4): SANs only, wildcards in the left label.
     const matches = isIpAddress(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
     if (!matches) {
-      throw new CertificateError(ERROR_CODES.CERT_HOSTNAME, `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${names})`, {
+      return new CertificateError(ERROR_CODES.CERT_HOSTNAME, `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${names})`, {
         reason: 'hostname mismatch',
         opensslCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
         host,
@@ -180,6 +191,7 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
       });
     }
   }
+  return null;
 }
 
 /** The negotiated TLS parameters of a connected socket (protocol from getProtocol(), RFC 8446 names). */
@@ -236,13 +248,6 @@ export function verifyCertificatePem(certPem: string, p: Profile, host: string, 
     if (now < new Date(cert.validFrom)) return { ok: false, code: ERROR_CODES.CERT_NOT_YET_VALID, message: `certificate refused: certificate not yet valid (valid from ${cert.validFrom})` };
     if (now > new Date(cert.validTo)) return { ok: false, code: ERROR_CODES.CERT_EXPIRED, message: `certificate refused: certificate expired (valid ${cert.validFrom} to ${cert.validTo})` };
   }
-  if (p.client.verify === 'pin') {
-    const got = spkiPinOf(cert);
-    if (got !== trust.pin) return { ok: false, code: ERROR_CODES.CERT_PIN, message: `certificate refused: pin mismatch: expected ${trust.pin}, got ${got}; subject ${subject}` };
-  }
-  if (p.client.checkHostname) {
-    const matches = isIpAddress(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
-    if (!matches) return { ok: false, code: ERROR_CODES.CERT_HOSTNAME, message: `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${cert.subjectAltName ?? '(no subjectAltName)'})` };
-  }
-  return { ok: true };
+  const refusal = pinAndHostnameRefusal(cert, p, host, trust);
+  return refusal ? { ok: false, code: refusal.code, message: refusal.message } : { ok: true };
 }
