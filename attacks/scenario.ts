@@ -78,7 +78,7 @@ async function scriptedClient(
   extraCa: string[],
   keylog?: (line: Buffer) => void,
 ): Promise<{ client: ChatClient | null; obs: ClientObservation }> {
-  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, channel: null, localAddress: null, error: null, received: [] };
+  const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, channel: null, fallbackAttempts: [], localAddress: null, error: null, received: [] };
   let client: ChatClient | null = null;
   try {
     client = await ChatClient.connect({
@@ -94,6 +94,7 @@ async function scriptedClient(
     obs.connected = true;
     obs.negotiated = client.negotiated;
     obs.channel = client.channelNegotiated;
+    obs.fallbackAttempts = client.fallbackAttempts;
     obs.localAddress = client.localAddress;
     obs.received = client.received;
     await client.login(who, LAB_USERS[who]);

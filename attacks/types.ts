@@ -50,6 +50,8 @@ export interface ClientObservation {
   negotiated: NegotiatedTls | null;
   /** the secure channel's negotiated parameters, or null when there is none */
   channel: ChannelNegotiated | null;
+  /** handshakes the client itself gave up on before falling back (client.fallback), in order */
+  fallbackAttempts: Array<{ maxVersion: string; error: string }>;
   /** the client's local address:port (how the proxy's records name its connection) */
   localAddress: string | null;
   /** the first error the client raised (certificate refusal, handshake failure...), if any */

@@ -49,8 +49,6 @@ export class ChatClient extends EventEmitter {
   username: string | null = null;
   /** Handshakes that failed before a fallback retry (maxVersion tried, error). */
   readonly fallbackAttempts: Array<{ maxVersion: TlsVersion; error: string }> = [];
-  /** For STARTTLS transports: whether the server's welcome offered the upgrade. */
-  starttlsOffered: boolean | null = null;
   /** The secure channel's negotiated parameters, or null when the profile has none. */
   channelNegotiated: ChannelNegotiated | null = null;
   /** Unprotected frames dropped because they arrived inside the established secure channel. */
@@ -168,7 +166,6 @@ export class ChatClient extends EventEmitter {
         if (f.type !== 'welcome') return;
         const isStarttls = opts.profile.transport === 'starttls' || opts.profile.transport === 'starttls-required';
         if (isStarttls && !this.negotiated) {
-          this.starttlsOffered = f.starttls === true;
           if (f.starttls === true) {
             upgrading = true;
             this.sendFrame({ type: 'starttls' });

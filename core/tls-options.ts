@@ -12,13 +12,10 @@
 import tls from 'node:tls';
 import { X509Certificate, createHash } from 'node:crypto';
 import { CertificateError, ERROR_CODES, UsageError } from './errors.ts';
-import { type Profile, type TlsVersion, versionRank } from './profile.ts';
+import { type Profile, versionRank } from './profile.ts';
 
 /** OpenSSL's SSL_OP_NO_EXTENDED_MASTER_SECRET (OpenSSL 3.0 ssl.h), which node does not export. */
 export const SSL_OP_NO_EXTENDED_MASTER_SECRET = 0x1;
-
-/** TLS versions OpenSSL 3 only allows at security level 0 (RFC 8996 deprecates them). */
-export const LEGACY_TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1'];
 
 /** Certificate and key PEM for a TLS server. */
 export interface CertKeyPem {

@@ -81,6 +81,7 @@ describe('downgrade-fallback', () => {
     expect(r.evidence.find((e) => e.kind === 'fallback-scsv')?.detail).toMatch(/alert inappropriate_fallback \(86\)/);
     expect(r.evidence.find((e) => e.kind === 'client-hellos')?.detail).toMatch(/offering up to TLSv1\.3, TLSv1\.3, TLSv1\.2.*TLS_FALLBACK_SCSV absent from every one/);
     expect(r.data).toMatchObject({ clientSentScsv: false, fallbackScsvProbe: 'inappropriate_fallback' });
+    expect(r.evidence.find((e) => e.kind === 'client-fallback')?.detail).toMatch(/alice's client gave up 2 handshake\(s\) and retried lower: max TLSv1\.3 .*; max TLSv1\.2 /);
   });
   it('is blocked when the client does not fall back', async () => {
     expectOutcome(await run('downgrade-fallback', { tls: { minVersion: 'TLSv1.2' } }), 'blocked', /the client did not fall back/);

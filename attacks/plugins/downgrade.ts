@@ -100,6 +100,8 @@ export const downgradeFallback: Attack = {
     // What the victim's retries looked like on the wire: did any carry TLS_FALLBACK_SCSV?
     const hellos = obs.proxy!.connections.map((c) => c.clientHelloInfo).filter((h) => h !== null);
     const scsvSent = hellos.some((h) => h.fallbackScsv);
+    const retries = obs.clients.alice.fallbackAttempts;
+    if (retries.length) evidence.unshift({ kind: 'client-fallback', detail: `alice's client gave up ${retries.length} handshake(s) and retried lower: ${retries.map((r) => `max ${r.maxVersion} (${r.error})`).join('; ')}` });
     evidence.unshift({ kind: 'client-hellos', detail: `${hellos.length} ClientHello(s) seen, offering up to ${hellos.map((h) => versionName(h.maxVersion)).join(', ') || 'nothing'}; TLS_FALLBACK_SCSV ${scsvSent ? 'present' : 'absent from every one'}` });
     const scsvNote =
       probe.answer === 'inappropriate_fallback' && !scsvSent
