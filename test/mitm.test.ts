@@ -2,7 +2,7 @@
  * Every MITM attack against every certificate-verification mode, over real loopback TLS, with
  * inline profiles that are not presets — outcomes must come from what the attack observed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, profileOf, startTestServer, connectClient } from './helpers/lab-env.ts';
 import { getAttack } from '../attacks/registry.ts';
 import { runAttack } from '../attacks/scenario.ts';
@@ -95,8 +95,14 @@ describe('client certificate verification errors name the reason', () => {
   const day = 86_400_000;
   const serve = async (identity: { certPem: string; keyPem: string }) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-verify-'));
-    return startChatServer({ profile, identity, dbPath: path.join(dir, 'u.db') });
+    const server = await startChatServer({ profile, identity, dbPath: path.join(dir, 'u.db') });
+    opened.push(server); // closed in afterEach, even when an assertion fails
+    return server;
   };
+  const opened: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((o) => o.close()));
+  });
   const leaf = (notBefore: Date, notAfter: Date, issuer = pki.ca) =>
     issueCertificate({ issuer, commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], notBefore, notAfter });
 
@@ -105,7 +111,6 @@ describe('client certificate verification errors name the reason', () => {
     const err = await connectClient(profile, pki, s.port).catch((e) => e);
     expect(err.code).toBe(ERROR_CODES.CERT_EXPIRED);
     expect(err.message).toMatch(/certificate expired: CERT_HAS_EXPIRED \(valid .* to .*\)/);
-    await s.close();
   });
 
   it('not yet valid, with the start date', async () => {
@@ -113,7 +118,6 @@ describe('client certificate verification errors name the reason', () => {
     const err = await connectClient(profile, pki, s.port).catch((e) => e);
     expect(err.code).toBe(ERROR_CODES.CERT_NOT_YET_VALID);
     expect(err.details.validFrom).toBeTruthy();
-    await s.close();
   });
 
   it('unknown CA, naming the issuer', async () => {
@@ -122,7 +126,6 @@ describe('client certificate verification errors name the reason', () => {
     expect(err.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
     expect(err.message).toMatch(UNKNOWN_CA.reason);
     expect(err.message).toMatch(/Rogue Interception CA/);
-    await s.close();
   });
 
   it('accepts the genuine server', async () => {
