@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHANNEL_CIPHER_SPECS } from '../core/channel/ciphers.ts';
 import { channelCodeOf } from '../core/channel/errors.ts';
-import type { SealedFrame } from '../core/channel/frames.ts';
+import type { SealedFrame } from '../core/channel/handshake-messages.ts';
 import { ChannelClient, ChannelServer, type VerifyCertificate } from '../core/channel/handshake.ts';
 import { x25519KeyPairFromScalar } from '../core/channel/keyexchange.ts';
 import { CHANNEL_SETTING_WEAKNESSES } from '../core/channel/policy.ts';

@@ -6,7 +6,7 @@
  *    ticket — so every connection makes a full handshake; a resumed one is reported as such.
  * 2. After the conversation has ended, the attacker steals the server's private key: it reads the
  *    lab PKI key file (`pki.server.keyPath`) and nothing else — no key log, no session state.
- * 3. Offline, it decrypts the recording by itself (attacks/retro/recording.ts): TLS 1.2 RSA key
+ * 3. Offline, it decrypts the recording by itself (attacks/retro/connection-analysis.ts): TLS 1.2 RSA key
  *    transport opens (RFC 5246 §7.4.7.1); (EC)DHE and every TLS 1.3 session do not (the key only
  *    signed the handshake); the secure channel's `rsa` mode opens, its `ecdhe*` modes do not.
  *
@@ -24,7 +24,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeKeylogFile } from '../capture.ts';
 import { conversationEvidence } from '../evidence.ts';
-import { analyseConnection, type ConnectionAnalysis } from '../retro/recording.ts';
+import { analyseConnection, type ConnectionAnalysis } from '../retro/connection-analysis.ts';
 import type { Attack, Evidence, Verdict } from '../types.ts';
 
 /** File name of the key log secchat derives from the stolen key, in the run's artifact folder. */

@@ -5,7 +5,7 @@
  *
  * `rsa` mode wraps the session secret to the server key (RSA-OAEP, RFC 8017 §7.1): the stolen key
  * unwraps it and the key schedule (HKDF, RFC 5869) gives every key back — see
- * core/channel/recorded.ts. `ecdhe` and `ecdhe-signed` derive it from X25519 (RFC 7748) shares whose
+ * core/channel/stolen-key-decrypt.ts. `ecdhe` and `ecdhe-signed` derive it from X25519 (RFC 7748) shares whose
  * private halves never left the endpoints: the key only signed the share (or was not used at all).
  *
  * Pure: bytes and a PEM in, a result out. A malformed recording is a `failed` outcome, never a throw.
@@ -14,8 +14,8 @@
  * (docs/channel.md), so the recording holds them as they were sent.
  */
 import { channelCodeOf } from '../../core/channel/errors.ts';
-import { isObject, type AppFrame } from '../../core/channel/frames.ts';
-import { openRecordedFrame, unwrapRecordedRsaKey, type RecordedSession } from '../../core/channel/recorded.ts';
+import { isObject, type AppFrame } from '../../core/channel/handshake-messages.ts';
+import { openRecordedFrame, unwrapRecordedRsaKey, type RecordedSession } from '../../core/channel/stolen-key-decrypt.ts';
 
 /** The recorded chat streams of one connection, in the clear as far as TLS goes. */
 export interface ChannelRetroInput {

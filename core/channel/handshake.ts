@@ -1,7 +1,7 @@
 /**
  * The secure channel handshake as two sans-I/O state machines, {@link ChannelClient} and
  * {@link ChannelServer}: frames in, frames out, no sockets, no timers; randomness and the clock are
- * injected. Frames and transcript: `frames.ts`. Keys: `kdf.ts`. Sealed frames: `record.ts`.
+ * injected. Frames and transcript: `handshake-messages.ts`. Keys: `kdf.ts`. Sealed frames: `sealed-frames.ts`.
  *
  * States (client):  idle -> wait_server_hello -> [wait_server_finished] -> established
  * States (server):  wait_client_hello -> [wait_key] -> [wait_client_finished] -> established
@@ -10,7 +10,7 @@
  *
  * Modes (profile `channel.keyExchange`):
  * - `rsa`: the client wraps a fresh 32-byte secret with RSA-OAEP-SHA256 (RFC 8017 §7.1) to the
- *   server certificate's key. No forward secrecy: see `recorded.ts`.
+ *   server certificate's key. No forward secrecy: see `stolen-key-decrypt.ts`.
  * - `ecdhe`: X25519 (RFC 7748) shares, unauthenticated: a man in the middle substitutes its own.
  * - `ecdhe-signed`: as ecdhe, plus the server's certificate and its signature over
  *   client random || server random || server share || SERVER_SHARE_CONTEXT (like the TLS 1.2
@@ -46,7 +46,7 @@ import {
   type ChannelFrame,
   type ChannelKeyExchange,
   type SealedFrame,
-} from './frames.ts';
+} from './handshake-messages.ts';
 import { deriveSessionKeys, RANDOM_BYTES, type SessionKeys } from './kdf.ts';
 import {
   parseCertificate,
@@ -63,7 +63,7 @@ import {
   type X25519KeyPair,
 } from './keyexchange.ts';
 import { channelWarnings, chooseCipher, type Negotiated } from './policy.ts';
-import { encodeAppFrame, SealedRecordReader, SealedRecordWriter, type RecordSettings } from './record.ts';
+import { encodeAppFrame, SealedRecordReader, SealedRecordWriter, type RecordSettings } from './sealed-frames.ts';
 
 /** Largest signature accepted in `ch_server_hello` (RSA-8192 is 1024 bytes). */
 export const MAX_SIGNATURE_BYTES = 1024;

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChannelClient, ChannelServer } from '../../core/channel/handshake.ts';
-import type { AppFrame } from '../../core/channel/frames.ts';
+import type { AppFrame } from '../../core/channel/handshake-messages.ts';
 import type { SecchatError } from '../../core/errors.ts';
 
 export type Side = 'client' | 'server';

@@ -13,7 +13,7 @@
  *     ch_key          { wrappedSecret }   (rsa only) ->
  *     ch_finished     { verify }   (transcriptMac)  ->
  *                                                   <-   ch_finished { verify }   (transcriptMac)
- *     sealed { ... }                               <->   sealed { ... }            (see record.ts)
+ *     sealed { ... }                               <->   sealed { ... }            (see sealed-frames.ts)
  *     ch_error { code, message }   either way, at any time, then both sides are closed
  *
  * Transcript (for the Finished MAC): SHA-256 over, for each handshake frame in the order it was sent
@@ -84,7 +84,7 @@ export interface ChFinishedFrame {
   verify: string;
 }
 
-/** A protected chat frame; the layout is documented in record.ts. */
+/** A protected chat frame; the layout is documented in sealed-frames.ts. */
 export interface SealedFrame {
   type: 'sealed';
   seq?: string;

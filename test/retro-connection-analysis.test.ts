@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOf, ipv4Endpoint } from '../attacks/capture.ts';
 import { decryptRecordedChannel, jsonLines } from '../attacks/retro/channel-decrypt.ts';
-import { analyseConnection, tlsStart, type ConnectionAnalysis } from '../attacks/retro/recording.ts';
+import { analyseConnection, tlsStart, type ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
 import { retroVerdict } from '../attacks/plugins/retro-decrypt.ts';
 import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';
 import type { ChannelRetroResult } from '../attacks/retro/channel-decrypt.ts';

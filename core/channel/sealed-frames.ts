@@ -32,7 +32,7 @@ import { ERROR_CODES, UsageError } from '../errors.ts';
 import type { ChannelCipher } from '../profile.ts';
 import { CHANNEL_CIPHER_SPECS, openRecord, sealRecord, type RecordKeys, type RecordParts } from './ciphers.ts';
 import { channelError } from './errors.ts';
-import { isObject, readBase64, readString, type AppFrame, type ReplayProtection, type SealedFrame } from './frames.ts';
+import { isObject, readBase64, readString, type AppFrame, type ReplayProtection, type SealedFrame } from './handshake-messages.ts';
 
 /** Label at the start of every sealed frame's associated data. */
 export const SEALED_AAD_LABEL = 'secchat-sealed-v1';

@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHANNEL_CIPHER_SPECS } from '../core/channel/ciphers.ts';
 import { channelCodeOf } from '../core/channel/errors.ts';
-import type { SealedFrame } from '../core/channel/frames.ts';
+import type { SealedFrame } from '../core/channel/handshake-messages.ts';
 import { CHANNEL_CIPHERS, type ChannelCipher } from '../core/profile.ts';
 import { makePair, type ChannelSettings } from './helpers/channel-fixtures.ts';
 import { manualClock, pump, seededRandom } from './helpers/channel-pump.ts';
 import { deriveSessionKeys } from '../core/channel/kdf.ts';
-import { SealedRecordReader, SealedRecordWriter } from '../core/channel/record.ts';
+import { SealedRecordReader, SealedRecordWriter } from '../core/channel/sealed-frames.ts';
 
 const AUTHENTICATING = CHANNEL_CIPHERS.filter((c) => CHANNEL_CIPHER_SPECS[c].authenticates);
 const WINDOW_MS = 30_000;

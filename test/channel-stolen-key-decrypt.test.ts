@@ -1,7 +1,7 @@
 /** No forward secrecy in rsa mode: a recording plus the server key later gives everything away. */
 import { describe, expect, it } from 'vitest';
 import { channelCodeOf } from '../core/channel/errors.ts';
-import { openRecordedFrame, unwrapRecordedRsaKey } from '../core/channel/recorded.ts';
+import { openRecordedFrame, unwrapRecordedRsaKey } from '../core/channel/stolen-key-decrypt.ts';
 import { CHANNEL_CIPHERS } from '../core/profile.ts';
 import { makePair } from './helpers/channel-fixtures.ts';
 import { testPki } from './helpers/channel-pki.ts';

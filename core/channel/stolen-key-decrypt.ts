@@ -12,10 +12,10 @@
 import { createPrivateKey } from 'node:crypto';
 import { CHANNEL_CIPHERS, type ChannelCipher } from '../profile.ts';
 import { channelError } from './errors.ts';
-import { isObject, readBase64, readEnum, type AppFrame, type ReplayProtection } from './frames.ts';
+import { isObject, readBase64, readEnum, type AppFrame, type ReplayProtection } from './handshake-messages.ts';
 import { deriveSessionKeys, RANDOM_BYTES, type SessionKeys } from './kdf.ts';
 import { rsaOaepUnwrap } from './keyexchange.ts';
-import { openSealedFrame } from './record.ts';
+import { openSealedFrame } from './sealed-frames.ts';
 
 /** Which way a sealed frame travelled. */
 export type Direction = 'client_to_server' | 'server_to_client';
