@@ -8,7 +8,7 @@
 import { ChannelClient, ChannelServer, isChannelFrame } from '../core/channel/index.ts';
 import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { CHANNEL_CIPHERS, type ChannelCipher, type Profile } from '../core/profile.ts';
-import type { CertKeyPem } from '../core/tls-options.ts';
+import type { CertKeyPem } from '../core/tls/node-options.ts';
 import type { Direction, Layer, ProxyConnection } from './proxy.ts';
 
 /** What the interceptor lets an attack do with each opened chat frame. */

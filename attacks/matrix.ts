@@ -7,7 +7,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
-import { tlsWarnings } from '../core/tls-options.ts';
+import { tlsWarnings } from '../core/tls/node-options.ts';
 import { profileWarnings } from '../core/weaknesses.ts';
 import { runAttack } from './scenario.ts';
 import type { Attack } from './types.ts';

@@ -10,8 +10,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { describeError } from '../core/errors.ts';
-import { negotiatedOf, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
-import { peekClientHello, type ClientHello } from '../core/tls-records.ts';
+import { negotiatedOf, type CertKeyPem, type NegotiatedTls } from '../core/tls/node-options.ts';
+import type { ClientHello } from '../core/tls/client-hello.ts';
+import { peekClientHello } from '../core/tls/peek-client-hello.ts';
 
 /** c2s: victim client → server; s2c: server → victim client. */
 export type Direction = 'c2s' | 's2c';

@@ -13,7 +13,7 @@ import { describeError, SecchatError } from '../core/errors.ts';
 import type { Frame } from '../core/frames.ts';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
-import { resolveTrust } from '../core/tls-options.ts';
+import { resolveTrust } from '../core/tls/certificate-verification.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
 import { UserStore } from '../server/user-store.ts';
 import { ProxyEngine } from './proxy.ts';

@@ -5,7 +5,8 @@
  */
 import { FrameDecoder, type Frame } from '../core/frames.ts';
 import type { ProxyConnection } from './proxy.ts';
-import { CONTENT_TYPE, RECORD_HEADER_BYTES } from '../core/tls-records.ts';
+import { RECORD_HEADER_BYTES } from '../core/tls/record-layer.ts';
+import { CONTENT_TYPE } from '../core/tls/registry.ts';
 
 /** The text the attacker writes over the start of the canary (same length as "canary-"). */
 export const TAMPER_MARK = 'altered';

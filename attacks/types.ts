@@ -5,7 +5,7 @@
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import type { Frame } from '../core/frames.ts';
-import type { NegotiatedTls } from '../core/tls-options.ts';
+import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serverTlsOptions } from '../core/tls-options.ts';
+import { serverTlsOptions } from '../core/tls/node-options.ts';
 import { ServerProcess } from './child.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchPki } from './fixtures.ts';
 import { LoadFleet, median, pairedRatio, type FanoutResult, type LoadTarget } from './load.ts';

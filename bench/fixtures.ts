@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { initPki, issueCertificate, loadPki, LEAF_VALIDITY_DAYS, NOT_BEFORE_BACKDATE_MS } from '../core/pki.ts';
 import { validateProfile, type Profile } from '../core/profile.ts';
-import { clientTlsOptions, resolveTrust, type CertKeyPem } from '../core/tls-options.ts';
+import { resolveTrust } from '../core/tls/certificate-verification.ts';
+import { clientTlsOptions, type CertKeyPem } from '../core/tls/node-options.ts';
 import type { ServerLimits } from '../server/chat-server.ts';
 import type tls from 'node:tls';
 

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import type { Profile } from '../core/profile.ts';
-import type { CertKeyPem } from '../core/tls-options.ts';
+import type { CertKeyPem } from '../core/tls/node-options.ts';
 import { startChatServer, type ServerLimits } from '../server/chat-server.ts';
 import { startBaselineServer } from './baseline-server.ts';
 import { ProxyEngine } from '../attacks/proxy.ts';

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { ensurePki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
-import { checkTlsSettings, tlsWarnings } from '../core/tls-options.ts';
+import { checkTlsSettings, tlsWarnings } from '../core/tls/node-options.ts';
 import { profileWarnings } from '../core/weaknesses.ts';
 
 /** Default SQLite file of the accounts. */

@@ -10,7 +10,8 @@ import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
 import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../core/profile.ts';
 import { authenticate } from './auth-login.ts';
-import { clientTlsOptions, negotiatedOf, verifyCertificatePem, verifyServerCertificate, type ClientTrust, type NegotiatedTls } from '../core/tls-options.ts';
+import { verifyCertificatePem, verifyServerCertificate, type ClientTrust } from '../core/tls/certificate-verification.ts';
+import { clientTlsOptions, negotiatedOf, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { ChannelClient, isChannelFrame, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import { startKeepalive } from './keepalive.ts';
 
@@ -27,7 +28,7 @@ export interface ChatClientOptions {
   profile: Profile;
   host: string;
   port: number;
-  /** CA certificates and pin the client trusts (see core/tls-options.ts resolveTrust). */
+  /** CA certificates and pin the client trusts (see core/tls/certificate-verification.ts resolveTrust). */
   trust: ClientTrust;
   /** Name checked against the certificate; defaults to `host`. */
   servername?: string;

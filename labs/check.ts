@@ -14,7 +14,7 @@ import type { Attack, Outcome } from '../attacks/types.ts';
 import { describeError, ERROR_CODES, SecchatError } from '../core/errors.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { parseProfile, usesTls, type Profile } from '../core/profile.ts';
-import { checkTlsSettings, type NegotiatedTls } from '../core/tls-options.ts';
+import { checkTlsSettings, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { runConcurrentChat, type ConcurrentChatResult } from './concurrency.ts';
 import type { Lab } from './lab.ts';
 import { measureCryptoSpeed, type CryptoSpeed } from './measure.ts';

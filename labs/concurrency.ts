@@ -10,7 +10,8 @@ import { ChatClient } from '../client/chat-client.ts';
 import { describeError } from '../core/errors.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import type { Profile } from '../core/profile.ts';
-import { resolveTrust, type NegotiatedTls } from '../core/tls-options.ts';
+import { resolveTrust } from '../core/tls/certificate-verification.ts';
+import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import { startChatServer } from '../server/chat-server.ts';
 
 /** Options of {@link runConcurrentChat}; times in ms. */

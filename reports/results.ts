@@ -3,7 +3,7 @@
  * HTML reports are renderers of it (see docs/results-schema.md for the field-by-field contract).
  */
 import type { Evidence, Impact, Outcome } from '../attacks/types.ts';
-import type { NegotiatedTls } from '../core/tls-options.ts';
+import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import type { Profile } from '../core/profile.ts';
 
 /** Bumped on any incompatible change to {@link CellResult} or {@link MatrixResults}. */

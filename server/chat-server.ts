@@ -9,7 +9,7 @@ import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import { describeError, ProtocolError } from '../core/errors.ts';
 import { PROTOCOL_ERRORS, PROTOCOL_VERSION, errorFrame } from '../core/protocol.ts';
 import type { Profile } from '../core/profile.ts';
-import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls-options.ts';
+import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
 import { UserStore } from './user-store.ts';
 import { MAX_USERNAME_CHARS } from '../core/usernames.ts';

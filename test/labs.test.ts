@@ -19,7 +19,7 @@ import type { CliIo } from '../cli/common.ts';
 import { ERROR_CODES, SecchatError, UsageError } from '../core/errors.ts';
 import { initPki, loadPki, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
-import { checkTlsSettings } from '../core/tls-options.ts';
+import { checkTlsSettings } from '../core/tls/node-options.ts';
 import { allWeaknesses, weaknessesOf } from '../core/weaknesses.ts';
 import { checkLab, readWorkingProfile } from '../labs/check.ts';
 import { findLab, hasAttack, LABS_DIR, loadLabs, missingAttacks, type Lab } from '../labs/lab.ts';

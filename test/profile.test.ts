@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listPresets, loadProfile, parseProfile } from '../core/profile.ts';
-import { checkTlsSettings, cipherString } from '../core/tls-options.ts';
+import { checkTlsSettings, cipherString } from '../core/tls/node-options.ts';
 import { UsageError } from '../core/errors.ts';
 import { main } from '../cli/main.ts';
 

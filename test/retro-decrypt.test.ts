@@ -3,7 +3,9 @@ import forge from 'node-forge';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptRecordedTls12, rsaPkcs1v15Decrypt } from '../attacks/retro/tls12-decrypt.ts';
 import { ERROR_CODES, SecchatError } from '../core/errors.ts';
-import { CONTENT_TYPE, readAllRecords, parseServerHello, type ServerHello } from '../core/tls-records.ts';
+import { readAllRecords } from '../core/tls/record-layer.ts';
+import { CONTENT_TYPE } from '../core/tls/registry.ts';
+import { parseServerHello, type ServerHello } from '../core/tls/server-hello.ts';
 import { recordTlsSession, type RecordSessionOptions, type RecordedSession } from './helpers/record-tls-session.ts';
 import { rsaTestCert } from './helpers/test-cert.ts';
 

@@ -4,7 +4,7 @@
  * (`mitm-self-signed`, `mitm-wrong-host`, `mitm-rogue-ca`). The verdict comes from whether the
  * canary was read in what the proxy captured, and — when not — from the victim's own error.
  */
-import type { CertKeyPem } from '../../core/tls-options.ts';
+import type { CertKeyPem } from '../../core/tls/node-options.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../evidence.ts';
 import type { ProxyAddon } from '../proxy.ts';

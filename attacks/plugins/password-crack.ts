@@ -16,7 +16,7 @@ import path from 'node:path';
 import { ChatClient } from '../../client/chat-client.ts';
 import { loginProof, parseChallenge } from '../../core/auth-proof.ts';
 import { describeError } from '../../core/errors.ts';
-import { resolveTrust } from '../../core/tls-options.ts';
+import { resolveTrust } from '../../core/tls/certificate-verification.ts';
 import { storedVerifierKey } from '../../server/challenge-auth.ts';
 import { DEFAULT_LIMITS, type ChatServer } from '../../server/chat-server.ts';
 import type { StoredUser } from '../../server/user-store.ts';

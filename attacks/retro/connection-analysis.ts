@@ -8,7 +8,7 @@
  * Pure: the caller gives the two recorded byte streams of one TCP connection (as a tap saw them)
  * and the stolen key; nothing here reads files, sockets or key logs.
  */
-import { CONTENT_TYPE, HANDSHAKE_TYPE } from '../../core/tls-records.ts';
+import { CONTENT_TYPE, HANDSHAKE_TYPE } from '../../core/tls/registry.ts';
 import { excerptAround } from '../evidence.ts';
 import { decryptRecordedChannel, type ChannelRetroResult } from './channel-decrypt.ts';
 import { decryptRecordedTls12, type RetroDecryptResult } from './tls12-decrypt.ts';

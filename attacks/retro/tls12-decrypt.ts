@@ -6,7 +6,8 @@
  * Implements, for TLS 1.0–1.2 with RSA key transport: the handshake walk (RFC 5246 §7.3–7.4),
  * RSAES-PKCS1-v1_5 decryption of the pre-master secret (RFC 8017 §7.2.2, RFC 5246 §7.4.7.1), the
  * master secret, classic (RFC 5246 §8.1) or extended from the session hash (RFC 7627 §4), the key
- * block (§6.3), Finished verification (§7.4.9) and record decryption (see core/tls12-crypto.ts).
+ * block (§6.3), Finished verification (§7.4.9) and record decryption (see core/tls/prf.ts and
+ * core/tls/record-protection.ts).
  * ECDHE / DHE (RFC 8422, RFC 5246 §7.4.3) and every TLS 1.3 handshake (RFC 8446 §4.1) are
  * recognised and reported as `ephemeral`: the server key only signed them, so it cannot open them.
  *
@@ -15,36 +16,17 @@
  */
 import { X509Certificate, constants, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { ERROR_CODES, ProtocolError, SecchatError } from '../../core/errors.ts';
-import {
-  CONTENT_TYPE,
-  HANDSHAKE_TYPE,
-  HandshakeReassembler,
-  alertName,
-  parseCertificateTls12,
-  parseClientHello,
-  parseClientKeyExchangeRsa,
-  parseServerHello,
-  parseServerKeyExchangeDhe,
-  parseServerKeyExchangeEcdhe,
-  readAllRecords,
-  versionName,
-  type ClientHello,
-  type CipherSuiteInfo,
-  type HandshakeMessage,
-  type KeyExchange,
-  type ServerHello,
-  type TlsRecord,
-} from '../../core/tls-records.ts';
-import {
-  RecordDecryptor,
-  extendedMasterSecret,
-  deriveKeys,
-  finishedVerifyData,
-  handshakeHash,
-  masterSecret,
-  prfKindFor,
-  type PrfKind,
-} from '../../core/tls12-crypto.ts';
+import { alertName } from '../../core/tls/alerts.ts';
+import { parseCertificateTls12 } from '../../core/tls/certificate-message.ts';
+import type { CipherSuiteInfo, KeyExchange } from '../../core/tls/cipher-suites.ts';
+import { parseClientHello, type ClientHello } from '../../core/tls/client-hello.ts';
+import { HandshakeReassembler, type HandshakeMessage } from '../../core/tls/handshake-reassembly.ts';
+import { parseClientKeyExchangeRsa, parseServerKeyExchangeDhe, parseServerKeyExchangeEcdhe } from '../../core/tls/key-exchange.ts';
+import { readAllRecords, type TlsRecord } from '../../core/tls/record-layer.ts';
+import { CONTENT_TYPE, HANDSHAKE_TYPE, versionName } from '../../core/tls/registry.ts';
+import { parseServerHello, type ServerHello } from '../../core/tls/server-hello.ts';
+import { extendedMasterSecret, deriveKeys, finishedVerifyData, handshakeHash, masterSecret, prfKindFor, type PrfKind } from '../../core/tls/prf.ts';
+import { RecordDecryptor } from '../../core/tls/record-protection.ts';
 
 /** What the eavesdropper kept, plus the key stolen later. */
 export interface RetroDecryptInput {

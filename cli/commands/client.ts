@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import { ChatClient } from '../../client/chat-client.ts';
 import { describeFrame, jsonForTerminal, sanitizeForTerminal } from '../../client/terminal.ts';
 import { ERROR_CODES, UsageError } from '../../core/errors.ts';
-import { resolveTrust } from '../../core/tls-options.ts';
+import { resolveTrust } from '../../core/tls/certificate-verification.ts';
 import { loadCheckedProfile, parsePort, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
 import { keylogWriter } from './server.ts';
 

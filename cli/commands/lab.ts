@@ -13,7 +13,7 @@ import { findLab, loadLabs, missingAttacks, OPTION_KEYS, type Lab } from '../../
 import { DEFAULT_LAB_HOME, loadProgress, updateLabProgress, workingProfileFile, type LabProgress } from '../../labs/progress.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
 import { pkiFor, pkiOption, type CliIo } from '../common.ts';
-import { tlsWarnings } from '../../core/tls-options.ts';
+import { tlsWarnings } from '../../core/tls/node-options.ts';
 import { profileWarnings } from '../../core/weaknesses.ts';
 
 /** How guides and messages spell the command (works from a fresh clone, no global install). */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { effectiveSettings, listPresets, loadProfile } from '../../core/profile.ts';
-import { tlsWarnings } from '../../core/tls-options.ts';
+import { tlsWarnings } from '../../core/tls/node-options.ts';
 import { weaknessesOf } from '../../core/weaknesses.ts';
 import { loadCheckedProfile, type CliIo } from '../common.ts';
 

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { peekClientHello } from '../../core/tls-records.ts';
+import { peekClientHello } from '../../core/tls/peek-client-hello.ts';
 
 export async function captureClientHello(options: tls.ConnectionOptions = {}): Promise<Buffer> {
   const server = net.createServer();

@@ -9,7 +9,7 @@ import { initPki, loadPki, type PkiMaterial } from '../../core/pki.ts';
 import { validateProfile, type Profile } from '../../core/profile.ts';
 import { startChatServer, type ChatServer, type ServerLimits } from '../../server/chat-server.ts';
 import { ChatClient } from '../../client/chat-client.ts';
-import { resolveTrust } from '../../core/tls-options.ts';
+import { resolveTrust } from '../../core/tls/certificate-verification.ts';
 
 /** Creates a lab PKI in a fresh temp folder. Call in beforeAll; remove with `cleanup`. */
 export async function makeTestPki(): Promise<{ pki: PkiMaterial; dir: string; cleanup: () => void }> {

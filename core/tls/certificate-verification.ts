@@ -1,6 +1,7 @@
 /**
- * Turns a profile into node:tls options for both endpoints, and verifies a server certificate
- * the way the profile says (none / CA / CA + hostname / SPKI pin), naming the reason on refusal.
+ * Verifies a server certificate the way the profile says (none / CA / CA + hostname / SPKI pin),
+ * naming the reason on refusal: chain (RFC 5280 §6.1, by OpenSSL), hostname (RFC 6125 §6.4) and
+ * SPKI pin (RFC 7469 §2.4). The node:tls options that go with it: `node-options.ts`.
  *
  * Why verification happens after the handshake here rather than with `rejectUnauthorized`: node
  * only runs `checkServerIdentity` when the chain already verified, and destroys the socket before
@@ -9,79 +10,10 @@
  * hostname (RFC 6125 via X509Certificate.checkHost) and the pin (RFC 7469 §2.4) before a single
  * application byte is sent or read.
  */
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { X509Certificate, createHash } from 'node:crypto';
-import { CertificateError, ERROR_CODES, UsageError } from './errors.ts';
-import { type Profile, versionRank } from './profile.ts';
-
-/** OpenSSL's SSL_OP_NO_EXTENDED_MASTER_SECRET (OpenSSL 3.0 ssl.h), which node does not export. */
-export const SSL_OP_NO_EXTENDED_MASTER_SECRET = 0x1;
-
-/** Certificate and key PEM for a TLS server. */
-export interface CertKeyPem {
-  certPem: string;
-  keyPem: string;
-}
-
-/** True when the profile's range reaches a version OpenSSL 3 refuses at its default security level. */
-export function needsSecurityLevel0(p: Profile): boolean {
-  return versionRank(p.tls.minVersion) < versionRank('TLSv1.2');
-}
-
-/** Warnings about how secchat applies the profile's TLS settings (weak choices themselves: core/weaknesses.ts). */
-export function tlsWarnings(p: Profile): string[] {
-  const w: string[] = [];
-  if (p.transport === 'plain') return w;
-  if (needsSecurityLevel0(p)) {
-    w.push(`tls.minVersion ${p.tls.minVersion} is deprecated (RFC 8996); OpenSSL security level 0 is applied on both ends to allow it`);
-  }
-  return w;
-}
-
-/**
- * The cipher string for node's `ciphers` option: TLS <= 1.2 cipher list followed by TLS 1.3
- * suites (node has no `ciphersuites` option; it sorts TLS_* names into SSL_CTX_set_ciphersuites).
- */
-export function cipherString(p: Profile): string {
-  const defaults12 = tls.DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
-  let list12 = p.tls.ciphers ?? defaults12;
-  if (needsSecurityLevel0(p) && !/@SECLEVEL=/.test(list12)) list12 += ':@SECLEVEL=0';
-  const suites13 = p.tls.ciphersuites ? p.tls.ciphersuites.split(':') : [];
-  return [...suites13, list12].join(':');
-}
-
-function commonOptions(p: Profile): tls.SecureContextOptions & { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } {
-  const opts: tls.SecureContextOptions & { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } = {
-    minVersion: p.tls.minVersion,
-    maxVersion: p.tls.maxVersion,
-    ciphers: cipherString(p),
-  };
-  if (p.tls.groups) opts.ecdhCurve = p.tls.groups;
-  if (!p.tls.extendedMasterSecret) opts.secureOptions = SSL_OP_NO_EXTENDED_MASTER_SECRET;
-  return opts;
-}
-
-/**
- * Checks that OpenSSL accepts the profile's cipher list, suites and groups.
- * @throws UsageError SECCHAT_ERR_PROFILE_INVALID naming the field, with OpenSSL's complaint
- */
-export function checkTlsSettings(p: Profile): void {
-  if (p.transport === 'plain') return;
-  try {
-    tls.createSecureContext(commonOptions(p));
-  } catch (err) {
-    const isGroups = /curve|group/i.test((err as Error).message);
-    const field = isGroups ? 'tls.groups' : p.tls.ciphersuites ? 'tls.ciphers / tls.ciphersuites' : 'tls.ciphers';
-    const value = isGroups ? p.tls.groups : [p.tls.ciphers, p.tls.ciphersuites].filter(Boolean).join(' / ');
-    const where = isGroups ? 'valid groups: X25519, X448, P-256, P-384, P-521, ffdhe2048 … ffdhe8192' : 'see `openssl ciphers -v` for valid names';
-    throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${p.name}: ${field}: OpenSSL refused "${value}" (${(err as Error).message.trim()}); ${where}`, { field });
-  }
-}
-
-/** node:tls server options for the profile with the given certificate. */
-export function serverTlsOptions(p: Profile, identity: CertKeyPem): tls.TlsOptions {
-  return { ...commonOptions(p), cert: identity.certPem, key: identity.keyPem };
-}
+import { CertificateError, ERROR_CODES } from '../errors.ts';
+import type { Profile } from '../profile.ts';
 
 /** What the client trusts: CA certificates (PEM) and the SPKI pin, resolved from the profile. */
 export interface ClientTrust {
@@ -89,18 +21,6 @@ export interface ClientTrust {
   caPems: string[];
   /** `sha256/<base64>` for `verify: pin`. */
   pin?: string;
-}
-
-/** node:tls client options: profile versions/ciphers, our CA list, SNI when the host is a name. */
-export function clientTlsOptions(p: Profile, host: string, trust: ClientTrust): tls.ConnectionOptions {
-  const opts: tls.ConnectionOptions = {
-    ...commonOptions(p),
-    ca: trust.caPems.length ? trust.caPems : undefined,
-    rejectUnauthorized: false, // verified by verifyServerCertificate before any data (see file comment)
-    checkServerIdentity: () => undefined,
-  };
-  if (!isIpAddress(host)) opts.servername = host; // RFC 6066 §3: SNI carries no IP literals
-  return opts;
 }
 
 /** True for an IPv4 or IPv6 literal. */
@@ -191,21 +111,6 @@ function pinAndHostnameRefusal(cert: X509Certificate, p: Profile, host: string, 
   return null;
 }
 
-/** The negotiated TLS parameters of a connected socket (protocol from getProtocol(), RFC 8446 names). */
-export interface NegotiatedTls {
-  protocol: string | null;
-  cipher: string | null;
-  /** (EC)DHE group, e.g. X25519; null for RSA key exchange; unknown on the server side in node. */
-  group: string | null;
-}
-
-/** Reads the negotiated protocol, cipher and key-exchange group from a TLS socket. */
-export function negotiatedOf(socket: tls.TLSSocket): NegotiatedTls {
-  const cipher = socket.getCipher();
-  const eph = typeof socket.getEphemeralKeyInfo === 'function' ? socket.getEphemeralKeyInfo() : null;
-  const group = eph && typeof eph === 'object' && 'name' in eph && eph.name ? String(eph.name) : eph && 'type' in eph && eph.type === 'DH' ? `DH-${(eph as { size?: number }).size}` : null;
-  return { protocol: socket.getProtocol(), cipher: cipher?.standardName ?? cipher?.name ?? null, group };
-}
 
 /**
  * What a client with this profile trusts, from the lab PKI.

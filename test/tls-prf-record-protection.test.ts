@@ -1,16 +1,9 @@
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  RecordDecryptor,
-  deriveKeys,
-  extendedMasterSecret,
-  masterSecret,
-  prf,
-  protectRecord,
-  type RecordProtection,
-} from '../core/tls12-crypto.ts';
-import { BULK_CIPHER_SIZES, type BulkCipher, type HashName } from '../core/tls-records.ts';
+import { deriveKeys, extendedMasterSecret, masterSecret, prf } from '../core/tls/prf.ts';
+import { RecordDecryptor, protectRecord, type RecordProtection } from '../core/tls/record-protection.ts';
+import { BULK_CIPHER_SIZES, type BulkCipher, type HashName } from '../core/tls/cipher-suites.ts';
 
 const h = (s: string) => Buffer.from(s, 'hex');
 

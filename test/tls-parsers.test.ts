@@ -3,28 +3,15 @@ import tls from 'node:tls';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, ProtocolError } from '../core/errors.ts';
-import {
-  ALERT_DESCRIPTION,
-  CIPHER_SUITES,
-  CONTENT_TYPE,
-  HANDSHAKE_TYPE,
-  HandshakeReassembler,
-  MAX_RECORD_FRAGMENT_BYTES,
-  TLS_FALLBACK_SCSV,
-  TlsRecordReader,
-  buildAlertRecord,
-  buildClientHello,
-  encodeHandshakeMessage,
-  encodeRecord,
-  parseAlert,
-  parseClientHello,
-  parseClientKeyExchangeRsa,
-  parseServerHello,
-  parseServerKeyExchangeEcdhe,
-  peekClientHello,
-  readAllRecords,
-  type TlsRecord,
-} from '../core/tls-records.ts';
+import { ALERT_DESCRIPTION, buildAlertRecord, parseAlert } from '../core/tls/alerts.ts';
+import { CIPHER_SUITES } from '../core/tls/cipher-suites.ts';
+import { buildClientHello, parseClientHello } from '../core/tls/client-hello.ts';
+import { HandshakeReassembler, encodeHandshakeMessage } from '../core/tls/handshake-reassembly.ts';
+import { parseClientKeyExchangeRsa, parseServerKeyExchangeEcdhe } from '../core/tls/key-exchange.ts';
+import { peekClientHello } from '../core/tls/peek-client-hello.ts';
+import { MAX_RECORD_FRAGMENT_BYTES, TlsRecordReader, encodeRecord, readAllRecords, type TlsRecord } from '../core/tls/record-layer.ts';
+import { CONTENT_TYPE, HANDSHAKE_TYPE, TLS_FALLBACK_SCSV } from '../core/tls/registry.ts';
+import { parseServerHello } from '../core/tls/server-hello.ts';
 import { captureClientHello } from './helpers/capture-client-hello.ts';
 import { recordTlsSession } from './helpers/record-tls-session.ts';
 import { rsaTestCert } from './helpers/test-cert.ts';

@@ -1,0 +1,99 @@
+/**
+ * The cipher suite table: one table, one place. Every TLS cipher suite secchat knows, with its
+ * IANA name (RFC 5246 App. A.5, RFC 5288, RFC 5289, RFC 7905, RFC 8446 §B.4), OpenSSL's name, key
+ * exchange, authentication, bulk cipher, record MAC and PRF hash — plus the sizes the TLS 1.2
+ * record layer derives from them (RFC 5246 §6.3).
+ */
+import { TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, hex4, isGrease } from './registry.ts';
+
+export type KeyExchange = 'RSA' | 'ECDHE' | 'DHE' | 'TLS13';
+export type BulkCipher = 'AES-128-GCM' | 'AES-256-GCM' | 'AES-128-CBC' | 'AES-256-CBC' | 'CHACHA20-POLY1305';
+export type HashName = 'SHA256' | 'SHA384' | 'SHA1';
+
+export interface CipherSuiteInfo {
+  /** Wire value. */
+  id: number;
+  /** IANA name, e.g. `TLS_RSA_WITH_AES_128_GCM_SHA256`. */
+  name: string;
+  /** OpenSSL's name, as used in node's `ciphers` option, e.g. `AES128-GCM-SHA256`. */
+  openssl: string;
+  keyExchange: KeyExchange;
+  /** Who signs the ephemeral share (ECDHE/DHE), or whose key decrypts the PMS (RSA); null for TLS 1.3. */
+  authentication: 'RSA' | 'ECDSA' | null;
+  cipher: BulkCipher;
+  /** Record MAC for CBC suites; null for AEAD suites. */
+  mac: HashName | null;
+  /** Hash of the TLS 1.2 PRF (RFC 5246 §5) or of HKDF (RFC 8446 §7.1). */
+  prfHash: 'SHA256' | 'SHA384';
+}
+
+type Row = [number, string, string, KeyExchange, 'RSA' | 'ECDSA' | null, BulkCipher, HashName | null, 'SHA256' | 'SHA384'];
+// prettier-ignore
+const SUITE_ROWS: Row[] = [
+  // RSA key exchange: the stolen server key decrypts the pre-master secret.
+  [0x002f, 'TLS_RSA_WITH_AES_128_CBC_SHA', 'AES128-SHA', 'RSA', 'RSA', 'AES-128-CBC', 'SHA1', 'SHA256'],
+  [0x0035, 'TLS_RSA_WITH_AES_256_CBC_SHA', 'AES256-SHA', 'RSA', 'RSA', 'AES-256-CBC', 'SHA1', 'SHA256'],
+  [0x003c, 'TLS_RSA_WITH_AES_128_CBC_SHA256', 'AES128-SHA256', 'RSA', 'RSA', 'AES-128-CBC', 'SHA256', 'SHA256'],
+  [0x003d, 'TLS_RSA_WITH_AES_256_CBC_SHA256', 'AES256-SHA256', 'RSA', 'RSA', 'AES-256-CBC', 'SHA256', 'SHA256'],
+  [0x009c, 'TLS_RSA_WITH_AES_128_GCM_SHA256', 'AES128-GCM-SHA256', 'RSA', 'RSA', 'AES-128-GCM', null, 'SHA256'],
+  [0x009d, 'TLS_RSA_WITH_AES_256_GCM_SHA384', 'AES256-GCM-SHA384', 'RSA', 'RSA', 'AES-256-GCM', null, 'SHA384'],
+  // DHE: forward secret (finite-field).
+  [0x0033, 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA', 'DHE-RSA-AES128-SHA', 'DHE', 'RSA', 'AES-128-CBC', 'SHA1', 'SHA256'],
+  [0x0039, 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA', 'DHE-RSA-AES256-SHA', 'DHE', 'RSA', 'AES-256-CBC', 'SHA1', 'SHA256'],
+  [0x0067, 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA256', 'DHE-RSA-AES128-SHA256', 'DHE', 'RSA', 'AES-128-CBC', 'SHA256', 'SHA256'],
+  [0x006b, 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA256', 'DHE-RSA-AES256-SHA256', 'DHE', 'RSA', 'AES-256-CBC', 'SHA256', 'SHA256'],
+  [0x009e, 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', 'DHE-RSA-AES128-GCM-SHA256', 'DHE', 'RSA', 'AES-128-GCM', null, 'SHA256'],
+  [0x009f, 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384', 'DHE-RSA-AES256-GCM-SHA384', 'DHE', 'RSA', 'AES-256-GCM', null, 'SHA384'],
+  [0xccaa, 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256', 'DHE-RSA-CHACHA20-POLY1305', 'DHE', 'RSA', 'CHACHA20-POLY1305', null, 'SHA256'],
+  // ECDHE: forward secret (elliptic curve).
+  [0xc009, 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA', 'ECDHE-ECDSA-AES128-SHA', 'ECDHE', 'ECDSA', 'AES-128-CBC', 'SHA1', 'SHA256'],
+  [0xc00a, 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE', 'ECDSA', 'AES-256-CBC', 'SHA1', 'SHA256'],
+  [0xc013, 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE', 'RSA', 'AES-128-CBC', 'SHA1', 'SHA256'],
+  [0xc014, 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA', 'ECDHE-RSA-AES256-SHA', 'ECDHE', 'RSA', 'AES-256-CBC', 'SHA1', 'SHA256'],
+  [0xc023, 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE', 'ECDSA', 'AES-128-CBC', 'SHA256', 'SHA256'],
+  [0xc024, 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE', 'ECDSA', 'AES-256-CBC', 'SHA384', 'SHA384'],
+  [0xc027, 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256', 'ECDHE-RSA-AES128-SHA256', 'ECDHE', 'RSA', 'AES-128-CBC', 'SHA256', 'SHA256'],
+  [0xc028, 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384', 'ECDHE-RSA-AES256-SHA384', 'ECDHE', 'RSA', 'AES-256-CBC', 'SHA384', 'SHA384'],
+  [0xc02b, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE', 'ECDSA', 'AES-128-GCM', null, 'SHA256'],
+  [0xc02c, 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE', 'ECDSA', 'AES-256-GCM', null, 'SHA384'],
+  [0xc02f, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE', 'RSA', 'AES-128-GCM', null, 'SHA256'],
+  [0xc030, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE', 'RSA', 'AES-256-GCM', null, 'SHA384'],
+  [0xcca8, 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE', 'RSA', 'CHACHA20-POLY1305', null, 'SHA256'],
+  [0xcca9, 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE', 'ECDSA', 'CHACHA20-POLY1305', null, 'SHA256'],
+  // TLS 1.3 (RFC 8446 §B.4): key exchange is always (EC)DHE or PSK; OpenSSL uses the IANA names.
+  [0x1301, 'TLS_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256', 'TLS13', null, 'AES-128-GCM', null, 'SHA256'],
+  [0x1302, 'TLS_AES_256_GCM_SHA384', 'TLS_AES_256_GCM_SHA384', 'TLS13', null, 'AES-256-GCM', null, 'SHA384'],
+  [0x1303, 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS13', null, 'CHACHA20-POLY1305', null, 'SHA256'],
+];
+
+/** Every cipher suite secchat knows, by wire value. */
+export const CIPHER_SUITES: ReadonlyMap<number, Readonly<CipherSuiteInfo>> = new Map(
+  SUITE_ROWS.map(([id, name, openssl, keyExchange, authentication, cipher, mac, prfHash]) => [
+    id,
+    Object.freeze({ id, name, openssl, keyExchange, authentication, cipher, mac, prfHash }),
+  ]),
+);
+
+/** Sizes of each bulk cipher in the TLS 1.2 record layer (RFC 5246 §6.3, RFC 5288 §3, RFC 7905 §2). */
+export const BULK_CIPHER_SIZES: Readonly<
+  Record<BulkCipher, { keyBytes: number; fixedIvBytes: number; recordIvBytes: number; tagBytes: number; blockBytes: number }>
+> = {
+  'AES-128-GCM': { keyBytes: 16, fixedIvBytes: 4, recordIvBytes: 8, tagBytes: 16, blockBytes: 0 },
+  'AES-256-GCM': { keyBytes: 32, fixedIvBytes: 4, recordIvBytes: 8, tagBytes: 16, blockBytes: 0 },
+  'AES-128-CBC': { keyBytes: 16, fixedIvBytes: 0, recordIvBytes: 16, tagBytes: 0, blockBytes: 16 },
+  'AES-256-CBC': { keyBytes: 32, fixedIvBytes: 0, recordIvBytes: 16, tagBytes: 0, blockBytes: 16 },
+  'CHACHA20-POLY1305': { keyBytes: 32, fixedIvBytes: 12, recordIvBytes: 0, tagBytes: 16, blockBytes: 0 },
+};
+
+/** Output bytes of each MAC / PRF hash. */
+export const HASH_BYTES: Readonly<Record<HashName, number>> = { SHA1: 20, SHA256: 32, SHA384: 48 };
+
+/** Name of a cipher suite value: IANA name, the SCSV names, 'GREASE', or hex for unknown ones. */
+export function cipherSuiteName(id: number): string {
+  const known = CIPHER_SUITES.get(id);
+  if (known) return known.name;
+  if (id === TLS_FALLBACK_SCSV) return 'TLS_FALLBACK_SCSV';
+  if (id === TLS_EMPTY_RENEGOTIATION_INFO_SCSV) return 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV';
+  if (isGrease(id)) return 'GREASE';
+  return `0x${hex4(id)}`;
+}
