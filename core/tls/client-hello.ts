@@ -8,12 +8,12 @@
  * malformation, including trailing bytes.
  */
 import { ProtocolError } from '../errors.ts';
-import { Cursor, u16List } from './byte-cursor.ts';
+import { Cursor, type FieldLog } from './byte-cursor.ts';
 import { cipherSuiteName } from './cipher-suites.ts';
 import { parseExtensions, type TlsExtension } from './extensions.ts';
 import { encodeHandshakeMessage } from './handshake-reassembly.ts';
 import { encodeRecord } from './record-layer.ts';
-import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE, TLS_FALLBACK_SCSV, groupName, isGrease, type NamedValue } from './registry.ts';
+import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE, TLS_FALLBACK_SCSV, groupName, isGrease, signatureSchemeName, versionLabel, type NamedValue } from './registry.ts';
 
 /** A decoded ClientHello (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2). Absent extensions are undefined. */
 export interface ClientHello {
@@ -48,16 +48,18 @@ export interface ClientHello {
 
 /**
  * Decode a ClientHello body (without the 4-byte handshake header).
+ * @param log records every field read, for annotated bytes (see `annotate.ts`); offsets count from
+ *   the log's origin, which must be `body` or a buffer `body` is a view into
  * @throws ProtocolError on truncation, trailing bytes, or malformed extensions it decodes.
  */
-export function parseClientHello(body: Buffer): ClientHello {
-  const c = new Cursor(body, 'ClientHello');
-  const legacyVersion = c.u16('legacy_version');
-  const random = c.bytes(32, 'random');
-  const sessionId = c.vec(1, 'session_id');
+export function parseClientHello(body: Buffer, log?: FieldLog): ClientHello {
+  const c = new Cursor(body, 'ClientHello', log);
+  const legacyVersion = c.u16('legacy_version', versionLabel);
+  const random = c.bytes(32, 'random', (b) => b.toString('hex'));
+  const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
   if (sessionId.length > 32) throw new ProtocolError('ClientHello: session_id longer than 32 bytes', { field: 'ClientHello.session_id' });
-  const suiteIds = u16List(c.vec(2, 'cipher_suites'), 'ClientHello.cipher_suites');
-  const compressionMethods = [...c.vec(1, 'compression_methods')];
+  const suiteIds = c.u16Vec(2, 'cipher_suites', 'ClientHello.cipher_suites', 'cipher_suite', cipherSuiteName);
+  const compressionMethods = [...c.vec(1, 'compression_methods', (b) => [...b].map((m) => (m === 0 ? 'null' : String(m))).join(', '))];
   const extensions = parseExtensions(c, 'ClientHello');
   c.end();
 
@@ -76,34 +78,34 @@ export function parseClientHello(body: Buffer): ClientHello {
   };
   for (const ext of extensions) {
     const what = `ClientHello.${ext.name}`;
-    const e = new Cursor(ext.data, what);
+    const e = c.child(ext.data, what, 2);
     switch (ext.type) {
       case EXTENSION_TYPE.server_name: {
         // RFC 6066 §3: ServerNameList of (name_type, opaque HostName<1..2^16-1>); type 0 = host_name.
         if (ext.data.length === 0) break; // the empty form is only legal in a ServerHello
-        const list = new Cursor(e.vec(2, 'server_name_list'), what);
+        const list = e.child(e.vec(2, 'server_name_list'), what);
         while (list.remaining > 0) {
-          const nameType = list.u8('name_type');
-          const name = list.vec(2, 'host_name');
+          const nameType = list.u8('name_type', (t) => (t === 0 ? 'host_name' : String(t)));
+          const name = list.vec(2, 'host_name', (b) => b.toString('ascii'));
           if (nameType === 0 && hello.serverName === undefined) hello.serverName = name.toString('ascii');
         }
         e.end();
         break;
       }
       case EXTENSION_TYPE.supported_versions:
-        hello.supportedVersions = u16List(e.vec(1, 'versions'), what);
+        hello.supportedVersions = e.u16Vec(1, 'versions', what, 'version', versionLabel);
         e.end();
         break;
       case EXTENSION_TYPE.supported_groups:
-        hello.supportedGroups = u16List(e.vec(2, 'named_group_list'), what).map((id) => ({ id, name: groupName(id) }));
+        hello.supportedGroups = e.u16Vec(2, 'named_group_list', what, 'named_group', groupName).map((id) => ({ id, name: groupName(id) }));
         e.end();
         break;
       case EXTENSION_TYPE.key_share: {
-        const shares = new Cursor(e.vec(2, 'client_shares'), what);
+        const shares = e.child(e.vec(2, 'client_shares'), what);
         const groups: NamedValue[] = [];
         while (shares.remaining > 0) {
-          const id = shares.u16('group');
-          shares.vec(2, 'key_exchange');
+          const id = shares.u16('group', groupName);
+          shares.vec(2, 'key_exchange', (b) => `${b.length} bytes: ${b.toString('hex')}`);
           groups.push({ id, name: groupName(id) });
         }
         e.end();
@@ -111,13 +113,13 @@ export function parseClientHello(body: Buffer): ClientHello {
         break;
       }
       case EXTENSION_TYPE.signature_algorithms:
-        hello.signatureAlgorithms = u16List(e.vec(2, 'supported_signature_algorithms'), what);
+        hello.signatureAlgorithms = e.u16Vec(2, 'supported_signature_algorithms', what, 'signature_scheme', signatureSchemeName);
         e.end();
         break;
       case EXTENSION_TYPE.alpn: {
-        const list = new Cursor(e.vec(2, 'protocol_name_list'), what);
+        const list = e.child(e.vec(2, 'protocol_name_list'), what);
         const names: string[] = [];
-        while (list.remaining > 0) names.push(list.vec(1, 'protocol_name').toString('latin1'));
+        while (list.remaining > 0) names.push(list.vec(1, 'protocol_name', (b) => b.toString('latin1')).toString('latin1'));
         e.end();
         hello.alpn = names;
         break;

@@ -133,3 +133,36 @@ export function isGrease(value: number): boolean {
 export function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
 }
+
+/** A version with its wire value, as annotated bytes show it: 'TLSv1.2 (0x0303)'. */
+export function versionLabel(version: number): string {
+  return `${versionName(version)} (0x${hex4(version)})`;
+}
+
+/** TLS SignatureScheme values (RFC 8446 §4.2.3, RFC 8422 §5.1.3 for the SHA-1 ones, RFC 8734). */
+const SIGNATURE_SCHEME_NAMES: ReadonlyMap<number, string> = new Map([
+  [0x0201, 'rsa_pkcs1_sha1'],
+  [0x0203, 'ecdsa_sha1'],
+  [0x0401, 'rsa_pkcs1_sha256'],
+  [0x0501, 'rsa_pkcs1_sha384'],
+  [0x0601, 'rsa_pkcs1_sha512'],
+  [0x0403, 'ecdsa_secp256r1_sha256'],
+  [0x0503, 'ecdsa_secp384r1_sha384'],
+  [0x0603, 'ecdsa_secp521r1_sha512'],
+  [0x0804, 'rsa_pss_rsae_sha256'],
+  [0x0805, 'rsa_pss_rsae_sha384'],
+  [0x0806, 'rsa_pss_rsae_sha512'],
+  [0x0807, 'ed25519'],
+  [0x0808, 'ed448'],
+  [0x0809, 'rsa_pss_pss_sha256'],
+  [0x080a, 'rsa_pss_pss_sha384'],
+  [0x080b, 'rsa_pss_pss_sha512'],
+  [0x081a, 'ecdsa_brainpoolP256r1tls13_sha256'],
+  [0x081b, 'ecdsa_brainpoolP384r1tls13_sha384'],
+  [0x081c, 'ecdsa_brainpoolP512r1tls13_sha512'],
+]);
+
+/** Wire value → SignatureScheme name ('rsa_pss_rsae_sha256'); GREASE and unknown values as hex. */
+export function signatureSchemeName(id: number): string {
+  return SIGNATURE_SCHEME_NAMES.get(id) ?? (isGrease(id) ? 'GREASE' : `0x${hex4(id)}`);
+}

@@ -3,10 +3,10 @@
  * supported_versions (§4.2.1), key_share (§4.2.8), extended_master_secret (RFC 7627),
  * encrypt_then_mac (RFC 7366), pre_shared_key (§4.2.11) and session_ticket (RFC 5077) decoded.
  */
-import { Cursor } from './byte-cursor.ts';
+import { Cursor, type FieldLog } from './byte-cursor.ts';
 import { CIPHER_SUITES, cipherSuiteName, type CipherSuiteInfo } from './cipher-suites.ts';
 import { parseExtensions, type TlsExtension } from './extensions.ts';
-import { EXTENSION_TYPE, HELLO_RETRY_REQUEST_RANDOM, groupName, type NamedValue } from './registry.ts';
+import { EXTENSION_TYPE, HELLO_RETRY_REQUEST_RANDOM, groupName, versionLabel, type NamedValue } from './registry.ts';
 
 /** A decoded ServerHello (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3). */
 export interface ServerHello {
@@ -34,15 +34,16 @@ export interface ServerHello {
 
 /**
  * Decode a ServerHello body (without the 4-byte handshake header).
+ * @param log records every field read, for annotated bytes (see `annotate.ts`)
  * @throws ProtocolError on truncation, trailing bytes, or malformed decoded extensions.
  */
-export function parseServerHello(body: Buffer): ServerHello {
-  const c = new Cursor(body, 'ServerHello');
-  const legacyVersion = c.u16('legacy_version');
-  const random = c.bytes(32, 'random');
-  const sessionId = c.vec(1, 'session_id');
-  const suiteId = c.u16('cipher_suite');
-  const compressionMethod = c.u8('compression_method');
+export function parseServerHello(body: Buffer, log?: FieldLog): ServerHello {
+  const c = new Cursor(body, 'ServerHello', log);
+  const legacyVersion = c.u16('legacy_version', versionLabel);
+  const random = c.bytes(32, 'random', (b) => (b.equals(HELLO_RETRY_REQUEST_RANDOM) ? `${b.toString('hex')} (HelloRetryRequest)` : b.toString('hex')));
+  const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
+  const suiteId = c.u16('cipher_suite', cipherSuiteName);
+  const compressionMethod = c.u8('compression_method', (m) => (m === 0 ? 'null' : String(m)));
   const extensions = parseExtensions(c, 'ServerHello');
   c.end();
   const helloRetryRequest = random.equals(HELLO_RETRY_REQUEST_RANDOM);
@@ -62,16 +63,16 @@ export function parseServerHello(body: Buffer): ServerHello {
     helloRetryRequest,
   };
   for (const ext of extensions) {
-    const e = new Cursor(ext.data, `ServerHello.${ext.name}`);
+    const e = c.child(ext.data, `ServerHello.${ext.name}`, 2);
     switch (ext.type) {
       case EXTENSION_TYPE.supported_versions:
-        hello.selectedVersion = e.u16('selected_version');
+        hello.selectedVersion = e.u16('selected_version', versionLabel);
         e.end();
         break;
       case EXTENSION_TYPE.key_share: {
         // ServerHello: KeyShareEntry; HelloRetryRequest: just the selected NamedGroup (§4.2.8).
-        const id = e.u16('group');
-        if (!helloRetryRequest) e.vec(2, 'key_exchange');
+        const id = e.u16('group', groupName);
+        if (!helloRetryRequest) e.vec(2, 'key_exchange', (b) => `${b.length} bytes: ${b.toString('hex')}`);
         e.end();
         hello.keyShareGroup = { id, name: groupName(id) };
         break;
