@@ -8,7 +8,8 @@
  * Pure: the caller gives the two recorded byte streams of one TCP connection (as a tap saw them)
  * and the stolen key; nothing here reads files, sockets or key logs.
  */
-import { CONTENT_TYPE, HANDSHAKE_TYPE } from '../../core/tls/registry.ts';
+import { tlsStart } from '../../core/tls/record-layer.ts';
+import { HANDSHAKE_TYPE } from '../../core/tls/registry.ts';
 import { excerptAround } from '../evidence.ts';
 import { decryptRecordedChannel, type ChannelRetroResult } from './channel-decrypt.ts';
 import { decryptRecordedTls12, type RetroDecryptResult } from './tls12-decrypt.ts';
@@ -41,23 +42,6 @@ export interface ConnectionAnalysis {
 }
 
 /** Largest TLS record version minor byte accepted when looking for the first record (TLS 1.3 = 4). */
-const MAX_RECORD_MINOR = 4;
-
-/**
- * Offset of the first TLS handshake record in a recorded stream whose first handshake message is
- * `handshakeType` (ClientHello for the client, ServerHello for the server), or -1.
- *
- * Over STARTTLS, TLS follows JSON Lines, so a record can only start at the stream's start or right
- * after a "\n" — which is what makes a stray 0x16 byte inside a line impossible to mistake for one
- * (JSON escapes control characters anyway). Record header: RFC 5246 §6.2.1.
- */
-export function tlsStart(stream: Buffer, handshakeType: number): number {
-  for (let i = 0; i + 6 <= stream.length; i++) {
-    if (i > 0 && stream[i - 1] !== 0x0a) continue;
-    if (stream[i] === CONTENT_TYPE.handshake && stream[i + 1] === 0x03 && stream[i + 2]! <= MAX_RECORD_MINOR && stream[i + 5] === handshakeType) return i;
-  }
-  return -1;
-}
 
 /**
  * Analyses one recorded connection.

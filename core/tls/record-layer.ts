@@ -158,3 +158,22 @@ export function encodeRecord(type: number, version: number, fragment: Buffer): B
   head.writeUInt16BE(fragment.length, 3);
   return Buffer.concat([head, fragment]);
 }
+
+/** Highest minor version a record header may carry (TLS 1.3 records say 3; 4 leaves room). */
+const MAX_RECORD_MINOR = 4;
+
+/**
+ * Offset of the first TLS handshake record in a recorded stream whose first handshake message is
+ * `handshakeType` (ClientHello for the client, ServerHello for the server), or -1.
+ *
+ * Over STARTTLS, TLS follows JSON Lines, so a record can only start at the stream's start or right
+ * after a "\n" — which is what makes a stray 0x16 byte inside a line impossible to mistake for one
+ * (JSON escapes control characters anyway). Record header: RFC 5246 §6.2.1.
+ */
+export function tlsStart(stream: Buffer, handshakeType: number): number {
+  for (let i = 0; i + 6 <= stream.length; i++) {
+    if (i > 0 && stream[i - 1] !== 0x0a) continue;
+    if (stream[i] === CONTENT_TYPE.handshake && stream[i + 1] === 0x03 && stream[i + 2]! <= MAX_RECORD_MINOR && stream[i + 5] === handshakeType) return i;
+  }
+  return -1;
+}
