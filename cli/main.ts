@@ -8,6 +8,7 @@ import { TOOL_VERSION } from '../attacks/matrix.ts';
 import { processIo, type CliIo } from './common.ts';
 import { attackCommand, attacksCommand } from './commands/attack.ts';
 import { clientCommand } from './commands/client.ts';
+import { explainCommand } from './commands/explain.ts';
 import { matrixCommand } from './commands/matrix.ts';
 import { pkiCommand } from './commands/pki.ts';
 import { profilesCommand } from './commands/profiles.ts';
@@ -52,7 +53,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-  for (const c of [pkiCommand(io), profilesCommand(io), serverCommand(io), clientCommand(io), attackCommand(io), attacksCommand(io), matrixCommand(io), reportCommand(io), ...extraCommands.map((f) => f(io))]) {
+  for (const c of [pkiCommand(io), profilesCommand(io), serverCommand(io), clientCommand(io), attackCommand(io), attacksCommand(io), matrixCommand(io), reportCommand(io), explainCommand(io), ...extraCommands.map((f) => f(io))]) {
     program.addCommand(c);
   }
   const exitOverrideAll = (c: Command) => {
