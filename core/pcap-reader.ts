@@ -182,7 +182,8 @@ interface Half {
 /**
  * Group segments into connections (by 4-tuple; a fresh SYN on a used 4-tuple starts a new one) and
  * reassemble each direction from its initial sequence number (SYN + 1; with no SYN, the lowest
- * sequence number seen), modulo 2^32. Overlapping retransmissions keep the bytes first captured.
+ * sequence number seen), modulo 2^32. Where segments overlap (retransmissions), the bytes of the
+ * segment that starts earlier in sequence space are kept; for equal starts, the one captured first.
  * @returns connections in the order their first segment was captured
  */
 export function reassembleTcp(segments: readonly TcpSegment[]): TcpConnection[] {
