@@ -88,6 +88,40 @@ export const BULK_CIPHER_SIZES: Readonly<
 /** Output bytes of each MAC / PRF hash. */
 export const HASH_BYTES: Readonly<Record<HashName, number>> = { SHA1: 20, SHA256: 32, SHA384: 48 };
 
+/**
+ * IANA names of suites OpenSSL clients offer that secchat does not model (DSS, CCM, ARIA, RC4,
+ * 3DES): named so a ClientHello reads as in Wireshark, left out of {@link CIPHER_SUITES} because no
+ * proxy, attack or decrypter here handles them.
+ */
+// prettier-ignore
+const NAME_ONLY_SUITES: ReadonlyMap<number, string> = new Map([
+  [0x0004, 'TLS_RSA_WITH_RC4_128_MD5'], [0x0005, 'TLS_RSA_WITH_RC4_128_SHA'], [0x000a, 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'],
+  [0x0032, 'TLS_DHE_DSS_WITH_AES_128_CBC_SHA'], [0x0038, 'TLS_DHE_DSS_WITH_AES_256_CBC_SHA'],
+  [0x0040, 'TLS_DHE_DSS_WITH_AES_128_CBC_SHA256'], [0x006a, 'TLS_DHE_DSS_WITH_AES_256_CBC_SHA256'],
+  [0x00a2, 'TLS_DHE_DSS_WITH_AES_128_GCM_SHA256'], [0x00a3, 'TLS_DHE_DSS_WITH_AES_256_GCM_SHA384'],
+  [0x1304, 'TLS_AES_128_CCM_SHA256'], [0x1305, 'TLS_AES_128_CCM_8_SHA256'], [0xc012, 'TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA'],
+  [0xc050, 'TLS_RSA_WITH_ARIA_128_GCM_SHA256'], [0xc051, 'TLS_RSA_WITH_ARIA_256_GCM_SHA384'],
+  [0xc052, 'TLS_DHE_RSA_WITH_ARIA_128_GCM_SHA256'], [0xc053, 'TLS_DHE_RSA_WITH_ARIA_256_GCM_SHA384'],
+  [0xc056, 'TLS_DHE_DSS_WITH_ARIA_128_GCM_SHA256'], [0xc057, 'TLS_DHE_DSS_WITH_ARIA_256_GCM_SHA384'],
+  [0xc05c, 'TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256'], [0xc05d, 'TLS_ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384'],
+  [0xc060, 'TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256'], [0xc061, 'TLS_ECDHE_RSA_WITH_ARIA_256_GCM_SHA384'],
+  [0xc09c, 'TLS_RSA_WITH_AES_128_CCM'], [0xc09d, 'TLS_RSA_WITH_AES_256_CCM'],
+  [0xc09e, 'TLS_DHE_RSA_WITH_AES_128_CCM'], [0xc09f, 'TLS_DHE_RSA_WITH_AES_256_CCM'],
+  [0xc0a0, 'TLS_RSA_WITH_AES_128_CCM_8'], [0xc0a1, 'TLS_RSA_WITH_AES_256_CCM_8'],
+  [0xc0a2, 'TLS_DHE_RSA_WITH_AES_128_CCM_8'], [0xc0a3, 'TLS_DHE_RSA_WITH_AES_256_CCM_8'],
+  [0xc0ac, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM'], [0xc0ad, 'TLS_ECDHE_ECDSA_WITH_AES_256_CCM'],
+  [0xc0ae, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'], [0xc0af, 'TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8'],
+]);
+
+/**
+ * Name of a cipher suite value for annotated bytes (`secchat explain`): {@link cipherSuiteName}, or
+ * the IANA name of a suite secchat does not model. Results keep `cipherSuiteName`'s hex for those,
+ * so a report still shows at a glance that no attack here understood the suite.
+ */
+export function cipherSuiteLabel(id: number): string {
+  return CIPHER_SUITES.has(id) ? cipherSuiteName(id) : (NAME_ONLY_SUITES.get(id) ?? cipherSuiteName(id));
+}
+
 /** Name of a cipher suite value: IANA name, the SCSV names, 'GREASE', or hex for unknown ones. */
 export function cipherSuiteName(id: number): string {
   const known = CIPHER_SUITES.get(id);

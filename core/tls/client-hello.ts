@@ -9,7 +9,7 @@
  */
 import { ProtocolError } from '../errors.ts';
 import { Cursor, type FieldLog } from './byte-cursor.ts';
-import { cipherSuiteName } from './cipher-suites.ts';
+import { cipherSuiteLabel, cipherSuiteName } from './cipher-suites.ts';
 import { parseExtensions, type TlsExtension } from './extensions.ts';
 import { encodeHandshakeMessage } from './handshake-reassembly.ts';
 import { encodeRecord } from './record-layer.ts';
@@ -58,7 +58,7 @@ export function parseClientHello(body: Buffer, log?: FieldLog): ClientHello {
   const random = c.bytes(32, 'random', (b) => b.toString('hex'));
   const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
   if (sessionId.length > 32) throw new ProtocolError('ClientHello: session_id longer than 32 bytes', { field: 'ClientHello.session_id' });
-  const suiteIds = c.u16Vec(2, 'cipher_suites', 'ClientHello.cipher_suites', 'cipher_suite', cipherSuiteName);
+  const suiteIds = c.u16Vec(2, 'cipher_suites', 'ClientHello.cipher_suites', 'cipher_suite', cipherSuiteLabel);
   const compressionMethods = [...c.vec(1, 'compression_methods', (b) => [...b].map((m) => (m === 0 ? 'null' : String(m))).join(', '))];
   const extensions = parseExtensions(c, 'ClientHello');
   c.end();

@@ -4,7 +4,7 @@
  * encrypt_then_mac (RFC 7366), pre_shared_key (§4.2.11) and session_ticket (RFC 5077) decoded.
  */
 import { Cursor, type FieldLog } from './byte-cursor.ts';
-import { CIPHER_SUITES, cipherSuiteName, type CipherSuiteInfo } from './cipher-suites.ts';
+import { CIPHER_SUITES, cipherSuiteLabel, cipherSuiteName, type CipherSuiteInfo } from './cipher-suites.ts';
 import { parseExtensions, type TlsExtension } from './extensions.ts';
 import { EXTENSION_TYPE, HELLO_RETRY_REQUEST_RANDOM, groupName, versionLabel, type NamedValue } from './registry.ts';
 
@@ -42,7 +42,7 @@ export function parseServerHello(body: Buffer, log?: FieldLog): ServerHello {
   const legacyVersion = c.u16('legacy_version', versionLabel);
   const random = c.bytes(32, 'random', (b) => (b.equals(HELLO_RETRY_REQUEST_RANDOM) ? `${b.toString('hex')} (HelloRetryRequest)` : b.toString('hex')));
   const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
-  const suiteId = c.u16('cipher_suite', cipherSuiteName);
+  const suiteId = c.u16('cipher_suite', cipherSuiteLabel);
   const compressionMethod = c.u8('compression_method', (m) => (m === 0 ? 'null' : String(m)));
   const extensions = parseExtensions(c, 'ServerHello');
   c.end();
