@@ -155,8 +155,14 @@ describe.skipIf(!hasTshark && !process.env.CI)(`secchat explain: a captured hand
   });
 });
 
-/** Whether dumpcap can capture on the loopback interface here (root or CAP_NET_RAW). */
-const canCapture = spawnSync('dumpcap', ['-D'], { encoding: 'utf8' }).stdout?.includes('lo') ?? false;
+/** Whether dumpcap can capture on the loopback interface here (root or CAP_NET_RAW): a 1 s trial capture. */
+const canCapture = ((): boolean => {
+  if (!hasTshark) return false;
+  const probe = path.join(tmpdir(), `secchat-dumpcap-probe-${process.pid}.pcap`);
+  const ok = spawnSync('dumpcap', ['-q', '-P', '-i', 'lo', '-a', 'duration:1', '-w', probe], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  rmSync(probe, { force: true });
+  return ok;
+})();
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const LIVE_TITLE = canCapture && hasOpenssl ? 'a kernel capture (dumpcap on lo) of openssl s_client' : 'live capture — SKIPPED: dumpcap cannot capture on lo here (needs root or CAP_NET_RAW) or openssl is missing';
 
