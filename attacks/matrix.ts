@@ -4,8 +4,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { Profile } from '../core/profile.ts';
+import { TOOL_VERSION } from '../core/version.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { tlsWarnings } from '../core/tls/node-options.ts';
 import { profileWarnings } from '../core/weaknesses.ts';
@@ -15,9 +15,6 @@ import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../r
 
 /** Default number of cells run at once: most of a cell is waiting (timers, the other end), so more cells than cores. */
 export const DEFAULT_MATRIX_CONCURRENCY = 8;
-
-/** secchat's version, from package.json. */
-export const TOOL_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 /** Options of {@link runMatrix}. */
 export interface MatrixOptions {

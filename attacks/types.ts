@@ -10,18 +10,10 @@ import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
 import type { ChatClient } from '../client/chat-client.ts';
+import type { Evidence, Impact, Outcome } from '../reports/results.ts';
 
-/** How a run ended. */
-export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
-
-/** What a successful attack breaks. */
-export type Impact = 'confidentiality' | 'integrity' | 'authentication' | 'availability';
-
-/** One piece of evidence: `kind` is a short stable label, `detail` the human sentence or data. */
-export interface Evidence {
-  kind: string;
-  detail: string;
-}
+// The result model (reports/results.ts) owns these; re-exported so attacks name them from here.
+export type { Evidence, Impact, Outcome };
 
 /** An attack's conclusion, before the runner adds timing and identity. */
 export interface Verdict {

@@ -3,7 +3,7 @@
  * ({@link BenchReport}, bench/results.ts), and judges the issue's targets.
  */
 import os from 'node:os';
-import { TOOL_VERSION } from '../attacks/matrix.ts';
+import { TOOL_VERSION } from '../core/version.ts';
 import { benchCrypto, type CryptoBenchOptions } from './crypto.ts';
 import { benchFanoutSize, benchMitm, type FanoutShape } from './fanout.ts';
 import { makeBenchPki, BENCH_LIMITS } from './fixtures.ts';

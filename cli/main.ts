@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, SecchatError } from '../core/errors.ts';
-import { TOOL_VERSION } from '../attacks/matrix.ts';
+import { TOOL_VERSION } from '../core/version.ts';
 import { processIo, type CliIo } from './common.ts';
 import { attackCommand, attacksCommand } from './commands/attack.ts';
 import { clientCommand } from './commands/client.ts';

@@ -5,9 +5,8 @@
  * below only present it.
  */
 import Table from 'cli-table3';
-import type { Outcome } from '../attacks/types.ts';
 import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
-import { OUTCOME_LABELS, type CellResult, type MatrixResults } from './results.ts';
+import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 
 /** How one cell changed between the two runs. */
 export type ChangeKind = 'fixed' | 'regressed' | 'changed' | 'unchanged' | 'added' | 'removed';

@@ -18,8 +18,7 @@ import path from 'node:path';
 import { weaknessesOf, type Weakness } from '../core/weaknesses.ts';
 import type { Profile } from '../core/profile.ts';
 import type { Renderer } from './renderers.ts';
-import { OUTCOME_LABELS, type CellResult, type MatrixResults } from './results.ts';
-import type { Outcome } from '../attacks/types.ts';
+import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
 export function esc(value: unknown): string {

@@ -1,10 +1,22 @@
 /**
  * The results data model: plain JSON with a versioned schema. The terminal table, Markdown and
  * HTML reports are renderers of it (see docs/results-schema.md for the field-by-field contract).
+ * attacks/ produces it and reports/ renders it: both import it, it imports neither.
  */
-import type { Evidence, Impact, Outcome } from '../attacks/types.ts';
 import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import type { Profile } from '../core/profile.ts';
+
+/** How a run ended. */
+export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
+
+/** What a successful attack breaks. */
+export type Impact = 'confidentiality' | 'integrity' | 'authentication' | 'availability';
+
+/** One piece of evidence: `kind` is a short stable label, `detail` the human sentence or data. */
+export interface Evidence {
+  kind: string;
+  detail: string;
+}
 
 /** Bumped on any incompatible change to {@link CellResult} or {@link MatrixResults}. */
 export const RESULT_SCHEMA_VERSION = 1;
