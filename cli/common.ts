@@ -6,24 +6,13 @@ import { ensurePki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings, tlsWarnings } from '../core/tls/node-options.ts';
 import { profileWarnings } from '../core/weaknesses.ts';
+import type { CliIo } from './io.ts';
+
+// The streams live in cli/io.ts (loadable without the PKI); commands import them from here.
+export { processIo, type CliIo } from './io.ts';
 
 /** Default SQLite file of the accounts. */
 export const DEFAULT_DB_FILE = '.secchat/users.db';
-
-/** Where commands write: injectable so tests never touch the real stdout/stderr. */
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** stderr is a terminal (spinners and colours only then) */
-  interactive: boolean;
-}
-
-/** The real process streams. */
-export const processIo: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  interactive: !!process.stderr.isTTY && !process.env.CI,
-};
 
 /** `--pki DIR` option. */
 export const pkiOption = () => new Option('--pki <dir>', 'lab PKI folder (created on first use)').default(DEFAULT_PKI_DIR);

@@ -1,20 +1,13 @@
 /**
- * The `secchat` command line: one subcommand per module in cli/commands/. Errors are mapped to
+ * The `secchat` command line: one subcommand per module in cli/commands/, listed in
+ * cli/command-registry.ts and loaded only when it runs. Errors are mapped to
  * exit codes in one place (core/errors.ts exitCodeFor): 2 for bad input, 1 otherwise.
  */
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, SecchatError } from '../core/errors.ts';
 import { TOOL_VERSION } from '../core/version.ts';
-import { processIo, type CliIo } from './common.ts';
-import { attackCommand, attacksCommand } from './commands/attack.ts';
-import { clientCommand } from './commands/client.ts';
-import { explainCommand } from './commands/explain.ts';
-import { matrixCommand } from './commands/matrix.ts';
-import { pkiCommand } from './commands/pki.ts';
-import { profilesCommand } from './commands/profiles.ts';
-import { reportCommand } from './commands/report.ts';
-import { serverCommand } from './commands/server.ts';
-import { extraCommands } from './extra-commands.ts';
+import { processIo, type CliIo } from './io.ts';
+import { COMMANDS, type CommandEntry } from './command-registry.ts';
 
 /**
  * One sentence for the operating-system errors a user causes (busy port, missing folder,
@@ -45,17 +38,31 @@ export function systemErrorMessage(err: unknown): string | null {
   return null;
 }
 
-/** Builds the program; `io` receives all output (tests pass their own). */
+/**
+ * The program with the given subcommands loaded in full; every other registered command is a stub
+ * with its name and description only (enough for `secchat --help`), so a run loads the modules of
+ * one command and no other. `io` receives all output (tests pass their own).
+ * @param load names of commands to load in full; `'all'` loads every one (tests walking every --help)
+ */
+export async function loadProgram(io: CliIo = processIo, load: readonly string[] | 'all' = []): Promise<Command> {
+  const wanted = (e: CommandEntry) => load === 'all' || load.includes(e.name);
+  const builders = new Map(await Promise.all(COMMANDS.filter(wanted).map(async (e) => [e.name, await e.load()] as const)));
+  return assemble(io, (e) => builders.get(e.name)?.(io) ?? new Command(e.name).description(e.description));
+}
+
+/** The program with every command a stub (names and descriptions): what `--help` needs, and nothing more. */
 export function buildProgram(io: CliIo = processIo): Command {
+  return assemble(io, (e) => new Command(e.name).description(e.description));
+}
+
+function assemble(io: CliIo, commandFor: (e: CommandEntry) => Command): Command {
   const program = new Command('secchat')
     .description('secchat — a security lab: a configurable TLS chat, real attacks against it, and honest reports.\nOnly attack systems you own; everything binds to 127.0.0.1 unless you pass --host.')
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-  for (const c of [pkiCommand(io), profilesCommand(io), serverCommand(io), clientCommand(io), attackCommand(io), attacksCommand(io), matrixCommand(io), reportCommand(io), explainCommand(io), ...extraCommands.map((f) => f(io))]) {
-    program.addCommand(c);
-  }
+  for (const e of COMMANDS) program.addCommand(commandFor(e));
   const exitOverrideAll = (c: Command) => {
     c.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
     c.commands.forEach(exitOverrideAll);
@@ -64,14 +71,22 @@ export function buildProgram(io: CliIo = processIo): Command {
   return program;
 }
 
+/** The command a command line runs (`secchat help X` runs X's help), or none. */
+export function commandNamed(args: readonly string[]): string | null {
+  const words = args.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return COMMANDS.some((e) => e.name === name) ? name! : null;
+}
+
 /**
  * Runs the CLI.
  * @param argv process.argv style (node, script, ...args)
  * @returns the exit code (0 ok, 1 failure, 2 bad input)
  */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const name = commandNamed(argv.slice(2));
+    const program = name ? await loadProgram(io, [name]) : buildProgram(io);
     await program.parseAsync(argv);
     return 0;
   } catch (err) {

@@ -17,7 +17,6 @@
 import path from 'node:path';
 import { weaknessesOf, type Weakness } from '../core/weaknesses.ts';
 import type { Profile } from '../core/profile.ts';
-import type { Renderer } from './renderers.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
@@ -479,10 +478,3 @@ ${r.profiles.map((p, i) => profileSection(r, p, i, ctx)).join('\n')}
 </main>`;
   return htmlPage(`secchat attack matrix — ${r.profiles.length} profiles × ${r.attacks.length} attacks`, body);
 }
-
-/** The HTML report, as registered in reports/renderers.ts. */
-export const htmlRenderer: Renderer = {
-  format: 'html',
-  fileName: 'report.html',
-  render: (results, ctx) => renderHtml(results, ctx),
-};

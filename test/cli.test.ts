@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildProgram, main } from '../cli/main.ts';
+import { buildProgram, loadProgram, main } from '../cli/main.ts';
+import { COMMANDS } from '../cli/command-registry.ts';
 import type { Command } from 'commander';
 
 const BIN = path.resolve(__dirname, '../bin/secchat.mjs');
@@ -39,7 +40,7 @@ function allCommands(c: Command, prefix: string[] = []): string[][] {
 
 describe('secchat CLI', () => {
   it('prints --help for every command and subcommand, exit 0', async () => {
-    const cmds = allCommands(buildProgram());
+    const cmds = allCommands(await loadProgram(undefined, 'all'));
     expect(cmds.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['pki init', 'server', 'client', 'attack', 'matrix', 'report']));
     for (const c of cmds) {
       let out = '';
@@ -47,6 +48,16 @@ describe('secchat CLI', () => {
       expect(code, c.join(' ')).toBe(0);
       expect(out, c.join(' ')).toMatch(/Usage: secchat/);
     }
+  });
+
+  it('lists every registered command cheaply, and each loaded command says what the registry says', async () => {
+    const stubs = buildProgram().commands;
+    expect(stubs.map((c) => c.name())).toEqual(COMMANDS.map((e) => e.name));
+    const loaded = (await loadProgram(undefined, 'all')).commands;
+    for (const e of COMMANDS) expect(loaded.find((c) => c.name() === e.name)?.description(), e.name).toBe(e.description);
+    let out = '';
+    expect(await main(['node', 'secchat', '--help'], { out: (t) => (out += t), err: () => {}, interactive: false })).toBe(0);
+    for (const e of COMMANDS) expect(out).toContain(e.name);
   });
 
   it('exits 2 on an unknown option or attack', async () => {

@@ -22,7 +22,7 @@ import { initPki, loadPki, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile } from '../core/profile.ts';
 import { changeKind, compareResults, renderCompareHtml, renderCompareMarkdown, renderCompareTable } from '../reports/compare.ts';
 import { artifactHref, esc, markCanary, renderHtml } from '../reports/html.ts';
-import { extraRenderers } from '../reports/renderers.ts';
+import { reportFormat } from '../reports/formats.ts';
 import { OUTCOME_LABELS, RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../reports/results.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -71,7 +71,7 @@ beforeAll(async () => {
   resultsFile = path.join(dir, 'results.json');
   writeFileSync(resultsFile, JSON.stringify(hostile, null, 2));
   htmlFile = path.join(dir, 'report.html');
-  const renderer = extraRenderers.find((r) => r.format === 'html')!;
+  const renderer = reportFormat('html');
   writeFileSync(htmlFile, renderer.render(hostile, { resultsFile }));
 }, 60_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -6,11 +6,10 @@ import { ATTACKS, getAttack } from '../../attacks/registry.ts';
 import { ERROR_CODES, UsageError } from '../../core/errors.ts';
 import { DEFAULT_MATRIX_CONCURRENCY, runMatrix } from '../../attacks/matrix.ts';
 import { listPresets } from '../../core/profile.ts';
-import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderTable, summaryLine } from '../../reports/table.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
 import { loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
-import { extraRenderers } from '../../reports/renderers.ts';
+import { REPORT_FORMATS } from '../../reports/formats.ts';
 
 /** `reports/out/<timestamp>/`, the default output folder. */
 export function defaultOutDir(now = new Date()): string {
@@ -54,9 +53,8 @@ export function matrixCommand(io: CliIo): Command {
       spinner?.stop();
       const resultsFile = path.join(outDir, 'results.json');
       writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
-      writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(results));
-      const written = [resultsFile, path.join(outDir, 'report.md')];
-      for (const r of extraRenderers) {
+      const written = [resultsFile];
+      for (const r of REPORT_FORMATS) {
         const file = path.join(outDir, r.fileName);
         writeFileSync(file, r.render(results, { resultsFile }));
         written.push(file);

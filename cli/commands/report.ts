@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ERROR_CODES, UsageError } from '../../core/errors.ts';
-import { renderMarkdown } from '../../reports/markdown.ts';
 import { compareResults, renderCompareHtml, renderCompareMarkdown, renderCompareTable } from '../../reports/compare.ts';
-import { extraRenderers } from '../../reports/renderers.ts';
+import { REPORT_FORMATS, reportFormat } from '../../reports/formats.ts';
 import { RESULT_SCHEMA_VERSION, type MatrixResults } from '../../reports/results.ts';
 import { renderTable, summaryLine } from '../../reports/table.ts';
 import type { CliIo } from '../common.ts';
@@ -31,7 +30,7 @@ export function reportCommand(io: CliIo): Command {
     .description('render a results.json as a table, Markdown or HTML; or compare two runs (before and after hardening)')
     .option('--in <file>', 'results.json written by `secchat matrix`')
     .option('--compare <files...>', 'two results.json files, before and after: show what changed')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'md', ...extraRenderers.map((r) => r.format)]).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'md', ...REPORT_FORMATS.map((r) => r.format)]).default('table'))
     .option('--out <file>', 'write to a file instead of stdout')
     .addHelpText('after', '\nExamples:\n  secchat report --in reports/out/X/results.json --format html --out report.html\n  secchat report --compare before/results.json after/results.json --format html --out compare.html')
     .action((o: { in?: string; compare?: string[]; format: string; out?: string }) => {
@@ -47,8 +46,7 @@ export function reportCommand(io: CliIo): Command {
       } else {
         const results = readResults(o.in!);
         if (o.format === 'table') text = renderTable(results, { colour: !o.out && !!process.stdout.isTTY }) + '\n' + summaryLine(results) + '\n';
-        else if (o.format === 'md') text = renderMarkdown(results);
-        else text = extraRenderers.find((r) => r.format === o.format)!.render(results, { resultsFile: o.in!, outFile: o.out });
+        else text = reportFormat(o.format).render(results, { resultsFile: o.in!, outFile: o.out });
       }
       if (o.out) {
         writeFileSync(o.out, text);
