@@ -1,6 +1,6 @@
 /**
- * Parent side of bench/server-process.ts: starts a server in a child process (node + tsx, no
- * build step), reads its port, and asks it for its own CPU and memory figures.
+ * Parent side of bench/server-process.ts: starts a server in a child process (compiled when this
+ * module is, else node + tsx), reads its port, and asks it for its own CPU and memory figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProcessStats, ServerProcessConfig } from './server-process.ts';
 
-const ENTRY = fileURLToPath(new URL('./server-process.ts', import.meta.url));
+// Compiled (dist/bench/child.js) the child runs compiled too; from the sources it needs tsx.
+const COMPILED = import.meta.url.endsWith('.js');
+const ENTRY = fileURLToPath(new URL(COMPILED ? './server-process.js' : './server-process.ts', import.meta.url));
 /** How long a child may take to start listening, ms (tsx compiles on first start). */
 export const CHILD_START_TIMEOUT_MS = 30_000;
 
@@ -46,8 +48,8 @@ export class ServerProcess {
     const file = path.join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(config), { mode: 0o600 }); // holds a private key
     // tsx's one export is its loader; resolved from here so any working directory works.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = spawn(process.execPath, ['--import', tsx, ENTRY, file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const loader = COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+    const child = spawn(process.execPath, [...loader, ENTRY, file], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const lines = readline.createInterface({ input: child.stdout! });

@@ -4,10 +4,7 @@
  */
 import type { BenchReport, FanoutSummary } from './results.ts';
 
-const n = (x: number, digits = 0) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const mib = (b: number) => n(b / 1048576, 1);
-const rate = (bps: number) => (bps >= 1e9 ? `${n(bps / 1e9, 2)} GB/s` : bps >= 1e6 ? `${n(bps / 1e6, 2)} MB/s` : `${n(bps / 1e3, 1)} kB/s`);
-const cpu = (x: number | null | undefined) => (x == null ? '—' : n(x));
+import { fmt as n, mib, orDash as cpu, rate } from './format.ts';
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const head = (cells: string[]) => [row(cells), row(cells.map(() => '---'))];
 const lossText = (s: FanoutSummary) => (s.lost + s.reordered + s.duplicates + s.misattributed + s.incompleteRuns === 0 ? '0 lost, 0 reordered' : `**${s.lost} lost, ${s.reordered} reordered, ${s.duplicates} duplicated**`);

@@ -5,9 +5,7 @@
 import Table from 'cli-table3';
 import type { BenchReport, FanoutSummary } from './results.ts';
 
-const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const mib = (bytes: number) => fmt(bytes / 1048576, 1);
-const rate = (bytesPerSec: number) => (bytesPerSec >= 1e9 ? `${fmt(bytesPerSec / 1e9, 2)} GB/s` : bytesPerSec >= 1e6 ? `${fmt(bytesPerSec / 1e6, 2)} MB/s` : `${fmt(bytesPerSec / 1e3, 1)} kB/s`);
+import { fmt, mib, orDash, rate } from './format.ts';
 
 function table(head: string[], colour: boolean): Table.Table {
   return new Table({ head, style: { head: colour ? ['cyan'] : [], border: colour ? ['grey'] : [] } });
@@ -46,9 +44,8 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
 
   if (r.handshakes) {
     const t = table(['handshake profile', 'negotiated', 'secchat /s', 'baseline /s', 'ratio', 'server CPU µs/hs (secchat / baseline)'], colour);
-    const cpu = (x: number | null | undefined) => (x == null ? '—' : fmt(x));
     for (const h of r.handshakes) {
-      t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${cpu(h.ours.serverCpuUsPerHandshake)} / ${cpu(h.baseline?.serverCpuUsPerHandshake)}`]);
+      t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${orDash(h.ours.serverCpuUsPerHandshake)} / ${orDash(h.baseline?.serverCpuUsPerHandshake)}`]);
     }
     out.push(t.toString());
     out.push('ratio = median of the ratios of back-to-back slices (the machine is shared), not the ratio of the two medians; secure-channel rows: the baseline column is a TLS 1.3 X25519 handshake with the same certificate (docs/performance.md).');
