@@ -47,6 +47,14 @@ export function renderBenchMarkdown(r: BenchReport): string {
     out.push(row(['*proxied ÷ direct*', `*${n(x.throughputRatio, 2)}*`, '', `*${n(x.p99LatencyRatio, 2)}*`, '']));
     out.push('');
   }
+  if (r.startup) {
+    const x = r.startup;
+    out.push(...head([`Start-up (${x.compiled ? 'compiled dist/' : 'sources through tsx'}), median of ${x.runs}`, 'Wall ms', 'Peak RSS MiB']));
+    out.push(row(['`node -e 0`', n(x.nodeBare.wallMs, 1), mib(x.nodeBare.peakRssBytes)]));
+    out.push(row(['`secchat --help`', n(x.cliHelp.wallMs, 1), mib(x.cliHelp.peakRssBytes)]));
+    out.push(row(['*ratio*', `*${n(x.wallRatio, 2)}*`, `*${n(x.rssRatio, 2)}*`]));
+    out.push('');
+  }
   if (r.crypto) {
     const c = r.crypto;
     out.push(...head(['Operation (node:crypto)', 'Operations/s', 'Throughput']));

@@ -26,6 +26,13 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
   const m = r.machine;
   out.push(`secchat bench (${r.mode}) — ${m.nproc} CPUs (${m.cpuModel}), node ${m.node}, OpenSSL ${m.openssl}, load average ${m.loadAverageStart[0]} → ${m.loadAverageEnd[0] ?? '?'}; medians of repeated runs`);
 
+  if (r.startup) {
+    const x = r.startup;
+    const t = table([`start-up (${x.compiled ? 'compiled dist/' : 'sources through tsx'}), median of ${x.runs}`, 'wall ms', 'peak RSS MiB'], colour);
+    t.push(['node -e 0', fmt(x.nodeBare.wallMs, 1), mib(x.nodeBare.peakRssBytes)], ['secchat --help', fmt(x.cliHelp.wallMs, 1), mib(x.cliHelp.peakRssBytes)], ['ratio', fmt(x.wallRatio, 2), fmt(x.rssRatio, 2)]);
+    out.push(t.toString());
+  }
+
   if (r.crypto) {
     const c = r.crypto;
     const t = table(['crypto (node:crypto)', 'operations/s', 'throughput'], colour);

@@ -113,11 +113,26 @@ export interface CryptoResult {
   ratios: { bulkVsRsaEncrypt: number; bulkVsRsaDecrypt: number; perMessageVsRsaEncrypt: number; perMessageVsRsaDecrypt: number };
 }
 
+/** `secchat --help` against `node -e 0`, each in fresh processes, alternating (bench/startup.ts). */
+export interface StartupResult {
+  /** processes of each kind */
+  runs: number;
+  /** bin/secchat.mjs ran the compiled dist/ (false: the sources through tsx) */
+  compiled: boolean;
+  /** medians: wall time spawn → exit, ms; the process's own peak RSS, bytes */
+  cliHelp: { wallMs: number; peakRssBytes: number; runsWallMs: number[] };
+  nodeBare: { wallMs: number; peakRssBytes: number; runsWallMs: number[] };
+  /** cliHelp ÷ nodeBare */
+  wallRatio: number;
+  rssRatio: number;
+}
+
 /** One target of the issue, judged. */
 export interface TargetCheck {
   name: keyof BenchRatios;
   /** What is compared, in words. */
   description: string;
+  /** the measured figure (a ratio, or seconds/MiB for the CLI start-up) */
   ratio: number | null;
   /** e.g. ">= 0.8" */
   target: string;
@@ -125,13 +140,23 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
-/** The headline ratios (ours ÷ baseline at 100 clients; the MITM one is proxied ÷ direct). */
+/**
+ * The headline figures: ratios (ours ÷ baseline at 100 clients; the MITM one is proxied ÷ direct),
+ * and the CLI start-up in absolute units (its floor, `node -e 0`, is in {@link StartupResult}).
+ */
 export interface BenchRatios {
   fanoutThroughput: number | null;
   fanoutP99Latency: number | null;
   /** The lowest ours ÷ baseline over the TLS handshake rows (the conservative figure). */
   handshakeRate: number | null;
   mitmPassiveThroughput: number | null;
+  /** Server RSS with 100 idle logged-in clients, secchat ÷ baseline (fan-out suite). */
+  idleRss: number | null;
+  /** The highest server CPU per handshake, secchat ÷ baseline, over the same-suite TLS rows. */
+  handshakeCpu: number | null;
+  /** `secchat --help`: median wall time in seconds and peak RSS in MiB (absolute, not ratios). */
+  cliHelpSeconds: number | null;
+  cliHelpRssMiB: number | null;
 }
 
 /** A whole `secchat bench` run. */
@@ -150,6 +175,7 @@ export interface BenchReport {
   fanout?: FanoutSizeResult[];
   mitm?: MitmResult;
   crypto?: CryptoResult;
+  startup?: StartupResult;
   ratios: BenchRatios;
   targets: TargetCheck[];
 }

@@ -5,13 +5,14 @@
 import os from 'node:os';
 import { TOOL_VERSION } from '../core/version.ts';
 import { benchCrypto, type CryptoBenchOptions } from './crypto.ts';
+import { benchStartup } from './startup.ts';
 import { benchFanoutSize, benchMitm, type FanoutShape } from './fanout.ts';
 import { makeBenchPki, BENCH_LIMITS } from './fixtures.ts';
 import { benchHandshakes, HANDSHAKE_ROWS, type RateOptions } from './handshake.ts';
 import { BENCH_SCHEMA_VERSION, type BenchRatios, type BenchReport, type MachineInfo, type TargetCheck } from './results.ts';
 
 /** The benchmark suites, in run order. */
-export const BENCH_SUITES = ['crypto', 'handshake', 'fanout', 'mitm'] as const;
+export const BENCH_SUITES = ['startup', 'crypto', 'handshake', 'fanout', 'mitm'] as const;
 export type BenchSuite = (typeof BENCH_SUITES)[number];
 
 /** How much of everything a run does. */
@@ -20,6 +21,8 @@ export interface BenchPlan {
   fanout: { sizes: number[]; shape: FanoutShape };
   mitm: { clients: number; shape: FanoutShape };
   crypto: CryptoBenchOptions;
+  /** processes of `secchat --help` and of `node -e 0` each */
+  startup: { runs: number };
 }
 
 /** The room size the headline ratios are quoted at (the issue's "at 100 clients"). */
@@ -35,12 +38,14 @@ export const BENCH_PLANS: Record<'quick' | 'full', BenchPlan> = {
     fanout: { sizes: [10, 100], shape: { repeats: 3, deliveriesPerRun: 10_000, window: 16, textChars: 100, runTimeoutMs: 30_000 } },
     mitm: { clients: 100, shape: { repeats: 3, deliveriesPerRun: 10_000, window: 16, textChars: 100, runTimeoutMs: 30_000 } },
     crypto: { repeats: 3, durationMs: 150 },
+    startup: { runs: 7 },
   },
   full: {
     handshake: { repeats: 12, durationMs: 800, concurrency: 8, maxCount: 100_000 },
     fanout: { sizes: [10, 100, 1000], shape: { repeats: 5, deliveriesPerRun: 100_000, window: 16, textChars: 100, runTimeoutMs: 120_000 } },
     mitm: { clients: 100, shape: { repeats: 5, deliveriesPerRun: 50_000, window: 16, textChars: 100, runTimeoutMs: 120_000 } },
     crypto: { repeats: 5, durationMs: 1000 },
+    startup: { runs: 15 },
   },
 };
 
@@ -49,6 +54,10 @@ export const BENCH_TARGETS: ReadonlyArray<{ name: keyof BenchRatios; description
   { name: 'fanoutThroughput', description: `fan-out deliveries/s at ${RATIO_CLIENTS} clients, secchat ÷ baseline`, op: '>=', threshold: 0.8 },
   { name: 'fanoutP99Latency', description: `fan-out p99 latency at ${RATIO_CLIENTS} clients, secchat ÷ baseline`, op: '<=', threshold: 1.5 },
   { name: 'handshakeRate', description: 'handshakes/s, secchat ÷ baseline, same cert and suite (lowest row)', op: '>=', threshold: 0.9 },
+  { name: 'idleRss', description: `server RSS with ${RATIO_CLIENTS} idle clients, secchat ÷ baseline`, op: '<=', threshold: 1.5 },
+  { name: 'handshakeCpu', description: 'server CPU per handshake, secchat ÷ baseline, same cert and suite (highest row)', op: '<=', threshold: 1.1 },
+  { name: 'cliHelpSeconds', description: '`secchat --help` wall time, s (median; node -e 0 in the startup table)', op: '<=', threshold: 0.2 },
+  { name: 'cliHelpRssMiB', description: '`secchat --help` peak RSS, MiB (median)', op: '<=', threshold: 60 },
   { name: 'mitmPassiveThroughput', description: `fan-out deliveries/s at ${RATIO_CLIENTS} clients, through the passive MITM ÷ direct`, op: '>=', threshold: 0.5 },
 ];
 
@@ -109,15 +118,21 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
       passwordStorage: 'sha256 (logins are set-up, not measured)',
       processes: 'each server in its own child process; load generator in the bench process',
     },
-    ratios: { fanoutThroughput: null, fanoutP99Latency: null, handshakeRate: null, mitmPassiveThroughput: null },
+    ratios: { fanoutThroughput: null, fanoutP99Latency: null, handshakeRate: null, mitmPassiveThroughput: null, idleRss: null, handshakeCpu: null, cliHelpSeconds: null, cliHelpRssMiB: null },
     targets: [],
   };
 
+  if (suites.includes('startup')) {
+    log(`startup: secchat --help vs node -e 0, ${plan.startup.runs} runs each`);
+    report.startup = benchStartup(plan.startup.runs);
+    report.ratios.cliHelpSeconds = report.startup.cliHelp.wallMs / 1000;
+    report.ratios.cliHelpRssMiB = Math.round((report.startup.cliHelp.peakRssBytes / 2 ** 20) * 10) / 10;
+  }
   if (suites.includes('crypto')) {
     log('crypto: RSA-2048-OAEP vs AES-256-GCM');
     report.crypto = benchCrypto(plan.crypto);
   }
-  const needPki = suites.some((s) => s !== 'crypto');
+  const needPki = suites.some((s) => s !== 'crypto' && s !== 'startup');
   const pki = needPki ? await makeBenchPki() : null;
   try {
     if (pki && suites.includes('handshake')) {
@@ -125,6 +140,8 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
       const comparable = new Set(HANDSHAKE_ROWS.filter((r) => r.sameSuite !== false).map((r) => r.id));
       const ratios = report.handshakes.filter((h) => comparable.has(h.id)).map((h) => h.ratio).filter((r): r is number => r !== null);
       report.ratios.handshakeRate = ratios.length ? Math.min(...ratios) : null;
+      const cpu = report.handshakes.filter((h) => comparable.has(h.id) && h.ours.serverCpuUsPerHandshake && h.baseline?.serverCpuUsPerHandshake).map((h) => h.ours.serverCpuUsPerHandshake! / h.baseline!.serverCpuUsPerHandshake!);
+      report.ratios.handshakeCpu = cpu.length ? Math.round(Math.max(...cpu) * 100) / 100 : null;
     }
     if (pki && suites.includes('fanout')) {
       report.fanout = [];
@@ -133,6 +150,7 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
       if (at) {
         report.ratios.fanoutThroughput = at.throughputRatio;
         report.ratios.fanoutP99Latency = at.p99LatencyRatio;
+        report.ratios.idleRss = Math.round((at.ours.idleRssBytes / at.baseline.idleRssBytes) * 100) / 100;
       }
     }
     if (pki && suites.includes('mitm')) {

@@ -6,8 +6,12 @@ import path from 'node:path';
 /** Folders compiled into dist/ (profiles/ is copied as data). */
 export const SOURCE_DIRS = ['cli', 'core', 'server', 'client', 'attacks', 'labs', 'reports', 'bench'];
 
+/** Output folders inside source folders (reports written by `matrix` and `bench`): not sources. */
+const NOT_SOURCES = new Set([path.join('reports', 'out')]);
+
 /** Newest modification time (ms since the epoch) of any file under `dir`, or 0. */
 function newestMtimeMs(dir) {
+  if ([...NOT_SOURCES].some((x) => dir.endsWith(path.sep + x))) return 0;
   let newest = 0;
   let entries;
   try {

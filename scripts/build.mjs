@@ -33,5 +33,8 @@ function copyAssets(rel) {
   }
 }
 for (const d of [...SOURCE_DIRS, 'profiles']) copyAssets(d);
+// bench/startup.ts imports the freshness check from bin/ (plain JavaScript, not compiled).
+mkdirSync(path.join(dist, 'bin'), { recursive: true });
+copyFileSync(path.join(root, 'bin', 'freshness.mjs'), path.join(dist, 'bin', 'freshness.mjs'));
 writeFileSync(path.join(dist, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
 writeFileSync(path.join(dist, '.build-stamp'), new Date().toISOString() + '\n');

@@ -12,6 +12,7 @@ import { BENCH_PLANS, judge, runBench, type BenchPlan } from '../bench/run.ts';
 import { HANDSHAKE_ROWS } from '../bench/handshake.ts';
 import { median, pairedRatio, percentile } from '../bench/load.ts';
 import { renderBench } from '../bench/render.ts';
+import { renderBenchMarkdown } from '../bench/markdown.ts';
 import { BENCH_SCHEMA_VERSION } from '../bench/results.ts';
 
 let dir: string;
@@ -38,11 +39,15 @@ describe('bench helpers', () => {
   });
 
   it('judges each target, and leaves unmeasured ones open', () => {
-    const t = judge({ fanoutThroughput: 0.79, fanoutP99Latency: 1.5, handshakeRate: 0.95, mitmPassiveThroughput: null });
+    const t = judge({ fanoutThroughput: 0.79, fanoutP99Latency: 1.5, handshakeRate: 0.95, mitmPassiveThroughput: null, idleRss: 2.3, handshakeCpu: 1.1, cliHelpSeconds: 0.21, cliHelpRssMiB: 59.9 });
     expect(t.map((x) => [x.name, x.met])).toEqual([
       ['fanoutThroughput', false],
       ['fanoutP99Latency', true],
       ['handshakeRate', true],
+      ['idleRss', false],
+      ['handshakeCpu', true],
+      ['cliHelpSeconds', false],
+      ['cliHelpRssMiB', true],
       ['mitmPassiveThroughput', null],
     ]);
   });
@@ -63,6 +68,7 @@ describe('a whole run at toy size', () => {
       fanout: { sizes: [5], shape },
       mitm: { clients: 5, shape },
       crypto: { repeats: 1, durationMs: 10 },
+      startup: { runs: 1 },
     };
     const lines: string[] = [];
     const r = await runBench({ mode: 'quick', plan, log: (l) => lines.push(l) });
@@ -78,10 +84,17 @@ describe('a whole run at toy size', () => {
     expect(r.ratios.handshakeRate).toBeGreaterThan(0);
     expect(r.ratios.mitmPassiveThroughput).toBeGreaterThan(0);
     expect(r.ratios.fanoutThroughput).toBeNull(); // measured at 100 clients only
-    expect(r.targets).toHaveLength(4);
+    expect(r.startup!.cliHelp.wallMs).toBeGreaterThan(0);
+    expect(r.startup!.cliHelp.peakRssBytes).toBeGreaterThan(r.startup!.nodeBare.peakRssBytes); // --help loads commander at least
+    expect(r.ratios.cliHelpRssMiB).toBeGreaterThan(0);
+    expect(r.ratios.idleRss).toBeNull(); // measured at 100 clients only
+    expect(r.ratios.handshakeCpu).toBeGreaterThan(0);
+    expect(r.targets).toHaveLength(8);
     const text = renderBench(r);
     expect(text).toMatch(/TLS 1\.2, RSA key exchange/);
     expect(text).toMatch(/through passive MITM/);
+    expect(text).toMatch(/secchat --help/);
+    expect(renderBenchMarkdown(r)).toMatch(/node -e 0/);
     expect(lines.length).toBeGreaterThan(3);
   }, 60_000);
 
