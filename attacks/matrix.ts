@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { Profile } from '../core/profile.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import type { PkiMaterial } from '../core/pki.ts';
-import { tlsWarnings } from '../core/tls/node-options.ts';
-import { profileWarnings } from '../core/weaknesses.ts';
+import { warningsFor } from '../core/weaknesses.ts';
 import { runAttack } from './scenario.ts';
 import type { Attack } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../reports/results.ts';
@@ -71,7 +70,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
     startedAt,
     durationMs: Math.round(performance.now() - started),
     command: opts.command ?? 'secchat matrix',
-    profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, warnings: [...tlsWarnings(p), ...profileWarnings(p)] })),
+    profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, warnings: warningsFor(p) })),
     attacks: opts.attacks.map((a) => ({ id: a.id, title: a.title, description: a.description })),
     cells,
   };

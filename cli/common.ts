@@ -4,8 +4,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { ensurePki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
-import { checkTlsSettings, tlsWarnings } from '../core/tls/node-options.ts';
-import { profileWarnings } from '../core/weaknesses.ts';
+import { checkTlsSettings } from '../core/tls/node-options.ts';
+import { warningsFor } from '../core/weaknesses.ts';
 import type { CliIo } from './io.ts';
 
 // The streams live in cli/io.ts (loadable without the PKI); commands import them from here.
@@ -28,7 +28,7 @@ export const profileOption = () => new Option('-p, --profile <profile>', 'preset
 export function loadCheckedProfile(ref: string, io: CliIo, opts: { quiet?: boolean } = {}): Profile {
   const p = loadProfile(ref);
   checkTlsSettings(p);
-  if (!opts.quiet) for (const w of [...tlsWarnings(p), ...profileWarnings(p)]) io.err(`warning: ${p.name}: ${w}\n`);
+  if (!opts.quiet) for (const w of warningsFor(p)) io.err(`warning: ${p.name}: ${w}\n`);
   return p;
 }
 

@@ -1,10 +1,19 @@
 /**
- * The one list of deliberately weak settings a profile can choose, with the weakness each
- * carries, the fix, and the lab that teaches it. Commands print these as warnings and reports
- * show them beside each profile. They explain settings; they never decide a verdict — verdicts
- * come only from what an attack observed.
+ * The one list of deliberately weak settings, with the weakness each carries, the fix, and the lab
+ * that teaches it (STYLE lesson 8, like mitmproxy's one constant of insecure TLS versions). Every
+ * warning about a weak choice comes from here: {@link warningsFor} for a profile (CLI `profiles`,
+ * `server`, `lab`, the matrix and its reports), {@link channelWeaknessWarnings} for what a secure
+ * channel actually negotiated (core/channel/policy.ts). They explain settings; they never decide a
+ * verdict — verdicts come only from what an attack observed.
+ *
+ * Detection is a function per entry (`inProfile`, `inChannel`), not a pattern in the list's shape:
+ * an entry's test can be replaced (e.g. by asking OpenSSL what a TLS setting really allows) without
+ * touching its text, fix or lab.
  */
-import { type Profile, versionRank } from './profile.ts';
+import type { ChannelCipher, Profile } from './profile.ts';
+import { versionRank } from './profile.ts';
+import { CHANNEL_CIPHER_SPECS, WEAK_CHANNEL_CIPHERS } from './channel/ciphers.ts';
+import { tlsWarnings } from './tls/node-options.ts';
 
 /** One weak setting found in a profile. */
 export interface Weakness {
@@ -18,159 +27,235 @@ export interface Weakness {
   lab: string;
 }
 
-type Rule = { applies: (p: Profile) => boolean } & Weakness;
+/** The secure channel's settings as negotiated (the subset of core/channel's `Negotiated` that can be weak). */
+export interface ChannelSettings {
+  keyExchange: Profile['channel']['keyExchange'];
+  /** `none` when the channel is off */
+  cipher: ChannelCipher | 'none';
+  transcriptMac: boolean;
+  replayProtection: Profile['channel']['replayProtection'];
+}
 
-const TLSISH = (p: Profile) => p.transport !== 'plain';
+/** One entry of the list. */
+export interface WeakSetting extends Weakness {
+  /** stable name, e.g. `channel-no-transcript-mac` */
+  id: string;
+  /** whether a profile chooses it (absent: not a profile choice by itself) */
+  inProfile?: (p: Profile) => boolean;
+  /** whether a negotiated secure channel carries it (absent: not a channel setting) */
+  inChannel?: (n: ChannelSettings) => boolean;
+  /** advice rather than a warning: listed by `profiles show` and the reports, not printed at start */
+  advice?: boolean;
+}
 
-const RULES: Rule[] = [
+const TLS_IN_USE = (p: Profile) => p.transport !== 'plain';
+const CHANNEL_ON = (p: Profile) => p.channel.keyExchange !== 'none';
+
+/** The weak channel ciphers, from the cipher table (core/channel/ciphers.ts), which owns their text. */
+const CHANNEL_CIPHER_ENTRIES: WeakSetting[] = WEAK_CHANNEL_CIPHERS.map((c) => ({
+  id: `channel-cipher-${c}`,
+  setting: 'channel.ciphers',
+  inProfile: (p) => CHANNEL_ON(p) && p.channel.ciphers.includes(c),
+  inChannel: (n) => n.keyExchange !== 'none' && n.cipher === c,
+  weakness: CHANNEL_CIPHER_SPECS[c].weakness!,
+  fix: `remove ${c} from channel.ciphers (use an AEAD)`,
+  lab: '05-secure-channel',
+}));
+
+/** Every weak setting, most fundamental first (channel warnings keep this order). */
+export const WEAK_SETTINGS: readonly WeakSetting[] = [
   {
+    id: 'plaintext',
     setting: 'transport',
-    applies: (p) => p.transport === 'plain' && p.channel.keyExchange === 'none',
+    inProfile: (p) => p.transport === 'plain' && p.channel.keyExchange === 'none',
     weakness: 'messages and passwords cross the network in plaintext',
     fix: 'transport: tls (or a channel key exchange)',
     lab: '01-plaintext-vs-tls',
   },
   {
+    id: 'starttls-opportunistic',
     setting: 'transport',
-    applies: (p) => p.transport === 'starttls',
+    inProfile: (p) => p.transport === 'starttls',
     weakness: 'opportunistic STARTTLS: an attacker who strips the STARTTLS offer keeps the session in plaintext',
     fix: 'transport: starttls-required (or tls)',
     lab: '07-downgrade',
   },
   {
+    id: 'no-certificate-check',
     setting: 'client.verify',
-    applies: (p) => TLSISH(p) && p.client.verify === 'none',
+    inProfile: (p) => TLS_IN_USE(p) && p.client.verify === 'none',
     weakness: 'the client accepts any certificate: an active man-in-the-middle reads everything',
     fix: 'client.verify: ca (with checkHostname: true) or pin',
     lab: '02-certificate-verification',
   },
   {
+    id: 'no-hostname-check',
     setting: 'client.checkHostname',
-    applies: (p) => TLSISH(p) && p.client.verify === 'ca' && !p.client.checkHostname,
+    inProfile: (p) => TLS_IN_USE(p) && p.client.verify === 'ca' && !p.client.checkHostname,
     weakness: 'any certificate the CA issued, for any name, is accepted as the server',
     fix: 'client.checkHostname: true',
     lab: '03-pki-hostnames-pinning',
   },
   {
+    id: 'ca-trust',
     setting: 'client.verify',
-    applies: (p) => TLSISH(p) && p.client.verify === 'ca',
+    inProfile: (p) => TLS_IN_USE(p) && p.client.verify === 'ca',
     weakness: 'trust rests on every root the client trusts: a rogue root installed on the victim impersonates the server',
     fix: 'client.verify: pin (pin the server key)',
     lab: '03-pki-hostnames-pinning',
+    advice: true,
   },
   {
+    id: 'old-tls-versions',
     setting: 'tls.minVersion',
-    applies: (p) => TLSISH(p) && versionRank(p.tls.minVersion) < versionRank('TLSv1.2'),
+    inProfile: (p) => TLS_IN_USE(p) && versionRank(p.tls.minVersion) < versionRank('TLSv1.2'),
     weakness: `TLS versions deprecated by RFC 8996 are allowed (CBC-mode attacks, SHA-1 handshake)`,
     fix: 'tls.minVersion: TLSv1.2 (or TLSv1.3)',
     lab: '07-downgrade',
   },
   {
+    id: 'version-fallback',
     setting: 'client.fallback',
-    applies: (p) => TLSISH(p) && p.client.fallback,
+    inProfile: (p) => TLS_IN_USE(p) && p.client.fallback,
     weakness: 'the client retries failed handshakes with a lower version: an attacker who kills handshakes forces the weakest one',
     fix: 'client.fallback: false (and raise tls.minVersion)',
     lab: '07-downgrade',
   },
   {
+    id: 'tls-rsa-key-exchange',
     setting: 'tls.ciphers',
-    applies: (p) => TLSISH(p) && versionRank(p.tls.minVersion) < versionRank('TLSv1.3') && !!p.tls.ciphers && /(^|:)(AES\d+-(GCM-)?SHA\d*|RSA\+|kRSA|AES\d+-SHA)/.test(p.tls.ciphers),
+    inProfile: (p) => TLS_IN_USE(p) && versionRank(p.tls.minVersion) < versionRank('TLSv1.3') && !!p.tls.ciphers && /(^|:)(AES\d+-(GCM-)?SHA\d*|RSA\+|kRSA|AES\d+-SHA)/.test(p.tls.ciphers),
     weakness: 'RSA key exchange is allowed: a recording can be decrypted later with the server key (no forward secrecy)',
     fix: 'tls.ciphers: ECDHE+AESGCM (or tls.minVersion: TLSv1.3)',
     lab: '04-forward-secrecy',
   },
   {
+    id: 'ffdhe-large-groups',
     setting: 'tls.groups',
-    applies: (p) => TLSISH(p) && !!p.tls.groups && /(^|:)ffdhe(4096|6144|8192)($|:)/i.test(p.tls.groups),
+    inProfile: (p) => TLS_IN_USE(p) && !!p.tls.groups && /(^|:)ffdhe(4096|6144|8192)($|:)/i.test(p.tls.groups),
     weakness: 'large finite-field DH groups cost tens to hundreds of times more CPU per handshake than X25519: one busy event loop stalls every client',
     fix: 'tls.groups: X25519:P-256',
     lab: '09-concurrency',
   },
   {
+    id: 'no-extended-master-secret',
     setting: 'tls.extendedMasterSecret',
-    applies: (p) => TLSISH(p) && !p.tls.extendedMasterSecret,
+    inProfile: (p) => TLS_IN_USE(p) && !p.tls.extendedMasterSecret,
     weakness: 'no extended master secret (RFC 7627): sessions are open to the triple-handshake attack',
     fix: 'tls.extendedMasterSecret: true',
     lab: '04-forward-secrecy',
   },
   {
+    id: 'channel-off',
     setting: 'channel.keyExchange',
-    applies: (p) => p.channel.keyExchange === 'rsa',
-    weakness: 'the channel key is wrapped with the server RSA key: no forward secrecy',
+    // As a profile choice this is `plaintext` (or TLS doing the job); only a negotiated channel says it.
+    inChannel: (n) => n.keyExchange === 'none',
+    weakness: 'channel keyExchange none: the channel is off and chat frames travel without its protection',
+    fix: 'channel.keyExchange: ecdhe-signed (or transport: tls)',
+    lab: '05-secure-channel',
+  },
+  {
+    id: 'channel-rsa-key-exchange',
+    setting: 'channel.keyExchange',
+    inProfile: (p) => p.channel.keyExchange === 'rsa',
+    inChannel: (n) => n.keyExchange === 'rsa',
+    weakness: 'channel keyExchange rsa has no forward secrecy: whoever later obtains the server key decrypts every recorded session',
     fix: 'channel.keyExchange: ecdhe-signed',
     lab: '04-forward-secrecy',
   },
   {
+    id: 'channel-unsigned-ecdhe',
     setting: 'channel.keyExchange',
-    applies: (p) => p.channel.keyExchange === 'ecdhe',
-    weakness: 'unsigned ECDHE: any active man-in-the-middle substitutes its own key share',
+    inProfile: (p) => p.channel.keyExchange === 'ecdhe',
+    inChannel: (n) => n.keyExchange === 'ecdhe',
+    weakness: 'channel keyExchange ecdhe is unauthenticated: a man in the middle can substitute its own key share and read everything',
     fix: 'channel.keyExchange: ecdhe-signed',
     lab: '05-secure-channel',
   },
+  ...CHANNEL_CIPHER_ENTRIES,
   {
-    setting: 'channel.ciphers',
-    applies: (p) => p.channel.keyExchange !== 'none' && p.channel.ciphers.includes('aes-128-cbc'),
-    weakness: 'aes-128-cbc without a MAC is malleable: flipped ciphertext bits flip plaintext bits',
-    fix: 'remove aes-128-cbc from channel.ciphers (use an AEAD)',
-    lab: '05-secure-channel',
-  },
-  {
-    setting: 'channel.ciphers',
-    applies: (p) => p.channel.keyExchange !== 'none' && p.channel.ciphers.includes('null'),
-    weakness: 'the null cipher sends messages unencrypted inside the channel',
-    fix: 'remove null from channel.ciphers',
-    lab: '05-secure-channel',
-  },
-  {
+    id: 'channel-no-transcript-mac',
     setting: 'channel.transcriptMac',
-    applies: (p) => p.channel.keyExchange !== 'none' && !p.channel.transcriptMac,
-    weakness: 'the handshake is not authenticated as a whole: a rewritten cipher offer goes unnoticed',
+    inProfile: (p) => CHANNEL_ON(p) && !p.channel.transcriptMac,
+    inChannel: (n) => n.keyExchange !== 'none' && !n.transcriptMac,
+    weakness: 'channel transcriptMac is off: nothing checks the handshake, so a man in the middle can downgrade the cipher offer',
     fix: 'channel.transcriptMac: true',
     lab: '07-downgrade',
   },
   {
+    id: 'channel-no-replay-protection',
     setting: 'channel.replayProtection',
-    applies: (p) => p.channel.keyExchange !== 'none' && p.channel.replayProtection === 'none',
-    weakness: 'channel frames carry no sequence number or nonce: a recorded frame can be replayed',
+    inProfile: (p) => CHANNEL_ON(p) && p.channel.replayProtection === 'none',
+    inChannel: (n) => n.keyExchange !== 'none' && n.replayProtection === 'none',
+    weakness: 'channel replayProtection none: a recorded sealed frame can be replayed and is accepted again',
     fix: 'channel.replayProtection: sequence',
     lab: '06-replay',
   },
   {
+    id: 'plaintext-password-storage',
     setting: 'auth.storage',
-    applies: (p) => p.auth.storage === 'plaintext',
+    inProfile: (p) => p.auth.storage === 'plaintext',
     weakness: 'passwords are stored as they are: a stolen database reveals them all at once',
     fix: 'auth.storage: scrypt',
     lab: '08-password-storage',
   },
   {
+    id: 'sha256-password-storage',
     setting: 'auth.storage',
-    applies: (p) => p.auth.storage === 'sha256',
+    inProfile: (p) => p.auth.storage === 'sha256',
     weakness: 'passwords are stored as unsalted SHA-256: a dictionary attack tests hundreds of thousands of guesses per second on one core (millions on a GPU)',
     fix: 'auth.storage: scrypt',
     lab: '08-password-storage',
   },
   {
+    id: 'password-equivalent-proof',
     setting: 'auth.method',
-    applies: (p) => p.auth.method === 'challenge',
+    inProfile: (p) => p.auth.method === 'challenge',
     weakness: 'the login proof is keyed with the stored value, so the database is password-equivalent: whoever steals it logs in as anyone without cracking',
     fix: 'auth.method: password over verified TLS (a real fix is SCRAM, RFC 5802, or OPAQUE, RFC 9807)',
     lab: '08-password-storage',
   },
 ];
 
-/** Every rule's setting, weakness, fix and lab, in order (for checks that each lab exists). */
+const plain = ({ setting, weakness, fix, lab }: Weakness): Weakness => ({ setting, weakness, fix, lab });
+
+/** The entry with this id. @throws Error for an unknown id (a typo in code, not user input) */
+export function weakSetting(id: string): WeakSetting {
+  const w = WEAK_SETTINGS.find((x) => x.id === id);
+  if (!w) throw new Error(`no weak setting "${id}"`);
+  return w;
+}
+
+/** Every entry's setting, weakness, fix and lab, in order (for checks that each lab exists). */
 export function allWeaknesses(): Weakness[] {
-  return RULES.map(({ setting, weakness, fix, lab }) => ({ setting, weakness, fix, lab }));
+  return WEAK_SETTINGS.map(plain);
 }
 
-/** The weak settings a profile chooses, in a stable order. */
+/** The weak settings a profile chooses, advice included, in list order. */
 export function weaknessesOf(p: Profile): Weakness[] {
-  return RULES.filter((r) => r.applies(p)).map(({ setting, weakness, fix, lab }) => ({ setting, weakness, fix, lab }));
+  return WEAK_SETTINGS.filter((w) => w.inProfile?.(p)).map(plain);
 }
 
-/** One-line warnings for the weak settings a profile chooses (commands print these on stderr). */
+/** One-line warnings for the weak settings a profile chooses, advice left out. */
 export function profileWarnings(p: Profile): string[] {
-  return weaknessesOf(p)
-    .filter((w) => !(w.setting === 'client.verify' && w.fix.startsWith('client.verify: pin'))) // advice, not a warning
-    .map((w) => `${w.setting}: ${w.weakness} (fix: ${w.fix}; lab ${w.lab})`);
+  return WEAK_SETTINGS.filter((w) => !w.advice && w.inProfile?.(p)).map((w) => `${w.setting}: ${w.weakness} (fix: ${w.fix}; lab ${w.lab})`);
+}
+
+/** One-line advice for a profile (entries marked `advice`: worth knowing, not a mistake). */
+export function adviceFor(p: Profile): string[] {
+  return WEAK_SETTINGS.filter((w) => w.advice && w.inProfile?.(p)).map((w) => `${w.setting}: ${w.weakness} (fix: ${w.fix}; lab ${w.lab})`);
+}
+
+/**
+ * Everything to warn about when a profile is used: how secchat applies its TLS settings
+ * (core/tls/node-options.ts `tlsWarnings`), then its weak choices. The one list every caller prints or
+ * records (CLI start of `server`/`client`/`attack`/`matrix`/`lab`, `profiles check`, results.json).
+ */
+export function warningsFor(p: Profile): string[] {
+  return [...tlsWarnings(p), ...profileWarnings(p)];
+}
+
+/** The weakness sentences of a negotiated secure channel, most fundamental first; only "channel off" when it is off. */
+export function channelWeaknessWarnings(n: ChannelSettings): string[] {
+  return WEAK_SETTINGS.filter((w) => w.inChannel?.(n)).map((w) => w.weakness);
 }

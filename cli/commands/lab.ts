@@ -13,8 +13,7 @@ import { findLab, loadLabs, missingAttacks, OPTION_KEYS, type Lab } from '../../
 import { DEFAULT_LAB_HOME, loadProgress, updateLabProgress, workingProfileFile, type LabProgress } from '../../labs/progress.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
 import { pkiFor, pkiOption, type CliIo } from '../common.ts';
-import { tlsWarnings } from '../../core/tls/node-options.ts';
-import { profileWarnings } from '../../core/weaknesses.ts';
+import { warningsFor } from '../../core/weaknesses.ts';
 
 /** How guides and messages spell the command (works from a fresh clone, no global install). */
 export const CLI = 'node bin/secchat.mjs';
@@ -173,7 +172,7 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
       const lab = findLab(ref, labs());
       const file = o.profile ?? workingProfileFile(o.home, lab.id);
       const profile = readWorkingProfile(file, o.profile ? '' : `run \`${CLI} lab start ${lab.number}\`, or \`${CLI} lab reset ${lab.number}\` to restore it`);
-      for (const w of [...tlsWarnings(profile), ...profileWarnings(profile)]) io.err(`warning: ${w}\n`);
+      for (const w of warningsFor(profile)) io.err(`warning: ${w}\n`);
       const pki = await pkiFor(o.pki, io);
       io.out(`Lab ${lab.number} — ${lab.title}\nChecking ${file} (profile "${profile.name}"): ${lab.attacks.length} attack${lab.attacks.length > 1 ? 's' : ''}, then the chat with no attacker…\n\n`);
       const r = await checkLab(lab, profile, pki);

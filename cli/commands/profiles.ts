@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { effectiveSettings, listPresets, loadProfile } from '../../core/profile.ts';
-import { tlsWarnings } from '../../core/tls/node-options.ts';
-import { weaknessesOf } from '../../core/weaknesses.ts';
+import { adviceFor, warningsFor } from '../../core/weaknesses.ts';
 import { loadCheckedProfile, type CliIo } from '../common.ts';
 
 /** `secchat profiles [show P | check FILE]`. */
@@ -17,8 +16,8 @@ export function profilesCommand(io: CliIo): Command {
     .action((ref: string) => {
       const p = loadProfile(ref);
       io.out(stringify(effectiveSettings(p)));
-      for (const w of weaknessesOf(p)) io.out(`# weak: ${w.setting}: ${w.weakness} — fix: ${w.fix} (lab ${w.lab})\n`);
-      for (const w of tlsWarnings(p)) io.out(`# note: ${w}\n`);
+      for (const w of warningsFor(p)) io.out(`# warning: ${w}\n`);
+      for (const w of adviceFor(p)) io.out(`# advice: ${w}\n`);
     });
   cmd
     .command('check')

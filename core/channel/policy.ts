@@ -1,19 +1,22 @@
 /**
  * Negotiation policy of the secure channel: which cipher wins, and the warnings a weak choice
- * produces. Every deliberately weak channel setting is listed here (settings) or in the cipher
- * table (`ciphers.ts`), each with the sentence that is shown and recorded in reports.
+ * produces. The weak settings and their sentences are in the one list, core/weaknesses.ts (the
+ * weak ciphers' sentences in the cipher table, ciphers.ts, which that list reads).
  * @module
  */
 import type { ChannelCipher, Profile } from '../profile.ts';
-import { CHANNEL_CIPHER_SPECS } from './ciphers.ts';
+import { channelWeaknessWarnings, weakSetting } from '../weaknesses.ts';
 
-/** The weak channel settings other than ciphers, each with its warning. */
+/**
+ * The weak channel settings other than ciphers, each with its warning: views of the one list in
+ * core/weaknesses.ts (kept by name so tests and callers can refer to each sentence).
+ */
 export const CHANNEL_SETTING_WEAKNESSES = {
-  keyExchangeNone: 'channel keyExchange none: the channel is off and chat frames travel without its protection',
-  keyExchangeRsa: 'channel keyExchange rsa has no forward secrecy: whoever later obtains the server key decrypts every recorded session',
-  keyExchangeEcdhe: 'channel keyExchange ecdhe is unauthenticated: a man in the middle can substitute its own key share and read everything',
-  noTranscriptMac: 'channel transcriptMac is off: nothing checks the handshake, so a man in the middle can downgrade the cipher offer',
-  noReplayProtection: 'channel replayProtection none: a recorded sealed frame can be replayed and is accepted again',
+  keyExchangeNone: weakSetting('channel-off').weakness,
+  keyExchangeRsa: weakSetting('channel-rsa-key-exchange').weakness,
+  keyExchangeEcdhe: weakSetting('channel-unsigned-ecdhe').weakness,
+  noTranscriptMac: weakSetting('channel-no-transcript-mac').weakness,
+  noReplayProtection: weakSetting('channel-no-replay-protection').weakness,
 } as const;
 
 /**
@@ -40,17 +43,7 @@ export interface Negotiated {
   warnings: string[];
 }
 
-/** The warnings for a set of channel settings, most fundamental first. */
+/** The warnings for a set of channel settings, most fundamental first (core/weaknesses.ts decides). */
 export function channelWarnings(n: Pick<Negotiated, 'keyExchange' | 'cipher' | 'transcriptMac' | 'replayProtection'>): string[] {
-  if (n.keyExchange === 'none') return [CHANNEL_SETTING_WEAKNESSES.keyExchangeNone];
-  const w: string[] = [];
-  if (n.keyExchange === 'rsa') w.push(CHANNEL_SETTING_WEAKNESSES.keyExchangeRsa);
-  if (n.keyExchange === 'ecdhe') w.push(CHANNEL_SETTING_WEAKNESSES.keyExchangeEcdhe);
-  if (n.cipher !== 'none') {
-    const weakness = CHANNEL_CIPHER_SPECS[n.cipher].weakness;
-    if (weakness) w.push(weakness);
-  }
-  if (!n.transcriptMac) w.push(CHANNEL_SETTING_WEAKNESSES.noTranscriptMac);
-  if (n.replayProtection === 'none') w.push(CHANNEL_SETTING_WEAKNESSES.noReplayProtection);
-  return w;
+  return channelWeaknessWarnings(n);
 }
