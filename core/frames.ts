@@ -4,6 +4,7 @@
  * touches a socket. See docs/protocol.md for every frame type.
  */
 import { ProtocolError } from './errors.ts';
+import { FRAME_ERRORS } from './protocol.ts';
 
 /** Default maximum frame size: 64 KiB including the trailing newline. */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -14,15 +15,8 @@ export interface Frame {
   [field: string]: unknown;
 }
 
-/** Error codes a frame can be refused with; they are also sent to the peer in error frames. */
-export const FRAME_ERRORS = {
-  /** A line grew past the maximum frame size before its newline arrived; the stream is unusable. */
-  tooLarge: 'frame_too_large',
-  /** A line is not valid JSON (or not valid UTF-8); the next line can still be read. */
-  badJson: 'bad_json',
-  /** A line is JSON but not an object with a string `type`. */
-  badFrame: 'bad_frame',
-} as const;
+// The codes a frame is refused with are part of the one protocol error table (core/protocol.ts).
+export { FRAME_ERRORS };
 
 /**
  * Incremental JSON Lines decoder. Push bytes as they arrive, then call {@link next} until it

@@ -12,10 +12,17 @@ export const CLIENT_FRAMES = ['register', 'login', 'msg', 'dm', 'users', 'quit',
 /** Frame types the server sends. */
 export const SERVER_FRAMES = ['welcome', 'ok', 'error', 'msg', 'dm', 'joined', 'left', 'users', 'bye', 'pong', 'starttls_ok', 'challenge'] as const;
 
-/** Error codes carried by `{type:"error", code}` frames. One sentence each in docs/protocol.md. */
+/**
+ * Error codes carried by `{type:"error", code}` frames: the one table of them (the frame decoder's
+ * codes included, see {@link FRAME_ERRORS}). One sentence each in docs/protocol.md; test/protocol-errors.test.ts
+ * checks the table against the docs both ways and that every code is sent somewhere.
+ */
 export const PROTOCOL_ERRORS = {
+  /** A line grew past the maximum frame size before its newline arrived; the stream is unusable. */
   frameTooLarge: 'frame_too_large',
+  /** A line is not valid JSON (or not valid UTF-8); the next line can still be read. */
   badJson: 'bad_json',
+  /** A line is JSON but not an object with a string `type`. */
   badFrame: 'bad_frame',
   unknownType: 'unknown_type',
   badRequest: 'bad_request',
@@ -26,7 +33,6 @@ export const PROTOCOL_ERRORS = {
   usernameTaken: 'username_taken',
   invalidUsername: 'invalid_username',
   invalidPassword: 'invalid_password',
-  userOffline: 'user_offline',
   /** The recipient is offline and already has the maximum number of stored direct messages. */
   mailboxFull: 'mailbox_full',
   unknownUser: 'unknown_user',
@@ -41,6 +47,13 @@ export const PROTOCOL_ERRORS = {
   internal: 'internal_error',
 } as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERRORS)[keyof typeof PROTOCOL_ERRORS];
+
+/** The codes the frame decoder (core/frames.ts) refuses a line with: a view of {@link PROTOCOL_ERRORS}. */
+export const FRAME_ERRORS = {
+  tooLarge: PROTOCOL_ERRORS.frameTooLarge,
+  badJson: PROTOCOL_ERRORS.badJson,
+  badFrame: PROTOCOL_ERRORS.badFrame,
+} as const;
 
 /** Builds an error frame. `re` echoes the request id the error answers, when there was one. */
 export function errorFrame(code: ProtocolErrorCode, message: string, re?: unknown): Frame {
