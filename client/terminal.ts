@@ -4,15 +4,11 @@
  * shown as visible escapes instead of being written raw.
  */
 import type { Frame } from '../core/frames.ts';
+import { TERMINAL_UNSAFE_CHARS as UNSAFE, terminalText } from '../core/escape.ts';
 
-// C0 and C1 controls (except none: even \t and \n would let a sender forge extra lines), DEL,
-// the Unicode bidi embedding/override/isolate characters, and the Unicode line and paragraph
-// separators (some terminals and log viewers break lines on them).
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]/g;
-
-/** Makes untrusted text safe to print on a terminal: every unsafe character becomes \\u{XX}. */
+/** Makes untrusted text safe to print on a terminal: every unsafe character becomes \\u{XX} (core/escape.ts's terminal rule). */
 export function sanitizeForTerminal(text: string): string {
-  return text.replace(UNSAFE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return terminalText(text);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import Table from 'cli-table3';
 import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
+import { markdownCode, markdownText as md, terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 
 /** How one cell changed between the two runs. */
@@ -122,42 +123,41 @@ export function renderCompareTable(c: Comparison, opts: { colour?: boolean } = {
   };
   const rows = c.changes.filter((x) => x.kind !== 'unchanged');
   const lines: string[] = [];
-  if (c.pairedProfiles) lines.push(`comparing profile ${c.pairedProfiles.before} (before) with ${c.pairedProfiles.after} (after)`);
+  if (c.pairedProfiles) lines.push(`comparing profile ${tt(c.pairedProfiles.before)} (before) with ${tt(c.pairedProfiles.after)} (after)`);
   if (!rows.length) lines.push('no cell changed');
   else {
     const t = new Table({ head: ['profile', 'attack', 'before', 'after', 'change'], style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] } });
-    for (const x of rows) t.push([x.profile, x.attack, word(x.before), word(x.after), paint(x.kind, CHANGE_KINDS[x.kind].label)]);
+    for (const x of rows) t.push([tt(x.profile), tt(x.attack), tt(word(x.before)), tt(word(x.after)), paint(x.kind, CHANGE_KINDS[x.kind].label)]);
     lines.push(t.toString());
   }
   lines.push(compareSummary(c));
   return lines.join('\n') + '\n';
 }
 
-const mdEsc = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/[<>]/g, (ch) => (ch === '<' ? '&lt;' : '&gt;'));
 
 /** Markdown renderer: summary, the changed cells with both reasons, and the unchanged ones in brief. */
 export function renderCompareMarkdown(c: Comparison): string {
   const out: string[] = ['# secchat: before and after', ''];
-  out.push(`- before: \`${mdEsc(c.before.command)}\` — ${mdEsc(c.before.startedAt)} (secchat ${mdEsc(c.before.version)})`);
-  out.push(`- after: \`${mdEsc(c.after.command)}\` — ${mdEsc(c.after.startedAt)} (secchat ${mdEsc(c.after.version)})`);
-  if (c.pairedProfiles) out.push(`- profile \`${mdEsc(c.pairedProfiles.before)}\` (before) is compared with \`${mdEsc(c.pairedProfiles.after)}\` (after)`);
+  out.push(`- before: ${markdownCode(c.before.command)} — ${md(c.before.startedAt)} (secchat ${md(c.before.version)})`);
+  out.push(`- after: ${markdownCode(c.after.command)} — ${md(c.after.startedAt)} (secchat ${md(c.after.version)})`);
+  if (c.pairedProfiles) out.push(`- profile ${markdownCode(c.pairedProfiles.before)} (before) is compared with ${markdownCode(c.pairedProfiles.after)} (after)`);
   out.push('', `**${compareSummary(c)}**`, '');
   const changed = c.changes.filter((x) => x.kind !== 'unchanged');
   if (changed.length) {
     out.push('| profile | attack | before | after | change |', '|---|---|---|---|---|');
-    for (const x of changed) out.push(`| ${mdEsc(x.profile)} | ${mdEsc(x.attack)} | ${word(x.before)} | ${word(x.after)} | **${CHANGE_KINDS[x.kind].label}** |`);
+    for (const x of changed) out.push(`| ${md(x.profile)} | ${md(x.attack)} | ${md(word(x.before))} | ${md(word(x.after))} | **${CHANGE_KINDS[x.kind].label}** |`);
     out.push('');
     for (const x of changed) {
-      out.push(`### ${mdEsc(x.profile)} × ${mdEsc(x.attack)}: ${CHANGE_KINDS[x.kind].label}`, '');
-      if (x.before) out.push(`- before (${word(x.before)}): ${mdEsc(x.before.reason)}`);
-      if (x.after) out.push(`- after (${word(x.after)}): ${mdEsc(x.after.reason)}`);
+      out.push(`### ${md(x.profile)} × ${md(x.attack)}: ${CHANGE_KINDS[x.kind].label}`, '');
+      if (x.before) out.push(`- before (${md(word(x.before))}): ${md(x.before.reason)}`);
+      if (x.after) out.push(`- after (${md(word(x.after))}): ${md(x.after.reason)}`);
       out.push('');
     }
   } else out.push('No cell changed.', '');
   const same = c.changes.filter((x) => x.kind === 'unchanged');
   if (same.length) {
     out.push('Unchanged:', '');
-    for (const x of same) out.push(`- ${mdEsc(x.profile)} × ${mdEsc(x.attack)}: ${word(x.after)}`);
+    for (const x of same) out.push(`- ${md(x.profile)} × ${md(x.attack)}: ${md(word(x.after))}`);
     out.push('');
   }
   return out.join('\n');

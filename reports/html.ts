@@ -15,14 +15,13 @@
  * anything.
  */
 import path from 'node:path';
+import { htmlText, isLocalPath } from '../core/escape.ts';
 import { weaknessesOf, type Weakness } from '../core/weaknesses.ts';
 import type { Profile } from '../core/profile.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+/** Escapes text for HTML element content and quoted attribute values: core/escape.ts's one HTML rule. */
+export const esc: (value: unknown) => string = htmlText;
 
 /** Escapes `text` and wraps every occurrence of the canary in `<mark>` (canaries shorter than 8 characters are not marked: they would match by chance). */
 export function markCanary(text: unknown, canary: unknown): string {
@@ -55,7 +54,7 @@ const fmtMs = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? 
  * @param outFile where the page will be written (default: beside the results file)
  */
 export function artifactHref(artifact: string, resultsFile: string, outFile?: string): string | null {
-  if (typeof artifact !== 'string' || !artifact || /^[a-z][a-z0-9+.-]*:/i.test(artifact) || artifact.startsWith('//') || artifact.includes('\0')) return null;
+  if (!isLocalPath(artifact)) return null;
   const abs = path.resolve(path.dirname(path.resolve(resultsFile)), artifact);
   const base = path.dirname(path.resolve(outFile ?? resultsFile));
   const rel = path.relative(base, abs).split(path.sep).map(encodeURIComponent).join('/');

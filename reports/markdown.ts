@@ -1,54 +1,65 @@
 /**
  * Markdown renderer: the matrix table, then each profile with its settings, its weak settings,
- * and each cell's outcome, reason and evidence.
+ * and each cell's outcome, reason and evidence. Every string from the results file is untrusted
+ * (a certificate name from a man in the middle, a profile description, an edited file): each is
+ * written through core/escape.ts's Markdown rules, so the report renders as text, never as HTML,
+ * a link or an extra table cell.
  */
 import { stringify } from 'yaml';
+import { markdownCode, markdownLink, markdownText as md } from '../core/escape.ts';
 import { weaknessesOf } from '../core/weaknesses.ts';
 import { effectiveSettings } from '../core/profile.ts';
 import { OUTCOME_LABELS, type MatrixResults } from './results.ts';
 
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** A fenced code block whose fence no line of `body` can close (CommonMark §4.5). */
+function fenced(info: string, body: string): string[] {
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [fence + info, body, fence];
+}
+
+const label = (o: unknown) => OUTCOME_LABELS[o as keyof typeof OUTCOME_LABELS] ?? md(o);
 
 /** Renders results.json as a Markdown report. */
 export function renderMarkdown(r: MatrixResults): string {
   const attacks = r.attacks.map((a) => a.id);
   const out: string[] = [];
   out.push(`# secchat attack matrix`, '');
-  out.push(`secchat ${r.tool.version} · Node ${r.environment.node} · OpenSSL ${r.environment.openssl} · ${r.startedAt} · ${(r.durationMs / 1000).toFixed(1)} s`, '');
-  out.push(`Reproduce: \`${r.command}\``, '');
+  out.push(`secchat ${md(r.tool.version)} · Node ${md(r.environment.node)} · OpenSSL ${md(r.environment.openssl)} · ${md(r.startedAt)} · ${(Number(r.durationMs) / 1000).toFixed(1)} s`, '');
+  out.push(`Reproduce: ${markdownCode(r.command)}`, '');
   out.push('Outcomes: **SUCCEEDED** — the attacker read or altered the canary, or had a replay or downgrade accepted (evidence below); **blocked** — something stopped it (named in the reason); **n/a** — the precondition is missing; **ERROR** — the run itself failed.', '');
-  out.push(`| profile | ${attacks.join(' | ')} |`);
+  out.push(`| profile | ${attacks.map(md).join(' | ')} |`);
   out.push(`|---|${attacks.map(() => '---').join('|')}|`);
   for (const p of r.profiles) {
     const cells = attacks.map((a) => {
       const c = r.cells.find((x) => x.profile === p.name && x.attack === a);
-      return c ? (c.outcome === 'succeeded' ? `**${OUTCOME_LABELS[c.outcome]}**` : OUTCOME_LABELS[c.outcome]) : '';
+      return c ? (c.outcome === 'succeeded' ? `**${label(c.outcome)}**` : label(c.outcome)) : '';
     });
-    out.push(`| ${p.name} | ${cells.join(' | ')} |`);
+    out.push(`| ${md(p.name)} | ${cells.join(' | ')} |`);
   }
   out.push('', '## Attacks', '');
-  for (const a of r.attacks) out.push(`- **${a.id}** — ${esc(a.description)}`);
+  for (const a of r.attacks) out.push(`- **${md(a.id)}** — ${md(a.description)}`);
   for (const p of r.profiles) {
-    out.push('', `## Profile \`${p.name}\``, '', p.description || '(no description)', '');
-    out.push('```yaml', stringify(effectiveSettings(p.settings)).trimEnd(), '```', '');
+    out.push('', `## Profile ${markdownCode(p.name)}`, '', p.description ? md(p.description) : '(no description)', '');
+    out.push(...fenced('yaml', stringify(effectiveSettings(p.settings)).trimEnd()), '');
     const weak = weaknessesOf(p.settings);
     if (weak.length) {
       out.push('Weak settings:', '');
-      for (const w of weak) out.push(`- \`${w.setting}\`: ${w.weakness}. Fix: \`${w.fix}\` (lab ${w.lab}).`);
+      for (const w of weak) out.push(`- ${markdownCode(w.setting)}: ${md(w.weakness)}. Fix: ${markdownCode(w.fix)} (lab ${md(w.lab)}).`);
       out.push('');
     }
-    for (const w of p.warnings.filter((w) => !weak.some((x) => w.includes(x.weakness)))) out.push(`> warning: ${w}`, '');
+    for (const w of p.warnings.filter((w) => !weak.some((x) => w.includes(x.weakness)))) out.push(`> warning: ${md(w)}`, '');
     for (const c of r.cells.filter((x) => x.profile === p.name)) {
-      out.push(`### ${c.attack}: ${OUTCOME_LABELS[c.outcome]}`, '');
-      out.push(c.reason, '');
-      if (c.negotiated) out.push(`Negotiated: ${c.negotiated.protocol ?? '?'} · ${c.negotiated.cipher ?? '?'} · ${c.negotiated.group ?? 'no (EC)DHE group'}`, '');
-      if (c.impact.length) out.push(`Impact: ${c.impact.join(', ')}`, '');
+      out.push(`### ${md(c.attack)}: ${label(c.outcome)}`, '');
+      out.push(md(c.reason), '');
+      if (c.negotiated) out.push(`Negotiated: ${md(c.negotiated.protocol ?? '?')} · ${md(c.negotiated.cipher ?? '?')} · ${md(c.negotiated.group ?? 'no (EC)DHE group')}`, '');
+      if (c.impact.length) out.push(`Impact: ${c.impact.map(md).join(', ')}`, '');
       if (c.evidence.length) {
         out.push('Evidence:', '');
-        for (const e of c.evidence) out.push(`- \`${e.kind}\`: ${esc(e.detail)}`);
+        for (const e of c.evidence) out.push(`- ${markdownCode(e.kind)}: ${md(e.detail)}`);
         out.push('');
       }
-      for (const [name, file] of Object.entries(c.artifacts ?? {})) out.push(`- ${name}: [${file}](${file})`);
+      for (const [name, file] of Object.entries(c.artifacts ?? {})) out.push(`- ${md(name)}: ${markdownLink(file, file)}`);
       if (c.artifacts) out.push('');
     }
   }

@@ -1,8 +1,10 @@
 /**
  * Terminal renderer: the profile × attack matrix as a cli-table3 table, outcome word plus a
- * short reason in each cell (colour is never the only signal).
+ * short reason in each cell (colour is never the only signal). Strings from the results file are
+ * untrusted: each goes through core/escape.ts's terminal rule.
  */
 import Table from 'cli-table3';
+import { terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults } from './results.ts';
 
 const COLOURS: Record<string, [string, string]> = {
@@ -14,14 +16,14 @@ const COLOURS: Record<string, [string, string]> = {
 
 /** A reason shortened to `max` characters for a table cell. */
 export function shortReason(reason: string, max = 60): string {
-  const r = reason.replace(/\s+/g, ' ');
+  const r = tt(String(reason ?? '').replace(/\s+/g, ' '));
   return r.length <= max ? r : r.slice(0, max - 1) + '…';
 }
 
 function cellText(c: CellResult | undefined, colour: boolean, reasonChars: number): string {
   if (!c) return '';
   const [on, off] = colour ? COLOURS[c.outcome] : ['', ''];
-  return `${on}${OUTCOME_LABELS[c.outcome]}${off}\n${shortReason(c.summary || c.reason, reasonChars)}`;
+  return `${on}${OUTCOME_LABELS[c.outcome] ?? tt(c.outcome)}${off}\n${shortReason(c.summary || c.reason, reasonChars)}`;
 }
 
 /** Width of one attack column, in characters (outcome word plus a short reason on two lines). */
@@ -45,13 +47,13 @@ export function renderTable(results: MatrixResults, opts: { colour?: boolean; wi
   for (let i = 0; i < attacks.length; i += perTable) {
     const chunk = attacks.slice(i, i + perTable);
     const table = new Table({
-      head: ['profile', ...chunk],
+      head: ['profile', ...chunk.map(tt)],
       colWidths: [PROFILE_WIDTH, ...chunk.map(() => CELL_WIDTH)],
       wordWrap: true,
       style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] },
     });
     for (const p of results.profiles) {
-      table.push([p.name, ...chunk.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? (CELL_WIDTH - 2) * 2))]);
+      table.push([tt(p.name), ...chunk.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? (CELL_WIDTH - 2) * 2))]);
     }
     tables.push(table.toString());
   }

@@ -1,0 +1,78 @@
+/**
+ * Untrusted text — a peer's error message, a certificate's SAN from a man in the middle, any string
+ * in a results file — reaches four kinds of output. Each kind has exactly one rule, here, applied
+ * where the text is written (issue 12 item 4):
+ *
+ * - terminal and log lines: {@link terminalText} (controls, escape sequences, bidi overrides and
+ *   line separators become visible `\u{XX}` escapes: no forged lines, no terminal control);
+ * - Markdown: {@link markdownText} for prose and table cells, {@link markdownCode} for code spans,
+ *   {@link markdownLink} for links (CommonMark 0.31 §2.4 backslash escapes, §6.1 code spans; raw
+ *   HTML is never produced: `<`, `>` and `&` become entities);
+ * - HTML: {@link htmlText} (element content and quoted attribute values).
+ */
+
+// C0 and C1 controls (even \t and \n would let a sender forge extra lines), DEL, the Unicode bidi
+// embedding/override/isolate and mark characters (CVE-2021-42574, "Trojan Source"), and the
+// Unicode line and paragraph separators (some terminals and log viewers break lines on them).
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]/g;
+
+/** Untrusted text made safe for a terminal or a log line: every unsafe character becomes `\u{XX}`. */
+export function terminalText(text: unknown): string {
+  return String(text ?? '').replace(TERMINAL_UNSAFE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** The characters {@link terminalText} escapes (exported for JSON-preserving variants). */
+export const TERMINAL_UNSAFE_CHARS: RegExp = TERMINAL_UNSAFE;
+
+/**
+ * Untrusted text as Markdown prose or a GFM table cell: one line, read literally. Backslash-escapes
+ * the ASCII punctuation that opens an inline construct anywhere (emphasis, code, links, images,
+ * table cells, strikethrough) and the block markers that only count at the start (heading, list,
+ * setext underline), and writes `<`, `>`, `&` as entities (a quote marker or raw HTML cannot form),
+ * so no HTML, no link and no extra table cell can come out of it. Line breaks and other controls
+ * become visible escapes (a newline would end a table row or start a block).
+ */
+export function markdownText(text: unknown): string {
+  return terminalText(text)
+    .replace(/[\\`*_{}[\]()!|~]/g, (c) => `\\${c}`)
+    .replace(/^(\s*)([#+\-=])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2')
+    .replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
+}
+
+/**
+ * Untrusted text as a Markdown code span (CommonMark §6.1): fenced with one more backtick than its
+ * longest backtick run, padded with spaces, on one line. Contents of a code span are literal (no
+ * HTML, no links). Not for GFM table cells (a `|` there still splits the cell): use
+ * {@link markdownText} in tables.
+ */
+export function markdownCode(text: unknown): string {
+  const s = terminalText(text);
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${s} ${fence}`;
+}
+
+/**
+ * True when `target` is a plain local path (relative or absolute), not a URL with a scheme such as
+ * `javascript:`, `data:` or `https:`, nor a protocol-relative `//host`, nor holding a NUL.
+ */
+export function isLocalPath(target: unknown): target is string {
+  return typeof target === 'string' && !!target && !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('//') && !target.includes('\0');
+}
+
+/**
+ * A Markdown link to a local file, or — when `target` is not a plain local path — its text as a
+ * code span with a note, never a link (a `javascript:` artifact must not become clickable).
+ * The destination is percent-encoded segment by segment (spaces, parentheses, `<` cannot end it).
+ */
+export function markdownLink(text: unknown, target: unknown): string {
+  if (!isLocalPath(target)) return `${markdownCode(target)} (not a local file, not linked)`;
+  const href = target.split('/').map(encodeURIComponent).join('/');
+  return `[${markdownText(text)}](<${href}>)`;
+}
+
+/** Escapes text for HTML element content and double- or single-quoted attribute values. */
+export function htmlText(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
