@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, SecchatError } from '../core/errors.ts';
 import { TOOL_VERSION } from '../core/version.ts';
+import { terminalLines } from '../core/escape.ts';
 import { processIo, type CliIo } from './io.ts';
 import { COMMANDS, type CommandEntry } from './command-registry.ts';
 
@@ -94,10 +95,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof SecchatError) io.err(`secchat: ${err.message}\n`);
-    else if (systemErrorMessage(err)) io.err(`secchat: ${systemErrorMessage(err)}\n`);
-    else io.err(`secchat: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
-    if (process.env.SECCHAT_DEBUG && err instanceof Error && err.stack) io.err(err.stack + '\n');
+    // Messages can quote a server's or a man-in-the-middle's error text: the terminal rule applies.
+    if (err instanceof SecchatError) io.err(`secchat: ${terminalLines(err.message)}\n`);
+    else if (systemErrorMessage(err)) io.err(`secchat: ${terminalLines(systemErrorMessage(err))}\n`);
+    else io.err(`secchat: unexpected error: ${terminalLines((err as Error)?.stack ?? String(err))}\n`);
+    if (process.env.SECCHAT_DEBUG && err instanceof Error && err.stack) io.err(terminalLines(err.stack) + '\n');
     return exitCodeFor(err);
   }
 }

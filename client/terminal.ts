@@ -4,7 +4,7 @@
  * shown as visible escapes instead of being written raw.
  */
 import type { Frame } from '../core/frames.ts';
-import { TERMINAL_UNSAFE_CHARS as UNSAFE, terminalText } from '../core/escape.ts';
+import { jsonLine, terminalText } from '../core/escape.ts';
 
 /** Makes untrusted text safe to print on a terminal: every unsafe character becomes \\u{XX} (core/escape.ts's terminal rule). */
 export function sanitizeForTerminal(text: string): string {
@@ -17,7 +17,7 @@ export function sanitizeForTerminal(text: string): string {
  * still the same JSON value when parsed.
  */
 export function jsonForTerminal(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return jsonLine(value);
 }
 
 /** One human-readable line for a frame the server pushed, or null for frames not worth showing. */

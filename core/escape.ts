@@ -3,8 +3,10 @@
  * in a results file — reaches four kinds of output. Each kind has exactly one rule, here, applied
  * where the text is written (issue 12 item 4):
  *
- * - terminal and log lines: {@link terminalText} (controls, escape sequences, bidi overrides and
- *   line separators become visible `\u{XX}` escapes: no forged lines, no terminal control);
+ * - terminal: {@link terminalText} (controls, escape sequences, bidi overrides and line separators
+ *   become visible `\u{XX}` escapes: no forged lines, no terminal control); {@link terminalLines}
+ *   for our own multi-line messages that quote untrusted text (CLI errors);
+ * - logs: {@link logValue} for a `key=value` line, {@link jsonLine} for JSON Lines;
  * - Markdown: {@link markdownText} for prose and table cells, {@link markdownCode} for code spans,
  *   {@link markdownLink} for links (CommonMark 0.31 §2.4 backslash escapes, §6.1 code spans; raw
  *   HTML is never produced: `<`, `>` and `&` become entities);
@@ -23,6 +25,30 @@ export function terminalText(text: unknown): string {
 
 /** The characters {@link terminalText} escapes (exported for JSON-preserving variants). */
 export const TERMINAL_UNSAFE_CHARS: RegExp = TERMINAL_UNSAFE;
+
+/** Like {@link terminalText} but keeps line feeds: for a message of ours, on several lines, that quotes untrusted text. */
+export function terminalLines(text: unknown): string {
+  return String(text ?? '').split('\n').map(terminalText).join('\n');
+}
+
+/**
+ * A value for a `key=value` log line: a plain token as it is, anything else (spaces, `=`, quotes,
+ * controls, non-strings) as JSON, then the terminal rule — a peer's text can neither forge another
+ * field or line nor drive the terminal that shows the log.
+ */
+export function logValue(value: unknown): string {
+  const s = typeof value === 'string' && /^[\w.:/@+,\-\[\]]*$/.test(value) && value !== '' ? value : JSON.stringify(value) ?? 'undefined';
+  return terminalText(s);
+}
+
+/**
+ * One JSON Lines record safe for a terminal: JSON.stringify escapes C0 controls but writes C1
+ * controls (U+009B is an 8-bit CSI), DEL and bidi overrides raw; this escapes those too, as
+ * `\uXXXX`, so the line parses to the same value.
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(TERMINAL_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /**
  * Untrusted text as Markdown prose or a GFM table cell: one line, read literally. Backslash-escapes

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { appendFileSync, openSync, closeSync } from 'node:fs';
 import { startChatServer } from '../../server/chat-server.ts';
+import { jsonLine, logValue } from '../../core/escape.ts';
 import { dbOption, loadCheckedProfile, parsePort, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
 
 /** Opens a key log file (mode 0600: it holds session secrets) and returns a line appender. */
@@ -34,7 +35,8 @@ export function serverCommand(io: CliIo): Command {
         keylog: o.keylog ? keylogWriter(o.keylog) : undefined,
         log: (e) => {
           const { event, ...rest } = e;
-          io.err(o.json ? JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n' : `${new Date().toISOString()} ${event} ${Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}\n`);
+          // A peer's text (a ch_error message, a name) lands here: the log rules of core/escape.ts.
+          io.err(o.json ? jsonLine({ t: new Date().toISOString(), ...e }) + '\n' : `${new Date().toISOString()} ${logValue(event)} ${Object.entries(rest).map(([k, v]) => `${logValue(k)}=${logValue(v)}`).join(' ')}\n`);
         },
       });
       io.out(`secchat server (${profile.name}, ${profile.transport}) listening on ${server.host}:${server.port}\n`);
