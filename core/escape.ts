@@ -51,19 +51,28 @@ export function jsonLine(value: unknown): string {
 }
 
 /**
- * Untrusted text as Markdown prose or a GFM table cell: one line, read literally. Backslash-escapes
- * the ASCII punctuation that opens an inline construct anywhere (emphasis, code, links, images,
- * table cells, strikethrough) and the block markers that only count at the start (heading, list,
- * setext underline), and writes `<`, `>`, `&` as entities (a quote marker or raw HTML cannot form),
- * so no HTML, no link and no extra table cell can come out of it. Line breaks and other controls
- * become visible escapes (a newline would end a table row or start a block).
+ * Untrusted text inside a Markdown line (after other text) or a GFM table cell, read literally.
+ * Backslash-escapes the ASCII punctuation that opens an inline construct (emphasis, code, links,
+ * images, table cells, strikethrough) and writes `<`, `>`, `&` as entities, so no HTML, no link
+ * and no extra table cell can come out of it. Line breaks and other controls become visible
+ * escapes (a newline would end a table row or start a block). At the start of a line use
+ * {@link markdownParagraph}.
  */
 export function markdownText(text: unknown): string {
   return terminalText(text)
     .replace(/[\\`*_{}[\]()!|~]/g, (c) => `\\${c}`)
-    .replace(/^(\s*)([#+\-=])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2')
     .replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
+}
+
+/**
+ * Untrusted text as a whole paragraph (at the start of a line): {@link markdownText}, plus the
+ * block markers that count only there — heading `#`, list `-` `+` `1.` `1)`, setext `=` — escaped
+ * (a quote `>` is already an entity).
+ */
+export function markdownParagraph(text: unknown): string {
+  return markdownText(text)
+    .replace(/^(\s*)([#+\-=])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
 
 /**
@@ -76,7 +85,9 @@ export function markdownCode(text: unknown): string {
   const s = terminalText(text);
   const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
-  return `${fence} ${s} ${fence}`;
+  // Padding only where CommonMark needs it: next to a backtick, or to keep edge spaces (§6.1).
+  const pad = s === '' || s.startsWith('`') || s.endsWith('`') || (s.startsWith(' ') && s.endsWith(' ')) ? ' ' : '';
+  return `${fence}${pad}${s}${pad}${fence}`;
 }
 
 /**
@@ -94,8 +105,9 @@ export function isLocalPath(target: unknown): target is string {
  */
 export function markdownLink(text: unknown, target: unknown): string {
   if (!isLocalPath(target)) return `${markdownCode(target)} (not a local file, not linked)`;
-  const href = target.split('/').map(encodeURIComponent).join('/');
-  return `[${markdownText(text)}](<${href}>)`;
+  // encodeURIComponent leaves ( ) ! * ' — parentheses could close the destination early.
+  const href = target.split('/').map((seg) => encodeURIComponent(seg).replace(/[()]/g, (c) => (c === '(' ? '%28' : '%29'))).join('/');
+  return `[${markdownText(text)}](${href})`;
 }
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */

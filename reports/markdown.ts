@@ -6,7 +6,7 @@
  * a link or an extra table cell.
  */
 import { stringify } from 'yaml';
-import { markdownCode, markdownLink, markdownText as md } from '../core/escape.ts';
+import { markdownCode, markdownLink, markdownParagraph, markdownText as md } from '../core/escape.ts';
 import { weaknessesOf } from '../core/weaknesses.ts';
 import { effectiveSettings } from '../core/profile.ts';
 import { OUTCOME_LABELS, type MatrixResults } from './results.ts';
@@ -40,7 +40,7 @@ export function renderMarkdown(r: MatrixResults): string {
   out.push('', '## Attacks', '');
   for (const a of r.attacks) out.push(`- **${md(a.id)}** — ${md(a.description)}`);
   for (const p of r.profiles) {
-    out.push('', `## Profile ${markdownCode(p.name)}`, '', p.description ? md(p.description) : '(no description)', '');
+    out.push('', `## Profile ${markdownCode(p.name)}`, '', p.description ? markdownParagraph(p.description) : '(no description)', '');
     out.push(...fenced('yaml', stringify(effectiveSettings(p.settings)).trimEnd()), '');
     const weak = weaknessesOf(p.settings);
     if (weak.length) {
@@ -51,7 +51,7 @@ export function renderMarkdown(r: MatrixResults): string {
     for (const w of p.warnings.filter((w) => !weak.some((x) => w.includes(x.weakness)))) out.push(`> warning: ${md(w)}`, '');
     for (const c of r.cells.filter((x) => x.profile === p.name)) {
       out.push(`### ${md(c.attack)}: ${label(c.outcome)}`, '');
-      out.push(md(c.reason), '');
+      out.push(markdownParagraph(c.reason), '');
       if (c.negotiated) out.push(`Negotiated: ${md(c.negotiated.protocol ?? '?')} · ${md(c.negotiated.cipher ?? '?')} · ${md(c.negotiated.group ?? 'no (EC)DHE group')}`, '');
       if (c.impact.length) out.push(`Impact: ${c.impact.map(md).join(', ')}`, '');
       if (c.evidence.length) {

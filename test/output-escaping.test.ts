@@ -52,10 +52,12 @@ describe('the escaping rules', () => {
   });
 
   it('Markdown: a code span no backtick run closes, links only to local paths', () => {
-    expect(markdownCode('a`b``c')).toBe('``` a`b``c ```');
+    expect(markdownCode('a`b``c')).toBe('```a`b``c```');
+    expect(markdownCode('`x')).toBe('`` `x ``');
+    expect(markdownCode('client.verify')).toBe('`client.verify`');
     expect(markdownLink('x', 'javascript:alert(1)')).not.toMatch(/\]\(/);
     expect(markdownLink('x', '//evil.example/x')).not.toMatch(/\]\(/);
-    expect(markdownLink('cap', 'artifacts/a b/c.pcap')).toBe('[cap](<artifacts/a%20b/c.pcap>)');
+    expect(markdownLink('cap', 'artifacts/a b/c (1).pcap')).toBe('[cap](artifacts/a%20b/c%20%281%29.pcap)');
   });
 });
 
