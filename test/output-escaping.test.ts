@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLine, logValue, markdownCode, markdownLink, terminalLines, terminalText } from '../core/escape.ts';
 import { main } from '../cli/main.ts';
+import { ensurePki } from '../core/pki.ts';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 const EVIL = 'boom\x1b[2J\x1b]0;owned\x07\nFORGED event=login user=admin\u202e\x9b1m';
@@ -75,9 +76,11 @@ describe('CLI errors quote untrusted text through the terminal rule', () => {
 describe('server log with a hostile ch_error before login', () => {
   const BIN = path.resolve(import.meta.dirname, '../bin/secchat.mjs');
   let dir: string;
-  beforeAll(() => {
+  // The PKI is made once here (key generation is slow on a loaded machine), not by each server.
+  beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-logesc-'));
-  });
+    await ensurePki(path.join(dir, 'pki'));
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const json of [false, true]) {
@@ -89,7 +92,7 @@ describe('server log with a hostile ch_error before login', () => {
       server.stderr.on('data', (d) => (stderr += d));
       try {
         const port = await new Promise<number>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 25_000);
+          const t = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 40_000);
           server.stdout.on('data', () => {
             const m = /listening on [^:]+:(\d+)/.exec(stdout);
             if (m) {
@@ -114,6 +117,6 @@ describe('server log with a hostile ch_error before login', () => {
       for (const l of stderr.split('\n')) expect(l).not.toMatch(CONTROL);
       if (json) expect(JSON.parse(lines[0]!).message).toContain('FORGED event=login');
       else expect(lines[0]).toContain('message="the peer reported bad\\u001b[31m: boom\\u001b[2J');
-    }, 40_000);
+    }, 60_000);
   }
 });
