@@ -6,7 +6,7 @@
  */
 import Table from 'cli-table3';
 import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
-import { markdownCode, markdownText as md, terminalText as tt } from '../core/escape.ts';
+import { markdownCode, markdownParagraph, markdownText as md, terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 
 /** How one cell changed between the two runs. */
@@ -157,7 +157,7 @@ export function renderCompareMarkdown(c: Comparison): string {
   const same = c.changes.filter((x) => x.kind === 'unchanged');
   if (same.length) {
     out.push('Unchanged:', '');
-    for (const x of same) out.push(`- ${md(x.profile)} × ${md(x.attack)}: ${md(word(x.after))}`);
+    for (const x of same) out.push(`- ${markdownParagraph(x.profile)} × ${md(x.attack)}: ${md(word(x.after))}`);
     out.push('');
   }
   return out.join('\n');

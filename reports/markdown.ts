@@ -59,7 +59,7 @@ export function renderMarkdown(r: MatrixResults): string {
         for (const e of c.evidence) out.push(`- ${markdownCode(e.kind)}: ${md(e.detail)}`);
         out.push('');
       }
-      for (const [name, file] of Object.entries(c.artifacts ?? {})) out.push(`- ${md(name)}: ${markdownLink(file, file)}`);
+      for (const [name, file] of Object.entries(c.artifacts ?? {})) out.push(`- ${markdownParagraph(name)}: ${markdownLink(file, file)}`);
       if (c.artifacts) out.push('');
     }
   }
