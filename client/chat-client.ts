@@ -6,14 +6,15 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
+import { encodeFrame, type Frame } from '../core/frames.ts';
 import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
 import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../core/profile.ts';
 import { authenticate } from './auth-login.ts';
 import { verifyCertificatePem, verifyServerCertificate, type ClientTrust } from '../core/tls/certificate-verification.ts';
 import { clientTlsOptions, negotiatedOf, type NegotiatedTls } from '../core/tls/node-options.ts';
-import { ChannelClient, isChannelFrame, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
+import { ChannelClient, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import { startKeepalive } from './keepalive.ts';
+import { ClientConnectionRules } from './connection-rules.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -55,14 +56,13 @@ export class ChatClient extends EventEmitter {
   /** Unprotected frames dropped because they arrived inside the established secure channel. */
   droppedUnprotected = 0;
   private channel: ChannelClient | null = null;
-  /** True while a STARTTLS transport is still in plaintext and has not decided to stay so. */
-  private plaintextGate = false;
-  /** The profile asks for a secure channel: no chat frame is trusted outside it. */
-  private channelRequired = false;
+  /** The current connection attempt's rules: welcome, STARTTLS, the trust gate (client/connection-rules.ts). */
+  private rules!: ClientConnectionRules;
+  /** While opening: what the rules' start_tls, ready and fail actions do. */
+  private opening: { startTls: () => void; ready: (welcome: Frame) => void; fail: (err: Error) => void } | null = null;
   /** Frames received, in order — the newest {@link MAX_RECEIVED_FRAMES} at least (tests and scenarios read it). */
   readonly received: Frame[] = [];
   private socket!: net.Socket;
-  private decoder = new FrameDecoder();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly requestTimeoutMs: number;
@@ -123,16 +123,9 @@ export class ChatClient extends EventEmitter {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.off('frame', onFrame);
+        this.opening = null;
         this.socket?.destroy();
         reject(err);
-      };
-      const done = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.off('frame', onFrame);
-        resolve();
       };
       const timer = setTimeout(() => fail(new SecchatError(ERROR_CODES.TIMEOUT, `no welcome from ${opts.host}:${opts.port} within ${timeoutMs} ms`)), timeoutMs);
 
@@ -148,48 +141,34 @@ export class ChatClient extends EventEmitter {
             return;
           }
           this.negotiated = negotiatedOf(s);
-          this.plaintextGate = false;
+          this.rules.tlsEstablished();
         });
         this.attach(s, fail);
       };
 
-      let upgrading = false;
-      const onFrame = (f: Frame) => {
-        if (f.type === 'starttls_ok' && upgrading) {
-          upgrading = false;
-          // Bytes the server sent after starttls_ok in plaintext would be injected; drop them (CVE-2011-0411 class).
+      this.opening = {
+        startTls: () => {
+          // The raw socket belongs to TLS from here; its plaintext was dropped with the rules' decoder.
           const raw = this.socket;
           raw.removeAllListeners('data');
-          this.decoder = new FrameDecoder();
           startTls(raw);
-          return;
-        }
-        if (f.type !== 'welcome') return;
-        const isStarttls = opts.profile.transport === 'starttls' || opts.profile.transport === 'starttls-required';
-        if (isStarttls && !this.negotiated) {
-          if (f.starttls === true) {
-            upgrading = true;
-            this.sendFrame({ type: 'starttls' });
-            return;
-          }
-          if (opts.profile.transport === 'starttls-required') {
-            fail(new SecchatError(ERROR_CODES.STARTTLS_UNAVAILABLE, 'the server did not offer STARTTLS; refusing to continue in plaintext (transport: starttls-required)', { reason: 'STARTTLS not offered' }));
-            return;
-          }
-          // Opportunistic STARTTLS carries on in plaintext: the weakness downgrade-starttls shows.
-          this.plaintextGate = false;
-        }
-        this.welcome = f;
-        // Keeps a reading-only client under the server's idle timeout (client/keepalive.ts).
-        this.keepalive ??= startKeepalive(() => {
-          if (!this.closed && !this.socket.writableEnded && (!this.channel || this.channel.established)) this.sendFrame({ type: 'ping' });
-        }, f.idleTimeoutMs);
-        done();
+        },
+        ready: (welcome) => {
+          if (settled) return;
+          this.welcome = welcome;
+          // Keeps a reading-only client under the server's idle timeout (client/keepalive.ts).
+          this.keepalive ??= startKeepalive(() => {
+            if (!this.closed && !this.socket.writableEnded && (!this.channel || this.channel.established)) this.sendFrame({ type: 'ping' });
+          }, welcome.idleTimeoutMs);
+          settled = true;
+          clearTimeout(timer);
+          this.opening = null;
+          resolve();
+        },
+        fail,
       };
-      this.on('frame', onFrame);
 
-      this.plaintextGate = opts.profile.transport === 'starttls' || opts.profile.transport === 'starttls-required';
-      this.channelRequired = opts.profile.channel.keyExchange !== 'none';
+      this.rules = new ClientConnectionRules({ profile: opts.profile, tls: opts.profile.transport === 'tls' });
       if (opts.profile.transport === 'tls') startTls();
       else this.attach(net.connect({ host: opts.host, port: opts.port }), fail);
     });
@@ -229,7 +208,7 @@ export class ChatClient extends EventEmitter {
       const onClose = () => finish(this.closedErr ?? new SecchatError(ERROR_CODES.CHANNEL, 'the connection closed during the secure channel handshake', { channelCode: 'closed' }));
       this.on('channel', onEvent);
       this.on('close', onClose);
-      for (const f of channel.start()) this.socket.write(encodeFrame(f as unknown as Frame));
+      for (const f of this.rules.startChannel(channel)) this.socket.write(encodeFrame(f));
     });
   }
 
@@ -259,42 +238,52 @@ export class ChatClient extends EventEmitter {
     });
   }
 
+  /** Carries out the connection rules' actions for the bytes received (client/connection-rules.ts). */
   private onData(chunk: Buffer): void {
-    this.decoder.push(chunk);
-    for (;;) {
-      let frame: Frame | null;
-      try {
-        frame = this.decoder.next();
-      } catch (err) {
-        this.emit('error', err);
-        if ((err as SecchatError).details?.fatal) this.socket.destroy();
-        continue;
-      }
-      if (!frame) return;
-      if (this.channel && isChannelFrame(frame)) {
-        const actions = this.channel.handle(frame);
-        for (const f of actions.send) this.socket.write(encodeFrame(f as unknown as Frame));
-        if (actions.error) {
-          const err = actions.error;
-          this.closedErr ??= err;
-          this.emit('channel', { error: err });
-          this.emit('error', err);
-          this.socket.destroy();
-          return;
+    const rules = this.rules;
+    rules.receive(chunk);
+    for (let actions = rules.next(); actions; actions = rules.next()) {
+      for (const a of actions) {
+        switch (a.type) {
+          case 'frame':
+            this.onFrame(a.frame);
+            break;
+          case 'send':
+            this.socket.write(encodeFrame(a.frame));
+            break;
+          case 'dropped':
+            this.droppedUnprotected++;
+            break;
+          case 'start_tls':
+            this.opening?.startTls();
+            return;
+          case 'ready':
+            this.opening?.ready(a.welcome);
+            break;
+          case 'fail':
+            this.opening?.fail(a.error);
+            return;
+          case 'error':
+            this.emit('error', a.error);
+            break;
+          case 'fatal':
+            // Reported once; the stream is unusable, so the connection ends now.
+            this.closedErr ??= a.error;
+            this.emit('error', a.error);
+            this.socket.destroy();
+            return;
+          case 'channel':
+            if (a.error) {
+              this.closedErr ??= a.error;
+              this.emit('channel', { error: a.error });
+              this.emit('error', a.error);
+              this.socket.destroy();
+              return;
+            }
+            this.emit('channel', { established: true });
+            break;
         }
-        if (actions.established) this.emit('channel', { established: true });
-        for (const app of actions.deliver) this.onFrame(app as Frame);
-        continue;
       }
-      // Before a channel or a STARTTLS upgrade is up, only the greeting (and error frames, which
-      // can only end things) is trusted; once a channel is up, an unprotected frame can only be
-      // an injection. Either way: drop it (CVE-2011-0411 class).
-      const greeting = frame.type === 'welcome' || frame.type === 'starttls_ok' || frame.type === 'error';
-      if ((this.channelRequired && (this.channel?.established || !greeting)) || (this.plaintextGate && !greeting)) {
-        this.droppedUnprotected++;
-        continue;
-      }
-      this.onFrame(frame);
     }
   }
 

@@ -5,100 +5,21 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
-import { describeError, ProtocolError } from '../core/errors.ts';
-import { PROTOCOL_ERRORS, PROTOCOL_VERSION, errorFrame } from '../core/protocol.ts';
+import { encodeFrame, type Frame } from '../core/frames.ts';
+import { describeError } from '../core/errors.ts';
+import { PROTOCOL_ERRORS, errorFrame } from '../core/protocol.ts';
 import type { Profile } from '../core/profile.ts';
 import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
 import { UserStore } from './user-store.ts';
-import { MAX_USERNAME_CHARS } from '../core/usernames.ts';
 import { ConnectionCounter, addressKey } from './connection-limits.ts';
-import { ChallengeAuth, DEFAULT_CHALLENGE_TTL_MS } from './challenge-auth.ts';
-import { ChannelServer, isChannelFrame } from '../core/channel/index.ts';
+import { ChallengeAuth } from './challenge-auth.ts';
+import { CLOSE_GRACE_MS, DEFAULT_LIMITS, validateLimits, type ServerLimits } from './limits.ts';
 
-/**
- * Limits and timeouts, with units in the names. Every field has the documented default below
- * (docs/limits.md explains each one and what a client sees when it hits it).
- *
- * Memory bound: each connection holds at most maxFrameBytes of unparsed input, about
- * maxPendingFramesPerConnection decoded frames, and maxQueueBytes (+ one frame) of output, so
- * the server's buffers stay under maxConnections × (maxFrameBytes + maxQueueBytes + TLS state).
- */
-export interface ServerLimits {
-  /** Largest frame accepted, in bytes including the newline. Default 65,536 (64 KiB). */
-  maxFrameBytes: number;
-  /** Longest chat message, in characters (UTF-16 code units). Default 4,096. */
-  maxMessageChars: number;
-  /** Shortest password at registration, in characters. Default 8. */
-  minPasswordChars: number;
-  /** Time allowed for the TLS handshake, in ms. Default 10,000. */
-  handshakeTimeoutMs: number;
-  /** Time allowed between connecting and logging in, in ms. Default 30,000. */
-  loginTimeoutMs: number;
-  /** A connection that sends no frame for this long is closed, in ms (clients ping; see welcome.idleTimeoutMs). Default 300,000. */
-  idleTimeoutMs: number;
-  /** Bytes queued to one client before it is disconnected as a slow consumer (slow_consumer). Default 1,048,576 (1 MiB). */
-  maxQueueBytes: number;
-  /** Open connections in total (TCP, counted from accept); further ones are closed at once. Default 2,048. */
-  maxConnections: number;
-  /** Open connections per client address (IPv4 address or IPv6 /64), counted from TCP accept. Default 16. */
-  maxConnectionsPerIp: number;
-  /** Failed logins per account per minute; further attempts get rate_limited until the minute slides. Default 5. */
-  maxLoginAttemptsPerAccountPerMinute: number;
-  /** Login and register attempts (each costs a password hash) per client address per minute. Default 30. */
-  maxLoginAttemptsPerIpPerMinute: number;
-  /** Longest username after NFKC and case folding, in characters. Default 32. */
-  maxUsernameChars: number;
-  /** Direct messages stored for one offline user; further ones get mailbox_full. Default 1,000. */
-  maxOfflineMessagesPerUser: number;
-  /** Frames read from one connection and not yet handled before the server stops reading from it. Default 64. */
-  maxPendingFramesPerConnection: number;
-  /** Lifetime of a login challenge (auth.method: challenge), in ms. Default 30,000. */
-  challengeTtlMs: number;
-}
-
-/** The defaults of {@link ServerLimits}. */
-export const DEFAULT_LIMITS: ServerLimits = {
-  maxFrameBytes: 64 * 1024,
-  maxMessageChars: 4096,
-  minPasswordChars: 8,
-  handshakeTimeoutMs: 10_000,
-  loginTimeoutMs: 30_000,
-  idleTimeoutMs: 300_000,
-  maxQueueBytes: 1024 * 1024,
-  maxConnections: 2048,
-  maxConnectionsPerIp: 16,
-  maxLoginAttemptsPerAccountPerMinute: 5,
-  maxLoginAttemptsPerIpPerMinute: 30,
-  maxUsernameChars: MAX_USERNAME_CHARS,
-  maxOfflineMessagesPerUser: 1000,
-  maxPendingFramesPerConnection: 64,
-  challengeTtlMs: DEFAULT_CHALLENGE_TTL_MS,
-};
-
-/** After telling a slow consumer why, how long its socket may drain before it is destroyed, in ms. */
-export const SLOW_CONSUMER_GRACE_MS = 1000;
-
-/**
- * Checks a complete limits object.
- * @throws RangeError naming every option that is not a positive integer, and naming both
- *   options when a message of maxMessageChars could not fit in a frame of maxFrameBytes
- */
-export function validateLimits(limits: ServerLimits): void {
-  const bad = Object.entries(limits).filter(([, v]) => !Number.isSafeInteger(v) || (v as number) < 1).map(([k, v]) => `${k} (got ${String(v)})`);
-  if (bad.length) throw new RangeError(`server limits must be positive integers: ${bad.join(', ')}`);
-  // JSON escapes a control character as 6 bytes (\u0000); a legal message must never be fatal.
-  const worstFrame = limits.maxMessageChars * 6 + 512;
-  if (worstFrame > limits.maxFrameBytes) {
-    throw new RangeError(`maxMessageChars (${limits.maxMessageChars}) needs maxFrameBytes >= ${worstFrame} (got ${limits.maxFrameBytes}): a message of the allowed length must fit in a frame`);
-  }
-  // Outgoing frames carry a little more than the incoming one (from, ts): a reading client must
-  // never be dropped because one legal frame alone overflowed its queue.
-  if (limits.maxQueueBytes < 2 * limits.maxFrameBytes) {
-    throw new RangeError(`maxQueueBytes (${limits.maxQueueBytes}) must be at least twice maxFrameBytes (${limits.maxFrameBytes})`);
-  }
-}
+export { CLOSE_GRACE_MS, DEFAULT_LIMITS, SLOW_CONSUMER_GRACE_MS, validateLimits, type ServerLimits } from './limits.ts';
+import { ChannelServer } from '../core/channel/index.ts';
+import { ServerConnectionRules, type ServerConnectionAction } from './connection-rules.ts';
+import { OutputWatch, RoomBackpressure } from './backpressure.ts';
 
 /** One structured log entry. Never contains passwords or keys. */
 export interface ServerLogEntry {
@@ -156,6 +77,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const accepted = new Set<net.Socket>(); // raw TCP sockets, including those still handshaking
   hub.onEvent = (event, detail) => log({ event, ...detail });
   const sockets = new Set<net.Socket>();
+  const room = new RoomBackpressure();
 
   // STARTTLS upgrades go through a tls.Server that never listens: emitting 'connection' with the
   // plaintext socket gives the upgraded socket the server's full semantics (handshake timeout,
@@ -165,7 +87,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const onSocket = (socket: net.Socket, tlsInfo: NegotiatedTls | null) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttls, opts.identity);
+    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttls, room, opts.identity);
   };
 
   // Per-address cap, counted at TCP accept before any TLS work (server/connection-limits.ts).
@@ -175,8 +97,10 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     if (!perAddress.tryAdd(key)) {
       log({ event: 'too_many_connections', peer: `${s.remoteAddress}:${s.remotePort}`, limit: limits.maxConnectionsPerIp });
       // Over TLS nothing can be said before a handshake we refuse to spend CPU on: just close.
-      if (notice) s.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.tooManyConnections, `more than ${limits.maxConnectionsPerIp} connections from your address`)));
-      else s.destroy();
+      if (notice) {
+        s.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.tooManyConnections, `more than ${limits.maxConnectionsPerIp} connections from your address`)));
+        setTimeout(() => s.destroy(), CLOSE_GRACE_MS).unref();
+      } else s.destroy();
       return false;
     }
     // Chat is interactive: Nagle's algorithm with delayed ACKs holds small frames up to ~40 ms.
@@ -323,10 +247,9 @@ function requireIdentity(opts: ChatServerOptions): CertKeyPem {
 }
 
 /**
- * Wires one accepted socket to a session. For STARTTLS transports (`starttls` set), the welcome
- * advertises `starttls: true`; a `starttls` frame is answered with `starttls_ok` and the same
- * socket is then wrapped in TLS server-side. With a secure channel in the profile, `ch_*` frames
- * run its handshake and every chat frame travels sealed (docs/channel.md).
+ * Wires one accepted socket to a session: the connection's rules (server/connection-rules.ts)
+ * judge every frame; this function only carries their actions out on the socket — writes, the
+ * STARTTLS hand-over, timers, input pausing and closing.
  */
 function serveConnection(
   socket: net.Socket,
@@ -336,50 +259,80 @@ function serveConnection(
   tlsInfo: NegotiatedTls | null,
   log: (e: ServerLogEntry) => void,
   starttls: StartTls | null,
+  room: RoomBackpressure,
   identity?: CertKeyPem,
 ): void {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  let decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
   let stream: net.Socket = socket; // becomes the TLSSocket after STARTTLS
   let closed = false;
   let batchOutput = false; // the welcome leaves at once: there is nothing to batch it with
   // The application-layer secure channel, when the profile asks for one.
   const channel = profile.channel.keyExchange === 'none' ? null : new ChannelServer({ profileChannel: profile.channel, serverCert: identity });
-  const writeRaw = (frame: object) => {
-    if (!stream.destroyed) stream.write(encodeFrame(frame as Frame));
+  const rules = new ServerConnectionRules({ profile, maxFrameBytes: limits.maxFrameBytes, idleTimeoutMs: limits.idleTimeoutMs, maxMessageChars: limits.maxMessageChars, tls: tlsInfo !== null, channel });
+  // Frames the session sent while STARTTLS was in progress: after starttls_ok nothing leaves in
+  // plaintext, so they wait for TLS (bounded: over maxQueueBytes the connection is closed).
+  let held: Array<{ frame: Frame; onWritten?: (written: boolean) => void }> = [];
+  let heldBytes = 0;
+  const output = new OutputWatch(limits, () => stream);
+  const writeRaw = (frame: Frame) => {
+    if (stream.destroyed) return;
+    const buf = encodeFrame(frame);
+    stream.write(buf);
+    output.wrote(buf.length);
   };
+
+  /** Ends the connection: no more input is read or decoded, and the socket is destroyed after {@link CLOSE_GRACE_MS}. */
+  const finish = (reason: string, event: string = 'close', detail: Record<string, unknown> = {}) => {
+    if (closed) return;
+    closed = true;
+    rules.closed();
+    session.end(); // leave the room now: dms to it are stored from here on, not dropped
+    output.stop();
+    room.forget(port);
+    log({ event, peer, reason, ...detail });
+    stream.pause(); // a closed connection reads (and decrypts) nothing more
+    stream.end();
+    const s = stream;
+    setTimeout(() => {
+      s.destroy();
+      socket.destroy();
+    }, CLOSE_GRACE_MS).unref();
+  };
+
   const port: ConnectionPort = {
     peer,
     address: addressKey(socket.remoteAddress),
     send(frame: Frame, onWritten?: (written: boolean) => void) {
       if (closed || stream.destroyed) return void onWritten?.(false);
-      // Sealing is per connection, so a sealed frame cannot share the broadcast's cached bytes.
-      const buf = channel?.established && !isChannelFrame(frame) ? encodeFrame(channel.seal(frame) as unknown as Frame) : encodeOnce(frame);
-      // Backpressure: writableLength counts every byte handed to this socket and not yet taken
-      // by the kernel (corked, buffered, or in TLS). A client that stops reading is dropped rather
-      // than buffered without bound, so its queue never exceeds maxQueueBytes.
-      if (stream.writableLength + buf.length > limits.maxQueueBytes) {
-        closed = true;
-        session.end(); // leave the room now: dms to it are stored from here on, not dropped
-        stream.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `more than ${limits.maxQueueBytes} bytes queued; disconnecting`)));
-        setTimeout(() => stream.destroy(), SLOW_CONSUMER_GRACE_MS).unref();
-        log({ event: 'slow_consumer', peer, queuedBytes: stream.writableLength });
-        return void onWritten?.(false);
+      const wire = rules.wireFrame(frame);
+      if (wire === 'hold') {
+        held.push({ frame, onWritten });
+        heldBytes += encodeOnce(frame).length;
+        if (heldBytes > limits.maxQueueBytes) finish('slow_consumer', 'slow_consumer', { queuedBytes: heldBytes });
+        return;
       }
+      // Sealing is per connection, so a sealed frame cannot share the broadcast's cached bytes.
+      const buf = wire === frame ? encodeOnce(frame) : encodeFrame(wire);
       if (batchOutput) corkUntilTurnEnds(stream);
       if (onWritten) stream.write(buf, (err) => onWritten(!err));
       else stream.write(buf);
+      output.wrote(buf.length);
     },
     close(reason: string) {
-      if (closed) return;
-      closed = true;
-      session.end(); // as above: nothing sent to it after this is lost silently
-      log({ event: 'close', peer, reason });
-      stream.end();
+      finish(reason);
     },
   };
   portOfSocket.set(socket, port);
   const session = new ChatSession(hub, port);
+  // Output backpressure (server/backpressure.ts): a recipient over the high-water mark pauses the
+  // room's senders until it drains; one that takes no byte for slowConsumerStallMs is cut.
+  output.onBehind = (behind) => (behind ? room.behind(port) : room.caughtUp(port));
+  output.onStalled = (queuedBytes) => {
+    if (closed) return;
+    // Told why, then ended; the socket is destroyed after the grace whether or not it drained.
+    stream.write(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `no progress for ${limits.slowConsumerStallMs} ms with ${queuedBytes} bytes queued; disconnecting`)));
+    finish('slow_consumer', 'slow_consumer', { queuedBytes });
+  };
   log({ event: 'connect', peer, protocol: tlsInfo?.protocol ?? 'plaintext', cipher: tlsInfo?.cipher ?? null, ...(tlsInfo?.group ? { group: tlsInfo.group } : {}) });
 
   const loginTimer = setTimeout(() => {
@@ -396,45 +349,70 @@ function serveConnection(
     port.close('idle timeout');
   }, limits.idleTimeoutMs);
   idleTimer.unref();
-  // Input backpressure: session.handle queues frames behind async work (password hashing); stop
-  // reading while too many wait, so a flood is held by TCP flow control, not by our memory.
+
+  // Input backpressure: session.handle queues frames behind async work (password hashing), and a
+  // recipient may be behind: stop pulling frames (and reading the socket) while either holds, so
+  // a flood is held by TCP flow control, not by our memory. Unread frames wait in the decoder.
   let pendingFrames = 0;
-  let readingPaused = false;
+  let waitingForRoom = false;
   const frameHandled = () => {
     pendingFrames--;
-    if (readingPaused && pendingFrames <= limits.maxPendingFramesPerConnection / 2) {
-      readingPaused = false;
-      stream.resume();
+    if (pendingFrames === Math.floor(limits.maxPendingFramesPerConnection / 2)) pump();
+  };
+  const resumeFromRoom = () => {
+    waitingForRoom = false;
+    pump();
+  };
+  const pump = () => {
+    while (!closed) {
+      if (pendingFrames >= limits.maxPendingFramesPerConnection) return void stream.pause();
+      if (room.congested) {
+        // A recipient is behind: this sender waits (TCP pushes back on it) until the room drains.
+        if (!waitingForRoom) {
+          waitingForRoom = true;
+          room.hold(port, resumeFromRoom);
+        }
+        return void stream.pause();
+      }
+      const actions = rules.next();
+      if (!actions) break;
+      run(actions);
+    }
+    if (!closed && rules.state === 'open') stream.resume();
+  };
+
+  const run = (actions: ServerConnectionAction[]) => {
+    for (const a of actions) {
+      if (closed) return;
+      switch (a.type) {
+        case 'send':
+          port.send(a.frame);
+          break;
+        case 'send_channel':
+          writeRaw(a.frame);
+          break;
+        case 'log':
+          log({ ...a.entry, peer });
+          break;
+        case 'close':
+          port.close(a.reason);
+          return;
+        case 'dispatch':
+          idleTimer.refresh();
+          pendingFrames++;
+          void session.handle(a.frame).then(frameHandled);
+          break;
+        case 'start_tls':
+          idleTimer.refresh();
+          startUpgrade(a.frame);
+          return;
+      }
     }
   };
 
-  const welcome = () => ({
-    type: 'welcome',
-    server: 'secchat',
-    version: PROTOCOL_VERSION,
-    transport: profile.transport,
-    auth: profile.auth.method,
-    idleTimeoutMs: limits.idleTimeoutMs,
-    limits: { maxFrameBytes: limits.maxFrameBytes, maxMessageChars: limits.maxMessageChars },
-    ...(starttls ? (tlsInfo ? { tls: true } : { starttls: true }) : {}),
-    ...(channel ? { channel: profile.channel.keyExchange } : {}),
-  });
-  port.send(welcome());
-  batchOutput = true;
-
-  const upgrade = () => {
-    if (!starttls || tlsInfo) {
-      port.send(errorFrame(PROTOCOL_ERRORS.badRequest, tlsInfo ? 'TLS is already active' : 'this server does not offer STARTTLS'));
-      return;
-    }
-    if (decoder.pendingBytes > 0) {
-      // Plaintext pipelined after STARTTLS would be treated as if it came over TLS
-      // (the CVE-2011-0411 command-injection class): refuse and close.
-      port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'bytes after starttls before the TLS handshake; closing'));
-      port.close('starttls injection');
-      return;
-    }
-    writeRaw({ type: 'starttls_ok' });
+  const startUpgrade = (ok: Frame) => {
+    if (!starttls) return;
+    socket.write(encodeFrame(ok));
     socket.uncork(); // starttls_ok must leave before the TLS layer takes the socket over
     socket.removeListener('data', onData);
     starttls(socket, (err, secure) => {
@@ -443,9 +421,9 @@ function serveConnection(
         socket.destroy();
         return;
       }
+      if (closed) return void secure.destroy();
       tlsInfo = negotiatedOf(secure);
       log({ event: 'starttls', peer, protocol: tlsInfo.protocol, cipher: tlsInfo.cipher });
-      decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
       stream = secure;
       secure.setNoDelay(true);
       secure.on('data', onData);
@@ -455,72 +433,23 @@ function serveConnection(
         secure.destroy();
       });
       secure.on('close', () => socket.destroy());
-      port.send(welcome());
+      run(rules.tlsEstablished());
+      const waiting = held;
+      held = [];
+      heldBytes = 0;
+      for (const h of waiting) port.send(h.frame, h.onWritten);
+      pump();
     });
-  };
-
-  const dispatch = (frame: Frame) => {
-    if (profile.transport === 'starttls-required' && !tlsInfo && (frame.type === 'login' || frame.type === 'register' || frame.type === 'auth_challenge')) {
-      port.send(errorFrame(PROTOCOL_ERRORS.tlsRequired, `send starttls before ${frame.type}: this server requires TLS`, frame.id));
-      return;
-    }
-    pendingFrames++;
-    void session.handle(frame).then(frameHandled);
-    if (pendingFrames >= limits.maxPendingFramesPerConnection && !readingPaused) {
-      readingPaused = true;
-      stream.pause();
-    }
   };
 
   const onData = (chunk: Buffer) => {
     if (closed) return;
-    decoder.push(chunk);
-    for (;;) {
-      let frame: Frame | null;
-      try {
-        frame = decoder.next();
-      } catch (err) {
-        const e = err as ProtocolError;
-        port.send(errorFrame(e.details.protocolCode as never, e.message));
-        log({ event: 'protocol_error', peer, code: e.details.protocolCode });
-        if (e.details.fatal) {
-          port.close(String(e.details.protocolCode));
-          return;
-        }
-        continue;
-      }
-      if (!frame) return;
-      idleTimer.refresh();
-      if (frame.type === 'starttls') {
-        // STARTTLS belongs before the secure channel: once its handshake began, a plaintext
-        // `starttls` can only be an injection trying to tear the session down.
-        if (channel && channel.state !== 'wait_client_hello') {
-          port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'starttls after the secure channel handshake began; ignored', frame.id));
-          continue;
-        }
-        upgrade();
-        return;
-      }
-      if (channel) {
-        if (!isChannelFrame(frame)) {
-          // Unprotected chat frames are refused: before the handshake, and (an injection) after it.
-          port.send(errorFrame(PROTOCOL_ERRORS.channelError, channel.established ? 'unprotected frame refused inside the secure channel' : 'this server requires the secure channel: start with ch_hello', frame.id));
-          continue;
-        }
-        const actions = channel.handle(frame);
-        actions.send.forEach(writeRaw);
-        if (actions.established) log({ event: 'channel', peer, ...channel.negotiated });
-        if (actions.error) {
-          log({ event: 'channel_error', peer, code: actions.error.details.channelCode, message: actions.error.message });
-          port.close('channel error');
-          return;
-        }
-        for (const app of actions.deliver) dispatch(app as Frame);
-        continue;
-      }
-      dispatch(frame);
-    }
+    rules.receive(chunk);
+    pump();
   };
+
+  port.send(rules.welcome());
+  batchOutput = true;
   socket.on('data', onData);
   socket.on('error', (err) => {
     // A stream that failed (TLS record MAC, reset) cannot be trusted for another byte.
@@ -529,8 +458,13 @@ function serveConnection(
   });
   socket.on('close', () => {
     closed = true;
+    rules.closed();
+    output.stop();
+    room.forget(port);
     clearTimeout(loginTimer);
     clearTimeout(idleTimer);
     session.end();
+    for (const h of held) h.onWritten?.(false);
+    held = [];
   });
 }
