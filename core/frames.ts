@@ -23,14 +23,25 @@ export { FRAME_ERRORS };
  * returns null ("need more bytes"). A frame is checked against `maxFrameBytes` before it is
  * buffered whole, so a peer cannot make us hold more than that per connection.
  *
+ * Buffering is linear: received chunks are kept as they are, each byte is searched for the newline
+ * once, and a frame's bytes are copied at most once (none when the frame lies in one chunk). A
+ * 64 KiB line dripped one byte per TLS record costs 64 KiB of copying, not 2 GiB
+ * ({@link bytesCopied} counts it; the ws receiver keeps its buffers the same way).
+ *
  * Errors: `next()` throws a {@link ProtocolError} whose `details.protocolCode` is one of
  * {@link FRAME_ERRORS} and `details.fatal` says whether the stream can continue (bad JSON consumes
- * just its line; an oversized frame poisons the stream).
+ * just its line; an oversized frame — including `maxFrameBytes` bytes with no newline among them —
+ * poisons the stream: every later `next()` throws it again and `push()` keeps nothing).
  */
 export class FrameDecoder {
+  /** Received chunks; the live ones are `chunks[head..]`. */
   private chunks: Buffer[] = [];
+  private head = 0;
   private buffered = 0;
-  private scanFrom = 0; // bytes of `chunks` already searched for "\n"
+  /** The newline search resumes at chunks[scanChunk]; the `scanned` bytes of chunks[head..scanChunk) hold none. */
+  private scanChunk = 0;
+  private scanned = 0;
+  private copied = 0;
   private poisoned = false;
   readonly maxFrameBytes: number;
 
@@ -39,7 +50,7 @@ export class FrameDecoder {
     if (!Number.isInteger(this.maxFrameBytes) || this.maxFrameBytes < 2) throw new RangeError(`maxFrameBytes must be an integer >= 2 (got ${opts.maxFrameBytes})`);
   }
 
-  /** Appends received bytes. Cheap: no parsing happens until {@link next}. */
+  /** Appends received bytes (kept by reference, not copied). Ignored once the stream is poisoned. */
   push(data: Uint8Array): void {
     if (this.poisoned || data.length === 0) return;
     this.chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -51,33 +62,70 @@ export class FrameDecoder {
     return this.buffered;
   }
 
+  /** Bytes copied so far to join frames that spanned chunks (for tests and benchmarks: stays ≤ the bytes pushed). */
+  get bytesCopied(): number {
+    return this.copied;
+  }
+
+  /** True after a fatal error: the stream is unusable. */
+  get isPoisoned(): boolean {
+    return this.poisoned;
+  }
+
   /**
    * Returns the next whole frame, or null when more bytes are needed.
    * @throws ProtocolError frame_too_large (fatal), bad_json or bad_frame (not fatal)
    */
   next(): Frame | null {
     if (this.poisoned) throw new ProtocolError('stream closed after an oversized frame', { protocolCode: FRAME_ERRORS.tooLarge, fatal: true });
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    const buf = this.chunks[0];
-    if (!buf) return null;
-    const nl = buf.indexOf(0x0a, this.scanFrom);
-    if (nl === -1) {
-      this.scanFrom = buf.length;
-      if (buf.length >= this.maxFrameBytes) return this.poison(buf.length);
-      return null;
+    while (this.scanChunk < this.chunks.length) {
+      const chunk = this.chunks[this.scanChunk]!;
+      const nl = chunk.indexOf(0x0a);
+      if (nl === -1) {
+        this.scanned += chunk.length;
+        this.scanChunk++;
+        if (this.scanned >= this.maxFrameBytes) return this.poison(this.scanned);
+        continue;
+      }
+      const size = this.scanned + nl + 1;
+      if (size > this.maxFrameBytes) return this.poison(size);
+      let line: Buffer;
+      if (this.scanChunk === this.head) line = chunk.subarray(0, nl);
+      else {
+        line = Buffer.concat([...this.chunks.slice(this.head, this.scanChunk), chunk.subarray(0, nl)], size - 1);
+        this.copied += size - 1;
+      }
+      // The rest of this chunk starts the next frame; the chunks before it are done.
+      const rest = chunk.subarray(nl + 1);
+      this.buffered -= size;
+      if (rest.length) {
+        this.chunks[this.scanChunk] = rest;
+        this.head = this.scanChunk;
+      } else this.head = this.scanChunk + 1;
+      this.scanChunk = this.head;
+      this.scanned = 0;
+      this.compact();
+      return parseLine(line);
     }
-    if (nl + 1 > this.maxFrameBytes) return this.poison(nl + 1);
-    const line = buf.subarray(0, nl);
-    const rest = buf.subarray(nl + 1);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    this.scanFrom = 0;
-    return parseLine(line);
+    return null;
+  }
+
+  /** Drops consumed chunk references now and then, so the array stays as long as the live chunks. */
+  private compact(): void {
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = this.scanChunk = 0;
+    } else if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.scanChunk -= this.head;
+      this.head = 0;
+    }
   }
 
   private poison(size: number): never {
     this.poisoned = true;
     this.chunks = [];
+    this.head = this.scanChunk = this.scanned = 0;
     this.buffered = 0;
     throw new ProtocolError(`frame too large: ${size} bytes so far without a newline, over the limit of ${this.maxFrameBytes} bytes per frame`, {
       protocolCode: FRAME_ERRORS.tooLarge,

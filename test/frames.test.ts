@@ -80,4 +80,46 @@ describe('FrameDecoder', () => {
   it('tolerates CRLF line endings', () => {
     expect(decodeAll([Buffer.from('{"type":"users"}\r\n')])).toEqual([{ type: 'users' }]);
   });
+
+  it('buffers linearly: a 64 KiB line dripped one byte per read is copied once, not 2 GiB', () => {
+    const line = encodeFrame({ type: 'msg', text: 'y'.repeat(64 * 1024 - 25) });
+    const d = new FrameDecoder({ maxFrameBytes: 128 * 1024 });
+    for (let i = 0; i < line.length - 1; i++) {
+      d.push(line.subarray(i, i + 1));
+      expect(d.next()).toBeNull();
+    }
+    d.push(line.subarray(line.length - 1));
+    expect(d.next()).toEqual({ type: 'msg', text: 'y'.repeat(64 * 1024 - 25) });
+    // One copy of the line (without its newline); the quadratic join cost about line² / 2 bytes.
+    expect(d.bytesCopied).toBe(line.length - 1);
+    expect(d.pendingBytes).toBe(0);
+  });
+
+  it('copies nothing for frames that lie in one chunk, and at most each byte once across many frames and splits', () => {
+    const d = new FrameDecoder();
+    d.push(stream);
+    while (d.next());
+    expect(d.bytesCopied).toBe(0);
+    const many = Buffer.concat(Array.from({ length: 200 }, (_, i) => encodeFrame({ type: 'msg', text: `m${i}` })));
+    const e = new FrameDecoder();
+    const got: Frame[] = [];
+    for (let i = 0; i < many.length; i += 7) {
+      e.push(many.subarray(i, i + 7));
+      for (let f = e.next(); f; f = e.next()) got.push(f);
+    }
+    expect(got.map((f) => f.text)).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+    expect(e.bytesCopied).toBeLessThanOrEqual(many.length);
+  });
+
+  it('exactly maxFrameBytes without a newline is fatal; a poisoned decoder keeps nothing it is given', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 100 });
+    d.push(Buffer.alloc(99, 0x61));
+    expect(d.next()).toBeNull();
+    d.push(Buffer.from('a'));
+    expect(() => d.next()).toThrow(/frame too large: 100 bytes/);
+    expect(d.isPoisoned).toBe(true);
+    for (let i = 0; i < 10; i++) d.push(Buffer.alloc(1000, 0x0a));
+    expect(d.pendingBytes).toBe(0);
+    expect(() => d.next()).toThrow(ProtocolError);
+  });
 });
