@@ -54,7 +54,10 @@ export async function rawPeer(port: number, pki: PkiMaterial, opts: { from?: str
         if (!f) break;
         frames.push(f);
       } catch (err) {
-        if ((err as { details?: { fatal?: boolean } }).details?.fatal) break; // the stream is unusable
+        if ((err as { details?: { fatal?: boolean } }).details?.fatal) {
+          socket.destroy(); // the stream is unusable: stop, once
+          return;
+        }
       }
     }
   });

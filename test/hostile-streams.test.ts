@@ -1,0 +1,149 @@
+/**
+ * Hostile and careless peers over real loopback sockets (issue 12 items 1, 2, 3, 10): a poisoned
+ * stream ends instead of spinning, every close path destroys its socket and releases its
+ * per-address slot, a fast sender is slowed instead of its readers being cut, and after
+ * `starttls_ok` the server writes nothing in plaintext.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import tls from 'node:tls';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTestPki, profileOf, startTestServer, loggedIn, connectClient } from './helpers/lab-env.ts';
+import { until } from './helpers/hostile.ts';
+import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
+import type { PkiMaterial } from '../core/pki.ts';
+import { CLOSE_GRACE_MS } from '../server/limits.ts';
+
+let pki: PkiMaterial;
+let cleanup: () => void;
+beforeAll(async () => {
+  ({ pki, cleanup } = await makeTestPki());
+});
+afterAll(() => cleanup());
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Collects frames from `socket` until a fatal decoder error (then stops). */
+function collect(socket: net.Socket): Frame[] {
+  const frames: Frame[] = [];
+  const d = new FrameDecoder({ maxFrameBytes: 1 << 22 });
+  socket.on('data', (b: Buffer) => {
+    d.push(b);
+    try {
+      for (let f = d.next(); f; f = d.next()) frames.push(f);
+    } catch {
+      socket.destroy();
+    }
+  });
+  return frames;
+}
+
+describe('a poisoned stream ends, it does not spin', () => {
+  it('a server that sends 65,536 bytes without a newline: the client reports frame_too_large once and closes', async () => {
+    const fake = net.createServer((s) => {
+      s.on('error', () => {});
+      s.write(encodeFrame({ type: 'welcome', server: 'secchat', version: 1, transport: 'plain', auth: 'password', idleTimeoutMs: 60_000 }));
+      s.once('data', () => s.write(Buffer.alloc(65_536, 0x41))); // after the client's first request
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as net.AddressInfo).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'helpers', 'poisoned-client-child.ts'), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    // A spinning client never exits on its own: kill it after a bound and let the assertions say so.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    clearTimeout(killer);
+    fake.close();
+    expect(code, `child exit (stderr: ${err})`).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines.filter((l) => l.includes('frame_too_large'))).toHaveLength(1);
+    expect(lines.at(-1)).toBe('closed');
+  }, 30_000);
+
+  it('after frame_too_large the server destroys the connection, though the peer keeps its side open and keeps sending', async () => {
+    const { server, stop } = await startTestServer(profileOf({ transport: 'plain' }), pki, { maxFrameBytes: 32 * 1024, maxMessageChars: 1024, maxQueueBytes: 128 * 1024 });
+    try {
+      const peer = net.connect({ host: '127.0.0.1', port: server.port, allowHalfOpen: true });
+      peer.on('error', () => {});
+      const frames = collect(peer);
+      await new Promise<void>((r) => peer.once('connect', () => r()));
+      peer.write(Buffer.alloc(40 * 1024, 0x41));
+      await until(() => frames.find((f) => f.code === 'frame_too_large'), 5000, 'frame_too_large');
+      // The peer goes on writing (it never ends its side): the server must not keep reading it.
+      const started = Date.now();
+      const pump = setInterval(() => !peer.destroyed && peer.write(Buffer.alloc(16 * 1024, 0x42)), 20);
+      await until(() => server.connectionCount() === 0, CLOSE_GRACE_MS + 3000, 'the server to destroy the poisoned connection');
+      clearInterval(pump);
+      expect(Date.now() - started).toBeLessThan(CLOSE_GRACE_MS + 3000);
+      expect(frames.filter((f) => f.code === 'frame_too_large')).toHaveLength(1);
+      peer.destroy();
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe('closed means gone', () => {
+  it('16 silent TLS peers from one address time out, are destroyed and release the address: a 17th client logs in', async () => {
+    const profile = profileOf({ transport: 'tls', auth: { storage: 'sha256' } });
+    const { server, stop } = await startTestServer(profile, pki, { loginTimeoutMs: 300, maxConnectionsPerIp: 16 });
+    const silent: tls.TLSSocket[] = [];
+    try {
+      for (let i = 0; i < 16; i++) {
+        // A peer that completes the handshake and then never sends, reads or closes anything.
+        const raw = net.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.2', allowHalfOpen: true });
+        const s = tls.connect({ socket: raw, servername: 'localhost', ca: pki.ca.certPem, allowHalfOpen: true } as tls.ConnectionOptions);
+        s.on('error', () => {});
+        raw.on('error', () => {});
+        await new Promise<void>((r, j) => s.once('secureConnect', () => r()).once('close', () => j(new Error('closed while connecting'))));
+        s.pause();
+        silent.push(s);
+      }
+      await until(() => server.connectionCount() === 0, 300 + CLOSE_GRACE_MS + 3000, 'the silent peers to be destroyed');
+      // The address is free again: a 17th client from it connects and logs in.
+      const raw = net.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.2' });
+      const s = tls.connect({ socket: raw, servername: 'localhost', ca: pki.ca.certPem });
+      s.on('error', () => {});
+      const frames = collect(s);
+      await new Promise<void>((r, j) => s.once('secureConnect', () => r()).once('close', () => j(new Error('17th client refused'))));
+      s.write(encodeFrame({ type: 'register', username: 'seventeen', password: 'seventeen-pw-1', id: 1 }));
+      s.write(encodeFrame({ type: 'login', username: 'seventeen', password: 'seventeen-pw-1', id: 2 }));
+      expect(await until(() => frames.find((f) => f.re === 2), 10_000, `login answer (got ${JSON.stringify(frames)})`)).toMatchObject({ type: 'ok', username: 'seventeen' });
+      s.destroy();
+    } finally {
+      for (const s of silent) s.destroy();
+      await stop();
+    }
+  });
+
+  it('an idle timeout and a refused connection are destroyed too, whatever the peer does', async () => {
+    const profile = profileOf({ transport: 'plain' });
+    const { server, stop } = await startTestServer(profile, pki, { idleTimeoutMs: 300, maxConnectionsPerIp: 1 });
+    try {
+      const first = net.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.3', allowHalfOpen: true });
+      first.on('error', () => {});
+      const firstFrames = collect(first);
+      await until(() => firstFrames.find((f) => f.type === 'welcome'), 5000, 'welcome');
+      // Over the per-address cap: told so, then destroyed even though it never closes its side.
+      const second = net.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.3', allowHalfOpen: true });
+      second.on('error', () => {});
+      const secondFrames = collect(second);
+      const secondClosed = new Promise<void>((r) => second.once('close', () => r()));
+      // It keeps its side open and keeps talking: only a destroyed server socket answers with a reset.
+      const talk = setInterval(() => !second.destroyed && second.write('still here\n'), 100);
+      secondClosed.then(() => clearInterval(talk));
+      await until(() => secondFrames.find((f) => f.code === 'too_many_connections'), 5000, 'too_many_connections');
+      await until(() => firstFrames.find((f) => f.code === 'timeout'), 5000, 'idle timeout');
+      await until(() => server.connectionCount() === 0, CLOSE_GRACE_MS + 3000, 'the idle connection to be destroyed');
+      await Promise.race([secondClosed, new Promise((_, j) => setTimeout(() => j(new Error('refused connection never destroyed')), CLOSE_GRACE_MS + 3000))]);
+      first.destroy();
+    } finally {
+      await stop();
+    }
+  });
+});
