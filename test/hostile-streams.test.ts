@@ -147,3 +147,81 @@ describe('closed means gone', () => {
     }
   });
 });
+
+describe('backpressure, not disconnection', () => {
+  const profile = profileOf({ transport: 'tls', auth: { storage: 'sha256' } });
+
+  /** A raw TLS sender logged in as `name`; it reads everything the server sends it. */
+  async function rawSender(port: number, name: string): Promise<{ socket: tls.TLSSocket; frames: Frame[] }> {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.certPem });
+    socket.on('error', () => {});
+    const frames = collect(socket);
+    await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+    socket.write(encodeFrame({ type: 'register', username: name, password: `${name}-password-1`, id: 1 }));
+    socket.write(encodeFrame({ type: 'login', username: name, password: `${name}-password-1`, id: 2 }));
+    await until(() => frames.find((f) => f.re === 2 && f.type === 'ok'), 10_000, `${name} login`);
+    return { socket, frames };
+  }
+
+  /** An ordinary reader in another process (test/helpers/reader-child.ts): the lines it printed. */
+  async function readerProcess(port: number, name: string): Promise<{ lines: () => string[]; stop: () => void }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'helpers', 'reader-child.ts'), String(port), name], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SECCHAT_TEST_CA: pki.ca.certPem } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    await until(() => out.startsWith('ready\n'), 20_000, `reader ${name} ready (${err})`);
+    return { lines: () => out.split('\n').slice(1).filter(Boolean), stop: () => child.kill('SIGKILL') };
+  }
+
+  // 300 × 4 KiB is the reported input; loopback's kernel buffers (about 4 MiB here) can absorb all
+  // of it, so 3,000 (12 MB) is sent too, which no kernel buffer hides.
+  it.each([300, 3000])('%i room messages of 4 KiB in one write: readers in other processes get all of them in order, nobody is cut', async (count) => {
+    const { server, stop } = await startTestServer(profile, pki);
+    const readers = [await readerProcess(server.port, 'bob'), await readerProcess(server.port, 'carol')];
+    try {
+      const sender = await rawSender(server.port, 'alice');
+      const texts = Array.from({ length: count }, (_, i) => `${String(i).padStart(8, '0')}${'x'.repeat(4096 - 8)}`);
+      sender.socket.write(Buffer.concat(texts.map((text, i) => encodeFrame({ type: 'msg', text, id: 100 + i }))));
+      const order = texts.map((t) => t.slice(0, 8));
+      for (const r of readers) {
+        await until(() => r.lines().length >= count || r.lines().some((l) => l.startsWith('error') || l === 'closed'), 30_000, 'the readers to finish');
+        expect(r.lines()).toEqual(order);
+      }
+      await until(() => sender.frames.filter((f) => f.type === 'ok' && Number(f.re) >= 100).length === count, 10_000, 'the sender got every ok');
+      expect(sender.frames.some((f) => f.code === 'slow_consumer')).toBe(false);
+      expect(server.hub.onlineUsers()).toEqual(['alice', 'bob', 'carol']);
+      sender.socket.destroy();
+    } finally {
+      for (const r of readers) r.stop();
+      await stop();
+    }
+  }, 90_000);
+
+  it('20,000 messages in one write: the reader gets every one in order, a recipient that never reads is cut, the sender is not', async () => {
+    const { server, stop } = await startTestServer(profile, pki, { maxQueueBytes: 128 * 1024, slowConsumerStallMs: 500 });
+    try {
+      const bob = await loggedIn(profile, pki, server.port, 'bob');
+      const seen: number[] = [];
+      bob.on('msg', (f: Frame) => seen.push(Number(f.text)));
+      const stuck = await rawSender(server.port, 'stuck');
+      stuck.socket.pause(); // never reads again
+      const sender = await rawSender(server.port, 'alice');
+      const n = 20_000;
+      // 300-byte messages: 6 MB in all, more than the kernel buffers a non-reader can absorb (about 4 MiB on loopback).
+      sender.socket.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ type: 'msg', text: String(i).padStart(300, '0'), id: 100 + i }))));
+      await until(() => seen.length === n, 60_000, `all ${n} delivered (got ${seen.length})`);
+      expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
+      await until(() => sender.frames.filter((f) => f.type === 'ok' && Number(f.re) >= 100).length === n, 20_000, 'the sender got every ok');
+      expect(sender.frames.some((f) => f.code === 'slow_consumer')).toBe(false);
+      expect(bob.received.some((f) => f.code === 'slow_consumer')).toBe(false);
+      await until(() => !server.hub.isOnline('stuck'), 5000, 'the non-reader to be cut'); // it took no byte for slowConsumerStallMs
+      expect(server.hub.isOnline('alice') && server.hub.isOnline('bob')).toBe(true);
+      bob.close();
+      sender.socket.destroy();
+      stuck.socket.destroy();
+    } finally {
+      await stop();
+    }
+  }, 120_000);
+});
