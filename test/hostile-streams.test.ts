@@ -225,3 +225,46 @@ describe('backpressure, not disconnection', () => {
     }
   }, 120_000);
 });
+
+describe('after starttls_ok nothing but TLS', () => {
+  it('a user joining while a logged-in peer upgrades: the notice waits for TLS, not one plaintext byte follows starttls_ok', async () => {
+    const profile = profileOf({ transport: 'starttls', auth: { storage: 'sha256' } });
+    const { server, stop } = await startTestServer(profile, pki);
+    try {
+      const raw = net.connect({ host: '127.0.0.1', port: server.port });
+      raw.on('error', () => {});
+      let plain = Buffer.alloc(0);
+      const onPlain = (b: Buffer) => (plain = Buffer.concat([plain, b]));
+      raw.on('data', onPlain);
+      const lineCount = () => plain.toString('utf8').split('\n').length - 1;
+      const send = (f: Frame) => raw.write(encodeFrame(f));
+      await until(() => lineCount() >= 1, 5000, 'welcome');
+      // Opportunistic STARTTLS lets a peer log in first: it is online, so it receives notices.
+      send({ type: 'register', username: 'alice', password: 'alice-password-1', id: 1 });
+      send({ type: 'login', username: 'alice', password: 'alice-password-1', id: 2 });
+      await until(() => plain.includes('"re":2'), 5000, 'alice login');
+      send({ type: 'starttls' });
+      await until(() => plain.includes('"starttls_ok"'), 5000, 'starttls_ok');
+      const okEnd = plain.indexOf('\n', plain.indexOf('"starttls_ok"')) + 1;
+      // The peer has not started its TLS handshake yet: bob joins now, and the server must not
+      // write the joined notice in plaintext on alice's connection.
+      const bob = await loggedIn(profile, pki, server.port, 'bob');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(plain.subarray(okEnd).toString('utf8')).toBe('');
+      // Now the handshake: the welcome over TLS, then the notice that waited.
+      raw.off('data', onPlain);
+      const secure = tls.connect({ socket: raw, servername: 'localhost', ca: pki.ca.certPem });
+      secure.on('error', () => {});
+      const frames = collect(secure);
+      await new Promise<void>((r, j) => secure.once('secureConnect', () => r()).once('close', () => j(new Error('TLS handshake failed'))));
+      await until(() => frames.find((f) => f.type === 'joined'), 5000, 'the joined notice over TLS');
+      expect(frames.map((f) => f.type).slice(0, 2)).toEqual(['welcome', 'joined']);
+      expect(frames[0]).toMatchObject({ tls: true });
+      expect(frames[1]).toMatchObject({ username: 'bob' });
+      bob.close();
+      secure.destroy();
+    } finally {
+      await stop();
+    }
+  });
+});
