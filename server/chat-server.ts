@@ -330,7 +330,8 @@ function serveConnection(
   output.onStalled = (queuedBytes) => {
     if (closed) return;
     // Told why, then ended; the socket is destroyed after the grace whether or not it drained.
-    stream.write(encodeFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `no progress for ${limits.slowConsumerStallMs} ms with ${queuedBytes} bytes queued; disconnecting`)));
+    const notice = rules.wireFrame(errorFrame(PROTOCOL_ERRORS.slowConsumer, `no progress for ${limits.slowConsumerStallMs} ms with ${queuedBytes} bytes queued; disconnecting`));
+    if (notice !== 'hold') stream.write(encodeFrame(notice)); // sealed inside a channel, like every frame
     finish('slow_consumer', 'slow_consumer', { queuedBytes });
   };
   log({ event: 'connect', peer, protocol: tlsInfo?.protocol ?? 'plaintext', cipher: tlsInfo?.cipher ?? null, ...(tlsInfo?.group ? { group: tlsInfo.group } : {}) });

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTestPki, profileOf, startTestServer, loggedIn, connectClient } from './helpers/lab-env.ts';
+import { makeTestPki, profileOf, startTestServer, loggedIn } from './helpers/lab-env.ts';
 import { until } from './helpers/hostile.ts';
 import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
 import type { PkiMaterial } from '../core/pki.ts';
