@@ -1,5 +1,5 @@
 /**
- * Every server limit (server/chat-server.ts ServerLimits) hit by a hostile client, while two
+ * Every server limit (server/limits.ts ServerLimits) hit by a hostile client, while two
  * bystanders keep chatting in the same room. Limits are set small so each test is quick; the
  * hostile client connects from another loopback address (127.0.0.x) where per-address limits
  * matter, so the bystanders on 127.0.0.1 are not the ones being limited.
