@@ -14,6 +14,7 @@ import type { ChannelCipher, Profile } from './profile.ts';
 import { versionRank } from './profile.ts';
 import { CHANNEL_CIPHER_SPECS, WEAK_CHANNEL_CIPHERS } from './channel/ciphers.ts';
 import { tlsWarnings } from './tls/node-options.ts';
+import { tlsCapabilities, type SuiteInfo, type TlsCapabilities } from './tls-capabilities.ts';
 
 /** One weak setting found in a profile. */
 export interface Weakness {
@@ -49,6 +50,23 @@ export interface WeakSetting extends Weakness {
 }
 
 const TLS_IN_USE = (p: Profile) => p.transport !== 'plain';
+
+const capsCache = new WeakMap<Profile, TlsCapabilities | null>();
+/** The profile's TLS capabilities as OpenSSL computes them (core/tls-capabilities.ts); null when OpenSSL refuses its strings. */
+function capsOf(p: Profile): TlsCapabilities | null {
+  if (!capsCache.has(p)) {
+    let c: TlsCapabilities | null = null;
+    try {
+      c = tlsCapabilities(p);
+    } catch {
+      c = null; // an invalid cipher string is reported by checkTlsSettings, not here
+    }
+    capsCache.set(p, c);
+  }
+  return capsCache.get(p)!;
+}
+/** True when some version of the profile's range can negotiate a suite with the property (decided by OpenSSL, never by the text). */
+const allowsSuite = (p: Profile, has: (s: SuiteInfo) => boolean) => TLS_IN_USE(p) && !!capsOf(p)?.versions.some((v) => v.suites.some(has));
 const CHANNEL_ON = (p: Profile) => p.channel.keyExchange !== 'none';
 
 /** The weak channel ciphers, from the cipher table (core/channel/ciphers.ts), which owns their text. */
@@ -108,7 +126,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
   {
     id: 'old-tls-versions',
     setting: 'tls.minVersion',
-    inProfile: (p) => TLS_IN_USE(p) && versionRank(p.tls.minVersion) < versionRank('TLSv1.2'),
+    inProfile: (p) => TLS_IN_USE(p) && !!capsOf(p)?.versions.some((v) => versionRank(v.version) < versionRank('TLSv1.2') && v.suites.length > 0),
     weakness: `TLS versions deprecated by RFC 8996 are allowed (CBC-mode attacks, SHA-1 handshake)`,
     fix: 'tls.minVersion: TLSv1.2 (or TLSv1.3)',
     lab: '07-downgrade',
@@ -124,10 +142,34 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
   {
     id: 'tls-rsa-key-exchange',
     setting: 'tls.ciphers',
-    inProfile: (p) => TLS_IN_USE(p) && versionRank(p.tls.minVersion) < versionRank('TLSv1.3') && !!p.tls.ciphers && /(^|:)(AES\d+-(GCM-)?SHA\d*|RSA\+|kRSA|AES\d+-SHA)/.test(p.tls.ciphers),
+    inProfile: (p) => allowsSuite(p, (s) => s.staticRsa),
     weakness: 'RSA key exchange is allowed: a recording can be decrypted later with the server key (no forward secrecy)',
     fix: 'tls.ciphers: ECDHE+AESGCM (or tls.minVersion: TLSv1.3)',
     lab: '04-forward-secrecy',
+  },
+  {
+    id: 'tls-cbc-suites',
+    setting: 'tls.ciphers',
+    inProfile: (p) => allowsSuite(p, (s) => s.cbc),
+    weakness: 'CBC-mode suites are allowed: MAC-then-encrypt records invite padding-oracle and timing attacks (Lucky13); only AEAD suites avoid them',
+    fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20 (AEAD only)',
+    lab: '07-downgrade',
+  },
+  {
+    id: 'tls-sha1-mac',
+    setting: 'tls.ciphers',
+    inProfile: (p) => allowsSuite(p, (s) => s.sha1Mac),
+    weakness: 'suites with an HMAC-SHA1 record MAC are allowed (legacy; RFC 9325 §4.2 recommends AEAD suites)',
+    fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20',
+    lab: '07-downgrade',
+  },
+  {
+    id: 'tls-null-anon-export',
+    setting: 'tls.ciphers',
+    inProfile: (p) => allowsSuite(p, (s) => s.nullEncryption || s.anonymous || s.export),
+    weakness: 'NULL, anonymous or export-grade suites are allowed: no encryption, no server authentication, or keys broken in minutes',
+    fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20',
+    lab: '02-certificate-verification',
   },
   {
     id: 'ffdhe-large-groups',

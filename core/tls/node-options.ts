@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { ERROR_CODES, UsageError } from '../errors.ts';
 import { type Profile, versionRank } from '../profile.ts';
 import { isIpAddress, type ClientTrust } from './certificate-verification.ts';
+import { checkTlsCapabilities } from '../tls-capabilities.ts';
 
 /** OpenSSL's SSL_OP_NO_EXTENDED_MASTER_SECRET (OpenSSL 3.0 ssl.h), which node does not export. */
 export const SSL_OP_NO_EXTENDED_MASTER_SECRET = 0x1;
@@ -18,16 +19,44 @@ export interface CertKeyPem {
   keyPem: string;
 }
 
+/**
+ * The TLS 1.2 cipher list used when a profile sets no `tls.ciphers`: forward-secret AEAD suites
+ * only — ECDHE with AES-GCM or ChaCha20-Poly1305, the TLS 1.2 part of Mozilla's "intermediate"
+ * configuration (https://wiki.mozilla.org/Security/Server_Side_TLS, without its DHE suites).
+ * No static-RSA key exchange, no CBC, no SHA-1 MAC. TLS 1.3 suites keep OpenSSL's defaults.
+ * Presets that teach a weakness set their weak list explicitly.
+ */
+export const MODERN_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 /** True when the profile's range reaches a version OpenSSL 3 refuses at its default security level. */
 export function needsSecurityLevel0(p: Profile): boolean {
   return versionRank(p.tls.minVersion) < versionRank('TLSv1.2');
 }
 
-/** Warnings about how secchat applies the profile's TLS settings (weak choices themselves: core/weaknesses.ts). */
+/**
+ * True when secchat itself appends `@SECLEVEL=0` to the profile's cipher list: the range reaches a
+ * version below TLS 1.2 and the profile's own list names no security level (a given `@SECLEVEL`
+ * wins, and then nothing is appended).
+ */
+export function appliesSecurityLevel0(p: Profile): boolean {
+  return p.transport !== 'plain' && needsSecurityLevel0(p) && !/@SECLEVEL=/.test(p.tls.ciphers ?? '');
+}
+
+/**
+ * Notes about how secchat applies the profile's TLS settings (weak choices themselves:
+ * core/weaknesses.ts). Only settings actually applied are mentioned.
+ */
 export function tlsWarnings(p: Profile): string[] {
   const w: string[] = [];
   if (p.transport === 'plain') return w;
-  if (needsSecurityLevel0(p)) {
+  if (appliesSecurityLevel0(p)) {
     w.push(`tls.minVersion ${p.tls.minVersion} is deprecated (RFC 8996); OpenSSL security level 0 is applied on both ends to allow it`);
   }
   return w;
@@ -38,9 +67,8 @@ export function tlsWarnings(p: Profile): string[] {
  * suites (node has no `ciphersuites` option; it sorts TLS_* names into SSL_CTX_set_ciphersuites).
  */
 export function cipherString(p: Profile): string {
-  const defaults12 = tls.DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
-  let list12 = p.tls.ciphers ?? defaults12;
-  if (needsSecurityLevel0(p) && !/@SECLEVEL=/.test(list12)) list12 += ':@SECLEVEL=0';
+  let list12 = p.tls.ciphers ?? MODERN_TLS12_CIPHERS;
+  if (appliesSecurityLevel0(p)) list12 += ':@SECLEVEL=0';
   const suites13 = p.tls.ciphersuites ? p.tls.ciphersuites.split(':') : [];
   return [...suites13, list12].join(':');
 }
@@ -57,7 +85,8 @@ function commonOptions(p: Profile): tls.SecureContextOptions & { minVersion: tls
 }
 
 /**
- * Checks that OpenSSL accepts the profile's cipher list, suites and groups.
+ * Checks that OpenSSL accepts the profile's cipher list, suites and groups, and that every version
+ * the profile allows has a suite the (RSA) lab server certificate can use (core/tls-capabilities.ts).
  * @throws UsageError SECCHAT_ERR_PROFILE_INVALID naming the field, with OpenSSL's complaint
  */
 export function checkTlsSettings(p: Profile): void {
@@ -71,6 +100,7 @@ export function checkTlsSettings(p: Profile): void {
     const where = isGroups ? 'valid groups: X25519, X448, P-256, P-384, P-521, ffdhe2048 … ffdhe8192' : 'see `openssl ciphers -v` for valid names';
     throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${p.name}: ${field}: OpenSSL refused "${value}" (${(err as Error).message.trim()}); ${where}`, { field });
   }
+  checkTlsCapabilities(p);
 }
 
 /** node:tls server options for the profile with the given certificate. */
