@@ -9,10 +9,11 @@ import { tamper } from './plugins/tamper.ts';
 import { replay, replayLogin } from './plugins/replay.ts';
 import { downgradeCipher, downgradeFallback, downgradeStarttls } from './plugins/downgrade.ts';
 import { passwordCrack } from './plugins/password-crack.ts';
+import { serverScan } from './plugins/server-scan.ts';
 import type { Attack } from './types.ts';
 
 /** Every attack, in report order. */
-export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper, passwordCrack, retroDecrypt];
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper, passwordCrack, retroDecrypt, serverScan];
 
 /**
  * Looks up an attack by id.
