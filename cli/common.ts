@@ -2,7 +2,9 @@
  * What every command shares: default paths, loading a profile with its warnings, output streams.
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { ensurePki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
+import { ensurePki, issueCertificate, loadPki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
+import { checkTlsHandshakes } from '../core/tls-capabilities.ts';
+import type { CertKeyPem } from '../core/tls-options.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings } from '../core/tls/node-options.ts';
 import { warningsFor } from '../core/weaknesses.ts';
@@ -30,6 +32,27 @@ export function loadCheckedProfile(ref: string, io: CliIo, opts: { quiet?: boole
   checkTlsSettings(p);
   if (!opts.quiet) for (const w of warningsFor(p)) io.err(`warning: ${p.name}: ${w}\n`);
   return p;
+}
+
+/**
+ * Refuses a profile whose allowed TLS versions cannot complete a handshake with the server
+ * certificate (one real loopback handshake per version; core/tls-capabilities.ts).
+ * @param identity the server certificate; default the lab PKI's in `pkiDir`, or a throwaway
+ *   RSA-2048 certificate (the lab's key type) when that PKI does not exist yet
+ * @throws UsageError SECCHAT_ERR_PROFILE_INVALID (exit 2) naming the field and OpenSSL's reason
+ */
+export async function checkProfileHandshakes(p: Profile, identity?: CertKeyPem, pkiDir = DEFAULT_PKI_DIR): Promise<void> {
+  if (p.transport === 'plain') return;
+  let id = identity;
+  if (!id) {
+    try {
+      id = loadPki(pkiDir).server;
+    } catch {
+      const now = Date.now();
+      id = issueCertificate({ commonName: 'localhost', dnsNames: ['localhost'], notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000) });
+    }
+  }
+  await checkTlsHandshakes(p, id);
 }
 
 /** The lab PKI, created if missing (with a note on stderr). */

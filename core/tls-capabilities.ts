@@ -233,6 +233,14 @@ export function checkTlsCapabilities(p: Profile, keyType: ServerKeyType = 'rsa')
   if (p.transport === 'plain') return;
   const caps = tlsCapabilities(p, keyType);
   const problems: string[] = [];
+  // Settings for versions the range excludes change nothing: refused like other ineffective settings.
+  const given12 = splitCipherString(p.tls.ciphers ?? '').cipherList.split(':').filter((x) => x && !x.startsWith('@'));
+  if (p.tls.ciphers && given12.length > 0 && versionRank(p.tls.maxVersion) >= 0 && versionRank(p.tls.minVersion) >= versionRank('TLSv1.3')) {
+    problems.push(`tls.ciphers: "${given12.join(':')}" has no effect: it selects TLS 1.2-and-older suites and the profile allows only TLSv1.3 (TLS 1.3 suites are set with tls.ciphersuites); remove it or lower tls.minVersion`);
+  }
+  if (p.tls.ciphersuites && versionRank(p.tls.maxVersion) < versionRank('TLSv1.3')) {
+    problems.push(`tls.ciphersuites: has no effect: TLS 1.3 suites, and tls.maxVersion is ${p.tls.maxVersion}; remove it or allow TLSv1.3`);
+  }
   for (const { version, suites } of caps.versions) {
     if (suites.length > 0) continue;
     const field = version === 'TLSv1.3' ? (p.tls.ciphersuites ? 'tls.ciphersuites' : 'tls.ciphers') : 'tls.ciphers';

@@ -8,7 +8,7 @@ import { DEFAULT_MATRIX_CONCURRENCY, runMatrix } from '../../attacks/matrix.ts';
 import { listPresets } from '../../core/profile.ts';
 import { renderTable, summaryLine } from '../../reports/table.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
-import { loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
+import { checkProfileHandshakes, loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
 import { REPORT_FORMATS } from '../../reports/formats.ts';
 
 /** `reports/out/<timestamp>/`, the default output folder. */
@@ -33,6 +33,7 @@ export function matrixCommand(io: CliIo): Command {
       if (o.attacks !== undefined && !o.attacks.split(',').some((s) => s.trim())) throw new UsageError(ERROR_CODES.USAGE, `--attacks needs at least one attack id: ${ATTACKS.map((a) => a.id).join(',')}`);
       const attacks = o.attacks ? o.attacks.split(',').filter((s) => s.trim()).map((s) => getAttack(s.trim())) : ATTACKS;
       const pki = await pkiFor(o.pki, io);
+      for (const p of profiles) await checkProfileHandshakes(p, pki.server);
       const outDir = o.out ?? defaultOutDir();
       mkdirSync(outDir, { recursive: true });
       const total = profiles.length * attacks.length;

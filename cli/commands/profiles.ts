@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { effectiveSettings, listPresets, loadProfile } from '../../core/profile.ts';
 import { adviceFor, warningsFor } from '../../core/weaknesses.ts';
-import { loadCheckedProfile, type CliIo } from '../common.ts';
+import { checkProfileHandshakes, loadCheckedProfile, type CliIo } from '../common.ts';
 
 /** `secchat profiles [show P | check FILE]`. */
 export function profilesCommand(io: CliIo): Command {
@@ -23,8 +23,9 @@ export function profilesCommand(io: CliIo): Command {
     .command('check')
     .description('validate a profile file (exit 2 with the field and allowed values when invalid)')
     .argument('<file>', 'profile file')
-    .action((ref: string) => {
+    .action(async (ref: string) => {
       const p = loadCheckedProfile(ref, io); // prints each weak setting with its fix on stderr
+      await checkProfileHandshakes(p);
       io.out(`${ref}: valid profile "${p.name}"\n`);
     });
   return cmd;

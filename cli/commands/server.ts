@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { appendFileSync, openSync, closeSync } from 'node:fs';
 import { startChatServer } from '../../server/chat-server.ts';
 import { jsonLine, logValue } from '../../core/escape.ts';
-import { dbOption, loadCheckedProfile, parsePort, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
+import { checkProfileHandshakes, dbOption, loadCheckedProfile, parsePort, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
 
 /** Opens a key log file (mode 0600: it holds session secrets) and returns a line appender. */
 export function keylogWriter(file: string): (line: Buffer) => void {
@@ -26,6 +26,7 @@ export function serverCommand(io: CliIo): Command {
       // The certificate serves TLS and the secure channel's rsa / ecdhe-signed key exchange alike.
       const needsIdentity = profile.transport !== 'plain' || profile.channel.keyExchange !== 'none';
       const pki = needsIdentity ? await pkiFor(o.pki, io) : null;
+      if (pki) await checkProfileHandshakes(profile, pki.server);
       const server = await startChatServer({
         profile,
         identity: pki?.server,
