@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { effectiveSettings, listPresets, loadProfile } from '../../core/profile.ts';
 import { adviceFor, warningsFor } from '../../core/weaknesses.ts';
+import { DEFAULT_PKI_DIR } from '../../core/pki.ts';
 import { checkProfileHandshakes, loadCheckedProfile, type CliIo } from '../common.ts';
 
 /** `secchat profiles [show P | check FILE]`. */
@@ -23,9 +24,10 @@ export function profilesCommand(io: CliIo): Command {
     .command('check')
     .description('validate a profile file (exit 2 with the field and allowed values when invalid)')
     .argument('<file>', 'profile file')
-    .action(async (ref: string) => {
+    .option('--pki <dir>', 'lab PKI folder whose server certificate the TLS handshakes are checked with (a throwaway RSA certificate when it does not exist)', DEFAULT_PKI_DIR)
+    .action(async (ref: string, o: { pki: string }) => {
       const p = loadCheckedProfile(ref, io); // prints each weak setting with its fix on stderr
-      await checkProfileHandshakes(p);
+      await checkProfileHandshakes(p, undefined, o.pki);
       io.out(`${ref}: valid profile "${p.name}"\n`);
     });
   return cmd;
