@@ -126,7 +126,8 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const canaryMessage = `${canary} is the secret`;
   let bobReceived: string | null = null;
   let aliceReceived: string | null = null;
-  const [a, b] = await Promise.all([scriptedClient('alice', profile, pki, port, extra, opts.keylog), scriptedClient('bob', profile, pki, port, extra, opts.keylog)]);
+  const clientProfile = opts.clientProfile ?? profile;
+  const [a, b] = await Promise.all([scriptedClient('alice', clientProfile, pki, port, extra, opts.keylog), scriptedClient('bob', clientProfile, pki, port, extra, opts.keylog)]);
   try {
     if (a.client && b.client) {
       const live: LiveConversation = { alice: a.client, bob: b.client, server, proxy, alicePeer: a.obs.localAddress, canaryMessage, serverLog: log };

@@ -83,6 +83,11 @@ export interface ConversationOptions {
   keepServer?: boolean;
   /** override the canary for this conversation */
   canary?: string;
+  /**
+   * the profile the victim clients use instead of the run's profile (the server keeps the run's),
+   * e.g. a legacy client that offers only static-RSA suites
+   */
+  clientProfile?: Profile;
   /** receives NSS key log lines of the victims' TLS sessions and of the proxy's own hops */
   keylog?: (line: Buffer) => void;
   /** called just before alice sends the canary (attacks arm their hooks here) */

@@ -25,7 +25,9 @@ import path from 'node:path';
 import { writeKeylogFile } from '../capture.ts';
 import { conversationEvidence } from '../evidence.ts';
 import { analyseConnection, type ConnectionAnalysis } from '../retro/connection-analysis.ts';
-import type { Attack, Evidence, Verdict } from '../types.ts';
+import type { Profile } from '../../core/profile.ts';
+import { opensslReason } from '../../core/tls-capabilities.ts';
+import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../types.ts';
 
 /** File name of the key log secchat derives from the stolen key, in the run's artifact folder. */
 export const RECOVERED_KEYLOG_FILE = 'recovered.keylog';
@@ -126,78 +128,138 @@ export const retroDecrypt: Attack = {
     return null;
   },
   async run(ctx) {
-    // 1. Record. The tap only relays; every byte lands in engine.traffic.
-    const obs = await ctx.runConversation({ addon: { name: 'retro-decrypt-tap' } });
-    const engine = obs.proxy!.engine;
-
-    // 2. Steal the key — only now that the session is over, and only the key file.
-    const keyPath = ctx.pki.server.keyPath;
-    const stolenKeyPem = readFileSync(keyPath, 'utf8');
-
-    // 3. Decrypt the recording alone: the client-wire bytes of each connection, both directions.
-    const all: Analysed[] = obs.proxy!.connections.map((rec) => ({
-      conn: rec.id,
-      clientPeer: rec.clientPeer,
-      a: analyseConnection({
-        clientToServer: engine.bytes({ conn: rec.id, dir: 'c2s', layer: 'client-wire' }),
-        serverToClient: engine.bytes({ conn: rec.id, dir: 's2c', layer: 'client-wire' }),
-        serverPrivateKeyPem: stolenKeyPem,
-        canary: ctx.canary,
-      }),
-    }));
-
-    const v = retroVerdict(all, keyPath, ctx.canary);
-    const c2sBytes = engine.bytes({ dir: 'c2s', layer: 'client-wire' }).length;
-    const s2cBytes = engine.bytes({ dir: 's2c', layer: 'client-wire' }).length;
-    const keyLogLines = all.flatMap((x) => (x.a.tls?.keyLogLine ? [x.a.tls.keyLogLine] : []));
-    const evidence: Evidence[] = [
-      ...v.extra,
-      { kind: 'recording', detail: `the passive tap recorded ${all.length} connection(s): ${c2sBytes} bytes client→server, ${s2cBytes} bytes server→client, as on the wire` },
-      { kind: 'stolen-key', detail: `after the session ended the attacker read the server private key from ${keyPath} — no key log, no session state` },
-      ...all.filter((x) => x.a.tls).map((x) => ({ kind: 'key-exchange', detail: tlsLine(x) })),
-      ...all.filter((x) => x.a.channel && x.a.channel.outcome !== 'absent').map((x) => ({ kind: 'channel', detail: `connection ${x.conn}: ${x.a.channel!.outcome}: ${x.a.channel!.reason}` })),
-      ...keyLogLines.map((line) => ({ kind: 'derived-keylog', detail: `NSS key log line secchat derived from the stolen key (Wireshark: tls.keylog_file): ${line}` })),
-      ...conversationEvidence(obs),
-    ];
-
-    const artifacts: Record<string, string> = {};
-    if (ctx.artifactDir && keyLogLines.length > 0) {
-      const file = path.join(ctx.artifactDir, RECOVERED_KEYLOG_FILE);
-      mkdirSync(ctx.artifactDir, { recursive: true });
-      writeKeylogFile(file, keyLogLines);
-      artifacts['recovered-keylog'] = file;
-    }
-
-    return {
-      outcome: v.outcome,
-      reason: v.reason,
-      summary: v.summary,
-      impact: v.impact,
-      evidence,
-      negotiated: obs.clients.alice.negotiated ?? obs.clients.bob.negotiated,
-      ...(Object.keys(artifacts).length ? { artifacts } : {}),
-      data: {
-        stolenKeyFile: keyPath,
-        connections: all.map((x) => ({
-          conn: x.conn,
-          clientPeer: x.clientPeer,
-          tls: x.a.tls && {
-            outcome: x.a.tls.outcome,
-            reason: x.a.tls.reason,
-            version: x.a.tls.version,
-            suite: x.a.tls.suite,
-            keyExchange: x.a.tls.keyExchange,
-            group: x.a.tls.group ?? null,
-            extendedMasterSecret: x.a.tls.extendedMasterSecret,
-            finishedVerified: x.a.tls.finishedVerified,
-            startsAtByte: x.a.tlsStartsAt,
-            recoveredBytes: { c2s: x.a.tls.clientPlaintext.length, s2c: x.a.tls.serverPlaintext.length },
-            notes: x.a.tls.notes,
-          },
-          channel: x.a.channel && x.a.channel.outcome !== 'absent' ? { outcome: x.a.channel.outcome, keyExchange: x.a.channel.keyExchange, cipher: x.a.channel.cipher, notes: x.a.channel.notes } : null,
-          canaryRecovered: x.a.canary ? { dir: x.a.canary.dir, from: x.a.canary.from } : null,
-        })),
-      },
-    };
+    const own = await recordAndAnalyse(ctx);
+    // A server's settings, not secchat's client, decide what a recording gives up: when secchat's
+    // client kept the session forward secret, replay the conversation with a legacy client that
+    // offers only static-RSA suites. Measured like the first: recorded, then decrypted, or refused.
+    const legacy = own.v.outcome !== 'succeeded' && ctx.profile.transport !== 'plain' ? await recordAndAnalyse(ctx, legacyClientProfile(ctx.profile)) : null;
+    return combine(ctx.profile.name, own, legacy);
   },
 };
+
+/**
+ * What a legacy TLS client offers: static-RSA key transport only, TLS 1.0 to 1.2 — an old Java or
+ * OpenSSL, or a student's Python client after `ctx.set_ciphers('AES256-SHA')`.
+ */
+export const LEGACY_CLIENT_CIPHERS = 'AES256-GCM-SHA384:AES128-GCM-SHA256:AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA:@SECLEVEL=0';
+
+/** The victims' profile for the legacy-client variant: the run's profile with a legacy client's TLS offer. */
+export function legacyClientProfile(p: Profile): Profile {
+  return { ...p, tls: { ...p.tls, minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: LEGACY_CLIENT_CIPHERS, ciphersuites: undefined }, client: { ...p.client, fallback: false } };
+}
+
+/** One recorded conversation and what the stolen key made of it. */
+interface Variant {
+  legacy: boolean;
+  obs: Observations;
+  all: Analysed[];
+  v: ReturnType<typeof retroVerdict>;
+  keyPath: string;
+  evidence: Evidence[];
+  keyLogLines: string[];
+  artifacts: Record<string, string>;
+}
+
+async function recordAndAnalyse(ctx: AttackContext, clientProfile?: Profile): Promise<Variant> {
+  // 1. Record. The tap only relays; every byte lands in engine.traffic.
+  const obs = await ctx.runConversation({ addon: { name: 'retro-decrypt-tap' }, ...(clientProfile ? { clientProfile } : {}) });
+  const engine = obs.proxy!.engine;
+
+  // 2. Steal the key — only now that the session is over, and only the key file.
+  const keyPath = ctx.pki.server.keyPath;
+  const stolenKeyPem = readFileSync(keyPath, 'utf8');
+
+  // 3. Decrypt the recording alone: the client-wire bytes of each connection, both directions.
+  const all: Analysed[] = obs.proxy!.connections.map((rec) => ({
+    conn: rec.id,
+    clientPeer: rec.clientPeer,
+    a: analyseConnection({
+      clientToServer: engine.bytes({ conn: rec.id, dir: 'c2s', layer: 'client-wire' }),
+      serverToClient: engine.bytes({ conn: rec.id, dir: 's2c', layer: 'client-wire' }),
+      serverPrivateKeyPem: stolenKeyPem,
+      canary: ctx.canary,
+    }),
+  }));
+
+  const v = retroVerdict(all, keyPath, ctx.canary);
+  const c2sBytes = engine.bytes({ dir: 'c2s', layer: 'client-wire' }).length;
+  const s2cBytes = engine.bytes({ dir: 's2c', layer: 'client-wire' }).length;
+  const keyLogLines = all.flatMap((x) => (x.a.tls?.keyLogLine ? [x.a.tls.keyLogLine] : []));
+  const evidence: Evidence[] = [
+    ...v.extra,
+    { kind: 'recording', detail: `the passive tap recorded ${all.length} connection(s): ${c2sBytes} bytes client→server, ${s2cBytes} bytes server→client, as on the wire` },
+    { kind: 'stolen-key', detail: `after the session ended the attacker read the server private key from ${keyPath} — no key log, no session state` },
+    ...all.filter((x) => x.a.tls).map((x) => ({ kind: 'key-exchange', detail: tlsLine(x) })),
+    ...all.filter((x) => x.a.channel && x.a.channel.outcome !== 'absent').map((x) => ({ kind: 'channel', detail: `connection ${x.conn}: ${x.a.channel!.outcome}: ${x.a.channel!.reason}` })),
+    ...keyLogLines.map((line) => ({ kind: 'derived-keylog', detail: `NSS key log line secchat derived from the stolen key (Wireshark: tls.keylog_file): ${line}` })),
+    ...conversationEvidence(obs),
+  ];
+
+  const artifacts: Record<string, string> = {};
+  if (ctx.artifactDir && keyLogLines.length > 0) {
+    const file = path.join(ctx.artifactDir, clientProfile ? LEGACY_KEYLOG_FILE : RECOVERED_KEYLOG_FILE);
+    mkdirSync(ctx.artifactDir, { recursive: true });
+    writeKeylogFile(file, keyLogLines);
+    artifacts[clientProfile ? 'recovered-keylog-legacy-client' : 'recovered-keylog'] = file;
+  }
+  return { legacy: !!clientProfile, obs, all, v, keyPath, evidence, keyLogLines, artifacts };
+}
+
+/** File name of the key log derived in the legacy-client variant. */
+export const LEGACY_KEYLOG_FILE = 'recovered-legacy-client.keylog';
+
+function variantData(x: Variant) {
+  return {
+    stolenKeyFile: x.keyPath,
+    connections: x.all.map((c) => ({
+      conn: c.conn,
+      clientPeer: c.clientPeer,
+      tls: c.a.tls && {
+        outcome: c.a.tls.outcome,
+        reason: c.a.tls.reason,
+        version: c.a.tls.version,
+        suite: c.a.tls.suite,
+        keyExchange: c.a.tls.keyExchange,
+        group: c.a.tls.group ?? null,
+        extendedMasterSecret: c.a.tls.extendedMasterSecret,
+        finishedVerified: c.a.tls.finishedVerified,
+        startsAtByte: c.a.tlsStartsAt,
+        recoveredBytes: { c2s: c.a.tls.clientPlaintext.length, s2c: c.a.tls.serverPlaintext.length },
+        notes: c.a.tls.notes,
+      },
+      channel: c.a.channel && c.a.channel.outcome !== 'absent' ? { outcome: c.a.channel.outcome, keyExchange: c.a.channel.keyExchange, cipher: c.a.channel.cipher, notes: c.a.channel.notes } : null,
+      canaryRecovered: c.a.canary ? { dir: c.a.canary.dir, from: c.a.canary.from } : null,
+    })),
+  };
+}
+
+/**
+ * One verdict from secchat's own client run and, when it ran, the legacy-client run: the legacy run
+ * decides only when it recovered the canary; a legacy client the server refused adds that refusal
+ * to the first run's reason.
+ */
+function combine(profileName: string, own: Variant, legacy: Variant | null): Verdict {
+  const tag = (x: Variant) => x.evidence.map((e) => ({ kind: e.kind, detail: `${x.legacy ? 'legacy-client variant' : "secchat's client"}: ${e.detail}` }));
+  const data: Record<string, unknown> = { variant: 'secchat-client', ...variantData(own) };
+  if (legacy) data.legacyClient = { offered: LEGACY_CLIENT_CIPHERS, ...variantData(legacy) };
+  const artifacts = { ...own.artifacts, ...(legacy?.artifacts ?? {}) };
+  const base = { negotiated: own.obs.clients.alice.negotiated ?? own.obs.clients.bob.negotiated, ...(Object.keys(artifacts).length ? { artifacts } : {}) };
+  if (!legacy) return { outcome: own.v.outcome, reason: own.v.reason, summary: own.v.summary, impact: own.v.impact, evidence: own.evidence, ...base, data };
+  const legacyHello = { kind: 'variant', detail: `legacy-client variant: alice and bob connected with a legacy TLS client offering only static-RSA suites (${LEGACY_CLIENT_CIPHERS.replace(':@SECLEVEL=0', '')}, TLS 1.0–1.2); the server kept profile ${profileName}` };
+  if (legacy.v.outcome === 'succeeded') {
+    data.variant = 'legacy-client';
+    return {
+      outcome: 'succeeded',
+      reason: `legacy-client variant: ${legacy.v.reason} (secchat's own client was not exposed: ${own.v.reason}); the server accepts static RSA from any client that asks for it`,
+      summary: 'legacy client: decrypted with stolen key',
+      impact: legacy.v.impact,
+      evidence: [legacyHello, ...tag(legacy), ...tag(own)],
+      negotiated: legacy.obs.clients.alice.negotiated ?? base.negotiated,
+      ...(Object.keys(artifacts).length ? { artifacts } : {}),
+      data,
+    };
+  }
+  const err = legacy.obs.clients.alice.error ?? legacy.obs.clients.bob.error;
+  const refused = !legacy.obs.clients.alice.connected && err ? `; a legacy client offering only static-RSA suites was refused by the server (${opensslReason(err.message)})` : `; the legacy-client variant gave nothing either (${legacy.v.reason})`;
+  return { outcome: own.v.outcome, reason: own.v.reason + refused, summary: own.v.summary, impact: own.v.impact, evidence: [...tag(own), legacyHello, ...tag(legacy)], ...base, data };
+}
