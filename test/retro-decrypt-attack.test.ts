@@ -177,3 +177,33 @@ describe('retro-decrypt against the application-layer secure channel, end to end
     for (const c of connections(r)) expect(c.channel).toBeNull();
   });
 });
+
+describe('retro-decrypt legacy-client variant: the server, not secchat\'s client, decides (issue 14)', () => {
+  it('a server that prefers ECDHE but accepts static RSA: the legacy client\'s recording decrypts, and the verdict says so', async () => {
+    const profile = profileOf({ name: 'inline-legacy', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', ciphers: 'ECDHE+AESGCM:AES128-GCM-SHA256' } });
+    const r = await runAttack(attack(), profile, pki);
+    expect(r.outcome, r.reason).toBe('succeeded');
+    expect(r.reason).toMatch(/^legacy-client variant: the server key, stolen after the session, decrypted the recording: RSA key transport \(TLSv1\.2 TLS_RSA_WITH_AES_128_GCM_SHA256/);
+    expect(r.reason).toMatch(/secchat's own client was not exposed: ephemeral X25519/);
+    expect(r.data?.variant).toBe('legacy-client');
+    const legacy = (r.data?.legacyClient as { connections: ConnData[] }).connections;
+    expect(legacy.some((c) => c.tls?.outcome === 'decrypted' && c.tls.keyExchange === 'RSA' && c.canaryRecovered !== null)).toBe(true);
+    for (const c of connections(r)) expect(c.tls?.outcome).toBe('ephemeral'); // secchat's own client stayed forward secret
+    expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toMatch(/^legacy-client variant: canary .* recovered/);
+    expect(r.evidence.some((e) => e.kind === 'variant')).toBe(true);
+  });
+
+  it('a forward-secret server refuses the legacy client: blocked, and the reason names that refusal', async () => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-fs', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' } }), pki);
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.reason).toMatch(/^ephemeral X25519: .*; a legacy client offering only static-RSA suites was refused by the server \(.*handshake failure\)/);
+    expectNoCanaryLeak(r);
+  });
+
+  it('secchat\'s client already exposed: no legacy run', async () => {
+    const r = await runAttack(attack(), profileOf({ name: 'inline-rsa-only', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' } }), pki);
+    expect(r.outcome).toBe('succeeded');
+    expect(r.data?.variant).toBe('secchat-client');
+    expect(r.data?.legacyClient).toBeUndefined();
+  });
+});

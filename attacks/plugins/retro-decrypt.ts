@@ -239,7 +239,8 @@ function variantData(x: Variant) {
  * to the first run's reason.
  */
 function combine(profileName: string, own: Variant, legacy: Variant | null): Verdict {
-  const tag = (x: Variant) => x.evidence.map((e) => ({ kind: e.kind, detail: `${x.legacy ? 'legacy-client variant' : "secchat's client"}: ${e.detail}` }));
+  // Only the legacy run's lines are marked: secchat's own run reads as it always has.
+  const tag = (x: Variant) => (x.legacy ? x.evidence.map((e) => ({ kind: e.kind, detail: `legacy-client variant: ${e.detail}` })) : x.evidence);
   const data: Record<string, unknown> = { variant: 'secchat-client', ...variantData(own) };
   if (legacy) data.legacyClient = { offered: LEGACY_CLIENT_CIPHERS, ...variantData(legacy) };
   const artifacts = { ...own.artifacts, ...(legacy?.artifacts ?? {}) };
@@ -253,7 +254,7 @@ function combine(profileName: string, own: Variant, legacy: Variant | null): Ver
       reason: `legacy-client variant: ${legacy.v.reason} (secchat's own client was not exposed: ${own.v.reason}); the server accepts static RSA from any client that asks for it`,
       summary: 'legacy client: decrypted with stolen key',
       impact: legacy.v.impact,
-      evidence: [legacyHello, ...tag(legacy), ...tag(own)],
+      evidence: [...tag(legacy), legacyHello, ...tag(own)],
       negotiated: legacy.obs.clients.alice.negotiated ?? base.negotiated,
       ...(Object.keys(artifacts).length ? { artifacts } : {}),
       data,
