@@ -78,6 +78,11 @@ export interface VersionScan {
   accepted: SuiteInfo[];
   /** why the server took nothing more: the alert name, "closed", "answered TLSv1.2"… */
   refusal: string;
+  /**
+   * true when the search ended on no answer (timeout, socket error, bytes that are not TLS), twice
+   * in a row: nothing more may be accepted, or the server may just have been busy — not a refusal
+   */
+  inconclusive: boolean;
   probes: number;
 }
 
@@ -107,11 +112,19 @@ export async function enumerateSuites(probe: HelloProbe, version: ScanVersion, c
   const accepted: SuiteInfo[] = [];
   let probes = 0;
   let firstRefusal = '';
+  let inconclusive = false;
+  const noAnswer = (a: ProbeAnswer) => a.kind === 'timeout' || a.kind === 'error' || a.kind === 'garbage';
   const run = async (offer: SuiteInfo[]): Promise<void> => {
     let remaining = offer;
     while (remaining.length > 0 && probes < maxProbes) {
       probes++;
-      const a = await probe(version, remaining.map((s) => s.id));
+      let a = await probe(version, remaining.map((s) => s.id));
+      if (noAnswer(a) && probes < maxProbes) {
+        // One more try before concluding anything: a busy server is not a refusing one.
+        probes++;
+        a = await probe(version, remaining.map((s) => s.id));
+        if (noAnswer(a)) inconclusive = true;
+      }
       if (a.kind === 'hello') {
         const chosen = remaining.find((s) => s.id === a.suite);
         if (a.version === wire && chosen) {
@@ -135,7 +148,7 @@ export async function enumerateSuites(probe: HelloProbe, version: ScanVersion, c
     if (probes >= maxProbes) firstRefusal ||= `stopped after ${maxProbes} probes`;
   };
   await run(candidates);
-  return { version, accepted, refusal: firstRefusal || 'every offered suite was accepted', probes };
+  return { version, accepted, refusal: firstRefusal || 'every offered suite was accepted', inconclusive, probes };
 }
 
 /** Where and how to reach the server. */

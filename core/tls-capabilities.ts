@@ -246,9 +246,12 @@ export function checkTlsCapabilities(p: Profile, keyType: ServerKeyType = 'rsa')
     const field = version === 'TLSv1.3' ? (p.tls.ciphersuites ? 'tls.ciphersuites' : 'tls.ciphers') : 'tls.ciphers';
     const given = version === 'TLSv1.3' ? caps.cipherSuites : caps.cipherList || '(no TLS 1.2 suite)';
     const enabledAnywhere = opensslEnabledSuites(caps.cipherList, caps.cipherSuites).filter((s) => suiteRunsOn(s, version));
-    const why = enabledAnywhere.length
-      ? `its suites (${enabledAnywhere.map((s) => s.openssl).join(', ')}) need a certificate key other than the server's ${keyType.toUpperCase()} key (or a PSK/SRP secret)`
-      : `OpenSSL enables no ${version} suite from "${given}" at its security level`;
+    const onlyTls13Names = version !== 'TLSv1.3' && p.tls.ciphers !== undefined && caps.cipherList.split(':').every((x) => x === '' || x.startsWith('@'));
+    const why = onlyTls13Names
+      ? `tls.ciphers "${p.tls.ciphers}" names only TLS 1.3 suites (node passes TLS_* names to TLS 1.3), which leaves ${version} without any suite`
+      : enabledAnywhere.length
+        ? `its suites (${enabledAnywhere.map((s) => s.openssl).join(', ')}) need a certificate key other than the server's ${keyType.toUpperCase()} key (or a PSK/SRP secret)`
+        : `OpenSSL enables no ${version} suite from "${given}" at its security level`;
     problems.push(`${field}: ${version} is allowed (tls.minVersion ${p.tls.minVersion} … tls.maxVersion ${p.tls.maxVersion}) but no handshake can use it: ${why}; add a ${version} suite or narrow the version range`);
   }
   if (problems.length) throw new UsageError(ERROR_CODES.PROFILE_INVALID, `invalid profile ${p.name}:\n  - ${problems.join('\n  - ')}`, { field: problems[0]!.split(':')[0], problems });

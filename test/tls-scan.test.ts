@@ -59,6 +59,17 @@ describe('enumerateSuites: elimination with scripted server answers', () => {
     expect(r.refusal).toBe('answered with TLSv1.2 instead');
   });
 
+  it('no answer is retried once, then marked inconclusive rather than refused', async () => {
+    let n = 0;
+    const honest = server([A]).probe;
+    const flaky: HelloProbe = async (v, s) => (n++ === 0 ? { kind: 'timeout' } : honest(v, s));
+    const r1 = await enumerateSuites(flaky, 'TLSv1.2', [A, B]);
+    expect(r1.accepted.map((x) => x.openssl)).toEqual(['A']);
+    expect(r1.inconclusive).toBe(false);
+    const r2 = await enumerateSuites(async () => ({ kind: 'timeout' }), 'TLSv1.2', [A, B]);
+    expect(r2).toMatchObject({ accepted: [], inconclusive: true, probes: 2 });
+  });
+
   it('is bounded in probes', async () => {
     const r = await enumerateSuites(async () => ({ kind: 'alert', description: 80, name: 'internal_error' }), 'TLSv1.2', [A, B, C, D], 3);
     expect(r.probes).toBe(3);
@@ -71,12 +82,12 @@ describe('enumerateSuites: elimination with scripted server answers', () => {
       return { kind: 'hello', version: 0x0302, suite: A.id, helloRetryRequest: false };
     };
     const r = await probeFallbackScsvRule(probe, [
-      { version: 'TLSv1.1', accepted: [A], refusal: '', probes: 1 },
-      { version: 'TLSv1.2', accepted: [A], refusal: '', probes: 1 },
+      { version: 'TLSv1.1', accepted: [A], refusal: '', inconclusive: false, probes: 1 },
+      { version: 'TLSv1.2', accepted: [A], refusal: '', inconclusive: false, probes: 1 },
     ]);
     expect(seen).toEqual({ v: 'TLSv1.1', scsv: true });
     expect(r).toMatchObject({ tested: true, enforced: false });
-    expect((await probeFallbackScsvRule(probe, [{ version: 'TLSv1.2', accepted: [A], refusal: '', probes: 1 }])).tested).toBe(false);
+    expect((await probeFallbackScsvRule(probe, [{ version: 'TLSv1.2', accepted: [A], refusal: '', inconclusive: false, probes: 1 }])).tested).toBe(false);
   });
 });
 

@@ -164,6 +164,11 @@ export const serverScan: Attack = {
           data,
         };
       }
+      const unsure = report.versions.filter((v) => v.inconclusive);
+      if (unsure.length) {
+        // Nothing weak was seen, but a version went unanswered: "blocked" would be a guess.
+        return { outcome: 'error', reason: `nothing weak was accepted, but the server did not answer every probe (${unsure.map((v) => `${v.version}: ${v.refusal}`).join('; ')}), so the scan is incomplete`, summary: 'scan incomplete: no answer', impact: [], evidence, negotiated: null, data };
+      }
       const accepted = report.versions.filter((v) => v.accepted.length > 0).map((v) => `${v.version} (${v.accepted.map((s) => s.openssl).join(', ')})`);
       const scsv = report.fallbackScsv.enforced ? '; a marked fallback was refused with inappropriate_fallback (RFC 7507)' : `; ${report.fallbackScsv.detail}`;
       return {
