@@ -66,9 +66,9 @@ export type ProbeAnswer =
 /** Sends one ClientHello and reads the server's first answer. Injected in tests. */
 export type HelloProbe = (version: ScanVersion, suites: number[], opts?: { fallbackScsv?: boolean }) => Promise<ProbeAnswer>;
 
-/** The suites a scan offers: every suite OpenSSL knows, at security level 0, plus all TLS 1.3 suites. */
+/** The suites a scan offers: every suite OpenSSL knows (PSK and SRP ones included), plus all five TLS 1.3 suites. */
 export function scanUniverse(): SuiteInfo[] {
-  return opensslEnabledSuites('ALL:COMPLEMENTOFALL:@SECLEVEL=0', 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256');
+  return opensslEnabledSuites('ALL:COMPLEMENTOFALL:@SECLEVEL=0', 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256', { supportedOnly: false });
 }
 
 /** What one version's enumeration found. */

@@ -147,11 +147,14 @@ const opensslCache = new Map<string, SuiteInfo[]>();
  * The suites OpenSSL enables for a TLS <= 1.2 cipher list and TLS 1.3 suites, at the security level
  * the list sets (default 1), as `openssl ciphers -V -stdname -s` prints them. An empty `cipherList`
  * (node's way of turning TLS 1.2 off) yields TLS 1.3 suites only.
+ * @param opts.supportedOnly `-s`: only suites a context could use (default); false lists every suite
+ *   the list names, PSK and SRP ones included (a scanner's offer)
  * @throws SecchatError(INTERNAL) when the `openssl` program cannot run
  * @throws UsageError(PROFILE_INVALID) when OpenSSL refuses the strings
  */
-export function opensslEnabledSuites(cipherList: string, cipherSuites: string): SuiteInfo[] {
-  const key = `${cipherList}\u0000${cipherSuites}`;
+export function opensslEnabledSuites(cipherList: string, cipherSuites: string, opts: { supportedOnly?: boolean } = {}): SuiteInfo[] {
+  const supportedOnly = opts.supportedOnly ?? true;
+  const key = `${cipherList}\u0000${cipherSuites}\u0000${supportedOnly}`;
   const hit = opensslCache.get(key);
   if (hit) return hit;
   // `openssl ciphers` refuses an empty list; a list of one TLS 1.2 suite, dropped below, stands in.
@@ -160,7 +163,7 @@ export function opensslEnabledSuites(cipherList: string, cipherSuites: string): 
   try {
     // OPENSSL_CONF=/dev/null: the system's openssl.cnf may raise the level for the openssl program,
     // while node's own OpenSSL starts from the compiled-in defaults.
-    out = execFileSync('openssl', ['ciphers', '-V', '-stdname', '-s', '-ciphersuites', cipherSuites, list], {
+    out = execFileSync('openssl', ['ciphers', '-V', '-stdname', ...(supportedOnly ? ['-s'] : []), '-ciphersuites', cipherSuites, list], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, OPENSSL_CONF: '/dev/null' },
