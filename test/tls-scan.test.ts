@@ -4,7 +4,8 @@
  * TLS, the versions and suites it finds equal what sslscan (a program nobody here wrote) finds.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,4 +187,33 @@ describe.skipIf(!hasSslscan && !process.env.CI)('interop: server-scan agrees wit
       for (const [v, ids] of theirs) for (const id of ids) expect({ v, suite: byId.get(id)?.openssl, fs: byId.get(id)?.forwardSecret, aead: byId.get(id)?.aead }).toEqual({ v, suite: byId.get(id)?.openssl, fs: true, aead: true });
     }
   }, 120_000);
+});
+
+/** A free loopback port (bind to 0, read it, release it). */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('interop: scanning a server nobody here wrote (openssl s_server)', () => {
+  it('finds exactly the suites and the version s_server was told to accept', async () => {
+    const port = await freePort();
+    const srv = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', pki.server.certPath, '-key', pki.server.keyPath, '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA:AES256-GCM-SHA384', '-naccept', '100', '-quiet'], { stdio: 'ignore' });
+    try {
+      // Bounded wait for the listener: 50 tries, 100 ms apart.
+      for (let i = 0; i < 50; i++) {
+        const up = await new Promise<boolean>((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const r = await scanTlsServer({ host: '127.0.0.1', port });
+      expect(sorted(ours(r))).toEqual({ 'TLSv1.2': ['0x9d', '0xc013'] });
+      expect(r.fallbackScsv.tested).toBe(false);
+    } finally {
+      srv.kill();
+    }
+  }, 60_000);
 });
