@@ -13,7 +13,7 @@ import { listPresets, loadProfile, parseProfile, type Profile } from '../core/pr
 import { ensurePki, type PkiMaterial } from '../core/pki.ts';
 import { startChatServer } from '../server/chat-server.ts';
 import { enumerateSuites, probeFallbackScsvRule, scanTlsServer, scanUniverse, type HelloProbe, type ProbeAnswer, type TlsScanReport } from '../attacks/tls-scan.ts';
-import { serverScan } from '../attacks/plugins/server-scan.ts';
+import { scanVerdict, serverScan } from '../attacks/plugins/server-scan.ts';
 import { runAttack } from '../attacks/scenario.ts';
 import { parseOpensslCipherLine, type SuiteInfo } from '../core/tls-capabilities.ts';
 
@@ -89,6 +89,41 @@ describe('enumerateSuites: elimination with scripted server answers', () => {
     expect(seen).toEqual({ v: 'TLSv1.1', scsv: true });
     expect(r).toMatchObject({ tested: true, enforced: false });
     expect((await probeFallbackScsvRule(probe, [{ version: 'TLSv1.2', accepted: [A], refusal: '', inconclusive: false, probes: 1 }])).tested).toBe(false);
+  });
+});
+
+describe('scanVerdict: measured, never a false "blocked"', () => {
+  const line = (s: string) => parseOpensslCipherLine(s)!;
+  const GCM = line('0xC0,0x2F - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 - ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 Kx=ECDH Au=RSA Enc=AESGCM(128) Mac=AEAD');
+  const T13 = line('0x13,0x01 - TLS_AES_128_GCM_SHA256 - TLS_AES_128_GCM_SHA256 TLSv1.3 Kx=any Au=any Enc=AESGCM(128) Mac=AEAD');
+  const refused = (version: 'SSLv3' | 'TLSv1' | 'TLSv1.1') => ({ version, accepted: [], refusal: 'alert protocol_version (70)', inconclusive: false, probes: 1 });
+  const report = (over: Partial<TlsScanReport> = {}): TlsScanReport => ({
+    versions: [refused('SSLv3'), refused('TLSv1'), refused('TLSv1.1'), { version: 'TLSv1.2', accepted: [GCM], refusal: 'alert handshake_failure (40)', inconclusive: false, probes: 2 }, { version: 'TLSv1.3', accepted: [T13], refusal: 'alert handshake_failure (40)', inconclusive: false, probes: 2 }],
+    fallbackScsv: { tested: true, enforced: true, detail: 'refused' },
+    probes: 8,
+    durationMs: 5,
+    ...over,
+  });
+
+  it('blocked only when every answer was a refusal', () => {
+    expect(scanVerdict(report()).outcome).toBe('blocked');
+  });
+
+  it('a version that went unanswered makes it an error, not blocked', () => {
+    const r = report();
+    r.versions[1] = { ...r.versions[1]!, refusal: 'no answer (timeout)', inconclusive: true };
+    expect(scanVerdict(r)).toMatchObject({ outcome: 'error', summary: 'scan incomplete: no answer' });
+  });
+
+  it('an unclear fallback answer makes it an error; an accepted marked fallback makes it succeed', () => {
+    expect(scanVerdict(report({ fallbackScsv: { tested: true, enforced: null, detail: 'no answer' } })).outcome).toBe('error');
+    const v = scanVerdict(report({ fallbackScsv: { tested: true, enforced: false, detail: 'accepted' } }));
+    expect(v).toMatchObject({ outcome: 'succeeded', impact: ['integrity'] });
+    expect(v.reason).toMatch(/no fallback protection/);
+  });
+
+  it('nothing accepted at all is an error (nothing measured)', () => {
+    expect(scanVerdict(report({ versions: [refused('TLSv1')] })).outcome).toBe('error');
   });
 });
 

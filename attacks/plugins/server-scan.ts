@@ -16,7 +16,7 @@ import type net from 'node:net';
 import { encodeFrame, FrameDecoder, type Frame } from '../../core/frames.ts';
 import type { SuiteInfo } from '../../core/tls-capabilities.ts';
 import { scanTlsServer, type ScanVersion, type TlsScanReport, type VersionScan } from '../tls-scan.ts';
-import type { Attack, Evidence, Impact } from '../types.ts';
+import type { Attack, Evidence, Impact, Verdict } from '../types.ts';
 
 /** Versions RFC 8996 deprecates (and SSLv3, RFC 7568). */
 const DEPRECATED: readonly ScanVersion[] = ['SSLv3', 'TLSv1', 'TLSv1.1'];
@@ -111,6 +111,65 @@ function refusedSummary(versions: VersionScan[]): string {
   return refused.length ? `refused ${refused.map((v) => `${v.version} (${v.refusal})`).join(', ')}` : 'accepted every version';
 }
 
+/**
+ * The verdict from a scan report alone (pure): `succeeded` when something accepted gives up a
+ * property, `error` when nothing was accepted or a probe went unanswered, else `blocked`.
+ */
+export function scanVerdict(report: TlsScanReport): Verdict {
+  const { broken, evidence } = scanFindings(report);
+  const data = {
+    probes: report.probes,
+    durationMs: report.durationMs,
+    versions: report.versions.map((v) => ({
+      version: v.version,
+      refusal: v.refusal,
+      accepted: v.accepted.map((s) => ({ id: s.id, iana: s.iana, openssl: s.openssl, breaks: propertiesBroken(v.version, s).map((b) => b.detail) })),
+    })),
+    fallbackScsv: report.fallbackScsv,
+  };
+  const acceptedAny = report.versions.some((v) => v.accepted.length > 0);
+  if (!acceptedAny) {
+    const why = report.versions.map((v) => `${v.version}: ${v.refusal}`).join('; ');
+    return { outcome: 'error', reason: `the server accepted no TLS version at all, so nothing was measured (${why})`, summary: 'no TLS version accepted', impact: [], evidence, negotiated: null, data };
+  }
+  const noScsv = report.fallbackScsv.enforced === false;
+  if (broken.length > 0 || noScsv) {
+    const byProperty = new Map<string, string[]>();
+    for (const b of broken) for (const what of b.broken) byProperty.set(what.property, [...(byProperty.get(what.property) ?? []), `${b.suite.openssl} on ${b.version}`]);
+    const parts = [...byProperty.entries()].map(([what, where]) => `${what}: ${where.slice(0, 4).join(', ')}${where.length > 4 ? ` and ${where.length - 4} more` : ''}`);
+    if (noScsv) parts.push('no fallback protection: a marked fallback (TLS_FALLBACK_SCSV, RFC 7507) was accepted');
+    const impact = [...new Set([...byProperty.keys(), ...(noScsv ? ['no fallback protection'] : [])].flatMap((k) => IMPACT_OF[k as keyof typeof IMPACT_OF]))];
+    const first = broken[0];
+    return {
+      outcome: 'succeeded',
+      reason: `the server accepted what gives up a property — ${parts.join('; ')}`,
+      summary: (first ? `accepts ${first.suite.openssl} on ${first.version}` : 'fallback SCSV not enforced').slice(0, 40),
+      impact,
+      evidence,
+      negotiated: null,
+      data,
+    };
+  }
+  const unsure = report.versions.filter((v) => v.inconclusive).map((v) => `${v.version}: ${v.refusal}`);
+  if (report.fallbackScsv.tested && report.fallbackScsv.enforced === null) unsure.push(report.fallbackScsv.detail);
+  if (unsure.length) {
+    // Nothing weak was seen, but a probe went unanswered: "blocked" would be a guess.
+    return { outcome: 'error', reason: `nothing weak was accepted, but the server did not answer every probe (${unsure.join('; ')}), so the scan is incomplete`, summary: 'scan incomplete: no answer', impact: [], evidence, negotiated: null, data };
+  }
+  const restRefused = [...new Set(report.versions.filter((v) => v.accepted.length > 0).map((v) => v.refusal))].join(', ');
+  const accepted = report.versions.filter((v) => v.accepted.length > 0).map((v) => `${v.version} (${v.accepted.map((s) => s.openssl).join(', ')})`);
+  const scsv = report.fallbackScsv.enforced ? '; a marked fallback was refused with inappropriate_fallback (RFC 7507)' : `; ${report.fallbackScsv.detail}`;
+  return {
+    outcome: 'blocked',
+    reason: `the server ${refusedSummary(report.versions)} and every static-RSA, CBC, NULL, anonymous or export suite offered (${restRefused}); it accepted only forward-secret AEAD suites: ${accepted.join('; ')}${scsv}`,
+    summary: 'only forward-secret AEAD on TLS ≥ 1.2',
+    impact: [],
+    evidence,
+    negotiated: null,
+    data,
+  };
+}
+
 export const serverScan: Attack = {
   id: 'server-scan',
   title: 'TLS server scan',
@@ -130,56 +189,7 @@ export const serverScan: Attack = {
         serverName: 'localhost',
         beforeHello: ctx.profile.transport === 'tls' ? undefined : secchatStartTls(),
       });
-      const { broken, evidence } = scanFindings(report);
-      const data = {
-        probes: report.probes,
-        durationMs: report.durationMs,
-        versions: report.versions.map((v) => ({
-          version: v.version,
-          refusal: v.refusal,
-          accepted: v.accepted.map((s) => ({ id: s.id, iana: s.iana, openssl: s.openssl, breaks: propertiesBroken(v.version, s).map((b) => b.detail) })),
-        })),
-        fallbackScsv: report.fallbackScsv,
-      };
-      const acceptedAny = report.versions.some((v) => v.accepted.length > 0);
-      if (!acceptedAny) {
-        const why = report.versions.map((v) => `${v.version}: ${v.refusal}`).join('; ');
-        return { outcome: 'error', reason: `the server accepted no TLS version at all, so nothing was measured (${why})`, summary: 'no TLS version accepted', impact: [], evidence, negotiated: null, data };
-      }
-      const noScsv = report.fallbackScsv.enforced === false;
-      if (broken.length > 0 || noScsv) {
-        const byProperty = new Map<string, string[]>();
-        for (const b of broken) for (const what of b.broken) byProperty.set(what.property, [...(byProperty.get(what.property) ?? []), `${b.suite.openssl} on ${b.version}`]);
-        const parts = [...byProperty.entries()].map(([what, where]) => `${what}: ${where.slice(0, 4).join(', ')}${where.length > 4 ? ` and ${where.length - 4} more` : ''}`);
-        if (noScsv) parts.push('no fallback protection: a marked fallback (TLS_FALLBACK_SCSV, RFC 7507) was accepted');
-        const impact = [...new Set([...byProperty.keys(), ...(noScsv ? ['no fallback protection'] : [])].flatMap((k) => IMPACT_OF[k as keyof typeof IMPACT_OF]))];
-        const first = broken[0];
-        return {
-          outcome: 'succeeded',
-          reason: `the server accepted what gives up a property — ${parts.join('; ')}`,
-          summary: (first ? `accepts ${first.suite.openssl} on ${first.version}` : 'fallback SCSV not enforced').slice(0, 40),
-          impact,
-          evidence,
-          negotiated: null,
-          data,
-        };
-      }
-      const unsure = report.versions.filter((v) => v.inconclusive);
-      if (unsure.length) {
-        // Nothing weak was seen, but a version went unanswered: "blocked" would be a guess.
-        return { outcome: 'error', reason: `nothing weak was accepted, but the server did not answer every probe (${unsure.map((v) => `${v.version}: ${v.refusal}`).join('; ')}), so the scan is incomplete`, summary: 'scan incomplete: no answer', impact: [], evidence, negotiated: null, data };
-      }
-      const accepted = report.versions.filter((v) => v.accepted.length > 0).map((v) => `${v.version} (${v.accepted.map((s) => s.openssl).join(', ')})`);
-      const scsv = report.fallbackScsv.enforced ? '; a marked fallback was refused with inappropriate_fallback (RFC 7507)' : `; ${report.fallbackScsv.detail}`;
-      return {
-        outcome: 'blocked',
-        reason: `the server ${refusedSummary(report.versions)} and every static-RSA, CBC, NULL, anonymous or export suite offered (handshake_failure); it accepted only forward-secret AEAD suites: ${accepted.join('; ')}${scsv}`,
-        summary: 'only forward-secret AEAD on TLS ≥ 1.2',
-        impact: [],
-        evidence,
-        negotiated: null,
-        data,
-      };
+      return scanVerdict(report);
     } finally {
       await server.close();
     }
