@@ -21,20 +21,12 @@
  */
 import net from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import {
-  ALERT_DESCRIPTION,
-  CONTENT_TYPE,
-  EXTENSION_TYPE,
-  HANDSHAKE_TYPE,
-  HandshakeReassembler,
-  TLS_FALLBACK_SCSV,
-  TlsRecordReader,
-  alertName,
-  buildClientHello,
-  parseAlert,
-  parseServerHello,
-  versionName,
-} from '../core/tls-records.ts';
+import { ALERT_DESCRIPTION, alertName, parseAlert } from '../core/tls/alerts.ts';
+import { buildClientHello } from '../core/tls/client-hello.ts';
+import { HandshakeReassembler } from '../core/tls/handshake-reassembly.ts';
+import { TlsRecordReader } from '../core/tls/record-layer.ts';
+import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE, TLS_FALLBACK_SCSV, versionName } from '../core/tls/registry.ts';
+import { parseServerHello } from '../core/tls/server-hello.ts';
 import { opensslEnabledSuites, type SuiteInfo } from '../core/tls-capabilities.ts';
 
 /** Versions a scan probes, oldest first (SSLv3 included: a server that still speaks it must be found). */

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { ensurePki, issueCertificate, loadPki, DEFAULT_PKI_DIR, type PkiMaterial } from '../core/pki.ts';
 import { checkTlsHandshakes } from '../core/tls-capabilities.ts';
-import type { CertKeyPem } from '../core/tls-options.ts';
+import type { CertKeyPem } from '../core/tls/node-options.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings } from '../core/tls/node-options.ts';
 import { warningsFor } from '../core/weaknesses.ts';

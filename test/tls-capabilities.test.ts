@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProfile, parseProfile } from '../core/profile.ts';
-import { checkTlsSettings, cipherString, tlsWarnings } from '../core/tls-options.ts';
+import { checkTlsSettings, cipherString, tlsWarnings } from '../core/tls/node-options.ts';
 import { checkTlsHandshakes, parseOpensslCipherLine, splitCipherString, suiteRunsOn, suiteUsableWithKey, tlsCapabilities, allSuites } from '../core/tls-capabilities.ts';
 import { weaknessesOf } from '../core/weaknesses.ts';
 import { ensurePki, type PkiMaterial } from '../core/pki.ts';
