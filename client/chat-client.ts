@@ -70,6 +70,8 @@ export class ChatClient extends EventEmitter {
   /** The profile's auth section: login() never goes below it (client/auth-login.ts). */
   private authPolicy: Profile['auth'] = { storage: 'scrypt', method: 'password' };
   private keepalive: NodeJS.Timeout | null = null;
+  /** The current TLS socket finished its handshake (a close before that is a refusal, not a hang-up). */
+  private tlsUp = false;
 
   private constructor(requestTimeoutMs: number) {
     super();
@@ -133,7 +135,9 @@ export class ChatClient extends EventEmitter {
       const startTls = (raw?: net.Socket) => {
         const s = tls.connect({ ...(raw ? { socket: raw } : { host: opts.host, port: opts.port }), ...clientTlsOptions(profile, name, opts.trust) });
         if (opts.keylog) s.on('keylog', opts.keylog);
+        this.tlsUp = false;
         s.once('secureConnect', () => {
+          this.tlsUp = true;
           try {
             verifyServerCertificate(s, profile, name, opts.trust);
           } catch (err) {
@@ -219,7 +223,7 @@ export class ChatClient extends EventEmitter {
       if (this.socket === s) this.onData(chunk);
     });
     s.on('error', (err) => {
-      const wrapped = wrapSocketError(err, !this.welcome);
+      const wrapped = wrapSocketError(err, !this.welcome, s instanceof tls.TLSSocket && !this.tlsUp);
       this.closedErr ??= wrapped;
       failOpen(wrapped);
       this.emit('error', wrapped);
@@ -227,7 +231,10 @@ export class ChatClient extends EventEmitter {
     s.on('close', () => {
       if (this.socket !== s && !s.destroyed) return;
       if (this.keepalive) clearInterval(this.keepalive);
-      const err = this.closedErr ?? new SecchatError(this.welcome ? ERROR_CODES.NETWORK : ERROR_CODES.TLS_HANDSHAKE, this.welcome ? 'connection closed by the server' : 'connection closed before the welcome (handshake refused or reset)');
+      const beforeTls = s instanceof tls.TLSSocket && !this.tlsUp;
+      const err =
+        this.closedErr ??
+        new SecchatError(this.welcome ? ERROR_CODES.NETWORK : ERROR_CODES.TLS_HANDSHAKE, this.welcome ? 'connection closed by the server' : beforeTls ? CLOSED_BEFORE_TLS : 'connection closed before the welcome (handshake refused or reset)');
       failOpen(err);
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);
@@ -454,9 +461,20 @@ function serverError(frame: Frame): SecchatError {
 }
 
 /** Maps a socket error to a SecchatError; errors before the welcome are handshake failures. */
-function wrapSocketError(err: Error, duringHandshake: boolean): Error {
+/**
+ * What a user sees when the TCP connection ends during the TLS handshake, before the server said
+ * anything: a server over its connection limits closes exactly like this (it spends no handshake
+ * on a refused address), so that is named as the likely cause rather than a bare ECONNRESET.
+ */
+export const CLOSED_BEFORE_TLS = 'the server closed the connection before TLS: it may be full or limiting your address';
+
+function wrapSocketError(err: Error, duringHandshake: boolean, beforeTls = false): Error {
   if (err instanceof SecchatError) return err;
   const d = describeError(err);
+  const reset = d.code === 'ECONNRESET' || d.code === 'EPIPE' || /disconnected before secure TLS connection/i.test(d.message);
+  if (beforeTls && reset) {
+    return new SecchatError(duringHandshake && d.code !== 'ECONNRESET' ? ERROR_CODES.TLS_HANDSHAKE : ERROR_CODES.NETWORK, `${CLOSED_BEFORE_TLS} (${d.message})`, { errno: d.code, reason: 'closed before TLS' }, { cause: err });
+  }
   if (duringHandshake && /SSL|TLS|alert|handshake|wrong version|protocol/i.test(`${d.code} ${d.message}`)) {
     // "wrong version number": the other end is not speaking TLS (a plain or STARTTLS server).
     const hint = /wrong version number/i.test(d.message) ? ' (the server is not speaking TLS here: is its transport plain or starttls? both ends must use the same profile)' : '';

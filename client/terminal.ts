@@ -43,3 +43,63 @@ export function describeFrame(f: Frame): string | null {
       return null;
   }
 }
+
+/**
+ * The line shown for a message we sent ourselves, in the same shape as {@link describeFrame}
+ * shows others' (`[room] you: …`, `[dm] you → bob: …`), so a student sees where it went.
+ * @param to the recipient of a direct message; omitted = the room
+ */
+export function describeOwn(text: string, to?: string): string {
+  const s = sanitizeForTerminal;
+  return to === undefined ? `[room] you: ${s(text)}` : `[dm] you → ${s(to)}: ${s(text)}`;
+}
+
+/** The interactive client's commands, one per line (what `/help` prints). */
+export const CHAT_HELP = [
+  '/dm NAME text   a direct message only NAME sees',
+  '/users          who is online',
+  '/help           this list',
+  '/quit           leave (Ctrl-D too)',
+  '//text          a room message that starts with /',
+  'anything else   a message to the whole room',
+].join('\n');
+
+/** What {@link LineScreen} needs of node:readline's Interface. */
+interface PromptingInterface {
+  prompt(preserveCursor?: boolean): void;
+}
+
+/**
+ * Writes lines above a readline prompt without breaking what the user is typing: the prompt line
+ * is cleared, the text written, then the prompt is redrawn with the half-typed input and the
+ * cursor where it was (readline's `prompt(true)`). Off a terminal it writes plain lines.
+ */
+export class LineScreen {
+  /**
+   * @param out the terminal stream (process.stdout), or null when not interactive
+   * @param rl  the readline interface drawing the prompt on `out`
+   */
+  constructor(
+    private readonly out: NodeJS.WriteStream | null,
+    private rl: PromptingInterface | null = null,
+  ) {}
+
+  /** Attaches the readline interface once it exists. */
+  attach(rl: PromptingInterface): void {
+    this.rl = rl;
+  }
+
+  /**
+   * Prints one line (already safe for a terminal) above the prompt.
+   * @param write where it goes off a terminal (stdout for chat, stderr for status)
+   */
+  print(line: string, write: (text: string) => void): void {
+    if (!this.out || !this.rl) {
+      write(line + '\n');
+      return;
+    }
+    // CR + erase line (ECMA-48 EL 2), then the text, then the prompt with the user's input intact.
+    this.out.write('\r\u001b[2K' + line + '\n');
+    this.rl.prompt(true);
+  }
+}

@@ -12,7 +12,7 @@ import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Cer
 import { isIP } from 'node:net';
 import path from 'node:path';
 import forge from 'node-forge';
-import { ERROR_CODES, SecchatError } from './errors.ts';
+import { ERROR_CODES, SecchatError, UsageError } from './errors.ts';
 
 /** Where the CLI keeps the lab PKI, relative to the working directory. */
 export const DEFAULT_PKI_DIR = '.secchat/pki';
@@ -72,17 +72,84 @@ export interface IssueOptions {
 const ROLES = Object.keys(PKI_FILES) as PkiRole[];
 const LAB_CA = { commonName: 'secchat Lab Root CA', organization: 'secchat lab' };
 const ROGUE_CA = { commonName: 'Rogue Interception CA', organization: 'Rogue Interception Ltd' };
-const SERVER_NAMES = { commonName: 'localhost', organization: 'secchat lab', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+/** Names every lab server certificate carries, so loopback labs and attacks work on any install. */
+export const DEFAULT_SERVER_NAMES: readonly string[] = ['localhost', '127.0.0.1'];
 
-/** The six certificates, issuers first: what each one is and who signs it (`null` = itself). */
-const ROLE_SPECS: ReadonlyArray<{ role: PkiRole; issuer: PkiRole | null; isCa?: boolean; names: Omit<IssueOptions, 'notBefore' | 'notAfter'> }> = [
-  { role: 'ca', issuer: null, isCa: true, names: LAB_CA },
-  { role: 'rogueCa', issuer: null, isCa: true, names: ROGUE_CA },
-  { role: 'server', issuer: 'ca', names: SERVER_NAMES },
-  { role: 'attackerSelfSigned', issuer: null, names: SERVER_NAMES },
-  { role: 'attackerWrongHost', issuer: 'ca', names: { commonName: 'evil.example', dnsNames: ['evil.example'] } },
-  { role: 'attackerRogue', issuer: 'rogueCa', names: SERVER_NAMES },
-];
+/**
+ * The server identity's subject and SAN for the given names: host names as dNSName entries,
+ * addresses as iPAddress entries (RFC 5280 §4.2.1.6; RFC 6125 §6.2.1: an IP is never matched
+ * against a dNSName). The defaults come first, duplicates are dropped.
+ */
+function serverNames(extra: readonly string[]): Omit<IssueOptions, 'notBefore' | 'notAfter'> {
+  const all = [...new Set([...DEFAULT_SERVER_NAMES, ...extra])];
+  return { commonName: 'localhost', organization: 'secchat lab', dnsNames: all.filter((n) => isIP(n) === 0), ipAddresses: all.filter((n) => isIP(n) !== 0) };
+}
+
+/**
+ * The six certificates, issuers first: what each one is and who signs it (`null` = itself). The
+ * attacker's self-signed and rogue-root leaves copy every name of the genuine server: the
+ * strongest forgery, so only the chain can give it away.
+ */
+function roleSpecs(names: readonly string[]): ReadonlyArray<{ role: PkiRole; issuer: PkiRole | null; isCa?: boolean; names: Omit<IssueOptions, 'notBefore' | 'notAfter'> }> {
+  const server = serverNames(names);
+  return [
+    { role: 'ca', issuer: null, isCa: true, names: LAB_CA },
+    { role: 'rogueCa', issuer: null, isCa: true, names: ROGUE_CA },
+    { role: 'server', issuer: 'ca', names: server },
+    { role: 'attackerSelfSigned', issuer: null, names: server },
+    { role: 'attackerWrongHost', issuer: 'ca', names: { commonName: 'evil.example', dnsNames: ['evil.example'] } },
+    { role: 'attackerRogue', issuer: 'rogueCa', names: server },
+  ];
+}
+
+/**
+ * Checks names for `pki init --name`: a DNS host name (letters, digits, hyphens, dots; a `*.`
+ * wildcard first label allowed) or an IPv4/IPv6 address.
+ * @throws UsageError naming the bad value and what is allowed
+ */
+export function checkServerNames(names: readonly string[]): void {
+  const bad = names.filter((n) => isIP(n) === 0 && !/^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(n));
+  if (bad.length > 0) {
+    throw new UsageError(ERROR_CODES.USAGE, `--name: ${bad.map((b) => JSON.stringify(b)).join(', ')} is neither a host name (letters, digits, "-" and ".") nor an IP address`, { field: 'name', bad });
+  }
+}
+
+/** The SAN of a certificate, split by kind (RFC 5280 §4.2.1.6). */
+export interface CertificateNames {
+  /** dNSName entries, as written. */
+  dns: string[];
+  /** iPAddress entries, as node prints them (IPv6 in full lower-case hex groups). */
+  ip: string[];
+}
+
+/**
+ * The subjectAltName entries of a certificate.
+ * @throws SecchatError(PKI) if `certPem` is not a readable certificate
+ */
+export function certificateNames(certPem: string): CertificateNames {
+  let san: string | undefined;
+  try {
+    san = new X509Certificate(certPem).subjectAltName;
+  } catch (err) {
+    throw pkiError('certificateNames: not a readable PEM certificate', {}, err);
+  }
+  const out: CertificateNames = { dns: [], ip: [] };
+  // node prints "DNS:a, IP Address:1.2.3.4"; a comma inside a name would be quoted, lab names have none.
+  for (const entry of (san ?? '').split(', ')) {
+    if (entry.startsWith('DNS:')) out.dns.push(entry.slice(4));
+    else if (entry.startsWith('IP Address:')) out.ip.push(entry.slice(11));
+  }
+  return out;
+}
+
+/**
+ * Whether a certificate is valid for `host` the way a client checks it (RFC 6125 §6.4 via
+ * OpenSSL's X509_check_host / X509_check_ip: SANs only; an address only against iPAddress).
+ */
+export function certificateCovers(certPem: string, host: string): boolean {
+  const cert = new X509Certificate(certPem);
+  return isIP(host) !== 0 ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
+}
 
 function pkiError(message: string, details: Record<string, unknown> = {}, cause?: unknown): SecchatError {
   return new SecchatError(ERROR_CODES.PKI, message, details, cause === undefined ? undefined : { cause });
@@ -193,18 +260,30 @@ function allFiles(): string[] {
  * @param opts.force   regenerate all twelve files even if present. Default false
  * @param opts.keyType RSA key size for every key. Default 'rsa-2048'
  * @param opts.now     clock for validity periods. Default the current time
+ * @param opts.names   host names and IP addresses the server certificate names besides
+ *   {@link DEFAULT_SERVER_NAMES} (SAN dNSName / iPAddress). Default none
  * @returns `created: false` when every file already existed and was left untouched
- * @throws SecchatError(PKI) when some but not all files exist (naming the missing ones; pass
- *   --force), for a bad option, or when the directory or a file cannot be written
+ * @throws SecchatError(PKI) when some but not all files exist (naming the missing ones and
+ *   `secchat pki init --force`), when the existing server certificate lacks a requested name, for
+ *   a bad option, or when the directory or a file cannot be written; UsageError for a bad name
  */
-export async function initPki(opts: { dir: string; force?: boolean; keyType?: KeyType; now?: Date }): Promise<{ dir: string; created: boolean }> {
-  const { dir, force = false, keyType = 'rsa-2048', now = new Date() } = opts;
+export async function initPki(opts: { dir: string; force?: boolean; keyType?: KeyType; now?: Date; names?: readonly string[] }): Promise<{ dir: string; created: boolean }> {
+  const { dir, force = false, keyType = 'rsa-2048', now = new Date(), names = [] } = opts;
   if (Number.isNaN(now.getTime())) throw pkiError('initPki: now is not a valid date');
   if (!Object.hasOwn(KEY_TYPES, keyType)) throw pkiError(`initPki: keyType must be one of ${Object.keys(KEY_TYPES).join(', ')}`, { keyType });
+  checkServerNames(names);
   const missing = allFiles().filter((name) => !existsSync(path.join(dir, name)));
-  if (!force && missing.length === 0) return { dir, created: false };
+  if (!force && missing.length === 0) {
+    // Reusing a certificate that lacks an asked-for name would only fail later, at every client.
+    const serverPem = readFileSync(path.join(dir, PKI_FILES.server.cert), 'utf8');
+    const lacking = names.filter((n) => !certificateCovers(serverPem, n));
+    if (lacking.length > 0) {
+      throw pkiError(`the server certificate in ${dir} does not name ${lacking.join(', ')}; run \`secchat pki init --force${names.map((n) => ` --name ${n}`).join('')}\` to issue a new one (students then need the new CA file)`, { dir, lacking });
+    }
+    return { dir, created: false };
+  }
   if (!force && missing.length < allFiles().length) {
-    throw pkiError(`PKI directory ${dir} is incomplete (missing ${missing.join(', ')}); pass --force to regenerate all of it`, { dir, missing });
+    throw pkiError(`PKI directory ${dir} is incomplete (missing ${missing.join(', ')}); run \`secchat pki init --force\` to regenerate all of it`, { dir, missing });
   }
 
   try {
@@ -216,7 +295,7 @@ export async function initPki(opts: { dir: string; force?: boolean; keyType?: Ke
   const notBefore = new Date(now.getTime() - NOT_BEFORE_BACKDATE_MS);
   const until = (days: number): Date => new Date(notBefore.getTime() + days * 86_400_000 - 1000);
   const issued = {} as Record<PkiRole, { certPem: string; keyPem: string }>;
-  for (const spec of ROLE_SPECS) {
+  for (const spec of roleSpecs(names)) {
     issued[spec.role] = issueCertificate({
       ...spec.names,
       issuer: spec.issuer === null ? null : issued[spec.issuer],
@@ -266,7 +345,7 @@ export function loadPki(dir: string): PkiMaterial {
   }
   if (missing.length > 0 || unreadable.length > 0) {
     const parts = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', unreadable.length > 0 ? `unreadable ${unreadable.join(', ')}` : ''];
-    throw pkiError(`lab PKI in ${dir} is not usable (${parts.filter(Boolean).join('; ')}); run \`secchat pki init\` (add --force to replace a partial one)`, { dir, missing, unreadable });
+    throw pkiError(`lab PKI in ${dir} is not usable (${parts.filter(Boolean).join('; ')}); run \`secchat pki init\` (\`secchat pki init --force\` replaces a partial one)`, { dir, missing, unreadable });
   }
   return material;
 }
@@ -294,4 +373,69 @@ export function spkiPin(certPem: string): string {
     throw pkiError('spkiPin: not a readable PEM certificate', {}, err);
   }
   return `sha256/${createHash('sha256').update(spki).digest('base64')}`;
+}
+
+/**
+ * What a client needs to verify the class server, and nothing more: the lab CA certificate
+ * (public; never a key), copied to `out`, with its SHA-256 fingerprint for comparing aloud.
+ * @param dir the lab PKI folder (must hold ca.crt)
+ * @param out where to write the PEM (mode 0644); omitted = write nothing
+ * @returns the PEM text, the fingerprint as colon-separated upper-case hex (what
+ *   `openssl x509 -noout -fingerprint -sha256` prints) and the subject
+ * @throws SecchatError(PKI) when ca.crt is missing or not a CA certificate, or `out` cannot be written
+ */
+export function exportCa(dir: string, out?: string): { certPem: string; fingerprint256: string; subject: string } {
+  const file = path.join(dir, PKI_FILES.ca.cert);
+  let certPem: string;
+  try {
+    certPem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw pkiError(`no lab CA at ${file}; run \`secchat pki init\` first`, { file }, err);
+  }
+  const cert = readCertificate(certPem, file);
+  if (!cert.ca) throw pkiError(`${file} is not a CA certificate`, { file });
+  // Only the certificate block leaves the folder, whatever else someone appended to the file.
+  const pem = cert.toString();
+  if (out !== undefined) writeFileAtomic(out, pem, 0o644);
+  return { certPem: pem, fingerprint256: cert.fingerprint256, subject: cert.subject.replace(/\n/g, ', ') };
+}
+
+/**
+ * Reads a trust anchor file for a client (`--ca FILE`, `client.ca`): one or more CA
+ * certificates in PEM, no private key.
+ * @param source how the user named it (`--ca` or `client.ca`), for the error message
+ * @returns the PEM certificates, one per entry
+ * @throws UsageError naming `source` when the file is missing, holds no certificate, holds a
+ *   private key, or holds a certificate that is not a CA
+ */
+export function loadTrustAnchors(file: string, source: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ask for the CA file the server's owner wrote with \`secchat pki export-ca\``, { field: source, file });
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: holds a private key; a client needs only the CA certificate (\`secchat pki export-ca\` writes it) — keep the key on the server`, { field: source, file });
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)`, { field: source, file });
+  for (const b of blocks) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(b);
+    } catch (err) {
+      throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: unreadable certificate (${(err as Error).message})`, { field: source, file });
+    }
+    if (!cert.ca) throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: ${cert.subject.replace(/\n/g, ', ')} is not a CA certificate; pass the CA file (\`secchat pki export-ca\`), not the server's certificate`, { field: source, file });
+  }
+  return blocks.map((b) => b + '\n');
+}
+
+function readCertificate(pem: string, file: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw pkiError(`${file} is not a readable PEM certificate`, { file }, err);
+  }
 }

@@ -52,6 +52,11 @@ const clientSchema = z
       .optional(),
     /** Retry a failed handshake with a lower maximum version (the browser fallback dance). */
     fallback: z.boolean().default(false),
+    /**
+     * PEM file of the CA certificate(s) the client trusts (what `secchat pki export-ca` writes),
+     * relative to the working directory. Omitted: the lab PKI folder's ca.crt (`--pki`).
+     */
+    ca: z.string().min(1).optional(),
   })
   .strict();
 
@@ -157,8 +162,8 @@ function ineffectiveSettings(p: Profile, input: unknown): string[] {
   if (p.transport === 'plain') {
     if (isSet(input, 'tls')) problems.push('tls: has no effect with transport: plain (use transport: tls, starttls or starttls-required, or remove the tls section)');
     if (p.client.fallback) problems.push('client.fallback: has no effect with transport: plain (there is no TLS handshake to retry)');
-    if (p.channel.keyExchange === 'none' && (isSet(input, 'client', 'verify') || isSet(input, 'client', 'checkHostname') || isSet(input, 'client', 'pin'))) {
-      problems.push('client.verify / checkHostname / pin: have no effect with transport: plain and no secure channel (nothing presents a certificate)');
+    if (p.channel.keyExchange === 'none' && (isSet(input, 'client', 'verify') || isSet(input, 'client', 'checkHostname') || isSet(input, 'client', 'pin') || isSet(input, 'client', 'ca'))) {
+      problems.push('client.verify / checkHostname / pin / ca: have no effect with transport: plain and no secure channel (nothing presents a certificate)');
     }
   }
   if (p.client.verify === 'none' && isSet(input, 'client', 'checkHostname') && p.client.checkHostname) {
@@ -184,6 +189,9 @@ function crossFieldProblems(p: Profile): string[] {
   }
   if (p.client.verify !== 'pin' && p.client.pin) {
     problems.push(`client.pin: only used with client.verify: pin (verify is '${p.client.verify}')`);
+  }
+  if (p.client.verify !== 'ca' && p.client.ca) {
+    problems.push(`client.ca: only used with client.verify: ca (verify is '${p.client.verify}')`);
   }
   if (p.tls.ciphersuites && p.tls.ciphersuites.split(':').some((s) => !/^TLS_[A-Z0-9_]+$/.test(s))) {
     problems.push(`tls.ciphersuites: TLS 1.3 suite names look like TLS_AES_128_GCM_SHA256 (got "${p.tls.ciphersuites}")`);
@@ -268,11 +276,12 @@ export function effectiveSettings(p: Profile): Record<string, unknown> {
   const channelOn = p.channel.keyExchange !== 'none';
   if (tlsUsed) out.tls = p.tls;
   if (tlsUsed || channelOn) {
-    const { verify, checkHostname, pin, fallback } = p.client;
+    const { verify, checkHostname, pin, fallback, ca } = p.client;
     out.client = {
       verify,
       ...(verify !== 'none' ? { checkHostname } : {}),
       ...(pin ? { pin } : {}),
+      ...(ca ? { ca } : {}),
       ...(tlsUsed ? { fallback } : {}),
     };
   }

@@ -21,6 +21,13 @@ import { ChannelServer } from '../core/channel/index.ts';
 import { ServerConnectionRules, type ServerConnectionAction } from './connection-rules.ts';
 import { OutputWatch, RoomBackpressure } from './backpressure.ts';
 
+/** "address:port" of a socket for logs, read through a TLS socket to the TCP one beneath it. */
+function peerOf(s: net.Socket): string {
+  const raw = (s as net.Socket & { _parent?: net.Socket })._parent;
+  const address = s.remoteAddress ?? raw?.remoteAddress;
+  return address === undefined ? 'unknown' : `${address}:${s.remotePort ?? raw?.remotePort}`;
+}
+
 /** One structured log entry. Never contains passwords or keys. */
 export interface ServerLogEntry {
   event: string;
@@ -78,6 +85,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   hub.onEvent = (event, detail) => log({ event, ...detail });
   const sockets = new Set<net.Socket>();
   const room = new RoomBackpressure();
+  const refused = new WeakSet<net.Socket>(); // closed at accept by a limit
 
   // STARTTLS upgrades go through a tls.Server that never listens: emitting 'connection' with the
   // plaintext socket gives the upgraded socket the server's full semantics (handshake timeout,
@@ -95,7 +103,8 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const admit = (s: net.Socket, notice: boolean): boolean => {
     const key = addressKey(s.remoteAddress);
     if (!perAddress.tryAdd(key)) {
-      log({ event: 'too_many_connections', peer: `${s.remoteAddress}:${s.remotePort}`, limit: limits.maxConnectionsPerIp });
+      refused.add(s);
+      log({ event: 'too_many_connections', peer: peerOf(s), limit: limits.maxConnectionsPerIp });
       // Over TLS nothing can be said before a handshake we refuse to spend CPU on: just close.
       if (notice) {
         s.end(encodeFrame(errorFrame(PROTOCOL_ERRORS.tooManyConnections, `more than ${limits.maxConnectionsPerIp} connections from your address`)));
@@ -121,7 +130,11 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     // The negotiated parameters only feed the log; reading them costs ~30 µs a handshake (measured).
     tlsServer.on('secureConnection', (s: tls.TLSSocket) => onSocket(s, opts.log ? negotiatedOf(s) : null));
     tlsServer.on('tlsClientError', (err, s) => {
-      log({ event: 'tls_error', peer: `${s.remoteAddress}:${s.remotePort}`, ...describeError(err) });
+      // A socket refused at accept is already logged (too_many_connections) and destroyed: its
+      // address is gone, and the "error" is our own refusal.
+      const raw = (s as tls.TLSSocket & { _parent?: net.Socket })._parent;
+      if (raw && refused.has(raw)) return s.destroy();
+      log({ event: 'tls_error', peer: peerOf(s), ...describeError(err) });
       s.destroy();
     });
     if (opts.keylog) tlsServer.on('keylog', (line) => opts.keylog!(line));

@@ -26,7 +26,7 @@ const READ_TLS: Expect = { outcome: 'succeeded', reason: /read the canary inside
 const READ_WIRE: Expect = { outcome: 'succeeded', reason: /read the canary in the bytes on the wire: the chat ran in plaintext/ };
 const CIPHERTEXT: Expect = { outcome: 'blocked', reason: /saw only encrypted bytes/ };
 const SELF_SIGNED: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: self-signed certificate: DEPTH_ZERO_SELF_SIGNED_CERT/ };
-const HOSTNAME: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: hostname mismatch: "localhost" is not among the certificate's names \(DNS:evil\.example\)/ };
+const HOSTNAME: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: hostname mismatch: checked "localhost" \(a host name[^)]*\) against the certificate's names \(DNS:evil\.example\)/ };
 const PIN: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: pin mismatch: expected sha256\/\S+, got sha256\// };
 const UNKNOWN_CA: Expect = { outcome: 'blocked', reason: /certificate refused: unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE/ };
 

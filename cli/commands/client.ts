@@ -1,10 +1,14 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 import { ChatClient } from '../../client/chat-client.ts';
-import { describeFrame, jsonForTerminal, sanitizeForTerminal } from '../../client/terminal.ts';
+import { CHAT_HELP, LineScreen, describeFrame, describeOwn, jsonForTerminal, sanitizeForTerminal } from '../../client/terminal.ts';
 import { ERROR_CODES, UsageError } from '../../core/errors.ts';
-import { resolveTrust } from '../../core/tls/certificate-verification.ts';
-import { loadCheckedProfile, parsePort, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
+import { loadTrustAnchors, spkiPin, DEFAULT_PKI_DIR, PKI_FILES } from '../../core/pki.ts';
+import type { Profile } from '../../core/profile.ts';
+import type { ClientTrust } from '../../core/tls/certificate-verification.ts';
+import { loadCheckedProfile, parsePort, profileOption, type CliIo } from '../common.ts';
 import { keylogWriter } from './server.ts';
 
 /** Reads a password from the terminal without echoing it. */
@@ -35,25 +39,60 @@ async function promptPassword(prompt: string): Promise<string> {
   });
 }
 
-/** Sends one input line: `/dm NAME text`, `/users`, `/quit`, or a room message. @returns false on /quit */
-async function sendLine(client: ChatClient, line: string, io: CliIo): Promise<boolean> {
+/**
+ * What this client trusts, read from files only — it never creates a PKI: `--ca FILE`, else the
+ * profile's `client.ca`, else the lab PKI folder's ca.crt when this machine has one (the teacher's
+ * own laptop). A `pin: server` pin is read from the lab PKI's server.crt.
+ * @throws UsageError naming `--ca` / `secchat pki export-ca` when there is no trust anchor
+ */
+export function clientTrust(profile: Profile, o: { ca?: string; pki: string }): ClientTrust {
+  const nothingToVerify = profile.client.verify === 'none' || (profile.transport === 'plain' && profile.channel.keyExchange === 'none');
+  if (nothingToVerify) return { caPems: [] };
+  if (profile.client.verify === 'pin') {
+    if (profile.client.pin !== 'server') return { caPems: [], pin: profile.client.pin };
+    const serverCert = path.join(o.pki, PKI_FILES.server.cert);
+    if (!existsSync(serverCert)) {
+      throw new UsageError(ERROR_CODES.USAGE, `client.pin: 'server' pins the key in ${serverCert}, which this machine does not have; write the pin itself (sha256/…, printed by \`secchat pki show\` on the server) in client.pin, or pass --pki DIR`, { field: 'client.pin' });
+    }
+    return { caPems: [], pin: spkiPin(readFileSync(serverCert, 'utf8')) };
+  }
+  if (o.ca !== undefined) return { caPems: loadTrustAnchors(o.ca, '--ca') };
+  if (profile.client.ca !== undefined) return { caPems: loadTrustAnchors(profile.client.ca, 'client.ca') };
+  const labCa = path.join(o.pki, PKI_FILES.ca.cert);
+  if (existsSync(labCa)) return { caPems: loadTrustAnchors(labCa, '--pki') };
+  throw new UsageError(
+    ERROR_CODES.USAGE,
+    `no CA to verify the server with (client.verify: ca): pass --ca FILE with the CA certificate the server's owner hands out (they write it with \`secchat pki export-ca\`), or set client.ca in the profile; there is no ${labCa} here`,
+    { field: '--ca' },
+  );
+}
+
+/** Sends one input line: `/dm NAME text`, `/users`, `/help`, `/quit`, or a room message. @returns false on /quit */
+async function sendLine(client: ChatClient, line: string, show: (text: string) => void, warn: (text: string) => void): Promise<boolean> {
   const text = line.replace(/\r$/, '');
   if (!text.trim()) return true;
   try {
     if (text === '/quit') return false;
-    if (text === '/users') {
-      io.out(`* online: ${sanitizeForTerminal((await client.users()).join(', '))}\n`);
-    } else if (text.startsWith('/dm ')) {
+    if (text === '/help') show(CHAT_HELP);
+    else if (text === '/users') {
+      show(`* online: ${sanitizeForTerminal((await client.users()).join(', '))}`);
+    } else if (text === '/dm' || text.startsWith('/dm ')) {
       const m = /^\/dm\s+(\S+)\s+([\s\S]+)$/.exec(text);
-      if (!m) io.err('usage: /dm NAME text\n');
-      else if ((await client.dm(m[1], m[2])).stored) io.err(`* ${sanitizeForTerminal(m[1])} is offline: stored for their next login\n`);
+      if (!m) warn('usage: /dm NAME text');
+      else {
+        const r = await client.dm(m[1], m[2]);
+        show(describeOwn(m[2], m[1]));
+        if (r.stored) warn(`* ${sanitizeForTerminal(m[1])} is offline: stored for their next login`);
+      }
     } else if (text.startsWith('/') && !text.startsWith('//')) {
-      io.err(`unknown command ${text.split(' ')[0]} (try /dm NAME text, /users, /quit; start with // to send a line beginning with /)\n`);
+      warn(`unknown command ${sanitizeForTerminal(text.split(' ')[0]!)}: nothing was sent (/help lists the commands; start with // to send a line beginning with /)`);
     } else {
-      await client.send(text.startsWith('//') ? text.slice(1) : text);
+      const body = text.startsWith('//') ? text.slice(1) : text;
+      await client.send(body);
+      show(describeOwn(body));
     }
   } catch (err) {
-    io.err(`! ${sanitizeForTerminal((err as Error).message)}\n`); // may quote the server's words
+    warn(`! ${sanitizeForTerminal((err as Error).message)}`); // may quote the server's words
   }
   return true;
 }
@@ -64,25 +103,28 @@ export function clientCommand(io: CliIo): Command {
     .description('chat with a profile\'s security settings; interactive on a terminal, else one message per stdin line (/dm NAME text, /users, /quit)')
     .addOption(profileOption())
     .requiredOption('-u, --user <name>', 'username')
-    .option('--host <host>', 'server host', '127.0.0.1')
+    .option('--host <host>', 'server host name or IP address', '127.0.0.1')
     .option('--port <port>', 'server port', parsePort, 8443)
-    .option('--servername <name>', 'name to check the certificate against (default: localhost for loopback, else --host)')
+    .option('--servername <name>', 'name to check the certificate against (default: --host, exactly as given)')
+    .option('--ca <file>', 'CA certificate(s) to verify the server with, PEM (`secchat pki export-ca` writes it); default: client.ca, else <pki>/ca.crt')
     .option('--register', 'create the account first', false)
     .option('--json', 'print received frames as JSON Lines', false)
-    .addOption(pkiOption())
+    .addOption(new Option('--pki <dir>', 'lab PKI folder whose ca.crt (or server.crt, for pin: server) is used when present; never created').default(DEFAULT_PKI_DIR))
     .option('--keylog <file>', 'append TLS secrets in NSS key log format (for Wireshark)')
-    .addHelpText('after', '\nThe password comes from the SECCHAT_PASSWORD environment variable, or a prompt on a terminal.')
-    .action(async (o: { profile: string; user: string; host: string; port: number; servername?: string; register: boolean; json: boolean; pki: string; keylog?: string }) => {
+    .addHelpText('after', '\nThe password comes from the SECCHAT_PASSWORD environment variable, or a prompt on a terminal.\nThe client never creates a PKI: it trusts --ca, client.ca, or an existing <pki>/ca.crt.\n\nIn the chat:\n' + CHAT_HELP.replace(/^/gm, '  '))
+    .action(async (o: { profile: string; user: string; host: string; port: number; servername?: string; ca?: string; register: boolean; json: boolean; pki: string; keylog?: string }) => {
       const profile = loadCheckedProfile(o.profile, io);
-      const pki = await pkiFor(o.pki, io);
+      const trust = clientTrust(profile, o);
       const password = process.env.SECCHAT_PASSWORD ?? (await promptPassword(`password for ${o.user}: `));
-      const servername = o.servername ?? (o.host === '127.0.0.1' || o.host === '::1' ? 'localhost' : o.host);
+      // The name checked is the one the user gave (RFC 6125 §6: the reference identity comes
+      // from the user's input): an address is checked against the certificate's IP SANs.
+      const servername = o.servername ?? o.host;
       const client = await ChatClient.connect({
         profile,
         host: o.host,
         port: o.port,
         servername,
-        trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem),
+        trust,
         keylog: o.keylog ? keylogWriter(o.keylog) : undefined,
       });
       const tlsHop = client.negotiated ? `${client.negotiated.protocol} ${client.negotiated.cipher}${client.negotiated.group ? ' ' + client.negotiated.group : ''}` : null;
@@ -91,32 +133,44 @@ export function clientCommand(io: CliIo): Command {
       io.err(`connected to ${o.host}:${o.port} (${hop})\n`);
       let online: string[];
       try {
-        if (o.register) await client.register(o.user, password);
+        if (o.register) {
+          await client.register(o.user, password);
+          io.err(`registered account ${sanitizeForTerminal(o.user)}\n`);
+        }
         online = await client.login(o.user, password);
       } catch (err) {
         client.close(); // do not wait for the server's login timeout
         throw err;
       }
       io.err(`logged in as ${sanitizeForTerminal(String(client.username))}; online: ${sanitizeForTerminal(online.join(', '))}\n`);
+      const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && !o.json;
+      const screen = new LineScreen(interactive ? process.stdout : null);
+      const show = (line: string) => screen.print(line, io.out);
+      const warn = (line: string) => screen.print(line, io.err);
       const print = (f: { type: string; [k: string]: unknown }) => {
         if (o.json) io.out(jsonForTerminal(f) + '\n'); // JSON.stringify alone leaves C1 and bidi controls raw
         else {
           const line = describeFrame(f);
-          if (line) io.out(line + '\n');
+          if (line) show(line);
         }
       };
       for (const t of ['msg', 'dm', 'joined', 'left', 'error']) client.on(t, print);
       const closed = new Promise<void>((resolve) => client.once('close', resolve));
-      const rl = readline.createInterface({ input: process.stdin, terminal: !!process.stdin.isTTY, prompt: '> ' });
-      if (process.stdin.isTTY) rl.prompt();
+      // On a terminal readline owns the line: it echoes what is typed and redraws the prompt.
+      const rl = readline.createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive, prompt: `${sanitizeForTerminal(String(client.username))}> ` });
+      if (interactive) {
+        screen.attach(rl);
+        warn('type a message for the room, /dm NAME text for one person, /help for more');
+        rl.prompt();
+      }
       let quit = false;
       const lines = (async () => {
         for await (const line of rl) {
-          if (!(await sendLine(client, line, io))) {
+          if (!(await sendLine(client, line, o.json ? () => {} : show, warn))) {
             quit = true;
             break;
           }
-          if (process.stdin.isTTY) rl.prompt();
+          if (interactive) rl.prompt();
         }
       })();
       await Promise.race([lines, closed]);

@@ -10,6 +10,7 @@
  * hostname (RFC 6125 via X509Certificate.checkHost) and the pin (RFC 7469 §2.4) before a single
  * application byte is sent or read.
  */
+import net from 'node:net';
 import type tls from 'node:tls';
 import { X509Certificate, createHash } from 'node:crypto';
 import { CertificateError, ERROR_CODES } from '../errors.ts';
@@ -25,7 +26,7 @@ export interface ClientTrust {
 
 /** True for an IPv4 or IPv6 literal. */
 export function isIpAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+  return net.isIP(host) !== 0;
 }
 
 /** `sha256/<base64>` of the DER SubjectPublicKeyInfo (RFC 7469 §2.4). */
@@ -100,7 +101,8 @@ function pinAndHostnameRefusal(cert: X509Certificate, p: Profile, host: string, 
     const names = cert.subjectAltName ?? '(no subjectAltName)';
     const matches = isIpAddress(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
     if (!matches) {
-      return new CertificateError(ERROR_CODES.CERT_HOSTNAME, `certificate refused: hostname mismatch: "${host}" is not among the certificate's names (${names})`, {
+      const kind = isIpAddress(host) ? 'an IP address: only the certificate\'s IP Address entries count' : 'a host name: only the certificate\'s DNS entries count';
+      return new CertificateError(ERROR_CODES.CERT_HOSTNAME, `certificate refused: hostname mismatch: checked "${host}" (${kind}) against the certificate's names (${names}); fix: connect with --host set to one of those names, give the name you expect with --servername, pin the server key (client.verify: pin), or have the server's owner issue a certificate naming "${host}" (secchat pki init --force --name ${host})`, {
         reason: 'hostname mismatch',
         opensslCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
         host,
