@@ -158,6 +158,16 @@ export class LoginThrottle {
     // Counted at admission already.
   }
 
+  /**
+   * Whether the account's next login would be refused (its failures fill the window): the moment
+   * a guesser is locked out, for the audit log.
+   * @returns 0 when not locked, else the ms until the next attempt is allowed
+   */
+  lockedForMs(account: string): number {
+    const u = this.byAccount.check(account);
+    return u.allowed ? 0 : u.retryAfterMs;
+  }
+
   /** Call after a login succeeded: its reserved failure is taken back. */
   succeeded(account: string): void {
     this.byAccount.release(account);

@@ -244,11 +244,13 @@ export class ChatSession {
     const c = this.credentials(frame, id);
     if (!c) return;
     if (c.password.length < this.hub.limits.minPasswordChars) {
+      this.hub.onEvent('register_refused', { username: c.username, peer: this.port.peer, reason: `password shorter than ${this.hub.limits.minPasswordChars} characters` });
       this.port.send(errorFrame(PROTOCOL_ERRORS.invalidPassword, `password must have at least ${this.hub.limits.minPasswordChars} characters`, id));
       return;
     }
-    if (this.throttled(null, id)) return;
+    if (this.throttled(null, id, c.username)) return;
     const created = await this.hub.users.create(c.username, c.password);
+    if (!created) this.hub.onEvent('register_refused', { username: c.username, peer: this.port.peer, reason: 'username taken' });
     this.port.send(created ? { type: 'ok', re: id, username: c.username } : errorFrame(PROTOCOL_ERRORS.usernameTaken, `username ${c.username} is taken`, id));
   }
 
@@ -266,7 +268,10 @@ export class ChatSession {
       if (this.throttled(claimed.ok ? claimed.username : null, id)) return;
       const r = this.hub.challenges.login(this, frame);
       if (!r.ok) {
-        if (r.code === PROTOCOL_ERRORS.badCredentials && claimed.ok) this.hub.throttle.failed(claimed.username);
+        if (r.code === PROTOCOL_ERRORS.badCredentials && claimed.ok) {
+          this.hub.throttle.failed(claimed.username);
+          this.loginFailed(claimed.username, 'wrong proof');
+        }
         this.port.send(errorFrame(r.code, r.message, id));
         return;
       }
@@ -281,6 +286,7 @@ export class ChatSession {
       if (this.throttled(pw.username, id)) return;
       if (!(await this.hub.users.check(pw.username, pw.password))) {
         this.hub.throttle.failed(pw.username);
+        this.loginFailed(pw.username, 'wrong username or password');
         this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));
         return;
       }
@@ -308,17 +314,30 @@ export class ChatSession {
   }
 
   /**
+   * Audit log of a failed login (never the password): `login_failed`, and `lockout` when this
+   * failure fills the account's window (later attempts get rate_limited until it slides).
+   */
+  private loginFailed(username: string, reason: string): void {
+    this.hub.onEvent('login_failed', { username, peer: this.port.peer, reason });
+    const lockedForMs = this.hub.throttle.lockedForMs(username);
+    if (lockedForMs > 0) {
+      this.hub.onEvent('lockout', { username, peer: this.port.peer, failures: this.hub.limits.maxLoginAttemptsPerAccountPerMinute, retryAfterMs: lockedForMs });
+    }
+  }
+
+  /**
    * Applies the login throttle before a password is hashed; sends rate_limited when refused.
    * @param account the canonical username of a login, or null for a registration
+   * @param registering the username a registration asks for, for the log
    * @returns true when the attempt was refused
    */
-  private throttled(account: string | null, id: unknown): boolean {
+  private throttled(account: string | null, id: unknown, registering?: string): boolean {
     const refusal: ThrottleRefusal | null = this.hub.throttle.admit(this.port.address ?? this.port.peer, account);
     if (!refusal) return false;
     const what = refusal.scope === 'account' ? `failed logins for ${account}` : 'login attempts from your address';
     const secs = Math.ceil(refusal.retryAfterMs / 1000);
     this.port.send({ ...errorFrame(PROTOCOL_ERRORS.rateLimited, `too many ${what}; try again in ${secs} s`, id), scope: refusal.scope, retryAfterMs: refusal.retryAfterMs });
-    this.hub.onEvent('rate_limited', { peer: this.port.peer, scope: refusal.scope, account });
+    this.hub.onEvent('rate_limited', { username: account ?? registering ?? null, peer: this.port.peer, scope: refusal.scope, account, attempt: account === null ? 'register' : 'login', retryAfterMs: refusal.retryAfterMs });
     return true;
   }
 

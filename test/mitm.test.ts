@@ -28,7 +28,7 @@ const CIPHERTEXT: Expect = { outcome: 'blocked', reason: /saw only encrypted byt
 const SELF_SIGNED: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: self-signed certificate: DEPTH_ZERO_SELF_SIGNED_CERT/ };
 const HOSTNAME: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: hostname mismatch: checked "localhost" \(a host name[^)]*\) against the certificate's names \(DNS:evil\.example\)/ };
 const PIN: Expect = { outcome: 'blocked', reason: /refused the connection: certificate refused: pin mismatch: expected sha256\/\S+, got sha256\// };
-const UNKNOWN_CA: Expect = { outcome: 'blocked', reason: /certificate refused: unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE/ };
+const UNKNOWN_CA: Expect = { outcome: 'blocked', reason: /certificate refused: incomplete chain or unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE/ };
 
 // Not presets: names, versions and ciphers differ from profiles/ on purpose.
 const modes: Array<{ name: string; profile: Record<string, unknown>; expect: Record<string, Expect> }> = [

@@ -66,8 +66,17 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
     if (known?.code === ERROR_CODES.CERT_EXPIRED) detail = ` (valid ${cert.validFrom} to ${cert.validTo})`;
     if (known?.code === ERROR_CODES.CERT_NOT_YET_VALID) detail = ` (valid from ${cert.validFrom})`;
     if (known?.code === ERROR_CODES.CERT_UNKNOWN_CA) detail = ` (issuer: ${cert.issuer.replace(/\n/g, ', ')})`;
-    throw new CertificateError(known?.code ?? ERROR_CODES.CERT_INVALID, `certificate refused: ${known?.reason ?? 'verification failed'}: ${opensslCode}${detail}; subject ${subject}`, {
-      reason: known?.reason ?? 'verification failed',
+    let reason = known?.reason ?? 'verification failed';
+    // OpenSSL says "unable to verify the first certificate" whether the leaf's issuer is an
+    // intermediate the server left out or a root nobody trusts: the client cannot tell which
+    // (it never saw the issuer), so it names both, the likelier teaching-lab mistake first.
+    if (leafOnlyFromUntrustedIssuer(socket, opensslCode)) {
+      reason = 'incomplete chain or unknown CA';
+      const issuer = cert.issuer.replace(/\n/g, ', ');
+      detail = `: the server sent only its own certificate, issued by "${issuer}", which is not a CA this client trusts; if "${issuer}" is an intermediate CA the chain is incomplete (fix on the server: serve the full chain, its certificate followed by the intermediates); if it is a root, it is an unknown CA`;
+    }
+    throw new CertificateError(known?.code ?? ERROR_CODES.CERT_INVALID, `certificate refused: ${reason}: ${opensslCode}${detail}; subject ${subject}`, {
+      reason,
       opensslCode,
       subject,
       issuer: cert.issuer.replace(/\n/g, ', '),
@@ -76,6 +85,16 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
   }
   const refusal = pinAndHostnameRefusal(cert, p, host, trust);
   if (refusal) throw refusal;
+}
+
+/**
+ * True when OpenSSL could not find the issuer of the leaf and the server sent no certificate but
+ * its leaf (a chain of one that is not self-issued): what a missing intermediate looks like.
+ */
+function leafOnlyFromUntrustedIssuer(socket: tls.TLSSocket, opensslCode: string): boolean {
+  if (opensslCode !== 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && opensslCode !== 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') return false;
+  const leaf = socket.getPeerCertificate(true);
+  return !!leaf && leaf.issuerCertificate === undefined && JSON.stringify(leaf.subject) !== JSON.stringify(leaf.issuer);
 }
 
 /**
