@@ -473,7 +473,9 @@ function wrapSocketError(err: Error, duringHandshake: boolean, beforeTls = false
   const d = describeError(err);
   const reset = d.code === 'ECONNRESET' || d.code === 'EPIPE' || /disconnected before secure TLS connection/i.test(d.message);
   if (beforeTls && reset) {
-    return new SecchatError(duringHandshake && d.code !== 'ECONNRESET' ? ERROR_CODES.TLS_HANDSHAKE : ERROR_CODES.NETWORK, `${CLOSED_BEFORE_TLS} (${d.message})`, { errno: d.code, reason: 'closed before TLS' }, { cause: err });
+    // The code stays what it always was (fallback and verdicts read codes); the words change.
+    const code = duringHandshake && /SSL|TLS|alert|handshake|wrong version|protocol/i.test(`${d.code} ${d.message}`) ? ERROR_CODES.TLS_HANDSHAKE : ERROR_CODES.NETWORK;
+    return new SecchatError(code, `${CLOSED_BEFORE_TLS} (${d.message})`, { errno: d.code, reason: 'closed before TLS' }, { cause: err });
   }
   if (duringHandshake && /SSL|TLS|alert|handshake|wrong version|protocol/i.test(`${d.code} ${d.message}`)) {
     // "wrong version number": the other end is not speaking TLS (a plain or STARTTLS server).

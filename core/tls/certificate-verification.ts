@@ -55,7 +55,7 @@ const OPENSSL_CODE_REASON: Record<string, { code: (typeof ERROR_CODES)[keyof typ
  */
 export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host: string, trust: ClientTrust): void {
   if (p.client.verify === 'none') return;
-  const cert = socket.getPeerX509Certificate();
+  const cert = socket.getPeerX509Certificate(); // read once: node hands the peer chain out only on the first call
   if (!cert) throw new CertificateError(ERROR_CODES.CERT_INVALID, 'server sent no certificate', { reason: 'no certificate' });
   const subject = cert.subject.replace(/\n/g, ', ');
   if (p.client.verify === 'ca' && !socket.authorized) {
@@ -70,7 +70,7 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
     // OpenSSL says "unable to verify the first certificate" whether the leaf's issuer is an
     // intermediate the server left out or a root nobody trusts: the client cannot tell which
     // (it never saw the issuer), so it names both, the likelier teaching-lab mistake first.
-    if (leafOnlyFromUntrustedIssuer(socket, opensslCode)) {
+    if (leafOnlyFromUntrustedIssuer(cert, opensslCode)) {
       reason = 'incomplete chain or unknown CA';
       const issuer = cert.issuer.replace(/\n/g, ', ');
       detail = `: the server sent only its own certificate, issued by "${issuer}", which is not a CA this client trusts; if "${issuer}" is an intermediate CA the chain is incomplete (fix on the server: serve the full chain, its certificate followed by the intermediates); if it is a root, it is an unknown CA`;
@@ -90,11 +90,12 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
 /**
  * True when OpenSSL could not find the issuer of the leaf and the server sent no certificate but
  * its leaf (a chain of one that is not self-issued): what a missing intermediate looks like.
+ * @param leaf the peer certificate as first read from the socket (its issuerCertificate link is
+ *   the next certificate the server sent, undefined when it sent none)
  */
-function leafOnlyFromUntrustedIssuer(socket: tls.TLSSocket, opensslCode: string): boolean {
+function leafOnlyFromUntrustedIssuer(leaf: X509Certificate, opensslCode: string): boolean {
   if (opensslCode !== 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && opensslCode !== 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') return false;
-  const leaf = socket.getPeerCertificate(true);
-  return !!leaf && leaf.issuerCertificate === undefined && JSON.stringify(leaf.subject) !== JSON.stringify(leaf.issuer);
+  return leaf.issuerCertificate === undefined && leaf.subject !== leaf.issuer;
 }
 
 /**
