@@ -67,8 +67,14 @@ export function clientTrust(profile: Profile, o: { ca?: string; pki: string }): 
   );
 }
 
-/** Sends one input line: `/dm NAME text`, `/users`, `/help`, `/quit`, or a room message. @returns false on /quit */
-async function sendLine(client: ChatClient, line: string, show: (text: string) => void, warn: (text: string) => void): Promise<boolean> {
+/**
+ * Sends one input line: `/dm NAME text`, `/users`, `/help`, `/quit`, or a room message.
+ * @param show prints a line of chat output; `own` prints what we sent (not with --json, whose
+ *   stdout holds only received frames); `warn` prints a status line
+ * @returns false on /quit
+ */
+async function sendLine(client: ChatClient, line: string, out: { show: (text: string) => void; own: (text: string) => void; warn: (text: string) => void }): Promise<boolean> {
+  const { show, own, warn } = out;
   const text = line.replace(/\r$/, '');
   if (!text.trim()) return true;
   try {
@@ -81,7 +87,7 @@ async function sendLine(client: ChatClient, line: string, show: (text: string) =
       if (!m) warn('usage: /dm NAME text');
       else {
         const r = await client.dm(m[1], m[2]);
-        show(describeOwn(m[2], m[1]));
+        own(describeOwn(m[2], m[1]));
         if (r.stored) warn(`* ${sanitizeForTerminal(m[1])} is offline: stored for their next login`);
       }
     } else if (text.startsWith('/') && !text.startsWith('//')) {
@@ -89,7 +95,7 @@ async function sendLine(client: ChatClient, line: string, show: (text: string) =
     } else {
       const body = text.startsWith('//') ? text.slice(1) : text;
       await client.send(body);
-      show(describeOwn(body));
+      own(describeOwn(body));
     }
   } catch (err) {
     warn(`! ${sanitizeForTerminal((err as Error).message)}`); // may quote the server's words
@@ -166,7 +172,7 @@ export function clientCommand(io: CliIo): Command {
       let quit = false;
       const lines = (async () => {
         for await (const line of rl) {
-          if (!(await sendLine(client, line, o.json ? () => {} : show, warn))) {
+          if (!(await sendLine(client, line, { show, own: o.json ? () => {} : show, warn }))) {
             quit = true;
             break;
           }
