@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { buildProgram } from '../cli/main.ts';
+import { hostNameWarning, namesClientsUse } from '../cli/commands/server.ts';
+import { issueCertificate } from '../core/pki.ts';
 import { ChatClient, CLOSED_BEFORE_TLS } from '../client/chat-client.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadProfile } from '../core/profile.ts';
@@ -105,6 +107,27 @@ describe('server limits from flags and a config file', () => {
     } finally {
       holder.destroy();
     }
+  });
+});
+
+describe('the certificate-name warning at server start', () => {
+  const cert = (names: { dnsNames?: string[]; ipAddresses?: string[] }) =>
+    issueCertificate({ commonName: 'x', ...names, notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 86_400_000) }).certPem;
+
+  it('checks a bound address against IP entries and says how to reissue, never how to fake the name', () => {
+    const w = hostNameWarning(cert({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }), '192.0.2.7', '.secchat/pki');
+    expect(w).toContain('does not name 192.0.2.7 (it names localhost, 127.0.0.1)');
+    expect(w).toContain('`secchat pki init --force --name 192.0.2.7`');
+    expect(w).not.toMatch(/servername/);
+    expect(hostNameWarning(cert({ ipAddresses: ['192.0.2.7'] }), '192.0.2.7', '.secchat/pki')).toBeNull();
+    expect(hostNameWarning(cert({ dnsNames: ['192.0.2.7'] }), '192.0.2.7', 'my-pki')).toContain('--dir my-pki'); // a DNS entry never matches an address
+  });
+
+  it('for a wildcard bind, uses the machine\'s own names', () => {
+    expect(namesClientsUse('0.0.0.0')[0]).toBe(os.hostname());
+    expect(namesClientsUse('0.0.0.0')).not.toContain('127.0.0.1'); // loopback is not how students reach it
+    expect(hostNameWarning(cert({ dnsNames: ['localhost'] }), '0.0.0.0', '.secchat/pki')).toContain(`this machine's names (${os.hostname()}`);
+    expect(hostNameWarning(cert({ dnsNames: [os.hostname()] }), '0.0.0.0', '.secchat/pki')).toBeNull();
   });
 });
 
