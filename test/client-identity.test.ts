@@ -33,7 +33,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-identity-'));
   caFile = path.join(tmp, 'ca.crt');
   writeFileSync(caFile, pki.ca.certPem);
-});
+}, 120_000); // makes a lab PKI: six RSA keys, slow on a loaded machine
 afterAll(async () => {
   for (const s of servers) await s.close();
   cleanup();
@@ -48,7 +48,7 @@ async function serve(profile: Profile, identity: { certPem: string; keyPem: stri
 
 const leafNaming = (names: { dnsNames?: string[]; ipAddresses?: string[] }) => issueCertificate({ issuer: pki.ca, commonName: 'class server', ...names, ...validity() });
 
-describe('secchat client checks the name the user typed', () => {
+describe('secchat client checks the name the user typed', { timeout: 180_000 }, () => {
   const tlsProfile = () => profileOf({});
   const chat = (port: number, extra: string[] = []) =>
     runCli(['client', '-p', 'tls-verified', '--host', '127.0.0.1', '--port', String(port), '--ca', caFile, '-u', `u${Math.random().toString(36).slice(2, 8)}`, '--register', ...extra], {
@@ -96,7 +96,7 @@ describe('secchat client checks the name the user typed', () => {
   });
 });
 
-describe('a chain without its intermediate (issue 12.7)', () => {
+describe('a chain without its intermediate (issue 12.7)', { timeout: 180_000 }, () => {
   let root: { certPem: string; keyPem: string };
   let inter: { certPem: string; keyPem: string };
   let leaf: { certPem: string; keyPem: string };

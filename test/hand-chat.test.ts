@@ -18,9 +18,9 @@ const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args]
 const screen = () => tmux('capture-pane', '-p', '-t', 'chat');
 const lines = () => screen().split('\n').map((l) => l.trimEnd());
 
-/** Waits (at most 15 s, polling every 50 ms) until the screen satisfies `ok`. */
+/** Waits (at most 60 s, polling every 50 ms) until the screen satisfies `ok`. */
 async function waitScreen(ok: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const text = screen();
     if (ok(text)) return text;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   port = srv.server.port;
   bob = await loggedIn(profile, pki, port, 'bob');
   carol = await loggedIn(profile, pki, port, 'carol');
-});
+}, 120_000); // makes a lab PKI: six RSA keys, slow on a loaded machine
 afterAll(async () => {
   try {
     tmux('kill-server');
@@ -58,7 +58,7 @@ afterAll(async () => {
   cleanup?.();
 });
 
-describe('the hand chat in a terminal', () => {
+describe('the hand chat in a terminal', { timeout: 180_000 }, () => {
   it('prompts, echoes, shows own messages, keeps half-typed input under incoming lines, and sends a dm only to its recipient', async () => {
     const cmd = [process.execPath, BIN, 'client', '-p', 'tls-verified', '--port', String(port), '--pki', pkiDir, '-u', 'alice', '--register'].map((a) => `'${a}'`).join(' ');
     tmux('new-session', '-d', '-s', 'chat', '-x', '150', '-y', '40', `SECCHAT_PASSWORD=alice-password-1 exec ${cmd}`);
@@ -101,5 +101,5 @@ describe('the hand chat in a terminal', () => {
     expect(carol.received).toContainEqual(expect.objectContaining({ type: 'msg', from: 'alice', text: 'half typed more' }));
     expect(JSON.stringify(carol.received)).not.toContain('4711');
     expect(bob.received.filter((f) => f.type === 'msg' && String(f.text).includes('4711'))).toEqual([]);
-  }, 60_000);
+  });
 });

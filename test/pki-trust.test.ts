@@ -17,7 +17,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-pki-trust-'));
   await initPki({ dir: path.join(tmp, 'pki'), names: ['chat.lab', '10.0.0.5', '::1'] });
   pki = loadPki(path.join(tmp, 'pki'));
-});
+}, 120_000); // makes a lab PKI: six RSA keys, slow on a loaded machine
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const caught = (f: () => unknown): any => {

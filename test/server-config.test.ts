@@ -38,7 +38,7 @@ const caught = (f: () => unknown): any => {
   throw new Error('did not throw');
 };
 
-describe('server limits from flags and a config file', () => {
+describe('server limits from flags and a config file', { timeout: 180_000 }, () => {
   it('has one kebab-case flag per ServerLimits field', () => {
     const server = buildProgram().commands.find((c) => c.name() === 'server')!;
     const flags = server.options.map((o) => o.long);
@@ -131,7 +131,7 @@ describe('the certificate-name warning at server start', () => {
   });
 });
 
-describe('the audit log', () => {
+describe('the audit log', { timeout: 180_000 }, () => {
   /** Drives one account through every audited refusal against a CLI server; returns its stderr. */
   async function guessPasswords(json: boolean): Promise<string> {
     writeFileSync(path.join(tmp, 'strict.yaml'), 'limits:\n  maxLoginAttemptsPerAccountPerMinute: 2\n');

@@ -47,6 +47,11 @@ async function promptPassword(prompt: string): Promise<string> {
  */
 export function clientTrust(profile: Profile, o: { ca?: string; pki: string }): ClientTrust {
   const nothingToVerify = profile.client.verify === 'none' || (profile.transport === 'plain' && profile.channel.keyExchange === 'none');
+  // Like an ineffective profile setting: a student who passes --ca believes it protects something.
+  if (o.ca !== undefined && (nothingToVerify || profile.client.verify !== 'ca')) {
+    const why = profile.client.verify !== 'ca' ? `client.verify is '${profile.client.verify}'` : 'nothing presents a certificate (transport: plain, no secure channel)';
+    throw new UsageError(ERROR_CODES.USAGE, `--ca: has no effect with profile ${profile.name}: ${why}; it is used with client.verify: ca`, { field: '--ca' });
+  }
   if (nothingToVerify) return { caPems: [] };
   if (profile.client.verify === 'pin') {
     if (profile.client.pin !== 'server') return { caPems: [], pin: profile.client.pin };

@@ -15,7 +15,7 @@ export interface CliResult {
 }
 
 /**
- * Runs `secchat ARGS` in `cwd` with `input` on stdin, killed after `timeoutMs` (default 20,000 ms).
+ * Runs `secchat ARGS` in `cwd` with `input` on stdin, killed after `timeoutMs` (default 90,000 ms: a loaded CI machine takes seconds per RSA key).
  */
 export function runCli(args: string[], opts: { cwd: string; input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve) => {
@@ -24,7 +24,7 @@ export function runCli(args: string[], opts: { cwd: string; input?: string; env?
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
     p.on('close', (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });
@@ -43,7 +43,7 @@ export interface CliServer {
 
 /**
  * Starts `secchat server ARGS` (add `--port 0`) and waits for its "listening on HOST:PORT" line
- * (at most `timeoutMs`, default 20,000 ms).
+ * (at most `timeoutMs`, default 90,000 ms).
  * @throws Error with the server's stderr when it exits or does not start in time
  */
 export function startCliServer(args: string[], opts: { cwd: string; timeoutMs?: number }): Promise<CliServer> {
@@ -61,7 +61,7 @@ export function startCliServer(args: string[], opts: { cwd: string; timeoutMs?: 
     const t = setTimeout(() => {
       void stop();
       reject(new Error(`server did not start: ${err}`));
-    }, opts.timeoutMs ?? 20_000);
+    }, opts.timeoutMs ?? 90_000);
     proc.once('close', () => {
       clearTimeout(t);
       reject(new Error(`server exited: ${err}`));
