@@ -72,6 +72,8 @@ export class ChatClient extends EventEmitter {
   private keepalive: NodeJS.Timeout | null = null;
   /** The current TLS socket finished its handshake (a close before that is a refusal, not a hang-up). */
   private tlsUp = false;
+  /** The current TLS socket was opened on a new TCP connection (transport tls), not after STARTTLS. */
+  private tlsOnFreshTcp = false;
 
   private constructor(requestTimeoutMs: number) {
     super();
@@ -136,6 +138,8 @@ export class ChatClient extends EventEmitter {
         const s = tls.connect({ ...(raw ? { socket: raw } : { host: opts.host, port: opts.port }), ...clientTlsOptions(profile, name, opts.trust) });
         if (opts.keylog) s.on('keylog', opts.keylog);
         this.tlsUp = false;
+        // Only a fresh connection can have been refused at accept: a STARTTLS server has spoken.
+        this.tlsOnFreshTcp = !raw;
         s.once('secureConnect', () => {
           this.tlsUp = true;
           try {
@@ -223,7 +227,7 @@ export class ChatClient extends EventEmitter {
       if (this.socket === s) this.onData(chunk);
     });
     s.on('error', (err) => {
-      const wrapped = wrapSocketError(err, !this.welcome, s instanceof tls.TLSSocket && !this.tlsUp);
+      const wrapped = wrapSocketError(err, !this.welcome, s instanceof tls.TLSSocket && this.tlsOnFreshTcp && !this.tlsUp);
       this.closedErr ??= wrapped;
       failOpen(wrapped);
       this.emit('error', wrapped);
@@ -231,7 +235,7 @@ export class ChatClient extends EventEmitter {
     s.on('close', () => {
       if (this.socket !== s && !s.destroyed) return;
       if (this.keepalive) clearInterval(this.keepalive);
-      const beforeTls = s instanceof tls.TLSSocket && !this.tlsUp;
+      const beforeTls = s instanceof tls.TLSSocket && this.tlsOnFreshTcp && !this.tlsUp;
       const err =
         this.closedErr ??
         new SecchatError(this.welcome ? ERROR_CODES.NETWORK : ERROR_CODES.TLS_HANDSHAKE, this.welcome ? 'connection closed by the server' : beforeTls ? CLOSED_BEFORE_TLS : 'connection closed before the welcome (handshake refused or reset)');
