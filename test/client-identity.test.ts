@@ -14,6 +14,7 @@ import { chainGap } from '../core/cert-chain.ts';
 import { ChatClient } from '../client/chat-client.ts';
 import { startChatServer, type ChatServer } from '../server/chat-server.ts';
 import { ERROR_CODES } from '../core/errors.ts';
+import { verifyCertificatePem } from '../core/tls-options.ts';
 import type { Profile } from '../core/profile.ts';
 import { makeTestPki, profileOf } from './helpers/lab-env.ts';
 import { runCli, startCliServer } from './helpers/cli.ts';
@@ -80,6 +81,17 @@ describe('secchat client checks the name the user typed', { timeout: 180_000 }, 
     const s = await serve(tlsProfile(), leafNaming({ dnsNames: ['localhost'] }));
     const r = await chat(s.port, ['--servername', 'localhost']);
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('an IPv6 address is checked against IP entries only, on the secure channel\'s check too', () => {
+    const profile = profileOf({ transport: 'plain', channel: { keyExchange: 'ecdhe-signed' } });
+    const trust = { caPems: [pki.ca.certPem] };
+    const v6Only = leafNaming({ ipAddresses: ['::1'] }).certPem;
+    expect(verifyCertificatePem(v6Only, profile, '::1', trust)).toEqual({ ok: true });
+    const refused = verifyCertificatePem(v6Only, profile, 'localhost', trust);
+    expect(refused).toMatchObject({ ok: false, code: ERROR_CODES.CERT_HOSTNAME });
+    const dnsNamedLikeAnAddress = leafNaming({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }).certPem;
+    expect(verifyCertificatePem(dnsNamedLikeAnAddress, profile, '::1', trust)).toMatchObject({ ok: false, message: expect.stringContaining('checked "::1" (an IP address') });
   });
 
   it('the same on a STARTTLS upgrade', async () => {
