@@ -14,7 +14,7 @@ import { BIN } from './helpers/cli.ts';
 
 /** Our own tmux server (-L): the test never touches anyone else's sessions. */
 const SOCKET = `secchat-test-${process.pid}-${randomBytes(3).toString('hex')}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm-256color' } });
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm-256color' } });
 const screen = () => tmux('capture-pane', '-p', '-t', 'chat');
 const lines = () => screen().split('\n').map((l) => l.trimEnd());
 
