@@ -14,7 +14,7 @@ import { chainGap } from '../core/cert-chain.ts';
 import { ChatClient } from '../client/chat-client.ts';
 import { startChatServer, type ChatServer } from '../server/chat-server.ts';
 import { ERROR_CODES } from '../core/errors.ts';
-import { verifyCertificatePem } from '../core/tls-options.ts';
+import { verifyCertificatePem } from '../core/tls/certificate-verification.ts';
 import type { Profile } from '../core/profile.ts';
 import { makeTestPki, profileOf } from './helpers/lab-env.ts';
 import { runCli, startCliServer } from './helpers/cli.ts';
