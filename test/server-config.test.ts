@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { buildProgram } from '../cli/main.ts';
-import { hostNameWarning, namesClientsUse } from '../cli/commands/server.ts';
+import { hostNameWarning, namesClientsUse, serverCommand } from '../cli/commands/server.ts';
 import { issueCertificate } from '../core/pki.ts';
 import { ChatClient, CLOSED_BEFORE_TLS } from '../client/chat-client.ts';
 import { UsageError } from '../core/errors.ts';
@@ -40,7 +39,7 @@ const caught = (f: () => unknown): any => {
 
 describe('server limits from flags and a config file', { timeout: 180_000 }, () => {
   it('has one kebab-case flag per ServerLimits field', () => {
-    const server = buildProgram().commands.find((c) => c.name() === 'server')!;
+    const server = serverCommand({ out: () => {}, err: () => {}, interactive: false });
     const flags = server.options.map((o) => o.long);
     expect(LIMIT_KEYS).toEqual(Object.keys(DEFAULT_LIMITS));
     for (const k of LIMIT_KEYS) expect(flags, k).toContain(`--${kebabCase(k)}`);
@@ -176,8 +175,8 @@ describe('the audit log', { timeout: 180_000 }, () => {
 
   it('and as text lines', async () => {
     const log = await guessPasswords(false);
-    expect(log).toMatch(/ login_failed username=bob peer=127\.0\.0\.1:\d+ reason=wrong username or password\n/);
+    expect(log).toMatch(/ login_failed username=bob peer=127\.0\.0\.1:\d+ reason="wrong username or password"\n/);
     expect(log).toMatch(/ lockout username=bob peer=127\.0\.0\.1:\d+ failures=2 retryAfterMs=\d+\n/);
-    expect(log).toMatch(/ register_refused username=bob peer=127\.0\.0\.1:\d+ reason=username taken\n/);
+    expect(log).toMatch(/ register_refused username=bob peer=127\.0\.0\.1:\d+ reason="username taken"\n/);
   });
 });
