@@ -9,6 +9,7 @@ import { TOOL_VERSION } from '../core/version.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { warningsFor } from '../core/weaknesses.ts';
 import { runAttack } from './scenario.ts';
+import { checkMatrix } from './consistency.ts';
 import type { Attack } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../reports/results.ts';
 
@@ -28,6 +29,8 @@ export interface MatrixOptions {
   artifactDirFor?: (profile: string, attack: string) => string | null;
   /** folder of results.json: cells' artifact paths are made relative to it (default: kept as given) */
   resultsDir?: string;
+  /** the password thief's budget in CPU-core seconds (default one core for one day) */
+  crackBudgetCoreSeconds?: number;
   /** called after each cell, in completion order */
   onCell?: (cell: CellResult, done: number, total: number) => void;
 }
@@ -47,6 +50,8 @@ export function relativeArtifacts(artifacts: Record<string, string>, baseDir: st
 export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  // Measurements an attack wants made alone (before the cells compete for the CPU).
+  for (const a of opts.attacks) await a.beforeMatrix?.(opts.profiles);
   const jobs = opts.profiles.flatMap((p) => opts.attacks.map((a) => ({ p, a })));
   const cells: CellResult[] = new Array(jobs.length);
   let next = 0;
@@ -55,7 +60,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
     while (next < jobs.length) {
       const i = next++;
       const { p, a } = jobs[i];
-      const cell = await runAttack(a, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, a.id) ?? null });
+      const cell = await runAttack(a, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, a.id) ?? null, crackBudgetCoreSeconds: opts.crackBudgetCoreSeconds });
       if (opts.resultsDir && cell.artifacts) cell.artifacts = relativeArtifacts(cell.artifacts, opts.resultsDir);
       cells[i] = cell;
       opts.onCell?.(cells[i], ++done, jobs.length);
@@ -73,5 +78,6 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
     profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, warnings: warningsFor(p) })),
     attacks: opts.attacks.map((a) => ({ id: a.id, title: a.title, description: a.description })),
     cells,
+    warnings: checkMatrix(cells),
   };
 }

@@ -13,6 +13,8 @@ import { describeError } from '../core/errors.ts';
 import { negotiatedOf, type CertKeyPem, type NegotiatedTls } from '../core/tls/node-options.ts';
 import type { ClientHello } from '../core/tls/client-hello.ts';
 import { peekClientHello } from '../core/tls/peek-client-hello.ts';
+import { encodeFrame, FrameDecoder, type Frame } from '../core/frames.ts';
+import { ProtocolError } from '../core/errors.ts';
 
 /** c2s: victim client → server; s2c: server → victim client. */
 export type Direction = 'c2s' | 's2c';
@@ -74,6 +76,16 @@ export interface ProxyAddon {
    * forward unchanged. `layer` is `client-wire` in relay mode and `plaintext` after termination.
    */
   onData?(conn: ProxyConnection, data: Buffer, dir: Direction, layer: Layer): Buffer | null | undefined;
+  /**
+   * A whole chat frame (JSON Lines, core/frames.ts) the engine decoded where the attacker can
+   * read them: `client-wire` before any TLS, `plaintext` inside TLS it terminated. Runs after
+   * `onData`. Return replacement frames (an array may be empty), null to drop it, undefined to
+   * forward it unchanged. The engine owns the decoder (one per connection and direction) and its
+   * error policy: an unparsable line is dropped and noted; a fatal error (a line over
+   * {@link PROXY_MAX_FRAME_BYTES} without a newline) is noted once and the connection is killed —
+   * it never spins on a poisoned decoder.
+   */
+  onFrame?(conn: ProxyConnection, frame: Frame, dir: Direction, layer: Layer): Frame | Frame[] | null | undefined;
   /** The connection ended (both sides closed). */
   onClose?(conn: ProxyConnection): void;
 }
@@ -93,6 +105,30 @@ export interface ProxyOptions {
 }
 
 const TLS_HANDSHAKE_RECORD = 0x16;
+/** Largest chat frame the engine's frame layer buffers, in bytes (the server's own limit is lower). */
+export const PROXY_MAX_FRAME_BYTES = 1 << 20;
+/** Time a connection whose frame layer failed fatally stays up before the engine kills it, ms. */
+const FATAL_GRACE_MS = 50;
+/** Options of {@link ProxyEngine.replayOnNewConnection}. */
+export interface NewConnectionOptions {
+  /** pause between chunks, ms (lets the server answer each flight as it did live) */
+  paceMs?: number;
+  /** called with the new connection's local address:port and the answer so far; true ends the wait */
+  settled: (peer: string, answer: Buffer) => boolean;
+  /** longest wait for `settled`, ms */
+  timeoutMs: number;
+}
+/** What {@link ProxyEngine.replayOnNewConnection} observed. */
+export interface NewConnectionResult {
+  /** the new connection's address:port, as the server's log names it */
+  peer: string;
+  /** every byte the server sent back */
+  response: Buffer;
+  /** chunks sent */
+  chunks: number;
+  /** whether `settled` returned true before the timeout */
+  settled: boolean;
+}
 /** Largest ClientHello the proxy gathers before giving up on parsing it, in bytes. */
 const MAX_HELLO_BYTES = 64 * 1024;
 
@@ -144,6 +180,8 @@ export class ProxyConnection {
   private sawHello = false;
   private helloPending: Promise<void> | null = null;
   private helloBuffer: Buffer | null = null;
+  /** the engine's chat-frame decoders, per direction; `failed` once a fatal error ended that layer */
+  private readonly frameLayer: Record<Direction, { dec: FrameDecoder; failed: boolean } | null> = { c2s: null, s2c: null };
 
   constructor(engine: ProxyEngine, id: number, clientRaw: net.Socket, serverRaw: net.Socket) {
     this.engine = engine;
@@ -193,6 +231,16 @@ export class ProxyConnection {
   inject(dir: Direction, data: Buffer): void {
     const end = dir === 'c2s' ? this.serverEnd : this.clientEnd;
     if (!end.destroyed) end.write(data);
+  }
+
+  /** Writes one chat frame at the innermost layer (see {@link inject}). */
+  injectFrame(dir: Direction, frame: Frame): void {
+    this.inject(dir, encodeFrame(frame));
+  }
+
+  /** True when chat frames at `layer` are readable: before any TLS on the wire, or inside terminated TLS. */
+  framesReadableAt(layer: Layer): boolean {
+    return layer === 'plaintext' || (layer === 'client-wire' && !this.record.clientHello);
   }
 
   /** Drops the connection on both sides (an attacker resetting it). */
@@ -270,7 +318,38 @@ export class ProxyConnection {
   private forward(to: Duplex | net.Socket, chunk: Buffer, dir: Direction, layer: Layer): void {
     const out = this.engine.addon.onData ? this.engine.addon.onData(this, chunk, dir, layer) : undefined;
     if (out === null) return;
-    if (!to.destroyed) to.write(out ?? chunk);
+    let data = out ?? chunk;
+    if (this.engine.addon.onFrame && this.framesReadableAt(layer)) data = this.frames(data, dir, layer);
+    if (data.length && !to.destroyed) to.write(data);
+  }
+
+  /** The frame layer: decodes whole frames, lets the addon act on each, re-encodes what it keeps. */
+  private frames(data: Buffer, dir: Direction, layer: Layer): Buffer {
+    const st = (this.frameLayer[dir] ??= { dec: new FrameDecoder({ maxFrameBytes: PROXY_MAX_FRAME_BYTES }), failed: false });
+    if (st.failed) return Buffer.alloc(0);
+    st.dec.push(data);
+    const out: Buffer[] = [];
+    for (;;) {
+      let frame: Frame | null;
+      try {
+        frame = st.dec.next();
+      } catch (err) {
+        if (err instanceof ProtocolError && err.details?.fatal === false) {
+          this.note(`frame layer (${dir}): dropped a line that is not a chat frame (${String(err.details?.protocolCode)})`);
+          continue;
+        }
+        // A poisoned decoder throws on every call: stop here, once, and end the connection.
+        st.failed = true;
+        this.note(`frame layer (${dir}): ${describeError(err).message}; the connection is killed`);
+        setTimeout(() => this.kill(`fatal frame error (${dir})`), FATAL_GRACE_MS).unref();
+        break;
+      }
+      if (!frame) break;
+      const r = this.engine.addon.onFrame!(this, frame, dir, layer);
+      if (r === undefined) out.push(encodeFrame(frame));
+      else if (r !== null) for (const f of Array.isArray(r) ? r : [r]) out.push(encodeFrame(f));
+    }
+    return Buffer.concat(out);
   }
 
   private applyDecision(decision: HelloDecision, hello: Buffer): void {
@@ -417,12 +496,33 @@ export class ProxyEngine {
     return peer ? [...this.byId.values()].find((c) => c.record.clientPeer === peer) : undefined;
   }
 
-  /** Opens a fresh raw TCP connection to the real server (for attacks that replay from a new connection). */
-  connectUpstream(): net.Socket {
-    const s = net.connect(this.upstream);
-    this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
-    return s;
+  /**
+   * Sends recorded bytes to the real server on a fresh TCP connection of the engine's own, paced,
+   * and collects the answer until `opts.settled` says the server's reaction was seen (or
+   * `opts.timeoutMs` passed); then closes it. Attacks replay through this and never hold a socket.
+   */
+  async replayOnNewConnection(chunks: Buffer[], opts: NewConnectionOptions): Promise<NewConnectionResult> {
+    const sock = net.connect(this.upstream);
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
+    const response: Buffer[] = [];
+    sock.on('data', (d: Buffer) => response.push(d));
+    sock.on('error', () => {});
+    await new Promise<void>((resolve) => {
+      sock.once('connect', resolve);
+      sock.once('error', () => resolve());
+    });
+    const peer = `${sock.localAddress}:${sock.localPort}`;
+    for (const c of chunks) {
+      if (sock.destroyed) break;
+      sock.write(c);
+      await new Promise((r) => setTimeout(r, opts.paceMs ?? 10));
+    }
+    const end = performance.now() + opts.timeoutMs;
+    let settled = false;
+    while (!(settled = opts.settled(peer, Buffer.concat(response))) && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+    sock.destroy();
+    return { peer, response: Buffer.concat(response), chunks: chunks.length, settled };
   }
 
   /** Resolves when no proxied connection is open any more (or after `timeoutMs`). */

@@ -15,9 +15,11 @@ import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { resolveTrust } from '../core/tls/certificate-verification.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
-import { UserStore } from '../server/user-store.ts';
+import { passwordPolicyRefusal, UserStore } from '../server/user-store.ts';
 import { ProxyEngine } from './proxy.ts';
-import { keepRunArtifacts } from './capture.ts';
+import { keepRunArtifacts } from './kit/capture.ts';
+import { probePosition } from './kit/position.ts';
+import { DEFAULT_THIEF_BUDGET_CORE_SECONDS } from './password-cracker.ts';
 import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult } from '../reports/results.ts';
 
@@ -31,37 +33,71 @@ export const LAB_USERS = {
   bob: randomBytes(12).toString('base64url'),
 } as const;
 
+/** Words for passphrases: uncommon enough that four of them, joined, are in no cracking list. */
+const PASSPHRASE_WORDS = ['copper', 'violin', 'meadow', 'tundra', 'saffron', 'glacier', 'lantern', 'orchid', 'basalt', 'falcon', 'quartz', 'harbor', 'juniper', 'nebula', 'pepper', 'walrus'];
+/** A random passphrase of four words and a number, e.g. "copper-walrus-nebula-orchid-4821". */
+function passphrase(): string {
+  const b = randomBytes(6);
+  return [0, 1, 2, 3].map((i) => PASSPHRASE_WORDS[b[i] % PASSPHRASE_WORDS.length]).join('-') + '-' + b.readUInt16BE(4);
+}
+
+const usersByPolicy = new Map<string, { alice: string; bob: string }>();
+/**
+ * The users the scenario registers under `profile`: {@link LAB_USERS}, unless the profile's
+ * `auth.passwordPolicy` refuses one — then that user registers a strong passphrase, as a real
+ * user of that server would have to (fixed per policy within a process).
+ */
+export function labUsers(profile: Profile): { alice: string; bob: string } {
+  const policy = profile.auth.passwordPolicy ?? null;
+  const key = JSON.stringify(policy);
+  let users = usersByPolicy.get(key);
+  if (!users) {
+    const pick = (pw: string) => {
+      for (let i = 0; i < 20 && passwordPolicyRefusal(pw, policy); i++) pw = passphrase() + (i ? randomBytes(8).toString('hex') : '');
+      return pw;
+    };
+    users = { alice: pick(LAB_USERS.alice), bob: pick(LAB_USERS.bob) };
+    usersByPolicy.set(key, users);
+  }
+  return users;
+}
+
 /** Time limits of a scripted conversation, in ms: short, because loopback answers in microseconds. */
 export const SCENARIO_TIMEOUTS = { connectMs: 4000, requestMs: 4000, deliveryMs: 2500 } as const;
 
-const templates = new Map<string, Promise<Buffer>>();
+const templates = new Map<string, Promise<{ db: Buffer; pepper: Buffer | null }>>();
 /** Log entries of servers started through an attack context, so a conversation on them sees their log. */
 const serverLogs = new WeakMap<ChatServer, ServerLogEntry[]>();
 
 /**
  * A fresh account database in `tmpDir` holding alice and bob, their passwords stored the way the
- * profile says. The accounts exist before the scenario (users registered long ago); hashing them
- * once per process and copying the file keeps each run from paying for two scrypt registrations.
+ * profile says (storage, scrypt parameters, pepper — whose key file goes beside the database, as
+ * the server keeps it). The accounts exist before the scenario (users registered long ago);
+ * hashing them once per process and copying the files keeps each run from paying for two scrypt
+ * registrations.
  * @returns the path of the new SQLite file
  */
 export async function seededDatabase(tmpDir: string, profile: Profile): Promise<string> {
-  const storage = profile.auth.storage;
-  let template = templates.get(storage);
+  const users = labUsers(profile);
+  const key = JSON.stringify([profile.auth.storage, profile.auth.scrypt ?? null, profile.auth.pepper === true, users]);
+  let template = templates.get(key);
   if (!template) {
     template = (async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-seed-'));
       const file = path.join(dir, 'users.db');
-      const store = new UserStore(file, storage);
-      for (const [name, password] of Object.entries(LAB_USERS)) await store.create(name, password);
+      const store = new UserStore(file, { storage: profile.auth.storage, scrypt: profile.auth.scrypt, pepperFile: profile.auth.pepper ? `${file}.pepper` : null });
+      for (const [name, password] of Object.entries(users)) await store.create(name, password);
       store.close(); // checkpoints the write-ahead log into the file
-      const bytes = readFileSync(file);
+      const bytes = { db: readFileSync(file), pepper: profile.auth.pepper ? readFileSync(`${file}.pepper`) : null };
       rmSync(dir, { recursive: true, force: true });
       return bytes;
     })();
-    templates.set(storage, template);
+    templates.set(key, template);
   }
   const file = path.join(tmpDir, `users-${randomBytes(4).toString('hex')}.db`);
-  writeFileSync(file, await template, { mode: 0o600 });
+  const t = await template;
+  writeFileSync(file, t.db, { mode: 0o600 });
+  if (t.pepper) writeFileSync(`${file}.pepper`, t.pepper, { mode: 0o600 });
   return file;
 }
 
@@ -97,7 +133,7 @@ async function scriptedClient(
     obs.fallbackAttempts = client.fallbackAttempts;
     obs.localAddress = client.localAddress;
     obs.received = client.received;
-    await client.login(who, LAB_USERS[who]);
+    await client.login(who, labUsers(profile)[who]);
     obs.loggedIn = true;
   } catch (err) {
     const d = describeError(err);
@@ -210,6 +246,8 @@ export interface RunAttackOptions {
   artifactDir?: string | null;
   /** receives NSS key log lines of every TLS session of the run (victim clients, proxy hops) */
   keylog?: (line: Buffer) => void;
+  /** the password thief's budget in CPU-core seconds (default {@link DEFAULT_THIEF_BUDGET_CORE_SECONDS}: one core, one day) */
+  crackBudgetCoreSeconds?: number;
 }
 
 /**
@@ -240,6 +278,8 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     canary,
     tmpDir,
     artifactDir: opts.artifactDir ?? null,
+    users: labUsers(profile),
+    crackBudgetCoreSeconds: opts.crackBudgetCoreSeconds ?? DEFAULT_THIEF_BUDGET_CORE_SECONDS,
     async startServer() {
       const log: ServerLogEntry[] = [];
       const s = await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), log: (e) => log.push(e) });
@@ -247,6 +287,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
       servers.push(s);
       return s;
     },
+    position: () => probePosition(profile, pki),
     async runConversation(o) {
       const own = o?.keylog;
       const both = own

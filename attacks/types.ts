@@ -8,6 +8,7 @@ import type { Frame } from '../core/frames.ts';
 import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts';
+import type { Position } from './kit/position.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
 import type { ChatClient } from '../client/chat-client.ts';
 import type { Evidence, Impact, Outcome } from '../reports/results.ts';
@@ -120,10 +121,16 @@ export interface AttackContext {
   tmpDir: string;
   /** folder where the run may keep artifacts (captures, key logs), or null */
   artifactDir: string | null;
+  /** the users the scenario registers and their passwords (attacks/scenario.ts labUsers); the lab's knowledge, not the attacker's */
+  users: { alice: string; bob: string };
+  /** the password thief's budget, in CPU-core seconds (default one core for one day; `--crack-budget`) */
+  crackBudgetCoreSeconds: number;
   /** starts a fresh chat server with the profile on a free loopback port and a fresh database */
   startServer(): Promise<ChatServer>;
   /** runs the standard conversation (alice → bob canary dm, bob replies) through a proxy */
   runConversation(opts?: ConversationOptions): Promise<Observations>;
+  /** the strongest position an attacker without a premise reaches against this profile (attacks/kit/position.ts), probed once per profile */
+  position(): Promise<Position>;
 }
 
 /** An attack plugin. */
@@ -150,6 +157,11 @@ export interface Attack {
    * is present — a profile that breaks the chat "blocks" everything and proves nothing.
    */
   independentOfChat?: boolean;
+  /**
+   * Work the matrix awaits once before any cell runs (e.g. measuring a guess rate while nothing
+   * else runs, so the measurement is not skewed by the other cells).
+   */
+  beforeMatrix?(profiles: Profile[]): Promise<void>;
   /** Performs the attack and concludes from what it observed. */
   run(ctx: AttackContext): Promise<Verdict>;
 }

@@ -76,3 +76,17 @@ export function parsePositiveInt(v: string): number {
   if (!/^\d+$/.test(v) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1 (got "${v}")`);
   return n;
 }
+
+/**
+ * `--crack-budget <core-hours>`: the password thief's budget in CPU-core hours (default 24: one
+ * core for one day), parsed to core-seconds.
+ * @throws InvalidArgumentError (commander: exit 2) naming the allowed values
+ */
+export const crackBudgetOption = () =>
+  new Option('--crack-budget <core-hours>', "the password thief's budget, in CPU-core hours (1 core for 1 day = 24; 1000 cores for a week = 168000)")
+    .default(24 * 3600, '24 (one core, one day)')
+    .argParser((v: string) => {
+      const n = Number(v);
+      if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0) || n > 1e9) throw new InvalidArgumentError(`expected a positive number of CPU-core hours, at most 1e9 (got "${v}")`);
+      return n * 3600;
+    });

@@ -70,10 +70,54 @@ const channelSchema = z
   })
   .strict();
 
+/**
+ * scrypt cost parameters (RFC 7914 §2). Memory per derivation is 128·N·r bytes; the bound below
+ * keeps one login's memory at or under {@link SCRYPT_MAX_MEMORY_BYTES}.
+ */
+export const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Default scrypt parameters: N=2^14, r=8, p=1 — the interactive-login set of the scrypt paper, ~16 MiB. */
+export const DEFAULT_SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 1 && (n & (n - 1)) === 0;
+
+const scryptSchema = z
+  .object({
+    /** CPU/memory cost: a power of two, 2^10 … 2^20. */
+    N: z.number().int().refine(isPowerOfTwo, { message: 'must be a power of two (1024, 2048, … 1048576)' }).refine((n) => n >= 1024 && n <= 1 << 20, { message: 'must be between 1024 (2^10) and 1048576 (2^20)' }),
+    /** block size: 1 … 32 */
+    r: z.number().int().min(1).max(32),
+    /** parallelism: 1 … 4 */
+    p: z.number().int().min(1).max(4),
+  })
+  .strict()
+  .refine((s) => 128 * s.N * s.r <= SCRYPT_MAX_MEMORY_BYTES, { message: `memory 128·N·r bytes must stay at or under ${SCRYPT_MAX_MEMORY_BYTES / 1048576} MiB` });
+
+/**
+ * Password policy at registration (NIST SP 800-63B §5.1.1.2): a minimum length, and refusal of
+ * passwords found in a list of common ones (attacks/wordlists/common-passwords.txt).
+ */
+const passwordPolicySchema = z
+  .object({
+    /** minimum length in characters (NIST: at least 8; 15 for single-factor) */
+    minLength: z.number().int().min(1).max(128).default(8),
+    /** refuse passwords found in the common-password list */
+    rejectCommon: z.boolean().default(false),
+  })
+  .strict();
+
 const authSchema = z
   .object({
     storage: z.enum(['plaintext', 'sha256', 'scrypt']).default('scrypt'),
     method: z.enum(['password', 'challenge']).default('password'),
+    /** scrypt parameters for new hashes (and rehashes at login); only with storage: scrypt */
+    scrypt: scryptSchema.optional(),
+    /** registration policy; absent: only the server's minimum length */
+    passwordPolicy: passwordPolicySchema.optional(),
+    /**
+     * Pepper: an HMAC-SHA256 key kept outside the database (a file beside it, mode 0600) that
+     * every password passes through before it is stored — the stolen database alone cannot be
+     * cracked. Not with method: challenge (the proof is keyed with the stored value).
+     */
+    pepper: z.boolean().optional(),
   })
   .strict();
 
@@ -192,6 +236,15 @@ function crossFieldProblems(p: Profile): string[] {
   }
   if (p.client.verify !== 'ca' && p.client.ca) {
     problems.push(`client.ca: only used with client.verify: ca (verify is '${p.client.verify}')`);
+  }
+  if (p.auth.scrypt && p.auth.storage !== 'scrypt') {
+    problems.push(`auth.scrypt: only used with auth.storage: scrypt (storage is '${p.auth.storage}')`);
+  }
+  if (p.auth.pepper && p.auth.method === 'challenge') {
+    problems.push('auth.pepper: not possible with auth.method: challenge (the login proof is keyed with the stored value, which the client must be able to compute); use method: password');
+  }
+  if (p.auth.pepper && p.auth.storage === 'plaintext') {
+    problems.push("auth.pepper: has no effect with auth.storage: plaintext (nothing is hashed); use storage: scrypt");
   }
   if (p.tls.ciphersuites && p.tls.ciphersuites.split(':').some((s) => !/^TLS_[A-Z0-9_]+$/.test(s))) {
     problems.push(`tls.ciphersuites: TLS 1.3 suite names look like TLS_AES_128_GCM_SHA256 (got "${p.tls.ciphersuites}")`);

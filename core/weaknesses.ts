@@ -67,6 +67,8 @@ function capsOf(p: Profile): TlsCapabilities | null {
 }
 /** True when some version of the profile's range can negotiate a suite with the property (decided by OpenSSL, never by the text). */
 const allowsSuite = (p: Profile, has: (s: SuiteInfo) => boolean) => TLS_IN_USE(p) && !!capsOf(p)?.versions.some((v) => v.suites.some(has));
+// Something presents a certificate the client checks: TLS, or a secure channel over plain TCP.
+const CERTISH = (p: Profile) => TLS_IN_USE(p) || p.channel.keyExchange !== 'none';
 const CHANNEL_ON = (p: Profile) => p.channel.keyExchange !== 'none';
 
 /** The weak channel ciphers, from the cipher table (core/channel/ciphers.ts), which owns their text. */
@@ -101,7 +103,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
   {
     id: 'no-certificate-check',
     setting: 'client.verify',
-    inProfile: (p) => TLS_IN_USE(p) && p.client.verify === 'none',
+    inProfile: (p) => CERTISH(p) && p.client.verify === 'none',
     weakness: 'the client accepts any certificate: an active man-in-the-middle reads everything',
     fix: 'client.verify: ca (with checkHostname: true) or pin',
     lab: '02-certificate-verification',
@@ -109,7 +111,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
   {
     id: 'no-hostname-check',
     setting: 'client.checkHostname',
-    inProfile: (p) => TLS_IN_USE(p) && p.client.verify === 'ca' && !p.client.checkHostname,
+    inProfile: (p) => CERTISH(p) && p.client.verify === 'ca' && !p.client.checkHostname,
     weakness: 'any certificate the CA issued, for any name, is accepted as the server',
     fix: 'client.checkHostname: true',
     lab: '03-pki-hostnames-pinning',
@@ -117,7 +119,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
   {
     id: 'ca-trust',
     setting: 'client.verify',
-    inProfile: (p) => TLS_IN_USE(p) && p.client.verify === 'ca',
+    inProfile: (p) => CERTISH(p) && p.client.verify === 'ca',
     weakness: 'trust rests on every root the client trusts: a rogue root installed on the victim impersonates the server',
     fix: 'client.verify: pin (pin the server key)',
     lab: '03-pki-hostnames-pinning',

@@ -452,6 +452,7 @@ ${toc}
 <h2 id="matrix-h">Matrix</h2>
 ${legendHtml()}
 ${gridHtml(r)}
+${(r.warnings ?? []).length ? `<h3>Contradictions in the matrix</h3><p class="note">Cells of one row that disagree with each other: one of them is wrong.</p><ul class="note">${(r.warnings ?? []).map((w) => `<li><code>${esc(w.profile)}</code> (${esc(w.attacks.join(', '))}): ${esc(w.message)}</li>`).join('')}</ul>` : ''}
 </section>
 <section class="card" id="attacks" aria-labelledby="attacks-h">
 <h2 id="attacks-h">The attacks</h2>

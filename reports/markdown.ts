@@ -37,6 +37,10 @@ export function renderMarkdown(r: MatrixResults): string {
     });
     out.push(`| ${md(p.name)} | ${cells.join(' | ')} |`);
   }
+  if (r.warnings?.length) {
+    out.push('', '## Contradictions in the matrix', '', 'Cells of one row that disagree with each other (attacks/consistency.ts): one of them is wrong.', '');
+    for (const w of r.warnings) out.push(`- ${markdownCode(w.profile)} (${w.attacks.map(md).join(', ')}): ${md(w.message)}`);
+  }
   out.push('', '## Attacks', '');
   for (const a of r.attacks) out.push(`- **${md(a.id)}** — ${md(a.description)}`);
   for (const p of r.profiles) {

@@ -58,6 +58,11 @@ export interface MatrixResults {
   profiles: Array<{ name: string; description: string; settings: Profile; warnings: string[] }>;
   attacks: Array<{ id: string; title: string; description: string }>;
   cells: CellResult[];
+  /**
+   * Contradictions between the cells of a row (attacks/consistency.ts), e.g. a "blocked" whose
+   * stopper is a layer another cell of the row got through. Absent or empty: none found.
+   */
+  warnings?: Array<{ profile: string; attacks: string[]; message: string }>;
 }
 
 /** Outcomes in display order, with the word shown in every renderer (never colour alone). */

@@ -63,5 +63,8 @@ export function renderTable(results: MatrixResults, opts: { colour?: boolean; wi
 /** One line per outcome with its count, e.g. "12 succeeded, 30 blocked, 4 n/a, 0 error". */
 export function summaryLine(results: MatrixResults): string {
   const n = (o: string) => results.cells.filter((c) => c.outcome === o).length;
-  return `${results.cells.length} runs: ${n('succeeded')} succeeded, ${n('blocked')} blocked, ${n('not-applicable')} not applicable, ${n('error')} error — ${(results.durationMs / 1000).toFixed(1)} s`;
+  const line = `${results.cells.length} runs: ${n('succeeded')} succeeded, ${n('blocked')} blocked, ${n('not-applicable')} not applicable, ${n('error')} error — ${(results.durationMs / 1000).toFixed(1)} s`;
+  // Contradictions between cells of a row (attacks/consistency.ts) follow, one line each.
+  const warnings = (results.warnings ?? []).map((w) => tt(`warning: contradiction in ${w.profile} (${w.attacks.join(', ')}): ${w.message}`));
+  return [line, ...warnings].join('\n');
 }

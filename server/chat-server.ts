@@ -76,7 +76,13 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   validateLimits(limits);
   const log = opts.log ?? (() => {});
-  const users = new UserStore(opts.dbPath, profile.auth.storage);
+  const users = new UserStore(opts.dbPath, {
+    storage: profile.auth.storage,
+    scrypt: profile.auth.scrypt,
+    // The pepper lives beside the database, never in it: a stolen database file alone cannot be cracked.
+    pepperFile: profile.auth.pepper ? (opts.dbPath === ':memory:' ? null : `${opts.dbPath}.pepper`) : null,
+    policy: profile.auth.passwordPolicy ?? null,
+  });
   // auth.method: challenge — logins carry a proof instead of the password (server/challenge-auth.ts).
   const challenges = profile.auth.method === 'challenge' ? new ChallengeAuth(users, profile.auth.storage, { ttlMs: limits.challengeTtlMs }) : null;
   const hub = new ChatHub(users, limits, challenges);

@@ -6,7 +6,7 @@
 import type { Frame } from '../core/frames.ts';
 import { PROTOCOL_ERRORS, errorFrame, stringField } from '../core/protocol.ts';
 import { normalizeUsername } from '../core/usernames.ts';
-import type { UserStore } from './user-store.ts';
+import { UnusableRecordError, type UserStore } from './user-store.ts';
 import type { ChallengeAuth } from './challenge-auth.ts';
 import { OfflineQueue } from './offline-queue.ts';
 import { LoginThrottle, type ThrottleRefusal } from './rate-limit.ts';
@@ -248,6 +248,12 @@ export class ChatSession {
       this.port.send(errorFrame(PROTOCOL_ERRORS.invalidPassword, `password must have at least ${this.hub.limits.minPasswordChars} characters`, id));
       return;
     }
+    const refusal = this.hub.users.passwordRefusal(c.password);
+    if (refusal) {
+      this.hub.onEvent('register_refused', { username: c.username, peer: this.port.peer, reason: refusal });
+      this.port.send(errorFrame(PROTOCOL_ERRORS.invalidPassword, refusal, id));
+      return;
+    }
     if (this.throttled(null, id, c.username)) return;
     const created = await this.hub.users.create(c.username, c.password);
     if (!created) this.hub.onEvent('register_refused', { username: c.username, peer: this.port.peer, reason: 'username taken' });
@@ -284,7 +290,16 @@ export class ChatSession {
       const pw = this.credentials(frame, id);
       if (!pw) return;
       if (this.throttled(pw.username, id)) return;
-      if (!(await this.hub.users.check(pw.username, pw.password))) {
+      let ok: boolean;
+      try {
+        ok = await this.hub.users.check(pw.username, pw.password);
+      } catch (err) {
+        // A stored row this server cannot check (e.g. scrypt parameters over its memory bound): say so.
+        if (!(err instanceof UnusableRecordError)) throw err;
+        this.port.send(errorFrame(PROTOCOL_ERRORS.internal, err.message, id));
+        return;
+      }
+      if (!ok) {
         this.hub.throttle.failed(pw.username);
         this.loginFailed(pw.username, 'wrong username or password');
         this.port.send(errorFrame(PROTOCOL_ERRORS.badCredentials, 'wrong username or password', id));

@@ -28,29 +28,36 @@ function expectOutcome(r: CellResult, outcome: CellResult['outcome'], reason: Re
 describe('replay', () => {
   it('succeeds on plaintext: bob receives the canary again, in the same and a new connection', async () => {
     const r = await run('replay', { transport: 'plain' });
-    expectOutcome(r, 'succeeded', /bob received the canary 3 times: the replayed message was accepted in the same connection and on a new connection/);
+    expectOutcome(r, 'succeeded', /bob received the canary 3 times: the replayed message was accepted in the same connection \(sent alice's readable dm twice\) and on a new connection/);
     expect(r.impact).toEqual(['integrity']);
   });
   it('succeeds inside an AEAD channel without replay protection', async () => {
     expectOutcome(await run('replay', channel({ replayProtection: 'none' })), 'succeeded', /accepted in the same connection/);
   });
   it('is blocked by channel sequence numbers (bad_sequence) and the nonce window (replayed_nonce)', async () => {
-    expectOutcome(await run('replay', channel({ replayProtection: 'sequence' })), 'blocked', /same connection — the secure channel refused it \(bad_sequence\).*new connection — the secure channel refused it \(transcript_mismatch\)/);
+    expectOutcome(await run('replay', channel({ replayProtection: 'sequence' })), 'blocked', /same connection — re-sent the sealed frame as recorded \(a MAC binds its seq\/ts\/nonce.*\); the secure channel refused it \(bad_sequence\).*new connection — the secure channel refused it \(transcript_mismatch\)/);
     expectOutcome(await run('replay', channel({ replayProtection: 'window' })), 'blocked', /\(replayed_nonce\)/);
   });
   it('is blocked by the TLS record MAC', async () => {
-    expectOutcome(await run('replay', { transport: 'tls', tls: { minVersion: 'TLSv1.3' } }), 'blocked', /same connection — the TLS record MAC check failed/);
+    expectOutcome(await run('replay', { transport: 'tls', tls: { minVersion: 'TLSv1.3' } }), 'blocked', /same connection — re-sent the recorded bytes of alice's message in her connection; the TLS record MAC check failed/);
   });
 });
 
 describe('replay-login', () => {
-  it('succeeds on plaintext with password login', async () => {
+  it('succeeds on plaintext with password login: the attacker reads the password and logs in with it', async () => {
     const r = await run('replay-login', { transport: 'plain' });
-    expectOutcome(r, 'succeeded', /the server accepted the replayed login: the attacker is logged in as alice/);
-    expect(r.evidence.find((e) => e.kind === 'replayed-login-accepted')?.detail).toMatch(/logged in alice for the replaying connection 127\.0\.0\.1:\d+/);
+    expectOutcome(r, 'succeeded', /the attacker read alice's password in her login frame \(read on the stream\), then logged in as alice with it/);
+    expect(r.evidence.find((e) => e.kind === 'attacker-login-accepted')?.detail).toMatch(/logged in alice for the attacker's connection 127\.0\.0\.1:\d+/);
+    expect(r.evidence.find((e) => e.kind === 'password-recovered')?.detail).toMatch(/"dragon2024"/);
   });
-  it('is blocked by challenge-response login even on plaintext (the nonce differs)', async () => {
-    expectOutcome(await run('replay-login', { transport: 'plain', auth: { method: 'challenge' } }), 'blocked', /refused: .*(stale_challenge|bad_credentials)/);
+  it('challenge-response on plaintext: the recorded proof is guessed offline when the password is common', async () => {
+    const r = await run('replay-login', { transport: 'plain', auth: { method: 'challenge', storage: 'sha256' } });
+    expectOutcome(r, 'succeeded', /recorded alice's challenge and proof \(read on the stream\) and guessed her password offline: candidate #\d+ of the common-password list reproduced her proof \(sha256 verifier/);
+    expect(r.evidence.find((e) => e.kind === 'password-recovered')?.detail).toContain('"dragon2024"');
+  });
+  it('is blocked by challenge-response login with passphrases outside every list: the single-use challenge', async () => {
+    const r = await run('replay-login', { transport: 'plain', auth: { method: 'challenge', storage: 'sha256', passwordPolicy: { minLength: 15, rejectCommon: true } } });
+    expectOutcome(r, 'blocked', /read alice's challenge proof but guessed offline through all \d+ candidates .*: her password is in no list; the replayed login was refused: the single-use challenge \(.*(stale_challenge|bad_credentials)/);
   });
   it('is blocked by TLS', async () => {
     expectOutcome(await run('replay-login', { transport: 'tls' }), 'blocked', /TLS/);
@@ -108,7 +115,7 @@ describe('downgrade-cipher', () => {
     const n = await run('downgrade-cipher', channel({ ciphers: ['chacha20-poly1305', 'null'], transcriptMac: false }));
     expectOutcome(n, 'succeeded', /ran on the null cipher .* read the canary/);
     expect(n.evidence.some((e) => e.detail.includes(n.canary))).toBe(true);
-    expectOutcome(await run('downgrade-cipher', channel({ ciphers: ['aes-256-gcm', 'aes-128-cbc'], transcriptMac: false })), 'succeeded', /aes-128-cbc without a MAC .* bob received the altered canary/);
+    expectOutcome(await run('downgrade-cipher', channel({ ciphers: ['aes-256-gcm', 'aes-128-cbc'], transcriptMac: false })), 'succeeded', /aes-128-cbc without a MAC; the attacker XOR-ed .* bob received the altered canary/);
   });
   it('is blocked by the transcript MAC, and by a server without weak ciphers', async () => {
     expectOutcome(await run('downgrade-cipher', channel({ ciphers: ['aes-256-gcm', 'null'], transcriptMac: true })), 'blocked', /transcript_mismatch/);

@@ -79,7 +79,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('the matrix run behind the report', () => {
   it('has every profile × MITM attack cell, none in error', () => {
     expect(real.cells).toHaveLength(PROFILES.length * MITM.length);
-    expect(real.cells.filter((c) => c.outcome === 'error')).toEqual([]);
+    expect(real.cells.filter((c) => c.outcome === 'error').map((c) => `${c.profile} ${c.attack}: ${c.reason}`)).toEqual([]);
     const outcome = (p: string, a: string) => real.cells.find((c) => c.profile === p && c.attack === a)!.outcome;
     expect(outcome('plaintext', 'mitm-passive')).toBe('succeeded');
     expect(outcome('tls-verified', 'mitm-rogue-ca')).toBe('succeeded');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureOf, ipv4Endpoint } from '../attacks/capture.ts';
+import { captureOf, ipv4Endpoint } from '../attacks/kit/capture.ts';
 import { decryptRecordedChannel, jsonLines } from '../attacks/retro/channel-decrypt.ts';
 import { analyseConnection, type ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
 import { tlsStart } from '../core/tls/record-layer.ts';

@@ -2,22 +2,24 @@
  * Downgrade attacks: force a weaker setting than both ends support.
  * - `downgrade-fallback`: reset every TLS handshake that offers more than the profile's minimum
  *   version, so a client that "falls back" retries lower (the dance POODLE used, RFC 7507).
- * - `downgrade-starttls`: strip the STARTTLS offer from the plaintext greeting.
- * - `downgrade-cipher`: rewrite the secure channel's cipher offer to the weakest ciphers.
+ * - `downgrade-starttls`: strip the STARTTLS offer from the plaintext greeting (and keep whatever
+ *   else the position gives: a secure channel taken over after the strip).
+ * - `downgrade-cipher`: from the strongest position reached (attacks/kit/position.ts), rewrite the
+ *   secure channel's cipher offer to the weakest ciphers — after a strip or a TLS termination when
+ *   the offer travels inside them — or, owning the victim's side of the channel, choose the
+ *   weakest cipher the victim offers.
  * Each is judged by what happened: the version actually negotiated, the canary crossing in
  * plaintext, a weak cipher actually used and exploited.
  */
-import net from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { encodeFrame, type Frame, type FrameDecoder } from '../../core/frames.ts';
 import { TLS_VERSIONS, usesTls, versionRank, type TlsVersion } from '../../core/profile.ts';
-import { ALERT_DESCRIPTION } from '../../core/tls/alerts.ts';
-import { buildClientHello } from '../../core/tls/client-hello.ts';
-import { CONTENT_TYPE, TLS_FALLBACK_SCSV, versionName } from '../../core/tls/registry.ts';
-import { conversationEvidence, describeRefusal, findCanary, primaryRefusal, proxyEvidence, serverRefusals, sightingEvidence } from '../evidence.ts';
-import { alterFrame, framesOf } from '../tamper-tools.ts';
-import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
-import { CanaryMark } from '../canary-mark.ts';
+import { versionName } from '../../core/tls/registry.ts';
+import { conversationEvidence, describeRefusal, findCanary, primaryRefusal, proxyEvidence, serverRefusals, sightingEvidence } from '../kit/evidence.ts';
+import { alterFrame } from '../kit/rewrite.ts';
+import { probeFallbackScsv } from '../kit/fallback-probe.ts';
+import { chainPrefix, positionAddon, positionEvidence, shortStep, type Position } from '../kit/position.ts';
+import { UNAUTHENTICATED_CIPHERS } from '../kit/channel-takeover.ts';
+import type { ProxyAddon } from '../proxy.ts';
+import { CanaryMark } from '../kit/canary-mark.ts';
 import type { Attack, Evidence } from '../types.ts';
 
 /** Wire value of a TLS version (RFC 8446 §4.2.1): TLSv1 = 0x0301 … TLSv1.3 = 0x0304. */
@@ -25,48 +27,6 @@ export function wireVersion(v: TlsVersion): number {
   return 0x0301 + versionRank(v);
 }
 
-/** The channel ciphers the attacker rewrites the offer to, weakest first. */
-const WEAKEST_CHANNEL_CIPHERS = ['null', 'aes-128-cbc'] as const;
-
-/**
- * Sends a hand-built ClientHello for `version` carrying TLS_FALLBACK_SCSV (RFC 7507 §3) straight
- * to the server and reports its answer: a server that supports a higher version must answer with
- * the inappropriate_fallback alert (86).
- */
-export async function probeFallbackScsv(port: number, version: number): Promise<{ answer: 'inappropriate_fallback' | 'server_hello' | 'other_alert' | 'nothing'; detail: string }> {
-  const sock = net.connect({ host: '127.0.0.1', port });
-  const chunks: Buffer[] = [];
-  sock.on('data', (d) => chunks.push(d));
-  sock.on('error', () => {});
-  await new Promise<void>((r) => {
-    sock.once('connect', r);
-    sock.once('error', () => r());
-  });
-  sock.write(
-    buildClientHello({
-      legacyVersion: version,
-      random: randomBytes(32),
-      cipherSuites: [0xc02f, 0xc013, 0x009c, 0x002f, TLS_FALLBACK_SCSV],
-      serverName: 'localhost',
-      supportedGroups: [0x001d, 0x0017],
-      signatureAlgorithms: [0x0804, 0x0401, 0x0201],
-    }),
-  );
-  await new Promise<void>((r) => {
-    const t = setTimeout(r, 1000);
-    sock.once('data', () => setTimeout(() => (clearTimeout(t), r()), 20));
-    sock.once('close', () => (clearTimeout(t), r()));
-  });
-  sock.destroy();
-  const bytes = Buffer.concat(chunks);
-  if (bytes.length >= 7 && bytes[0] === CONTENT_TYPE.alert) {
-    const desc = bytes[6];
-    if (desc === ALERT_DESCRIPTION.inappropriate_fallback) return { answer: 'inappropriate_fallback', detail: `the server answered a ${versionName(version)} ClientHello carrying TLS_FALLBACK_SCSV with alert inappropriate_fallback (86): it refuses an inappropriate fallback (RFC 7507)` };
-    return { answer: 'other_alert', detail: `the server answered a ${versionName(version)} ClientHello carrying TLS_FALLBACK_SCSV with alert ${desc}` };
-  }
-  if (bytes.length >= 6 && bytes[0] === CONTENT_TYPE.handshake && bytes[5] === 2) return { answer: 'server_hello', detail: `the server accepted a ${versionName(version)} ClientHello carrying TLS_FALLBACK_SCSV (it does not implement RFC 7507)` };
-  return { answer: 'nothing', detail: `the server sent nothing recognisable to a ${versionName(version)} ClientHello carrying TLS_FALLBACK_SCSV` };
-}
 
 export const downgradeFallback: Attack = {
   id: 'downgrade-fallback',
@@ -148,40 +108,56 @@ export const downgradeFallback: Attack = {
 export const downgradeStarttls: Attack = {
   id: 'downgrade-starttls',
   title: 'STARTTLS stripping',
-  description: 'The attacker deletes the STARTTLS offer from the server\'s plaintext greeting. Succeeds only if the canary then crosses the network in plaintext.',
+  description:
+    'The attacker deletes the STARTTLS offer from the server\'s plaintext greeting, and takes over a secure channel behind it when the client accepts that. Succeeds only if the canary then crosses readable; blocked when the client refuses to go on without STARTTLS, or a channel it cannot take keeps the canary sealed.',
   applicability(p) {
     return p.transport === 'starttls' || p.transport === 'starttls-required' ? null : `transport is ${p.transport}: there is no STARTTLS offer to strip`;
   },
   async run(ctx) {
-    const decoders = new WeakMap<ProxyConnection, FrameDecoder>();
+    const pos = await ctx.position();
+    // The strip is this attack's technique: always attempted; the channel rung only if the probe took it after a strip.
+    const runPos: Position = { ...pos, strippedStarttls: true, tls: null, framesReadable: true, channel: pos.strippedStarttls ? pos.channel : null, steps: pos.strippedStarttls ? pos.steps : [pos.steps[0], 'stripped the STARTTLS offer'] };
     let stripped = 0;
-    const addon: ProxyAddon = {
+    const positioned = positionAddon(runPos, ctx.pki, {
       name: 'downgrade-starttls',
-      onData(conn, data, dir, layer) {
-        if (dir !== 's2c' || layer !== 'client-wire' || conn.record.clientHello) return undefined;
-        const frames = framesOf(decoders, conn, data).map((f) => {
-          if (f.type !== 'welcome' || f.starttls !== true) return f;
-          stripped++;
-          conn.note('removed "starttls": true from the server\'s plaintext welcome');
-          const { starttls: _removed, ...rest } = f;
-          return rest as Frame;
-        });
-        return Buffer.concat(frames.map(encodeFrame));
+      onFrame(_conn, dir, frame) {
+        if (dir === 's2c' && frame.type === 'welcome') stripped++;
+        return undefined;
       },
-    };
-    const obs = await ctx.runConversation({ addon });
-    const sightings = findCanary(obs.proxy!.engine, ctx.canary, ['client-wire']);
-    const evidence: Evidence[] = [...sightingEvidence(sightings, ctx.canary), ...proxyEvidence(obs), ...conversationEvidence(obs)];
+    });
+    const obs = await ctx.runConversation({ addon: positioned.addon });
+    const sightings = findCanary(obs.proxy!.engine, ctx.canary, ['client-wire', 'plaintext']);
+    const evidence: Evidence[] = [...positionEvidence(runPos), ...sightingEvidence(sightings, ctx.canary), ...proxyEvidence(obs), ...conversationEvidence(obs)];
+    const chain = chainPrefix(runPos);
     if (sightings.length) {
-      return { outcome: 'succeeded', reason: `after the attacker stripped the STARTTLS offer (${stripped} greeting(s)), the client carried on in plaintext and the canary crossed the wire readable`, summary: 'canary read: STARTTLS stripped', impact: ['confidentiality', 'integrity'], evidence, negotiated: obs.clients.alice.negotiated };
+      const inChannel = sightings.every((x) => x.layer === 'plaintext');
+      return {
+        outcome: 'succeeded',
+        reason: `${chain}the client carried on without TLS and the attacker read the canary ${inChannel ? 'inside the channel it took over' : 'on the wire'}`,
+        summary: inChannel ? 'canary read: strip + channel takeover' : 'canary read: STARTTLS stripped',
+        impact: ['confidentiality', 'integrity'],
+        evidence,
+        negotiated: obs.clients.alice.negotiated,
+      };
     }
     const err = obs.clients.alice.error ?? obs.clients.bob.error;
-    if (stripped > 0 && err?.code === 'SECCHAT_ERR_STARTTLS_UNAVAILABLE') {
+    if (err?.code === 'SECCHAT_ERR_STARTTLS_UNAVAILABLE') {
       return { outcome: 'blocked', reason: `the client refused to continue: ${err.message}`, summary: 'client requires STARTTLS', impact: [], evidence, negotiated: null };
+    }
+    const channel = obs.clients.alice.channel;
+    if (!obs.clients.alice.negotiated && channel && channel.cipher !== 'none' && obs.bobReceived === obs.canaryMessage) {
+      return {
+        outcome: 'blocked',
+        reason: `${chain}the client carried on in plaintext, but the secure channel (${channel.keyExchange}, ${channel.cipher}) kept the canary sealed: the attacker could not take it over (${pos.probes.filter((p) => p.startsWith('secure channel')).join('; ') || 'no takeover possible'})`,
+        summary: 'stripped; channel kept it sealed',
+        impact: [],
+        evidence,
+        negotiated: null,
+      };
     }
     return {
       outcome: 'error',
-      reason: `no verdict: ${stripped ? `${stripped} STARTTLS offer(s) stripped` : 'no STARTTLS offer was seen to strip'}, the canary did not cross in plaintext, and no client refused for lack of STARTTLS${err ? ` (${err.code}: ${err.message})` : ''}`,
+      reason: `no verdict: ${stripped ? `${stripped} greeting(s) seen` : 'no greeting was seen'}, the canary did not cross readable, and no client refused for lack of STARTTLS${err ? ` (${err.code}: ${err.message})` : ''}`,
       summary: 'inconclusive',
       impact: [],
       evidence,
@@ -193,65 +169,92 @@ export const downgradeStarttls: Attack = {
 export const downgradeCipher: Attack = {
   id: 'downgrade-cipher',
   title: 'Channel cipher downgrade',
-  description: 'The attacker rewrites the secure channel\'s cipher offer to the weakest ciphers (null, aes-128-cbc without MAC), then exploits what was negotiated: reads the canary under null, flips bits so bob receives an altered canary under aes-128-cbc. Blocked if the server refuses the weak ciphers or the transcript MAC detects the rewrite.',
+  description:
+    'From the strongest position it reaches without a premise, the attacker makes the secure channel run its weakest cipher (null, aes-128-cbc without MAC) — rewriting the cipher offer where it can read it, or choosing the weakest cipher the victim offers once it owns the victim\'s side of the channel — then exploits it: reads the canary under null, alters it under aes-128-cbc. Blocked when the server refuses the weak ciphers, the transcript MAC detects the rewrite, or no weak cipher is in common.',
   applicability(p) {
     return p.channel.keyExchange === 'none' ? 'the profile has no secure channel: there is no cipher offer to rewrite' : null;
   },
   async run(ctx) {
-    const decoders = new WeakMap<ProxyConnection, FrameDecoder>();
+    const probed = await ctx.position();
+    if (!probed.framesReadable) {
+      const pos = probed;
+      const obs = await ctx.runConversation({ addon: { name: 'downgrade-cipher' } });
+      return {
+        outcome: 'blocked',
+        reason: `the channel's cipher offer travels inside TLS the attacker could not terminate (${pos.probes.join('; ')})`,
+        summary: 'offer hidden by TLS',
+        impact: [],
+        evidence: [...positionEvidence(pos), ...proxyEvidence(obs), ...conversationEvidence(obs)],
+        negotiated: obs.clients.alice.negotiated,
+      };
+    }
+    const chain = chainPrefix({ ...probed, steps: probed.weakCipher ? probed.steps.slice(0, -1) : probed.steps });
+    // The offer rewrite is this attack's own technique: run it here, not as part of the position.
+    const pos = { ...probed, weakCipher: null, steps: probed.weakCipher ? probed.steps.slice(0, -1) : probed.steps };
     let rewritten = 0;
+    let offered: string[] | null = null;
     const mark = new CanaryMark();
     let altered: string | null = null;
-    const addon: ProxyAddon = {
+    const positioned = positionAddon(pos, ctx.pki, {
       name: 'downgrade-cipher',
-      onData(conn, data, dir, layer) {
-        if (dir !== 'c2s' || layer !== 'client-wire' || conn.record.clientHello) return undefined;
-        const frames = framesOf(decoders, conn, data).map((f) => {
-          if (f.type === 'ch_hello' && Array.isArray(f.ciphers)) {
-            rewritten++;
-            conn.note(`rewrote the channel cipher offer ${JSON.stringify(f.ciphers)} to ${JSON.stringify(WEAKEST_CHANNEL_CIPHERS)}`);
-            return { ...f, ciphers: [...WEAKEST_CHANNEL_CIPHERS] };
+      preferWeakCipher: true,
+      onFrame(conn, dir, frame, at) {
+        if (dir !== 'c2s') return undefined;
+        if (frame.type === 'ch_hello' && Array.isArray(frame.ciphers)) {
+          offered ??= frame.ciphers.map(String);
+          // Only a rewrite that changes something: an offer of weak ciphers alone is already the downgrade.
+          if (frame.ciphers.every((c) => UNAUTHENTICATED_CIPHERS.includes(c as never))) return undefined;
+          // Owning the victim's side of the channel, the attacker chooses there instead (preferWeakCipher).
+          if (pos.channel) return undefined;
+          rewritten++;
+          conn.note(`rewrote the channel cipher offer ${JSON.stringify(frame.ciphers)} to ${JSON.stringify(UNAUTHENTICATED_CIPHERS)}`);
+          return { ...frame, ciphers: [...UNAUTHENTICATED_CIPHERS] };
+        }
+        if (!altered && at === 'frames' && mark.isAlice(conn)) {
+          const a = alterFrame(frame, ctx.canary.slice(0, 7));
+          if (a && !a.how.startsWith('flipped')) {
+            altered = a.how;
+            conn.note(a.how);
+            return a.frame;
           }
-          if (!altered && mark.isAlice(conn)) {
-            const a = alterFrame(f, ctx.canary.slice(0, 7));
-            if (a && !a.how.startsWith('flipped')) {
-              altered = a.how;
-              conn.note(a.how);
-              return a.frame;
-            }
-          }
-          return f;
-        });
-        return Buffer.concat(frames.map(encodeFrame));
+        }
+        return undefined;
       },
-    };
-    const obs = await ctx.runConversation({
-      addon,
-      beforeCanary: mark.beforeCanary,
     });
-    const evidence: Evidence[] = [...proxyEvidence(obs), ...conversationEvidence(obs)];
+    const obs = await ctx.runConversation({ addon: positioned.addon, beforeCanary: mark.beforeCanary });
+    const evidence: Evidence[] = [...positionEvidence(probed), ...proxyEvidence(obs), ...conversationEvidence(obs)];
     const negotiated = obs.clients.alice.negotiated;
-    if (!rewritten) {
-      // Only TLS on the victim's connection (seen: its ClientHello) explains an offer never seen.
-      const hidden = obs.proxy!.connections.some((c) => c.clientHello !== null);
-      return hidden
-        ? { outcome: 'blocked', reason: 'the attacker never saw the channel\'s cipher offer: the channel handshake travels inside TLS', summary: 'offer hidden by TLS', impact: [], evidence, negotiated }
-        : { outcome: 'error', reason: 'no verdict: no channel cipher offer crossed the attacker\'s path', summary: 'offer not seen', impact: [], evidence, negotiated };
-    }
     const cipher = obs.clients.alice.channel?.cipher ?? null;
+    const off = offered as string[] | null;
+    const forced = pos.channel ? `chose ${cipher} from the victim's own offer ${JSON.stringify(off)} on the victim's side of the channel it took over` : rewritten ? 'rewrote the cipher offer' : `left the offer ${JSON.stringify(off)} as it was (weak ciphers only)`;
+    if (!off) {
+      return { outcome: 'error', reason: 'no verdict: no channel cipher offer crossed the attacker\'s path', summary: 'offer not seen', impact: [], evidence, negotiated };
+    }
     if (cipher === 'null') {
       const sightings = findCanary(obs.proxy!.engine, ctx.canary, ['client-wire']);
       evidence.unshift(...sightingEvidence(sightings, ctx.canary));
-      if (sightings.length) return { outcome: 'succeeded', reason: 'the channel ran on the null cipher after the offer was rewritten, and the attacker read the canary on the wire', summary: 'forced null cipher: canary read', impact: ['confidentiality', 'integrity'], evidence, negotiated };
+      if (sightings.length) return { outcome: 'succeeded', reason: `${chain}the attacker ${forced}; the channel ran on the null cipher and the attacker read the canary on the wire`, summary: pos.channel ? 'null cipher on victim hop: read' : 'forced null cipher: canary read', impact: ['confidentiality', 'integrity'], evidence, negotiated };
+    }
+    if (cipher === 'aes-128-cbc' && pos.channel) {
+      // The victim's hop runs CBC without MAC under a key the attacker negotiated: it reads and alters at will.
+      const sightings = findCanary(obs.proxy!.engine, ctx.canary, ['plaintext']);
+      evidence.unshift(...sightingEvidence(sightings, ctx.canary));
+      if (sightings.length) return { outcome: 'succeeded', reason: `${chain}the attacker ${forced}; the victim's side runs aes-128-cbc without a MAC, and the attacker read the canary`, summary: 'CBC on victim hop: canary read', impact: ['confidentiality', 'integrity'], evidence, negotiated };
     }
     if (cipher === 'aes-128-cbc' && altered && obs.bobReceived !== null && obs.bobReceived !== obs.canaryMessage && !obs.clients.bob.error) {
       evidence.unshift({ kind: 'altered-delivery', detail: `bob received ${JSON.stringify(obs.bobReceived)} instead of ${JSON.stringify(obs.canaryMessage)}` });
-      return { outcome: 'succeeded', reason: `the channel ran on aes-128-cbc without a MAC after the offer was rewritten; the attacker ${altered as string}, and bob received the altered canary`, summary: 'forced CBC: canary altered', impact: ['integrity'], evidence, negotiated };
+      return { outcome: 'succeeded', reason: `${chain}the attacker ${forced}; the channel ran on aes-128-cbc without a MAC; the attacker ${altered as string}, and bob received the altered canary`, summary: 'forced CBC: canary altered', impact: ['integrity'], evidence, negotiated };
+    }
+    if (pos.channel && cipher && !UNAUTHENTICATED_CIPHERS.includes(cipher as never)) {
+      return { outcome: 'blocked', reason: `${chain}no weak cipher in common: the victim offers only ${JSON.stringify(off)}, so even on the side of the channel the attacker owns it runs ${cipher}`, summary: 'no weak cipher in common', impact: [], evidence, negotiated };
     }
     const refusal = primaryRefusal(serverRefusals(obs));
     const err = obs.clients.alice.error;
-    if (refusal) return { outcome: 'blocked', reason: `the rewrite was caught: ${describeRefusal(refusal)}`, summary: refusal.event === 'channel_error' ? `refused: ${String(refusal.code)}` : 'refused', impact: [], evidence, negotiated };
-    if (err?.code === 'SECCHAT_ERR_CHANNEL') return { outcome: 'blocked', reason: `the rewrite was caught by the client: ${err.message}`, summary: 'client refused', impact: [], evidence, negotiated };
-    return { outcome: 'error', reason: `no verdict: the offer was rewritten, the channel ran on ${cipher ?? 'no cipher'}, and neither an exploit nor a refusal was observed${err ? ` (${err.code}: ${err.message})` : ''}`, summary: 'inconclusive', impact: [], evidence, negotiated };
+    if (refusal) {
+      const stopper = refusal.code === 'no_common_cipher' ? `no weak cipher in common: ${describeRefusal(refusal)}` : describeRefusal(refusal);
+      return { outcome: 'blocked', reason: `${chain}the attacker ${forced}; the rewrite was caught: ${stopper}`, summary: refusal.event === 'channel_error' ? `refused: ${String(refusal.code)}` : 'refused', impact: [], evidence, negotiated };
+    }
+    if (err?.code === 'SECCHAT_ERR_CHANNEL') return { outcome: 'blocked', reason: `${chain}the attacker ${forced}; the rewrite was caught by the client: ${err.message}`, summary: 'client refused', impact: [], evidence, negotiated };
+    return { outcome: 'error', reason: `no verdict: the attacker ${forced}, the channel ran on ${cipher ?? 'no cipher'}, and neither an exploit nor a refusal was observed${err ? ` (${err.code}: ${err.message})` : ''} (${shortStep(pos)})`, summary: 'inconclusive', impact: [], evidence, negotiated };
   },
 };

@@ -6,9 +6,9 @@
  */
 import type { CertKeyPem } from '../../core/tls/node-options.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
-import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../evidence.ts';
+import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../kit/evidence.ts';
 import type { ProxyAddon } from '../proxy.ts';
-import { channelMitm } from '../channel-mitm.ts';
+import { ChannelTakeover } from '../kit/channel-takeover.ts';
 import type { Attack, AttackContext, Observations, Verdict } from '../types.ts';
 
 /** Builds the verdict of a MITM run from its observations. */
@@ -83,7 +83,8 @@ export function mitmVerdict(obs: Observations, active: boolean): Verdict {
  * application-layer secure channel wherever it can read the chat frames.
  */
 function terminateWith(name: string, identity: CertKeyPem): ProxyAddon {
-  return { name, onClientHello: () => ({ action: 'terminate', identity }), onData: channelMitm({ identity }) };
+  const takeover = new ChannelTakeover({ identity });
+  return { name, onClientHello: () => ({ action: 'terminate', identity }), onFrame: (conn, frame, dir) => takeover.handle(conn, dir, frame, ({ frame: f }) => [f]) };
 }
 
 function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem; extraTrust?: string[] }): Attack {

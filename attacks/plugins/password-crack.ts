@@ -20,11 +20,16 @@ import { resolveTrust } from '../../core/tls/certificate-verification.ts';
 import { storedVerifierKey } from '../../server/challenge-auth.ts';
 import { DEFAULT_LIMITS, type ChatServer } from '../../server/chat-server.ts';
 import type { StoredUser } from '../../server/user-store.ts';
-import { conversationEvidence } from '../evidence.ts';
-import { crackRows, loadWordlist, type CrackResult, type SchemeReport } from '../password-cracker.ts';
+import { conversationEvidence } from '../kit/evidence.ts';
+import { crackRows, loadWordlist, measureScryptRate, type CrackResult, type SchemeReport } from '../password-cracker.ts';
+import { DEFAULT_SCRYPT } from '../../core/profile.ts';
+import { SCRYPT_PARAMS } from '../../server/user-store.ts';
 import type { Attack, AttackContext, Evidence, Verdict } from '../types.ts';
 
-/** Time the attacker spends guessing per stolen database, in ms: enough to measure, short enough for `npm run demo`. */
+/**
+ * Time the attacker spends really guessing fast hashes per stolen database, in ms. Slow (salted)
+ * hashes are judged by the thief's budget instead (`crackBudgetCoreSeconds`), not by this box.
+ */
 export const CRACK_BUDGET_MS = 600;
 /** Most guesses per stolen database: a bound independent of the clock. */
 export const CRACK_MAX_GUESSES = 200_000;
@@ -108,6 +113,10 @@ async function loginWithVerifier(ctx: AttackContext, server: ChatServer, row: St
 /** The sentence about one scheme's measured speed. */
 function rateSentence(s: SchemeReport, candidates: number): string {
   if (s.storage === 'plaintext') return `${s.scheme}: no hashing — the rows hold the passwords`;
+  if (s.thief) {
+    const list = s.listGuesses / s.thief.perSecond;
+    return `${s.scheme}: ${formatRate(s.thief.perSecond)} on one CPU core (median of ${s.thief.samplesMs.length} timed samples: ${s.thief.samplesMs.map((m) => `${m.toFixed(1)} ms`).join(', ')} per guess); the ${fmt(candidates)}-candidate list × ${s.users.length} salted account${s.users.length > 1 ? 's' : ''} takes a thief ${formatDuration(list)} on one core — budget ${budgetText(s.thief.budgetCoreSeconds)}`;
+  }
   if (s.guessesPerSecond === null) return `${s.scheme}: no guess completed within the budget`;
   const scope = s.storage === 'sha256' ? `the ${fmt(candidates)}-candidate list (unsalted: one hash tests every account at once)` : `the ${fmt(candidates)}-candidate list × ${s.users.length} salted account${s.users.length > 1 ? 's' : ''} (${fmt(s.listGuesses)} guesses)`;
   // The rate is this process's, on this machine, with whatever else runs beside it (the matrix
@@ -115,6 +124,14 @@ function rateSentence(s: SchemeReport, candidates: number): string {
   const how = s.storage === 'scrypt' ? `, ${CRACK_CONCURRENCY} at a time on ${os.availableParallelism()} CPU${os.availableParallelism() > 1 ? 's' : ''}` : '';
   return `${s.scheme}: ${fmt(s.guesses)} guesses in ${formatDuration(s.elapsedMs / 1000)} = ${formatRate(s.guessesPerSecond)}${how}; ${scope} takes ${formatDuration(s.listSeconds!)} at that rate`;
 }
+
+/** "1 CPU core × 24 h". */
+export function budgetText(coreSeconds: number): string {
+  return `${formatDuration(coreSeconds)} of one CPU core`;
+}
+
+/** True when the stolen row says its hash is keyed with a pepper the file does not hold. */
+const isPeppered = (r: StoredUser) => r.params !== '' && /"pepper":true/.test(r.params);
 
 /** The lesson each scheme teaches, with its measured numbers. */
 function lesson(s: SchemeReport): string {
@@ -124,6 +141,7 @@ function lesson(s: SchemeReport): string {
     case 'sha256':
       return 'unsalted SHA-256: a GPU tests billions of such hashes per second, each guess covers every account, and precomputed tables apply — store a salted, slow hash (scrypt, RFC 7914)';
     case 'scrypt':
+      if (s.thief) return `scrypt only slows the attacker down: at ${formatRate(s.thief.perSecond)} per core a password from a common list still falls within a thief's budget; only a password outside every list — a long random passphrase, which auth.passwordPolicy can require — or a pepper kept outside the database (auth.pepper) stops it`;
       return `scrypt only slows the attacker down: at ${s.guessesPerSecond ? formatRate(s.guessesPerSecond) : 'the measured rate'} this whole list still falls in ${s.listSeconds ? formatDuration(s.listSeconds) : 'a bounded time'} on one machine, so a weak password (a common word plus a year) is found given time; only a password outside every list — like bob's random one — survives`;
   }
 }
@@ -140,14 +158,35 @@ export function crackVerdict(
   const params = (r: StoredUser) => Object.entries(JSON.parse(r.params || '{}') as Record<string, number>).map(([k, v]) => `${k}=${v}`).join(' ');
   const desc = (r: StoredUser) => (r.storage === 'scrypt' ? `${r.username} (${r.storage} ${params(r)}, ${r.salt.length / 2}-byte salt)` : `${r.username} (${r.storage}${r.storage === 'sha256' ? ', no salt' : ''})`);
   evidence.push({ kind: 'stolen-database', detail: `copied ${stolen.files.join(' and ')} after the conversation: ${stolen.rows.length} accounts — ${stolen.rows.map(desc).join(', ')}` });
-  evidence.push({ kind: 'wordlist', detail: `attacks/wordlists/common-passwords.txt: ${fmt(candidates)} candidates of at least ${DEFAULT_LIMITS.minPasswordChars} characters (the registration minimum), tried in list order; budget ${formatDuration(CRACK_BUDGET_MS / 1000)}, at most ${fmt(CRACK_MAX_GUESSES)} guesses` });
+  const thiefMode = crack.schemes.some((s) => s.thief);
+  evidence.push({
+    kind: 'wordlist',
+    detail: `attacks/wordlists/common-passwords.txt: ${fmt(candidates)} candidates the registration rules allow, tried in list order; fast hashes: every guess computed (${formatDuration(CRACK_BUDGET_MS / 1000)} box, at most ${fmt(CRACK_MAX_GUESSES)} guesses)${thiefMode ? '; slow hashes: the thief\'s budget decides — guesses that cannot match are charged at the measured rate, the matching candidate is checked with a real derivation against the stolen hash' : ''}`,
+  });
+  const peppered = stolen.rows.filter(isPeppered);
+  if (peppered.length) evidence.push({ kind: 'pepper', detail: `${peppered.map((r) => r.username).join(', ')}: the rows say their hashes are peppered — keyed with a secret the stolen file does not contain, so no guess can be checked against them offline` });
   for (const s of crack.schemes) evidence.push({ kind: 'rate', detail: rateSentence(s, candidates) });
   for (const r of crack.recovered) {
-    evidence.push({ kind: 'recovered', detail: r.storage === 'plaintext' ? `${r.username}: password ${JSON.stringify(r.password)} read from the row` : `${r.username}: password ${JSON.stringify(r.password)} — candidate #${fmt(r.candidate)}, found after ${fmt(r.guesses)} ${r.storage} guesses` });
+    evidence.push({
+      kind: 'recovered',
+      detail:
+        r.storage === 'plaintext'
+          ? `${r.username}: password ${JSON.stringify(r.password)} read from the row`
+          : r.thiefSeconds !== undefined
+            ? `${r.username}: password ${JSON.stringify(r.password)} — candidate #${fmt(r.candidate)}; a thief reaches it after ${fmt(r.guesses)} guesses, ${formatDuration(r.thiefSeconds)} on one core (the match checked with a real ${r.storage} derivation; ${fmt(r.skipped ?? 0)} guesses before it charged at the measured rate)`
+            : `${r.username}: password ${JSON.stringify(r.password)} — candidate #${fmt(r.candidate)}, found after ${fmt(r.guesses)} ${r.storage} guesses`,
+    });
   }
   for (const u of crack.remaining) {
     const s = crack.schemes.find((x) => x.users.includes(u))!;
-    const why = s.stoppedBy === 'done' ? `not in the list (all ${fmt(candidates)} candidates tried)` : s.stoppedBy === 'budget' ? `the ${formatDuration(CRACK_BUDGET_MS / 1000)} budget ran out first` : `the cap of ${fmt(CRACK_MAX_GUESSES)} guesses was reached first`;
+    const beyond = s.thief?.beyond.find((b) => b.username === u);
+    const why = beyond
+      ? `candidate #${fmt(beyond.candidate)}: ${formatDuration(beyond.seconds)} on one core, beyond the thief's budget of ${budgetText(s.thief!.budgetCoreSeconds)}`
+      : isPeppered(stolen.rows.find((r) => r.username === u)!)
+        ? 'peppered: no candidate can be checked without the key kept outside the database'
+        : s.thief
+          ? 'not in the list: no candidate reproduces the stolen hash'
+          : s.stoppedBy === 'done' ? `not in the list (all ${fmt(candidates)} candidates tried)` : s.stoppedBy === 'budget' ? `the ${formatDuration(CRACK_BUDGET_MS / 1000)} budget ran out first` : `the cap of ${fmt(CRACK_MAX_GUESSES)} guesses was reached first`;
     evidence.push({ kind: 'not-recovered', detail: `${u}: not recovered — ${why}` });
   }
   for (const v of verifierLogins) evidence.push({ kind: 'stolen-verifier-login', detail: v.detail });
@@ -165,6 +204,7 @@ export function crackVerdict(
     recovered: crack.recovered.map((r) => ({ username: r.username, password: r.password, storage: r.storage, guesses: r.guesses, candidate: r.candidate })),
     candidates,
     budgetMs: CRACK_BUDGET_MS,
+    thiefBudgetCoreSeconds: crack.schemes.find((s) => s.thief)?.thief?.budgetCoreSeconds ?? null,
     concurrency: CRACK_CONCURRENCY,
     schemes: crack.schemes.map((s) => ({ scheme: s.scheme, users: s.users, guesses: s.guesses, elapsedMs: Math.round(s.elapsedMs * 10) / 10, guessesPerSecond: s.guessesPerSecond, listGuesses: s.listGuesses, listSeconds: s.listSeconds, stoppedBy: s.stoppedBy })),
     verifierLogins: verifierLogins.map((v) => ({ username: v.username, ok: v.ok })),
@@ -180,11 +220,18 @@ export function crackVerdict(
     if (plain.length) parts.push(`the stolen database stores passwords in plaintext: ${names(plain.map((r) => r.username))} read straight from the rows, no guessing needed`);
     for (const r of cracked) {
       const s = crack.schemes.find((x) => x.users.includes(r.username))!;
-      parts.push(`cracked ${r.username}'s password from the stolen ${s.scheme} hash after ${fmt(r.guesses)} guesses at ${formatRate(s.guessesPerSecond ?? 0)} (it is candidate #${fmt(r.candidate)} of a common-password list)`);
+      parts.push(
+        r.thiefSeconds !== undefined
+          ? `cracked ${r.username}'s password from the stolen ${s.scheme} hash: it is candidate #${fmt(r.candidate)} of a common-password list, ${fmt(r.guesses)} guesses at the measured ${formatRate(s.guessesPerSecond ?? 0)} per core — ${formatDuration(r.thiefSeconds)} for a thief with one CPU core, within a budget of ${budgetText(s.thief!.budgetCoreSeconds)}`
+          : `cracked ${r.username}'s password from the stolen ${s.scheme} hash after ${fmt(r.guesses)} guesses at ${formatRate(s.guessesPerSecond ?? 0)} (it is candidate #${fmt(r.candidate)} of a common-password list)`,
+      );
     }
     if (loggedIn.length) parts.push(`the stolen verifiers log in directly (auth: challenge keys the proof with the stored value): logged in as ${loggedIn.join(' and ')} without any password`);
+    const slowest = Math.max(...cracked.map((r) => r.thiefSeconds ?? 0));
     const summary = cracked.length
-      ? `cracked ${cracked.map((r) => r.username).join('+')} in ${fmt(Math.min(...cracked.map((r) => r.guesses)))} guesses`
+      ? cracked.some((r) => r.thiefSeconds !== undefined)
+        ? `cracked ${cracked.map((r) => r.username).join('+')}: ${formatDuration(slowest)} on 1 core`
+        : `cracked ${cracked.map((r) => r.username).join('+')} in ${fmt(Math.min(...cracked.map((r) => r.guesses)))} guesses`
       : plain.length
         ? `read ${plain.length} plaintext password${plain.length > 1 ? 's' : ''}`
         : `stolen verifier logs in: ${loggedIn.join('+')}`;
@@ -194,6 +241,27 @@ export function crackVerdict(
   const slowest = [...hashed].sort((a, b) => (a.guessesPerSecond ?? 0) - (b.guessesPerSecond ?? 0))[0];
   if (!slowest) {
     return { outcome: 'error', reason: 'no verdict: not one guess completed within the budget, so nothing was measured', summary: 'no guess completed', impact: [], ...base };
+  }
+  if (peppered.length === stolen.rows.length) {
+    return {
+      outcome: 'blocked',
+      reason: `the hashes are peppered (auth.pepper: an HMAC key kept outside the database): ${fmt(slowest.guesses)} real guesses, none reproduced a stolen hash — the stolen file alone checks no guess, even for a password in the list`,
+      summary: 'peppered: file alone uncrackable',
+      impact: [],
+      ...base,
+    };
+  }
+  if (slowest.thief) {
+    const beyond = slowest.thief.beyond;
+    return {
+      outcome: 'blocked',
+      reason: beyond.length
+        ? `${slowest.scheme}: ${formatRate(slowest.thief.perSecond)} per core — ${beyond.map((b) => `${b.username}'s password is candidate #${fmt(b.candidate)}, ${formatDuration(b.seconds)} away`).join('; ')}: beyond the thief's budget of ${budgetText(slowest.thief.budgetCoreSeconds)}`
+        : `no stored password is in the ${fmt(candidates)}-candidate list: ${slowest.scheme} at ${formatRate(slowest.thief.perSecond)} per core lets a thief run the whole list in ${formatDuration(slowest.listGuesses / slowest.thief.perSecond)}, and it finds nothing`,
+      summary: beyond.length ? 'beyond the thief\'s budget' : 'no password in the word list',
+      impact: [],
+      ...base,
+    };
   }
   const listPart = slowest.storage === 'sha256' ? `the ${fmt(candidates)}-word list` : `the ${fmt(candidates)}-word list × ${slowest.users.length} salted account${slowest.users.length > 1 ? 's' : ''}`;
   if (slowest.stoppedBy === 'done') {
@@ -220,8 +288,13 @@ export const passwordCrack: Attack = {
   independentOfChat: true,
   title: 'Stolen database, dictionary attack',
   description:
-    'After the conversation the attacker copies the server\'s account database and runs a time-capped dictionary attack with a common-password list (and, under challenge-response login, tries the stolen verifiers directly). Succeeds if any password is recovered or any stolen row logs in; reports guesses per second for the storage scheme.',
+    'After the conversation the attacker copies the server\'s account database and runs a dictionary attack with a common-password list (and, under challenge-response login, tries the stolen verifiers directly). Slow hashes are judged by a thief\'s budget (default one CPU core for one day): the guess rate is measured, and a password the thief reaches within the budget counts as recovered. Succeeds if any password is recovered or any stolen row logs in.',
   // Every profile has an account database, so the attack always applies.
+  async beforeMatrix(profiles) {
+    // The single-core guess rate, measured while no cell runs beside it (median of samples).
+    const sets = new Set(profiles.filter((p) => p.auth.storage === 'scrypt').map((p) => JSON.stringify(p.auth.scrypt ?? DEFAULT_SCRYPT)));
+    for (const s of sets) await measureScryptRate({ ...(JSON.parse(s) as { N: number; r: number; p: number }), keyBytes: SCRYPT_PARAMS.keyBytes });
+  },
   async run(ctx) {
     const server = await ctx.startServer();
     const obs = await ctx.runConversation({ server, addon: null });
@@ -232,7 +305,14 @@ export const passwordCrack: Attack = {
     }
     // The attacker knows the registration rule, so shorter candidates are skipped.
     const words = loadWordlist().filter((w) => w.length >= DEFAULT_LIMITS.minPasswordChars);
-    const crack = await crackRows(stolen.rows, words, { budgetMs: CRACK_BUDGET_MS, maxGuesses: CRACK_MAX_GUESSES, concurrency: CRACK_CONCURRENCY });
+    const users = ctx.users as Record<string, string>;
+    const crack = await crackRows(stolen.rows, words, {
+      budgetMs: CRACK_BUDGET_MS,
+      maxGuesses: CRACK_MAX_GUESSES,
+      concurrency: CRACK_CONCURRENCY,
+      thiefBudgetCoreSeconds: ctx.crackBudgetCoreSeconds,
+      knownPassword: (u) => users[u],
+    });
     const verifierLogins: Array<{ username: string; ok: boolean; detail: string }> = [];
     // The attacker does not read the profile: it simply tries each stolen row as a login proof.
     // A server that takes passwords refuses proofs; one that runs challenge–response with the

@@ -22,8 +22,8 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeKeylogFile } from '../capture.ts';
-import { conversationEvidence } from '../evidence.ts';
+import { writeKeylogFile } from '../kit/capture.ts';
+import { conversationEvidence } from '../kit/evidence.ts';
 import { analyseConnection, type ConnectionAnalysis } from '../retro/connection-analysis.ts';
 import type { Profile } from '../../core/profile.ts';
 import { opensslReason } from '../../core/tls-capabilities.ts';

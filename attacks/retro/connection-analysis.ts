@@ -10,7 +10,7 @@
  */
 import { tlsStart } from '../../core/tls/record-layer.ts';
 import { HANDSHAKE_TYPE } from '../../core/tls/registry.ts';
-import { excerptAround } from '../evidence.ts';
+import { excerptAround } from '../kit/evidence.ts';
 import { decryptRecordedChannel, type ChannelRetroResult } from './channel-decrypt.ts';
 import { decryptRecordedTls12, type RetroDecryptResult } from './tls12-decrypt.ts';
 

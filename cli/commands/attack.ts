@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ATTACKS, getAttack } from '../../attacks/registry.ts';
 import { runAttack } from '../../attacks/scenario.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
-import { loadCheckedProfile, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
+import { crackBudgetOption, loadCheckedProfile, pkiFor, pkiOption, profileOption, type CliIo } from '../common.ts';
 import { keylogWriter } from './server.ts';
 
 /**
@@ -35,15 +35,16 @@ export function attackCommand(io: CliIo): Command {
     .option('--json', 'print the result object as JSON', false)
     .option('--capture <file>', 'keep the capture of the run (pcap, for Wireshark); its key logs go beside it (run.pcap → run.sessions.keylog, run.recovered.keylog)')
     .option('--keylog <file>', 'append TLS secrets of every session of the run in NSS key log format (for Wireshark; mode 0600)')
+    .addOption(crackBudgetOption())
     .addOption(pkiOption())
-    .action(async (id: string, o: { profile: string; json: boolean; pki: string; capture?: string; keylog?: string }) => {
+    .action(async (id: string, o: { profile: string; json: boolean; pki: string; capture?: string; keylog?: string; crackBudget: number }) => {
       const attack = getAttack(id);
       const profile = loadCheckedProfile(o.profile, io, { quiet: o.json });
       const pki = await pkiFor(o.pki, io);
       const artifactDir = o.capture ? mkdtempSync(path.join(os.tmpdir(), 'secchat-attack-')) : null;
       let r;
       try {
-        r = await runAttack(attack, profile, pki, { artifactDir, keylog: o.keylog ? keylogWriter(o.keylog) : undefined });
+        r = await runAttack(attack, profile, pki, { artifactDir, keylog: o.keylog ? keylogWriter(o.keylog) : undefined, crackBudgetCoreSeconds: o.crackBudget });
         if (artifactDir && o.capture) r = { ...r, artifacts: placeArtifacts(r.artifacts ?? {}, o.capture) };
       } finally {
         if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });

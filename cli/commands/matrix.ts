@@ -8,7 +8,7 @@ import { DEFAULT_MATRIX_CONCURRENCY, runMatrix } from '../../attacks/matrix.ts';
 import { listPresets } from '../../core/profile.ts';
 import { renderTable, summaryLine } from '../../reports/table.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
-import { checkProfileHandshakes, loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
+import { checkProfileHandshakes, crackBudgetOption, loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
 import { REPORT_FORMATS } from '../../reports/formats.ts';
 
 /** `reports/out/<timestamp>/`, the default output folder. */
@@ -26,8 +26,9 @@ export function matrixCommand(io: CliIo): Command {
     .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser(parsePositiveInt))
     .option('--json', 'print results.json to stdout instead of the table', false)
     .option('--capture', 'keep every cell\'s capture (pcap) and key logs under DIR/artifacts/<profile>--<attack>/ and link them in the reports (retro-decrypt always keeps its own)', false)
+    .addOption(crackBudgetOption())
     .addOption(pkiOption())
-    .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; capture: boolean; pki: string }) => {
+    .action(async (o: { profiles?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; capture: boolean; pki: string; crackBudget: number }) => {
       const refs = o.profiles?.length ? o.profiles : listPresets();
       const profiles = refs.map((r) => loadCheckedProfile(r, io, { quiet: true }));
       if (o.attacks !== undefined && !o.attacks.split(',').some((s) => s.trim())) throw new UsageError(ERROR_CODES.USAGE, `--attacks needs at least one attack id: ${ATTACKS.map((a) => a.id).join(',')}`);
@@ -44,6 +45,7 @@ export function matrixCommand(io: CliIo): Command {
         attacks,
         pki,
         concurrency: o.concurrency,
+        crackBudgetCoreSeconds: o.crackBudget,
         command,
         artifactDirFor: (p, a) => (o.capture || getAttack(a).keepsRecordings ? path.join(outDir, 'artifacts', `${p}--${a}`) : null),
         resultsDir: outDir,

@@ -3,10 +3,9 @@
  * when it is readable, flip bits where it is encrypted. Used by the tamper and downgrade-cipher
  * attacks; each alteration says what was done so the evidence can show it.
  */
-import { FrameDecoder, type Frame } from '../core/frames.ts';
-import type { ProxyConnection } from './proxy.ts';
-import { RECORD_HEADER_BYTES } from '../core/tls/record-layer.ts';
-import { CONTENT_TYPE } from '../core/tls/registry.ts';
+import type { Frame } from '../../core/frames.ts';
+import { RECORD_HEADER_BYTES } from '../../core/tls/record-layer.ts';
+import { CONTENT_TYPE } from '../../core/tls/registry.ts';
 
 /** The text the attacker writes over the start of the canary (same length as "canary-"). */
 export const TAMPER_MARK = 'altered';
@@ -58,7 +57,7 @@ export function alterFrame(frame: Frame, knownPrefix: string): Alteration | null
   if (ct.length === 0) return null;
   const flipped = Buffer.from(ct);
   flipped[Math.floor(flipped.length / 2)] ^= 0x01;
-  return { frame: { ...frame, ct: b64(flipped) }, how: 'flipped one bit of the authenticated ciphertext (the key is unknown, so nothing better is possible)' };
+  return { frame: { ...frame, ct: b64(flipped) }, how: 'flipped one bit of the authenticated ciphertext (without the key nothing better is possible at this layer)' };
 }
 
 /**
@@ -81,19 +80,17 @@ export function flipTlsApplicationData(chunk: Buffer): Buffer | null {
   return null;
 }
 
-/** Feeds `data` to a per-connection decoder and returns the whole frames (invalid lines dropped). */
-export function framesOf(decoders: WeakMap<ProxyConnection, FrameDecoder>, conn: ProxyConnection, data: Buffer): Frame[] {
-  let dec = decoders.get(conn);
-  if (!dec) decoders.set(conn, (dec = new FrameDecoder({ maxFrameBytes: 1 << 20 })));
-  dec.push(data);
-  const out: Frame[] = [];
-  for (;;) {
-    try {
-      const f = dec.next();
-      if (!f) return out;
-      out.push(f);
-    } catch {
-      /* not a frame: skip it */
-    }
+/**
+ * The chat frame inside a sealed frame that travels readable — the null cipher's `plaintext`
+ * field — or the frame itself when it is not sealed; null when it is encrypted or unparsable.
+ */
+export function readableInner(frame: Frame): Frame | null {
+  if (frame.type !== 'sealed') return frame;
+  if (typeof frame.plaintext !== 'string') return null;
+  try {
+    const inner = JSON.parse(frame.plaintext);
+    return inner && typeof inner === 'object' && typeof inner.type === 'string' ? (inner as Frame) : null;
+  } catch {
+    return null;
   }
 }

@@ -10,8 +10,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
-import { PcapWriter, type ConversationEvent, type Endpoint } from '../core/pcap.ts';
-import type { ProxyEngine } from './proxy.ts';
+import { PcapWriter, type ConversationEvent, type Endpoint } from '../../core/pcap.ts';
+import type { ProxyEngine } from '../proxy.ts';
 
 /** File names of the artifacts every run keeps in its artifact folder (see {@link keepRunArtifacts}). */
 export const RUN_ARTIFACT_FILES = {

@@ -2,8 +2,10 @@
  * Reading evidence out of observations: where (if anywhere) the attacker saw the canary, and
  * what stopped a victim. Shared by attacks so every verdict is built the same measured way.
  */
-import type { Direction, Layer, ProxyEngine } from './proxy.ts';
-import type { Evidence, Observations } from './types.ts';
+import { FrameDecoder, type Frame } from '../../core/frames.ts';
+import { ProtocolError } from '../../core/errors.ts';
+import type { Direction, Layer, ProxyEngine } from '../proxy.ts';
+import type { Evidence, Observations } from '../types.ts';
 
 /** Where the canary was found in what the attacker captured. */
 export interface CanarySighting {
@@ -157,4 +159,33 @@ export function describeRefusal(r: { event: string; code?: unknown; message?: un
 export function primaryRefusal<T extends { event: string; code?: unknown; message?: unknown }>(refusals: T[]): T | undefined {
   const rank = (r: T) => (r.event === 'channel_error' ? 0 : /BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(`${r.code} ${r.message}`) ? 1 : r.event === 'tls_error' ? 2 : 3);
   return [...refusals].sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/**
+ * The chat frames readable in `bytes` (e.g. a server's answer to a replay), in order: lines that
+ * are not frames are skipped; a fatal decoder error (a line of `maxFrameBytes` or more without a
+ * newline, or encrypted bytes that never contain one) ends the reading there — it never spins.
+ */
+export function framesIn(bytes: Buffer, maxFrameBytes = 1 << 20): Frame[] {
+  const dec = new FrameDecoder({ maxFrameBytes });
+  dec.push(bytes);
+  const out: Frame[] = [];
+  for (;;) {
+    let f: Frame | null;
+    try {
+      f = dec.next();
+    } catch (err) {
+      if (err instanceof ProtocolError && err.details?.fatal === false) continue;
+      return out;
+    }
+    if (!f) return out;
+    out.push(f);
+  }
+}
+
+/** Error frames readable in a plaintext answer, as "code: message" (none when the answer is encrypted). */
+export function readableErrors(bytes: Buffer): string[] {
+  return framesIn(bytes)
+    .filter((f) => f.type === 'error')
+    .map((f) => `${String(f.code)}: ${String(f.message)}`);
 }

@@ -3,8 +3,8 @@
  * by traffic analysis: attacks that act on "alice's message" arm themselves with it instead of
  * each keeping its own flags.
  */
-import type { ProxyConnection } from './proxy.ts';
-import type { LiveConversation } from './types.ts';
+import type { ProxyConnection } from '../proxy.ts';
+import type { LiveConversation } from '../types.ts';
 
 /** Pass `mark.beforeCanary` to runConversation; then ask `mark.isAlice(conn)` from a hook. */
 export class CanaryMark {
