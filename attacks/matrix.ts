@@ -10,6 +10,10 @@ import type { PkiMaterial } from '../core/pki.ts';
 import { warningsFor } from '../core/weaknesses.ts';
 import { runAttack } from './scenario.ts';
 import { checkMatrix } from './consistency.ts';
+import { targetSummary, targetWarnings, type Target } from '../core/target.ts';
+import { runTargetAttack } from './targets/run.ts';
+import { TARGET_ONLY_ATTACKS } from './targets/registry.ts';
+import { OPT_IN_ATTACKS } from './registry.ts';
 import type { Attack } from './types.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults } from '../reports/results.ts';
 
@@ -19,6 +23,10 @@ export const DEFAULT_MATRIX_CONCURRENCY = 8;
 /** Options of {@link runMatrix}. */
 export interface MatrixOptions {
   profiles: Profile[];
+  /** students' own apps (core/target.ts): rows beside the profiles, each cell the attack's target variant */
+  targets?: Target[];
+  /** ids of the target-only probes to run as extra columns when there are targets (default: all of them) */
+  targetOnlyAttacks?: string[];
   attacks: readonly Attack[];
   pki: PkiMaterial;
   /** cells run at once (>= 1) */
@@ -52,15 +60,30 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
   const startedAt = new Date().toISOString();
   // Measurements an attack wants made alone (before the cells compete for the CPU).
   for (const a of opts.attacks) await a.beforeMatrix?.(opts.profiles);
-  const jobs = opts.profiles.flatMap((p) => opts.attacks.map((a) => ({ p, a })));
+  const targets = opts.targets ?? [];
+  // Columns: the attacks asked for, then (with targets) the probes that exist only for a target.
+  const columns = [...opts.attacks.map((a) => ({ id: a.id, title: a.title, description: a.description, attack: a as Attack | null })), ...(targets.length ? TARGET_ONLY_ATTACKS.filter((t) => !opts.attacks.some((a) => a.id === t.id) && (!opts.targetOnlyAttacks || opts.targetOnlyAttacks.includes(t.id))).map((t) => ({ id: t.id, title: t.title!, description: t.description!, attack: null })) : [])];
+  type Job = { row: string; col: (typeof columns)[number]; run: () => Promise<CellResult> };
+  const jobs: Job[] = [
+    ...opts.profiles.flatMap((p) =>
+      columns.map((col): Job => ({
+        row: p.name,
+        col,
+        run: async () =>
+          (col.attack ?? OPT_IN_ATTACKS.find((a) => a.id === col.id))
+            ? runAttack((col.attack ?? OPT_IN_ATTACKS.find((a) => a.id === col.id))!, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, col.id) ?? null, crackBudgetCoreSeconds: opts.crackBudgetCoreSeconds })
+            : { schemaVersion: RESULT_SCHEMA_VERSION, profile: p.name, attack: col.id, canary: '', outcome: 'not-applicable', impact: [], reason: "a probe of a target's own app (secchat matrix --targets); it has no profile variant", summary: 'targets only', evidence: [], negotiated: null, durationMs: 0 },
+      })),
+    ),
+    ...targets.flatMap((t) => columns.map((col): Job => ({ row: t.name, col, run: () => runTargetAttack(col.id, t, opts.pki, { artifactDir: opts.artifactDirFor?.(t.name, col.id) ?? null }) }))),
+  ];
   const cells: CellResult[] = new Array(jobs.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < jobs.length) {
       const i = next++;
-      const { p, a } = jobs[i];
-      const cell = await runAttack(a, p, opts.pki, { artifactDir: opts.artifactDirFor?.(p.name, a.id) ?? null, crackBudgetCoreSeconds: opts.crackBudgetCoreSeconds });
+      const cell = await jobs[i]!.run();
       if (opts.resultsDir && cell.artifacts) cell.artifacts = relativeArtifacts(cell.artifacts, opts.resultsDir);
       cells[i] = cell;
       opts.onCell?.(cells[i], ++done, jobs.length);
@@ -76,7 +99,8 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
     durationMs: Math.round(performance.now() - started),
     command: opts.command ?? 'secchat matrix',
     profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, warnings: warningsFor(p) })),
-    attacks: opts.attacks.map((a) => ({ id: a.id, title: a.title, description: a.description })),
+    ...(targets.length ? { targets: targets.map((t) => ({ name: t.name, description: t.description, settings: targetSummary(t), warnings: targetWarnings(t) })) } : {}),
+    attacks: columns.map((a) => ({ id: a.id, title: a.title, description: a.description })),
     cells,
     warnings: checkMatrix(cells),
   };

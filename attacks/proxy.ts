@@ -132,6 +132,20 @@ export interface NewConnectionResult {
 /** Largest ClientHello the proxy gathers before giving up on parsing it, in bytes. */
 const MAX_HELLO_BYTES = 64 * 1024;
 
+/**
+ * The attacker's server-side TLS context for `identity`: any version down to TLS 1.0 and any
+ * suite. The security level is lowered *before* the certificate is loaded, because OpenSSL checks
+ * a certificate against the level when it is set: a SHA-1-signed or RSA-1024 certificate (the
+ * certificate gallery) is refused by a context built in one step ("ca md too weak").
+ */
+export function attackerSecureContext(identity: CertKeyPem): tls.SecureContext {
+  const ctx = tls.createSecureContext({ minVersion: 'TLSv1', ciphers: 'ALL:eNULL:@SECLEVEL=0' });
+  const native = (ctx as unknown as { context: { setKey(key: string, pass?: string): void; setCert(cert: string): void } }).context;
+  native.setKey(identity.keyPem, undefined);
+  native.setCert(identity.certPem);
+  return ctx;
+}
+
 /** Wraps a socket as a Duplex whose readable side starts with `head` — so a TLS layer can be put
  * on a stream after we have already read its first bytes — and reports every raw chunk read and
  * written, so the wire stays observable under TLS. */
@@ -387,10 +401,7 @@ export class ProxyConnection {
       (d) => eng.capture(id, 'c2s', 'server-wire', d),
     );
     // The attacker accepts any version or cipher the victim offers, down to TLS 1.0.
-    const clientTls = new tls.TLSSocket(clientDuplex, {
-      isServer: true,
-      secureContext: tls.createSecureContext({ cert: identity.certPem, key: identity.keyPem, minVersion: 'TLSv1', ciphers: 'ALL:eNULL:@SECLEVEL=0' }),
-    });
+    const clientTls = new tls.TLSSocket(clientDuplex, { isServer: true, secureContext: attackerSecureContext(identity) });
     const serverTls = tls.connect({
       socket: serverDuplex,
       servername: eng.upstreamServername,

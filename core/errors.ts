@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   PROFILE_INVALID: 'SECCHAT_ERR_PROFILE_INVALID',
   /** A named profile does not exist as a preset or a path. */
   PROFILE_NOT_FOUND: 'SECCHAT_ERR_PROFILE_NOT_FOUND',
+  /** A target file (a student's own app, core/target.ts) could not be read or failed validation. */
+  TARGET_INVALID: 'SECCHAT_ERR_TARGET_INVALID',
+  /** A target's own process (server or client) could not be started or did not become ready. */
+  TARGET_PROCESS: 'SECCHAT_ERR_TARGET_PROCESS',
   /** The lab PKI directory is missing files or holds unreadable PEM. */
   PKI: 'SECCHAT_ERR_PKI',
   /** The server certificate is self-signed and not trusted. */
@@ -97,7 +101,7 @@ export class ProtocolError extends SecchatError {
 /** Process exit code for an error: 2 for bad input, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return 2;
-  if (err instanceof SecchatError && (err.code === ERROR_CODES.PROFILE_INVALID || err.code === ERROR_CODES.PROFILE_NOT_FOUND || err.code === ERROR_CODES.USAGE)) return 2;
+  if (err instanceof SecchatError && (err.code === ERROR_CODES.PROFILE_INVALID || err.code === ERROR_CODES.PROFILE_NOT_FOUND || err.code === ERROR_CODES.TARGET_INVALID || err.code === ERROR_CODES.USAGE)) return 2;
   return 1;
 }
 

@@ -17,6 +17,10 @@ import { parseProfile, usesTls, type Profile } from '../core/profile.ts';
 import { checkTlsSettings, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { runConcurrentChat, type ConcurrentChatResult } from './concurrency.ts';
 import type { Lab } from './lab.ts';
+import type { Target } from '../core/target.ts';
+import { runTargetAttack } from '../attacks/targets/run.ts';
+import { targetControlRun } from '../attacks/targets/scenario.ts';
+import { targetAttack } from '../attacks/targets/registry.ts';
 import { measureCryptoSpeed, type CryptoSpeed } from './measure.ts';
 
 /** One attack's outcome in a lab check. */
@@ -144,6 +148,36 @@ async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: s
     const d = describeError(err);
     return { works: false, detail: `the chat could not run with this profile: ${d.code}: ${d.message}`, negotiated: null };
   }
+}
+
+/**
+ * Runs a target lab's check (lab.subject `target`) against a student's own app: the lab's
+ * attacks' target variants one after another (each starts the student's programs), then the app
+ * once with no attacker (the canary must arrive).
+ * @returns as {@link checkLab}; attack and app failures are results, never thrown
+ */
+export async function checkTargetLab(lab: Lab, target: Target, pki: PkiMaterial, opts: Pick<CheckLabOptions, 'onStep'> = {}): Promise<LabCheckResult> {
+  const started = performance.now();
+  const failures: string[] = [];
+  const attacks: LabAttackOutcome[] = [];
+  // One at a time: each run starts the student's server and clients, which may not like company.
+  for (const id of lab.attacks) {
+    if (!targetAttack(id)) {
+      attacks.push({ attack: id, outcome: 'unavailable', defended: false, reason: `attack ${id} has no target variant in this version of secchat`, summary: 'not available yet', durationMs: 0 });
+      failures.push(attacks[attacks.length - 1]!.reason);
+      continue;
+    }
+    const cell = await runTargetAttack(id, target, pki);
+    const j = judge(lab, cell);
+    opts.onStep?.(`${id}: ${cell.outcome}`);
+    attacks.push({ attack: id, outcome: cell.outcome, defended: j.defended, reason: cell.reason, summary: cell.summary, durationMs: cell.durationMs });
+    if (j.failure) failures.push(j.failure.replace('this profile', 'this app'));
+  }
+  const control = await targetControlRun(target, newCanary());
+  const chat: ChatOutcome = { works: control.works, detail: control.works ? control.detail : `with no attacker, your app does not deliver: ${control.detail}`, negotiated: null };
+  opts.onStep?.(`chat: ${chat.works ? 'works' : 'broken'}`);
+  if (!chat.works) failures.push(chat.detail);
+  return { lab: lab.id, profile: target.name, passed: failures.length === 0, attacks, chat, failures, durationMs: Math.round(performance.now() - started) };
 }
 
 /**

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ATTACKS } from '../attacks/registry.ts';
+import { targetAttack } from '../attacks/targets/registry.ts';
 import type { Attack } from '../attacks/types.ts';
 import { ERROR_CODES, SecchatError, UsageError } from '../core/errors.ts';
 
@@ -57,6 +58,11 @@ const labSchema = z
   .object({
     id: z.string().regex(LAB_ID_RE),
     title: z.string().min(3),
+    /**
+     * what the check attacks: `profile` (a working profile copied from start.yaml) or `target` (the
+     * student's own app, a target file given with `lab check N --target FILE`; no start.yaml)
+     */
+    subject: z.enum(['profile', 'target']).default('profile'),
     /** attack ids the check runs; every one must be blocked */
     attacks: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1),
     /**
@@ -151,5 +157,6 @@ export function hasAttack(id: string, registry: readonly Attack[] = ATTACKS): bo
 
 /** The lab's attack ids that this version's registry lacks (the check cannot pass while any is missing). */
 export function missingAttacks(lab: Lab, registry: readonly Attack[] = ATTACKS): string[] {
+  if (lab.subject === 'target') return lab.attacks.filter((id) => !targetAttack(id));
   return lab.attacks.filter((id) => !hasAttack(id, registry));
 }

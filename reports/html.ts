@@ -18,7 +18,7 @@ import path from 'node:path';
 import { htmlText, isLocalPath } from '../core/escape.ts';
 import { weaknessesOf, type Weakness } from '../core/weaknesses.ts';
 import type { Profile } from '../core/profile.ts';
-import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
+import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults, type Outcome, type ResultRow } from './results.ts';
 
 /** Escapes text for HTML element content and quoted attribute values: core/escape.ts's one HTML rule. */
 export const esc: (value: unknown) => string = htmlText;
@@ -396,6 +396,24 @@ ${timeChart(pi, p.name, cells)}
 </section>`;
 }
 
+/** A target's section: its description as loaded (commands, transport, files) and its runs. */
+function targetSection(r: MatrixResults, t: NonNullable<MatrixResults['targets']>[number], pi: number, ctx: { resultsFile: string; outFile?: string }): string {
+  const cells = r.attacks.map((a) => ({ attack: a.id, title: a.title, cell: r.cells.find((c) => c.profile === t.name && c.attack === a.id) }));
+  const n = (o: Outcome) => cells.filter((c) => c.cell?.outcome === o).length;
+  const rows = Object.entries(t.settings as Record<string, unknown>)
+    .flatMap(([k, v]) => (v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k2, v2]) => [`${k}.${k2}`, v2] as const) : [[k, v] as const]))
+    .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="mono">${esc(String(v))}</td></tr>`)
+    .join('');
+  const warnings = t.warnings.length ? `<ul class="note">${t.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
+  return `<section class="card profile" id="p-${pi}" aria-labelledby="p-${pi}-h">
+<div class="profile-head"><h2 id="p-${pi}-h">Target <code>${esc(t.name)}</code> (your own app)</h2><p class="lede">${esc(`${n('succeeded')} of ${cells.length} attacks succeeded`)} · ${n('blocked')} blocked${n('not-applicable') ? ` · ${n('not-applicable')} n/a` : ''}${n('error') ? ` · ${n('error')} error` : ''}</p></div>
+<p>${esc(t.description || '(no description)')}</p>
+<h3>Target description</h3><table class="kv"><tbody>${rows}</tbody></table>${warnings}
+<h3>Attack runs</h3>
+<div class="runs">${cells.map((c, ai) => (c.cell ? runArticle(c.cell, pi, ai, c.title, ctx) : '')).join('')}</div>
+</section>`;
+}
+
 /**
  * The matrix table; each cell links to its run below. Rows are profiles and columns attacks,
  * except when there are more than six attacks and more attacks than profiles: then the table is
@@ -403,12 +421,13 @@ ${timeChart(pi, p.name, cells)}
  * `data-rows` on the table says which.
  */
 function gridHtml(r: MatrixResults): string {
-  const transposed = r.attacks.length > 6 && r.attacks.length > r.profiles.length;
+  const rowsOf = resultRows(r);
+  const transposed = r.attacks.length > 6 && r.attacks.length > rowsOf.length;
   const succeededIn = (p: string) => r.cells.filter((x) => x.profile === p && x.outcome === 'succeeded').length;
-  const profileHead = (p: MatrixResults['profiles'][number], pi: number) => `<a href="#p-${pi}">${esc(p.name)}</a><small>${succeededIn(p.name)} of ${r.attacks.length} succeeded</small>`;
+  const profileHead = (p: ResultRow, pi: number) => `<a href="#p-${pi}">${esc(p.name)}</a>${p.kind === 'target' ? ' <small>(target)</small>' : ''}<small>${succeededIn(p.name)} of ${r.attacks.length} succeeded</small>`;
   const attackHead = (a: MatrixResults['attacks'][number]) => `<span class="aid">${esc(a.id)}</span><span class="atitle">${esc(a.title)}</span>`;
   const cellHtml = (pi: number, ai: number) => {
-    const p = r.profiles[pi];
+    const p = rowsOf[pi];
     const a = r.attacks[ai];
     const c = r.cells.find((x) => x.profile === p.name && x.attack === a.id);
     const o = outcomeOf(c);
@@ -418,14 +437,14 @@ function gridHtml(r: MatrixResults): string {
   let head: string;
   let rows: string;
   if (!transposed) {
-    head = `<tr><th scope="col">Profile</th>${r.attacks.map((a) => `<th scope="col">${attackHead(a)}</th>`).join('')}</tr>`;
-    rows = r.profiles.map((p, pi) => `<tr><th scope="row">${profileHead(p, pi)}</th>${r.attacks.map((_, ai) => cellHtml(pi, ai)).join('')}</tr>`).join('');
+    head = `<tr><th scope="col">${r.targets?.length ? 'Profile / target' : 'Profile'}</th>${r.attacks.map((a) => `<th scope="col">${attackHead(a)}</th>`).join('')}</tr>`;
+    rows = rowsOf.map((p, pi) => `<tr><th scope="row">${profileHead(p, pi)}</th>${r.attacks.map((_, ai) => cellHtml(pi, ai)).join('')}</tr>`).join('');
   } else {
-    head = `<tr><th scope="col">Attack</th>${r.profiles.map((p, pi) => `<th scope="col">${profileHead(p, pi)}</th>`).join('')}</tr>`;
-    rows = r.attacks.map((a, ai) => `<tr><th scope="row">${attackHead(a)}</th>${r.profiles.map((_, pi) => cellHtml(pi, ai)).join('')}</tr>`).join('');
+    head = `<tr><th scope="col">Attack</th>${rowsOf.map((p, pi) => `<th scope="col">${profileHead(p, pi)}</th>`).join('')}</tr>`;
+    rows = r.attacks.map((a, ai) => `<tr><th scope="row">${attackHead(a)}</th>${rowsOf.map((_, pi) => cellHtml(pi, ai)).join('')}</tr>`).join('');
   }
   const what = transposed ? 'each profile (columns) against each attack (rows)' : 'each attack (columns) against each profile (rows)';
-  const many = (transposed ? r.profiles.length : r.attacks.length) > 6;
+  const many = (transposed ? rowsOf.length : r.attacks.length) > 6;
   return `<div class="scroll"><table class="grid${many ? ' many' : ''}" data-rows="${transposed ? 'attacks' : 'profiles'}"><caption>Outcome of ${what}. Select a cell for its reason and evidence.</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
@@ -439,7 +458,7 @@ export function renderHtml(r: MatrixResults, ctx: { resultsFile: string; outFile
   const count = (o: Outcome) => r.cells.filter((c) => c.outcome === o).length;
   const tally = OUTCOMES.map((o) => `<li class="o-${o}"><span aria-hidden="true">${OUTCOME_STYLE[o].glyph} </span>${count(o)} ${esc(OUTCOME_LABELS[o])}</li>`).join('');
   const started = String(r.startedAt ?? '').replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  const toc = `<nav class="toc" aria-label="Contents"><ol><li class="toc-label">Contents:</li><li><a href="#matrix">Matrix</a></li><li><a href="#attacks">Attacks</a></li>${r.profiles.map((p, i) => `<li><a href="#p-${i}">${esc(p.name)}</a></li>`).join('')}<li><a href="#environment">Environment and reproduction</a></li></ol></nav>`;
+  const toc = `<nav class="toc" aria-label="Contents"><ol><li class="toc-label">Contents:</li><li><a href="#matrix">Matrix</a></li><li><a href="#attacks">Attacks</a></li>${resultRows(r).map((p, i) => `<li><a href="#p-${i}">${esc(p.name)}</a></li>`).join('')}<li><a href="#environment">Environment and reproduction</a></li></ol></nav>`;
   const body = `<header class="masthead"><div class="wrap">
 <h1>secchat attack matrix</h1>
 <p>${esc(r.profiles.length)} profiles × ${esc(r.attacks.length)} attacks = ${esc(r.cells.length)} isolated runs over real loopback TLS · ${esc(started)} · ${esc(((Number(r.durationMs) || 0) / 1000).toFixed(1))} s</p>
@@ -459,6 +478,7 @@ ${(r.warnings ?? []).length ? `<h3>Contradictions in the matrix</h3><p class="no
 <dl class="attacks">${r.attacks.map((a) => `<dt>${esc(a.id)}</dt><dd><strong>${esc(a.title)}.</strong> ${esc(a.description)}</dd>`).join('')}</dl>
 </section>
 ${r.profiles.map((p, i) => profileSection(r, p, i, ctx)).join('\n')}
+${(r.targets ?? []).map((t, i) => targetSection(r, t, r.profiles.length + i, ctx)).join('\n')}
 <section class="card" id="environment" aria-labelledby="env-h">
 <h2 id="env-h">Environment and reproduction</h2>
 <table class="env"><tbody>

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { markdownCode, markdownLink, markdownParagraph, markdownText as md } from '../core/escape.ts';
 import { weaknessesOf } from '../core/weaknesses.ts';
 import { effectiveSettings } from '../core/profile.ts';
-import { OUTCOME_LABELS, type MatrixResults } from './results.ts';
+import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults } from './results.ts';
 
 /** A fenced code block whose fence no line of `body` can close (CommonMark §4.5). */
 function fenced(info: string, body: string): string[] {
@@ -28,14 +28,14 @@ export function renderMarkdown(r: MatrixResults): string {
   out.push(`secchat ${md(r.tool.version)} · Node ${md(r.environment.node)} · OpenSSL ${md(r.environment.openssl)} · ${md(r.startedAt)} · ${(Number(r.durationMs) / 1000).toFixed(1)} s`, '');
   out.push(`Reproduce: ${markdownCode(r.command)}`, '');
   out.push('Outcomes: **SUCCEEDED** — the attacker read or altered the canary, or had a replay or downgrade accepted (evidence below); **blocked** — something stopped it (named in the reason); **n/a** — the precondition is missing; **ERROR** — the run itself failed.', '');
-  out.push(`| profile | ${attacks.map(md).join(' | ')} |`);
+  out.push(`| ${r.targets?.length ? 'profile / target' : 'profile'} | ${attacks.map(md).join(' | ')} |`);
   out.push(`|---|${attacks.map(() => '---').join('|')}|`);
-  for (const p of r.profiles) {
+  for (const p of resultRows(r)) {
     const cells = attacks.map((a) => {
       const c = r.cells.find((x) => x.profile === p.name && x.attack === a);
       return c ? (c.outcome === 'succeeded' ? `**${label(c.outcome)}**` : label(c.outcome)) : '';
     });
-    out.push(`| ${md(p.name)} | ${cells.join(' | ')} |`);
+    out.push(`| ${md(p.kind === 'target' ? `${p.name} (target)` : p.name)} | ${cells.join(' | ')} |`);
   }
   if (r.warnings?.length) {
     out.push('', '## Contradictions in the matrix', '', 'Cells of one row that disagree with each other (attacks/consistency.ts): one of them is wrong.', '');
@@ -53,19 +53,30 @@ export function renderMarkdown(r: MatrixResults): string {
       out.push('');
     }
     for (const w of p.warnings.filter((w) => !weak.some((x) => w.includes(x.weakness)))) out.push(`> warning: ${md(w)}`, '');
-    for (const c of r.cells.filter((x) => x.profile === p.name)) {
-      out.push(`### ${md(c.attack)}: ${label(c.outcome)}`, '');
-      out.push(markdownParagraph(c.reason), '');
-      if (c.negotiated) out.push(`Negotiated: ${md(c.negotiated.protocol ?? '?')} · ${md(c.negotiated.cipher ?? '?')} · ${md(c.negotiated.group ?? 'no (EC)DHE group')}`, '');
-      if (c.impact.length) out.push(`Impact: ${c.impact.map(md).join(', ')}`, '');
-      if (c.evidence.length) {
-        out.push('Evidence:', '');
-        for (const e of c.evidence) out.push(`- ${markdownCode(e.kind)}: ${md(e.detail)}`);
-        out.push('');
-      }
-      for (const [name, file] of Object.entries(c.artifacts ?? {})) out.push(`- ${markdownParagraph(name)}: ${markdownLink(file, file)}`);
-      if (c.artifacts) out.push('');
-    }
+    cellSections(out, r.cells.filter((x) => x.profile === p.name));
+  }
+  for (const t of r.targets ?? []) {
+    out.push('', `## Target ${markdownCode(t.name)} (your own app)`, '', md(t.description || '(no description)'), '');
+    out.push('```yaml', stringify(t.settings).trimEnd().replace(/```/g, "'''"), '```', '');
+    for (const w of t.warnings) out.push(`> warning: ${md(w)}`, '');
+    cellSections(out, r.cells.filter((x) => x.profile === t.name));
   }
   return out.join('\n') + '\n';
+}
+
+/** Each cell's outcome, reason, negotiated parameters, evidence and artifacts. */
+function cellSections(out: string[], cells: CellResult[]): void {
+  for (const c of cells) {
+    out.push(`### ${md(c.attack)}: ${label(c.outcome)}`, '');
+    out.push(markdownParagraph(c.reason), '');
+    if (c.negotiated) out.push(`Negotiated: ${md(c.negotiated.protocol ?? '?')} · ${md(c.negotiated.cipher ?? '?')} · ${md(c.negotiated.group ?? 'no (EC)DHE group')}`, '');
+    if (c.impact.length) out.push(`Impact: ${c.impact.map(md).join(', ')}`, '');
+    if (c.evidence.length) {
+      out.push('Evidence:', '');
+      for (const e of c.evidence) out.push(`- ${markdownCode(e.kind)}: ${md(e.detail)}`);
+      out.push('');
+    }
+    for (const [name, file] of Object.entries(c.artifacts ?? {})) out.push(`- ${markdownParagraph(name)}: ${markdownLink(file, file)}`);
+    if (c.artifacts) out.push('');
+  }
 }

@@ -56,6 +56,12 @@ export interface MatrixResults {
   /** the command line that reproduces the run */
   command: string;
   profiles: Array<{ name: string; description: string; settings: Profile; warnings: string[] }>;
+  /**
+   * Rows that are a student's own app (core/target.ts) rather than a profile: their description
+   * as loaded (commands, transport, file paths — never key contents). Cells name them in `profile`.
+   * Absent when the run had no targets.
+   */
+  targets?: Array<{ name: string; description: string; settings: Record<string, unknown>; warnings: string[] }>;
   attacks: Array<{ id: string; title: string; description: string }>;
   cells: CellResult[];
   /**
@@ -63,6 +69,22 @@ export interface MatrixResults {
    * stopper is a layer another cell of the row got through. Absent or empty: none found.
    */
   warnings?: Array<{ profile: string; attacks: string[]; message: string }>;
+}
+
+/** One row of the matrix: a profile or a target, in display order (profiles first). */
+export interface ResultRow {
+  kind: 'profile' | 'target';
+  name: string;
+  description: string;
+  warnings: string[];
+}
+
+/** Every row of a run, profiles then targets. */
+export function resultRows(r: MatrixResults): ResultRow[] {
+  return [
+    ...r.profiles.map((p) => ({ kind: 'profile' as const, name: p.name, description: p.description, warnings: p.warnings })),
+    ...(r.targets ?? []).map((t) => ({ kind: 'target' as const, name: t.name, description: t.description, warnings: t.warnings })),
+  ];
 }
 
 /** Outcomes in display order, with the word shown in every renderer (never colour alone). */

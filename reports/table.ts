@@ -5,7 +5,7 @@
  */
 import Table from 'cli-table3';
 import { terminalText as tt } from '../core/escape.ts';
-import { OUTCOME_LABELS, type CellResult, type MatrixResults } from './results.ts';
+import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults } from './results.ts';
 
 const COLOURS: Record<string, [string, string]> = {
   succeeded: ['\x1b[31;1m', '\x1b[0m'],
@@ -47,13 +47,13 @@ export function renderTable(results: MatrixResults, opts: { colour?: boolean; wi
   for (let i = 0; i < attacks.length; i += perTable) {
     const chunk = attacks.slice(i, i + perTable);
     const table = new Table({
-      head: ['profile', ...chunk.map(tt)],
+      head: [results.targets?.length ? 'profile / target' : 'profile', ...chunk.map(tt)],
       colWidths: [PROFILE_WIDTH, ...chunk.map(() => CELL_WIDTH)],
       wordWrap: true,
       style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] },
     });
-    for (const p of results.profiles) {
-      table.push([tt(p.name), ...chunk.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? (CELL_WIDTH - 2) * 2))]);
+    for (const p of resultRows(results)) {
+      table.push([tt(p.kind === 'target' ? `${p.name} (target)` : p.name), ...chunk.map((a) => cellText(results.cells.find((c) => c.profile === p.name && c.attack === a), !!opts.colour, opts.reasonChars ?? (CELL_WIDTH - 2) * 2))]);
     }
     tables.push(table.toString());
   }

@@ -21,12 +21,14 @@ import { initPki, loadPki, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings } from '../core/tls/node-options.ts';
 import { allWeaknesses, weaknessesOf } from '../core/weaknesses.ts';
-import { checkLab, readWorkingProfile } from '../labs/check.ts';
+import { checkLab, checkTargetLab, readWorkingProfile } from '../labs/check.ts';
+import { loadTarget } from '../core/target.ts';
+import { spawnSync } from 'node:child_process';
 import { findLab, hasAttack, LABS_DIR, loadLabs, missingAttacks, type Lab } from '../labs/lab.ts';
 import { loadProgress, workingProfileFile } from '../labs/progress.ts';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'labs');
-/** The nine labs the course needs, by the ids core/weaknesses.ts and the brief use. */
+/** The ten labs the course needs, by the ids core/weaknesses.ts and the brief use. */
 const EXPECTED_IDS = [
   '01-plaintext-vs-tls',
   '02-certificate-verification',
@@ -37,6 +39,7 @@ const EXPECTED_IDS = [
   '07-downgrade',
   '08-password-storage',
   '09-concurrency',
+  '10-your-own-app',
 ];
 /** Sections every guide must have, in this order. */
 const SECTIONS = ['Goal', 'Background', 'Predict', 'Steps', 'What to observe', 'Your task'];
@@ -71,9 +74,9 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 const fixture = (lab: Lab, kind: 'hardened' | 'breaks-chat'): Profile => loadProfile(path.join(FIXTURES, lab.id, `${kind}.yaml`));
 
 describe('lab folders', () => {
-  it('are exactly the nine course labs, numbered in order', () => {
+  it('are exactly the ten course labs, numbered in order', () => {
     expect(labs.map((l) => l.id)).toEqual(EXPECTED_IDS);
-    expect(labs.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(labs.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('cover every lab core/weaknesses.ts sends students to', () => {
@@ -110,13 +113,13 @@ describe('lab folders', () => {
       for (const m of readme.matchAll(/attack ([a-z0-9-]+) -p/g)) expect(ATTACKS.map((a) => a.id)).toContain(m[1]);
     });
 
-    it('has a starting profile that validates and is weak in this lab\'s lesson', () => {
+    it.skipIf(lab.subject === 'target')('has a starting profile that validates and is weak in this lab\'s lesson', () => {
       const p = loadProfile(lab.startFile);
       expect(() => checkTlsSettings(p)).not.toThrow();
       expect(weaknessesOf(p).map((w) => w.lab)).toContain(lab.id);
     });
 
-    it('names only known or announced attacks, and has test fixtures that validate', () => {
+    it.skipIf(lab.subject === 'target')('names only known or announced attacks, and has test fixtures that validate', () => {
       const meta = parseYaml(readFileSync(path.join(lab.dir, 'lab.yaml'), 'utf8')) as { attacks: string[] };
       for (const a of meta.attacks) expect(ATTACKS.map((x) => x.id)).toContain(a);
       for (const kind of ['hardened', 'breaks-chat'] as const) expect(() => checkTlsSettings(fixture(lab, kind))).not.toThrow();
@@ -129,7 +132,7 @@ describe('lab folders', () => {
 });
 
 describe('lab checks run the real attacks', () => {
-  describe.each(labs.map((l) => [l.id, l] as const))('%s', (_id, lab) => {
+  describe.each(labs.filter((l) => l.subject === 'profile').map((l) => [l.id, l] as const))('%s', (_id, lab) => {
     it('names only attacks this version has', () => {
       expect(missingAttacks(lab)).toEqual([]);
     });
@@ -183,6 +186,40 @@ describe('lab checks run the real attacks', () => {
     expect(r1.failures[0]).toMatch(/fake-na could not run against this profile \(the profile has no such thing\)/);
     const r2 = await checkLab(lenient, profile, pki, { registry: [na] });
     expect(r2.passed).toBe(true);
+  });
+});
+
+// Lab 10 checks the student's own app: the course-style fixtures stand in for it.
+(spawnSync('python3', ['--version']).status === 0 || process.env.CI ? describe : describe.skip)('lab 10: the check runs against your own app (a target)', () => {
+  const lab10 = () => findLab('10', labs);
+  const TARGETS = path.join(import.meta.dirname, 'fixtures');
+
+  it('names only attacks with a target variant', () => {
+    expect(missingAttacks(lab10())).toEqual([]);
+  });
+
+  it('fails on the naive app for the lesson\'s reasons and passes on the careful one', async () => {
+    const [naive, careful] = await Promise.all([checkTargetLab(lab10(), loadTarget(path.join(TARGETS, 'naive.yaml')), pki), checkTargetLab(lab10(), loadTarget(path.join(TARGETS, 'careful.yaml')), pki)]);
+    expect(naive.passed).toBe(false);
+    expect(naive.chat.works).toBe(true);
+    for (const id of ['mitm-self-signed', 'mitm-gallery', 'replay', 'tamper', 'retro-decrypt', 'server-scan']) expect(naive.attacks.find((a) => a.attack === id)?.outcome, id).toBe('succeeded');
+    expect(careful.failures).toEqual([]);
+    expect(careful.passed).toBe(true);
+  }, 240_000);
+
+  it('check without --target is a usage error naming the flag; start asks and copies nothing', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'secchat-lab10-'));
+    try {
+      const r = await cli('lab', 'check', '10', '--home', home);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--target <file>/);
+      const s = await cli('lab', 'start', '10', '--answer', 'B', '--home', home);
+      expect(s.code).toBe(0);
+      expect(s.out).toMatch(/lab check 10 --target my-chat\.yaml/);
+      expect(existsSync(workingProfileFile(home, '10-your-own-app'))).toBe(false);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,7 +8,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { ERROR_CODES, SecchatError, UsageError } from '../../core/errors.ts';
-import { checkLab, readWorkingProfile, type LabCheckResult } from '../../labs/check.ts';
+import { checkLab, checkTargetLab, readWorkingProfile, type LabCheckResult } from '../../labs/check.ts';
+import { loadTarget } from '../../core/target.ts';
 import { findLab, loadLabs, missingAttacks, OPTION_KEYS, type Lab } from '../../labs/lab.ts';
 import { DEFAULT_LAB_HOME, loadProgress, updateLabProgress, workingProfileFile, type LabProgress } from '../../labs/progress.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
@@ -147,6 +148,10 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
         });
         io.out(`Recorded. The answer is shown after your check passes.\n`);
       }
+      if (lab.subject === 'target') {
+        io.out(`\nThis lab checks your own app: describe it in a target file next to your code (${CLI} lab show ${lab.number}), then run: ${CLI} lab check ${lab.number} --target my-chat.yaml\n`);
+        return;
+      }
       const file = workingProfileFile(o.home, lab.id);
       if (existsSync(file)) {
         io.out(`\nYour working profile is ${file} (kept as it is; \`${CLI} lab reset ${lab.number}\` restores the starting one).\n`);
@@ -166,16 +171,20 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
     .description('run the lab\'s attacks against your working profile; passes when all are blocked and the chat still works')
     .argument('<lab>', 'lab number or id')
     .option('--profile <file>', 'check this profile file instead of your working profile')
+    .option('--target <file>', 'your own app, described in a target file (labs that check your app: 10)')
     .addOption(homeOption())
     .addOption(pkiOption())
-    .action(async (ref: string, o: { profile?: string; home: string; pki: string }) => {
+    .action(async (ref: string, o: { profile?: string; target?: string; home: string; pki: string }) => {
       const lab = findLab(ref, labs());
-      const file = o.profile ?? workingProfileFile(o.home, lab.id);
-      const profile = readWorkingProfile(file, o.profile ? '' : `run \`${CLI} lab start ${lab.number}\`, or \`${CLI} lab reset ${lab.number}\` to restore it`);
-      for (const w of warningsFor(profile)) io.err(`warning: ${w}\n`);
+      if (lab.subject === 'target' && !o.target) throw new UsageError(ERROR_CODES.USAGE, `lab ${lab.number} checks your own app: pass --target <file> (a target file, see \`${CLI} lab show ${lab.number}\`)`);
+      if (lab.subject !== 'target' && o.target) throw new UsageError(ERROR_CODES.USAGE, `lab ${lab.number} checks a profile, not --target; use --profile <file> or your working profile`);
+      const target = o.target ? loadTarget(o.target) : null;
+      const file = o.target ?? o.profile ?? workingProfileFile(o.home, lab.id);
+      const profile = target ? null : readWorkingProfile(file, o.profile ? '' : `run \`${CLI} lab start ${lab.number}\`, or \`${CLI} lab reset ${lab.number}\` to restore it`);
+      if (profile) for (const w of warningsFor(profile)) io.err(`warning: ${w}\n`);
       const pki = await pkiFor(o.pki, io);
-      io.out(`Lab ${lab.number} — ${lab.title}\nChecking ${file} (profile "${profile.name}"): ${lab.attacks.length} attack${lab.attacks.length > 1 ? 's' : ''}, then the chat with no attacker…\n\n`);
-      const r = await checkLab(lab, profile, pki);
+      io.out(`Lab ${lab.number} — ${lab.title}\nChecking ${file} (${target ? `your app "${target.name}"` : `profile "${profile!.name}"`}): ${lab.attacks.length} attack${lab.attacks.length > 1 ? 's' : ''}, then the chat with no attacker…\n\n`);
+      const r = target ? await checkTargetLab(lab, target, pki) : await checkLab(lab, profile!, pki);
       printCheck(r, io);
       const now = new Date().toISOString();
       const p = updateLabProgress(o.home, lab.id, (e) => {
@@ -205,6 +214,10 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
     .addOption(homeOption())
     .action((ref: string, o: { home: string }) => {
       const lab = findLab(ref, labs());
+      if (lab.subject === 'target') {
+        io.out(`lab ${lab.number} checks your own app: there is no starting profile to restore\n`);
+        return;
+      }
       const file = workingProfileFile(o.home, lab.id);
       mkdirSync(path.dirname(file), { recursive: true });
       if (existsSync(file)) {

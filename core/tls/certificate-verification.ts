@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import type tls from 'node:tls';
+import forge from 'node-forge';
 import { X509Certificate, createHash } from 'node:crypto';
 import { CertificateError, ERROR_CODES } from '../errors.ts';
 import type { Profile } from '../profile.ts';
@@ -43,7 +44,72 @@ const OPENSSL_CODE_REASON: Record<string, { code: (typeof ERROR_CODES)[keyof typ
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: { code: ERROR_CODES.CERT_UNKNOWN_CA, reason: 'unknown CA' },
   CERT_HAS_EXPIRED: { code: ERROR_CODES.CERT_EXPIRED, reason: 'certificate expired' },
   CERT_NOT_YET_VALID: { code: ERROR_CODES.CERT_NOT_YET_VALID, reason: 'certificate not yet valid' },
+  INVALID_CA: { code: ERROR_CODES.CERT_INVALID, reason: 'issuer is not a valid CA (OpenSSL refused it as an issuer: basicConstraints CA:FALSE or no keyCertSign)' },
+  INVALID_PURPOSE: { code: ERROR_CODES.CERT_INVALID, reason: 'wrong extended key usage: not issued for TLS servers' },
+  CA_MD_TOO_WEAK: { code: ERROR_CODES.CERT_INVALID, reason: 'signature digest too weak (SHA-1 or MD5)' },
+  EE_KEY_TOO_SMALL: { code: ERROR_CODES.CERT_INVALID, reason: 'key too small' },
+  CA_KEY_TOO_SMALL: { code: ERROR_CODES.CERT_INVALID, reason: 'issuer key too small' },
 };
+
+/**
+ * Smallest RSA key a verifying client accepts, in bits (NIST SP 800-131A Rev. 2; CA/Browser Forum
+ * Baseline Requirements §6.1.5). OpenSSL enforces it only from security level 2, and profiles that
+ * allow TLS 1.0 must run at level 0, so the check is made here, for every verifying profile.
+ */
+export const MIN_RSA_KEY_BITS = 2048;
+
+/** The presented chain (leaf first) as X509Certificate objects, from `getPeerCertificate(true)`. */
+function presentedChain(socket: tls.TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  const seen = new Set<string>();
+  for (let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+    seen.add(c.fingerprint256);
+    out.push(new X509Certificate(c.raw));
+  }
+  return out;
+}
+
+/** Signature algorithms OpenSSL 3 refuses at security level 1 and above (RFC 6194, RFC 9155): OIDs. */
+const WEAK_SIGNATURE_OIDS: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
+  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
+  '1.2.840.10040.4.3': 'dsa-with-sha1',
+};
+
+/** The certificate's outer signatureAlgorithm OID (RFC 5280 §4.1.1.2), or null when unreadable. */
+export function signatureAlgorithmOid(cert: X509Certificate): string | null {
+  try {
+    const asn = forge.asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')));
+    const alg = (asn.value as forge.asn1.Asn1[])[1]!;
+    return forge.asn1.derToOid((alg.value as forge.asn1.Asn1[])[0]!.value as string);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * node reports several OpenSSL chain errors as UNSPECIFIED (it names only some X509_V_ERR codes).
+ * Recover the ones the certificate gallery teaches from what the client can see: a weak signature
+ * digest on the leaf, an issuer in the presented chain without the CA flag, or — node drops such
+ * an issuer from the chain it returns — a leaf whose issuer is none of the trusted roots.
+ */
+function diagnoseUnspecified(socket: tls.TLSSocket, leaf: X509Certificate, trust: ClientTrust): string {
+  const oid = signatureAlgorithmOid(leaf);
+  if (oid && WEAK_SIGNATURE_OIDS[oid]) return 'CA_MD_TOO_WEAK';
+  if (presentedChain(socket).slice(1).some((c) => !c.ca)) return 'INVALID_CA';
+  const roots = trust.caPems.map((pem) => new X509Certificate(pem));
+  if (!roots.some((r) => leaf.checkIssued(r))) return 'INVALID_CA';
+  return 'UNSPECIFIED';
+}
+
+/** A key-size refusal for an RSA leaf under {@link MIN_RSA_KEY_BITS}, or null. */
+function keySizeRefusal(cert: X509Certificate): CertificateError | null {
+  const bits = cert.publicKey.asymmetricKeyType === 'rsa' ? cert.publicKey.asymmetricKeyDetails?.modulusLength : undefined;
+  if (bits === undefined || bits >= MIN_RSA_KEY_BITS) return null;
+  const subject = cert.subject.replace(/\n/g, ', ');
+  return new CertificateError(ERROR_CODES.CERT_INVALID, `certificate refused: key too small: RSA-${bits} (minimum ${MIN_RSA_KEY_BITS} bits); subject ${subject}`, { reason: 'key too small', keyBits: bits, subject });
+}
 
 /**
  * Verifies the server certificate of a connected TLS socket per the profile.
@@ -59,7 +125,10 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
   if (!cert) throw new CertificateError(ERROR_CODES.CERT_INVALID, 'server sent no certificate', { reason: 'no certificate' });
   const subject = cert.subject.replace(/\n/g, ', ');
   if (p.client.verify === 'ca' && !socket.authorized) {
-    const opensslCode = String(socket.authorizationError ?? 'UNKNOWN');
+    let opensslCode = String(socket.authorizationError ?? 'UNKNOWN');
+    // node reports some chain errors as UNSPECIFIED; an issuer in the presented chain that is not
+    // a CA is the one students meet (a leaf used to sign another leaf), so name it.
+    if (opensslCode === 'UNSPECIFIED') opensslCode = diagnoseUnspecified(socket, cert, trust);
     const known = OPENSSL_CODE_REASON[opensslCode];
     const dates = { validFrom: cert.validFrom, validTo: cert.validTo };
     let detail = '';
@@ -83,6 +152,8 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
       ...dates,
     });
   }
+  const small = p.client.verify === 'ca' ? keySizeRefusal(cert) : null;
+  if (small) throw small;
   const refusal = pinAndHostnameRefusal(cert, p, host, trust);
   if (refusal) throw refusal;
 }
@@ -171,6 +242,8 @@ export function verifyCertificatePem(certPem: string, p: Profile, host: string, 
     }
     if (now < new Date(cert.validFrom)) return { ok: false, code: ERROR_CODES.CERT_NOT_YET_VALID, message: `certificate refused: certificate not yet valid (valid from ${cert.validFrom})` };
     if (now > new Date(cert.validTo)) return { ok: false, code: ERROR_CODES.CERT_EXPIRED, message: `certificate refused: certificate expired (valid ${cert.validFrom} to ${cert.validTo})` };
+    const small = keySizeRefusal(cert);
+    if (small) return { ok: false, code: small.code, message: small.message };
   }
   const refusal = pinAndHostnameRefusal(cert, p, host, trust);
   return refusal ? { ok: false, code: refusal.code, message: refusal.message } : { ok: true };
