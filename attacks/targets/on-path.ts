@@ -109,7 +109,9 @@ async function onPath(ctx: TargetContext, mode: Mode): Promise<Verdict> {
   const chain: string[] = [];
   const plain = ctx.target.server.transport === 'plain';
   let acted: string[] = [];
-  let obs = await ctx.run({ addon: actingAddon(mode, canary, plain ? null : attackerCertFor(ctx.target, null), acted) });
+  // A replay is complete when a second copy arrives; wait for it up to the target's deliveryMs.
+  const deliveredWhen = mode === 'replay' ? (o: string, c: string) => o.split(c).length - 1 >= 2 : undefined;
+  let obs = await ctx.run({ addon: actingAddon(mode, canary, plain ? null : attackerCertFor(ctx.target, null), acted), deliveredWhen });
   const term = obs.proxy!.connections.find((c) => c.mode === 'terminate');
   let inside = plain || !!term?.clientHop;
   if (plain) chain.push('the app speaks plaintext: the chat bytes are on the wire');
@@ -118,7 +120,7 @@ async function onPath(ctx: TargetContext, mode: Mode): Promise<Verdict> {
     const alert = term ? clientAlert(term) : null;
     chain.push(`the client refused a self-signed certificate${alert ? ` (TLS alert ${alert})` : ''}: no position inside TLS`);
     acted = [];
-    obs = await ctx.run({ addon: actingAddon(mode, canary, null, acted) });
+    obs = await ctx.run({ addon: actingAddon(mode, canary, null, acted), deliveredWhen });
     inside = false;
     chain.push('stayed on-path on the TLS records');
   }
@@ -153,7 +155,7 @@ async function onPath(ctx: TargetContext, mode: Mode): Promise<Verdict> {
   if (inside && mode === 'replay' && obs.observer!.canaryCopies === 1) {
     return {
       outcome: 'blocked',
-      reason: `${chain.join(' → ')} → the server received the canary twice but delivered it once: the app itself refuses the duplicate`,
+      reason: `${chain.join(' → ')} → the attacker sent the canary twice inside TLS, and the other client received it once in ${ctx.target.deliveryMs} ms: the app did not deliver the duplicate`,
       summary: 'duplicate not delivered',
       impact: [],
       evidence,

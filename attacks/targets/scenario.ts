@@ -45,6 +45,11 @@ export interface TargetRunOptions {
   extraTrustPems?: string[];
   /** receives NSS key log lines of the proxy's own TLS hops */
   keylog?: (line: Buffer) => void;
+  /**
+   * when delivery counts as complete, from the observer's output (default: the canary appears
+   * once); a replay waits for a second copy, up to the target's deliveryMs
+   */
+  deliveredWhen?: (observerOutput: string, canary: string) => boolean;
   /** start the target's observer client too (default true; runs that only watch the handshake skip it) */
   withObserver?: boolean;
   /** called once the client is running and fed, before waiting for delivery (attacks act here) */
@@ -118,7 +123,8 @@ export async function runTargetConversation(target: Target, opts: TargetRunOptio
     client.write(sendText);
     await opts.whileRunning?.({ proxy, serverPort: port });
     const arrived = (o: string) => o.includes(opts.canary);
-    const delivery = observer ? observer.waitFor(arrived, target.deliveryMs) : server.waitFor(arrived, target.deliveryMs);
+    const complete = opts.deliveredWhen ? (o: string) => opts.deliveredWhen!(o, opts.canary) : arrived;
+    const delivery = observer ? observer.waitFor(complete, target.deliveryMs) : server.waitFor(arrived, target.deliveryMs);
     // Without an observer, a canary in the server's log is the delivery; the linger below catches copies.
     // Stop waiting early when the client gave up (exited) and nothing is on its way any more.
     await Promise.race([delivery, client.exited.then(() => new Promise((r) => setTimeout(r, LINGER_MS)))]);
