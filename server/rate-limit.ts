@@ -66,8 +66,8 @@ export class SlidingWindowLimiter {
       this.hits.set(key, times);
     }
     times.push(this.now());
-    // Only the newest `limit` times can ever matter for a decision.
-    if (times.length > this.limit) times.splice(0, times.length - this.limit);
+    // Only the newest `limit` times can ever matter for a decision (one at most is over).
+    while (times.length > this.limit) times.shift();
   }
 
   /** Takes back the newest attempt of `key` (a reservation that turned out not to count). */
@@ -88,13 +88,12 @@ export class SlidingWindowLimiter {
     const times = this.hits.get(key);
     if (!times) return [];
     const cutoff = this.now() - this.windowMs;
-    let i = 0;
-    while (i < times.length && times[i]! <= cutoff) i++;
-    if (i === times.length) {
+    const firstLive = times.findIndex((t) => t > cutoff);
+    if (firstLive === -1) {
       this.hits.delete(key);
       return [];
     }
-    if (i > 0) times.splice(0, i);
+    times.splice(0, firstLive);
     return times;
   }
 

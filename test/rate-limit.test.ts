@@ -118,3 +118,101 @@ describe('LoginThrottle counts a login against its account when admitted', () =>
     expect(t.admit('127.0.0.1', 'alice')).toMatchObject({ scope: 'account' });
   });
 });
+
+describe('SlidingWindowLimiter edges (mutation testing: docs/testing.md)', () => {
+  it('keeps only the newest `limit` attempts: the retry wait runs from the limit-th newest, not the oldest', () => {
+    const c = clock(0);
+    const l = new SlidingWindowLimiter({ limit: 2, windowMs: 1000, now: c.now });
+    for (const t of [0, 100, 200]) {
+      c.advance(t - c.now());
+      l.record('k');
+    }
+    c.advance(100); // now 300; attempts kept: 100, 200
+    expect(l.check('k')).toEqual({ allowed: false, retryAfterMs: 800 });
+  });
+
+  it('answers for a key it never saw without creating it, even with a limit of one', () => {
+    const l = new SlidingWindowLimiter({ limit: 1, windowMs: 1000, now: () => 5 });
+    expect(l.check('never')).toEqual({ allowed: true });
+    expect(l.size).toBe(0);
+  });
+
+  it('drops a key whose attempts all left the window when it is next checked', () => {
+    const c = clock(0);
+    const l = new SlidingWindowLimiter({ limit: 1, windowMs: 1000, now: c.now });
+    l.record('k');
+    expect(l.check('k').allowed).toBe(false);
+    c.advance(1000);
+    expect(l.check('k')).toEqual({ allowed: true });
+    expect(l.size).toBe(0);
+  });
+
+  it('does not sweep expired keys while the table has room', () => {
+    const c = clock(0);
+    const l = new SlidingWindowLimiter({ limit: 1, windowMs: 1000, maxKeys: 10, now: c.now });
+    l.record('a');
+    c.advance(2000);
+    l.record('b');
+    expect(l.size).toBe(2); // sweeping costs a pass over the table: only when full
+  });
+
+  it('when full, sweeps expired keys first and keeps every live one', () => {
+    const c = clock(0);
+    const l = new SlidingWindowLimiter({ limit: 1, windowMs: 1000, maxKeys: 2, now: c.now });
+    l.record('a'); // t=0, first in the table
+    c.advance(100);
+    l.record('b'); // t=100
+    c.advance(800);
+    l.record('a'); // t=900: 'a' stays first in insertion order but is now the newer key
+    c.advance(250); // t=1150: 'b' expired, 'a' live until 1900
+    l.record('c');
+    expect(l.size).toBe(2);
+    expect(l.check('a')).toEqual({ allowed: false, retryAfterMs: 750 });
+    expect(l.check('c').allowed).toBe(false);
+  });
+
+  it('when full of live keys, forgets the oldest inserted first', () => {
+    const l = new SlidingWindowLimiter({ limit: 1, windowMs: 1000, maxKeys: 2, now: () => 0 });
+    l.record('a');
+    l.record('b');
+    l.record('c');
+    expect(l.size).toBe(2);
+    expect(l.check('a')).toEqual({ allowed: true });
+    expect(l.check('b').allowed).toBe(false);
+    expect(l.check('c').allowed).toBe(false);
+  });
+
+  it('release() takes back only the newest attempt and forgets a key left empty', () => {
+    const l = new SlidingWindowLimiter({ limit: 2, windowMs: 1000, now: () => 0 });
+    l.record('k');
+    l.record('k');
+    l.release('k');
+    expect(l.size).toBe(1);
+    expect(l.check('k')).toEqual({ allowed: true });
+    l.record('k');
+    expect(l.check('k').allowed).toBe(false);
+    l.release('k');
+    l.release('k');
+    expect(l.size).toBe(0);
+    l.record('fresh'); // a reservation taken back at once leaves no trace
+    l.release('fresh');
+    expect(l.size).toBe(0);
+  });
+
+  it('release() of a key it no longer holds (evicted, expired or never seen) is a no-op', () => {
+    const l = new SlidingWindowLimiter({ limit: 1, windowMs: 1000, maxKeys: 1, now: () => 0 });
+    l.record('a');
+    l.record('b'); // evicts 'a'
+    expect(() => l.release('a')).not.toThrow();
+    expect(() => l.release('never')).not.toThrow();
+    expect(l.size).toBe(1);
+    expect(l.check('b').allowed).toBe(false); // b's attempt untouched
+  });
+});
+
+describe('LoginThrottle: registrations never count against an account', () => {
+  it('admits more registrations from one address than the per-account limit', () => {
+    const t = new LoginThrottle({ maxLoginAttemptsPerAccountPerMinute: 2, maxLoginAttemptsPerIpPerMinute: 100 }, { now: () => 0 });
+    for (let i = 0; i < 5; i++) expect(t.admit('10.0.0.1', null)).toBeNull();
+  });
+});
