@@ -52,7 +52,8 @@ export function foldUsername(raw: string): string {
  */
 export function normalizeUsername(raw: string, rules: UsernameRules = {}): { ok: true; username: string } | { ok: false; error: string } {
   const maxChars = rules.maxChars ?? MAX_USERNAME_CHARS;
-  if (raw.length > MAX_RAW_USERNAME_UNITS) return { ok: false, error: `username longer than ${maxChars} characters` };
+  // The raw cap holds whatever maxChars says (a configured 1000 does not lift it).
+  if (raw.length > MAX_RAW_USERNAME_UNITS) return { ok: false, error: `username longer than ${Math.min(maxChars, MAX_RAW_USERNAME_UNITS)} characters` };
   if (CONTROL_OR_BIDI.test(raw)) return { ok: false, error: 'username must not contain control or bidirectional-override characters' };
   const username = foldUsername(raw);
   if (username.length === 0) return { ok: false, error: 'username is empty' };

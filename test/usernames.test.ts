@@ -45,6 +45,12 @@ describe('normalizeUsername', () => {
     expect(normalizeUsername('abcde', { maxChars: 5 })).toEqual({ ok: true, username: 'abcde' });
   });
 
+  it('refuses input over the raw cap before normalizing, whatever the configured maximum', () => {
+    const big = { maxChars: 1000 };
+    expect(normalizeUsername('x'.repeat(MAX_RAW_USERNAME_UNITS), big)).toEqual({ ok: true, username: 'x'.repeat(MAX_RAW_USERNAME_UNITS) });
+    expect(normalizeUsername('x'.repeat(MAX_RAW_USERNAME_UNITS + 1), big)).toEqual({ ok: false, error: `username longer than ${MAX_RAW_USERNAME_UNITS} characters` });
+  });
+
   it('never echoes the raw input in its error (it may hold escape sequences)', () => {
     const r = normalizeUsername('\u001b]0;pwned\u0007');
     expect(r.ok || r.error.includes('\u001b')).toBe(false);
