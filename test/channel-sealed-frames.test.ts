@@ -7,7 +7,7 @@ import { CHANNEL_CIPHERS, type ChannelCipher } from '../core/profile.ts';
 import { makePair, type ChannelSettings } from './helpers/channel-fixtures.ts';
 import { manualClock, pump, seededRandom } from './helpers/channel-pump.ts';
 import { deriveSessionKeys } from '../core/channel/kdf.ts';
-import { SealedRecordReader, SealedRecordWriter } from '../core/channel/sealed-frames.ts';
+import { MAX_SEQUENCE, SEALED_AAD_LABEL, SealedRecordReader, SealedRecordWriter, parseSealedFrame, sealedAad, type RecordSettings } from '../core/channel/sealed-frames.ts';
 
 const AUTHENTICATING = CHANNEL_CIPHERS.filter((c) => CHANNEL_CIPHER_SPECS[c].authenticates);
 const WINDOW_MS = 30_000;
@@ -254,5 +254,79 @@ describe('malformed sealed frames', () => {
   it('a frame sealed for the server does not open at the client (per-direction keys)', () => {
     const { client } = established({ replayProtection: 'none' });
     expect(codeOf(() => client.open(wire(client.seal({ type: 'msg' }))))).toBe('bad_record_mac');
+  });
+});
+
+/** A writer and reader of one direction with fixed keys, an injected clock and seeded randomness. */
+function direction(cipher: ChannelCipher, mode: RecordSettings['replayProtection'], replayWindowMs = 1000, clock = manualClock()) {
+  const settings: RecordSettings = { cipher, replayProtection: mode, replayWindowMs, randomBytes: seededRandom(`${cipher}/${mode}`), now: clock.now };
+  const keys = deriveSessionKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3), cipher).clientToServer;
+  return { writer: new SealedRecordWriter(settings, keys), reader: new SealedRecordReader(settings, keys), clock };
+}
+
+describe('record edges (mutation testing: docs/testing.md)', () => {
+  it('associated data: label, mode byte, then the replay fields in big-endian, byte for byte', () => {
+    const label = Buffer.from('secchat-sealed-v1', 'ascii').toString('hex');
+    expect(SEALED_AAD_LABEL).toBe('secchat-sealed-v1');
+    expect(sealedAad('none', {}).toString('hex')).toBe(label + '00');
+    expect(sealedAad('none', { seq: 5n, ts: 7, nonce: Buffer.alloc(16, 9) }).toString('hex')).toBe(label + '00'); // none binds no fields
+    expect(sealedAad('sequence', { seq: 0x0102030405060708n }).toString('hex')).toBe(label + '01' + '0102030405060708');
+    expect(sealedAad('sequence', { seq: MAX_SEQUENCE }).toString('hex')).toBe(label + '01' + 'ffffffffffffffff');
+    const nonce = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    // 1_700_000_000_123 = 0x18bcfe5687b (printf '%016x')
+    expect(sealedAad('window', { ts: 1_700_000_000_123, nonce }).toString('hex')).toBe(label + '02' + '0000018bcfe5687b' + '00112233445566778899aabbccddeeff');
+  });
+
+  it.each(CHANNEL_CIPHERS)('sequence, %s: twenty-five frames in order all open (sequence numbers of two and more digits)', (cipher) => {
+    const { writer, reader } = direction(cipher, 'sequence');
+    for (let i = 0; i < 25; i++) {
+      const f = wire(writer.seal({ type: 'msg', i }));
+      expect(f.seq).toBe(String(i));
+      expect(reader.open(f as any)).toEqual({ type: 'msg', i });
+    }
+    expect(writer.sent).toBe(25n);
+    expect(reader.received).toBe(25n);
+  });
+
+  it('sequence: the largest 64-bit sequence number parses; one more is decode_error', () => {
+    const { writer } = direction('aes-128-gcm', 'sequence');
+    const f = wire(writer.seal({ type: 'msg' }));
+    expect(parseSealedFrame({ ...f, seq: MAX_SEQUENCE.toString() }, 'aes-128-gcm', 'sequence').header.seq).toBe(MAX_SEQUENCE);
+    expect(codeOf(() => parseSealedFrame({ ...f, seq: (MAX_SEQUENCE + 1n).toString() }, 'aes-128-gcm', 'sequence'))).toBe('decode_error');
+    expect(codeOf(() => parseSealedFrame({ ...f, seq: '01' }, 'aes-128-gcm', 'sequence'))).toBe('decode_error'); // one spelling per number
+    expect(codeOf(() => parseSealedFrame({ ...f, seq: 1 }, 'aes-128-gcm', 'sequence'))).toBe('decode_error');
+  });
+
+  it.each(AUTHENTICATING)('window, %s: a replay exactly replayWindowMs after the original is replayed_nonce, not accepted', (cipher) => {
+    const { writer, reader, clock } = direction(cipher, 'window', 1000);
+    const f = wire(writer.seal({ type: 'msg' }));
+    expect(reader.open(f as any)).toEqual({ type: 'msg' });
+    clock.advance(1000); // |now - ts| = the window: still fresh, so its nonce must still be remembered
+    expect(codeOf(() => reader.open(f as any))).toBe('replayed_nonce');
+    clock.advance(1);
+    expect(codeOf(() => reader.open(f as any))).toBe('stale');
+  });
+
+  it('window: the seen set forgets a nonce one ms after its frame went stale, not before', () => {
+    const { writer, reader, clock } = direction('aes-128-gcm', 'window', 1000);
+    reader.open(wire(writer.seal({ type: 'msg', n: 0 })) as any);
+    clock.advance(1000);
+    reader.open(wire(writer.seal({ type: 'msg', n: 1 })) as any);
+    expect(reader.seenNonces).toBe(2);
+    clock.advance(1);
+    reader.open(wire(writer.seal({ type: 'msg', n: 2 })) as any);
+    expect(reader.seenNonces).toBe(2); // n: 0 pruned
+  });
+
+  it('window: ts is the sender clock floored to an integer ms, and a negative or fractional ts is decode_error', () => {
+    const clock = manualClock(1_700_000_000_000.75);
+    const { writer, reader } = direction('aes-128-gcm', 'window', 1000, clock);
+    const f = wire(writer.seal({ type: 'msg' }));
+    expect(f.ts).toBe(1_700_000_000_000);
+    expect(f.nonce && Buffer.from(f.nonce, 'base64').length).toBe(16);
+    expect(reader.open(f as any)).toEqual({ type: 'msg' });
+    expect(codeOf(() => parseSealedFrame({ ...f, ts: -1 }, 'aes-128-gcm', 'window'))).toBe('decode_error');
+    expect(codeOf(() => parseSealedFrame({ ...f, ts: 1.5 }, 'aes-128-gcm', 'window'))).toBe('decode_error');
+    expect(parseSealedFrame({ ...f, ts: 0 }, 'aes-128-gcm', 'window').header.ts).toBe(0);
   });
 });
