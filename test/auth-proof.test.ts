@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import {
   CHALLENGE_NONCE_BYTES,
   LOGIN_PROOF_LABEL,
+  SCRYPT_PARAM_LIMITS,
+  base64Of,
   deriveVerifierKey,
   loginProof,
   parseChallenge,
@@ -175,5 +177,188 @@ describe('ChallengeAuth (server), clock and nonces injected', () => {
 
   it('rejects a nonsensical ttl at construction', () => {
     expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: 0 })).toThrow(/ttlMs must be a positive integer/);
+  });
+});
+
+describe('challenge edges (mutation testing: docs/testing.md)', () => {
+  const good = { type: 'challenge', username: 'alice', nonce: NONCE.toString('base64'), storage: 'scrypt', salt: '00'.repeat(16), params: { N: 16384, r: 8, p: 1, dkLen: 32 } };
+  const params = (over: Record<string, unknown>) => ({ ...good, params: { ...good.params, ...over } });
+  const accepts = (frame: Record<string, unknown>, floor: VerifierStorage = 'scrypt') => {
+    try {
+      parseChallenge(frame, 'alice', floor);
+      return true;
+    } catch (err) {
+      expect((err as { code?: string }).code).toBe('SECCHAT_ERR_PROTOCOL');
+      return false;
+    }
+  };
+
+  it.each([
+    ['N at the floor', { N: SCRYPT_PARAM_LIMITS.minN }, true],
+    ['N not a power of two above the floor', { N: 3 * 8192 }, false],
+    ['N a power of two below the floor', { N: 8192 }, false],
+    ['128·N·r exactly the memory ceiling (256 MiB)', { N: 1 << 17, r: 16 }, true],
+    ['128·N·r one step over the ceiling', { N: 1 << 17, r: 17 }, false],
+    ['r = 1', { r: 1 }, true],
+    ['r = 0', { r: 0 }, false],
+    ['p = 1', { p: 1 }, true],
+    ['p = 0', { p: 0 }, false],
+    ['p at the ceiling', { p: SCRYPT_PARAM_LIMITS.maxP }, true],
+    ['p over the ceiling', { p: SCRYPT_PARAM_LIMITS.maxP + 1 }, false],
+    ['dkLen at the floor', { dkLen: SCRYPT_PARAM_LIMITS.minDkLen }, true],
+    ['dkLen under the floor', { dkLen: SCRYPT_PARAM_LIMITS.minDkLen - 1 }, false],
+    ['dkLen at the ceiling', { dkLen: SCRYPT_PARAM_LIMITS.maxDkLen }, true],
+    ['dkLen over the ceiling', { dkLen: SCRYPT_PARAM_LIMITS.maxDkLen + 1 }, false],
+    ['a parameter given as a string', { N: '16384' }, false],
+    ['a fractional parameter', { r: 8.5 }, false],
+  ])('scrypt params: %s → accepted %s', (_name, over, ok) => {
+    expect(accepts(params(over))).toBe(ok);
+  });
+
+  it('a scrypt challenge without params is refused; the accepted params are returned as read', () => {
+    expect(accepts({ ...good, params: undefined })).toBe(false);
+    expect(parseChallenge(params({ N: 32768, r: 4, p: 2, dkLen: 48 }), 'alice', 'scrypt').params).toEqual({ N: 32768, r: 4, p: 2, dkLen: 48 });
+  });
+
+  it.each([
+    ['8 bytes', '00'.repeat(8), true],
+    ['7 bytes', '00'.repeat(7), false],
+    ['64 bytes', 'ab'.repeat(64), true],
+    ['65 bytes', 'ab'.repeat(65), false],
+    ['an odd number of hex digits', '0'.repeat(17), false],
+    ['upper-case hex', 'AB'.repeat(16), false],
+    ['hex inside other text', `x${'00'.repeat(16)}`, false],
+  ])('scrypt salt of %s → accepted %s', (_name, salt, ok) => {
+    expect(accepts({ ...good, salt })).toBe(ok);
+    if (ok) expect(parseChallenge({ ...good, salt }, 'alice', 'scrypt').salt).toEqual(Buffer.from(salt, 'hex'));
+  });
+
+  it('a verifier as strong as the profile asks for is fine, and plaintext/sha256 challenges carry no salt', () => {
+    expect(parseChallenge({ ...good, storage: 'sha256', salt: 'ignored' }, 'alice', 'sha256')).toEqual({ username: 'alice', nonce: NONCE, storage: 'sha256', salt: Buffer.alloc(0) });
+    expect(parseChallenge({ ...good, storage: 'plaintext' }, 'alice', 'plaintext')).toEqual({ username: 'alice', nonce: NONCE, storage: 'plaintext', salt: Buffer.alloc(0) });
+    expect(parseChallenge(good, 'alice', 'scrypt')).toEqual({ username: 'alice', nonce: NONCE, storage: 'scrypt', salt: Buffer.alloc(16), params: good.params });
+  });
+
+  it('base64Of takes only canonical base64 of exactly the length asked', () => {
+    const b = Buffer.from('0123456789abcdef0123456789abcdef');
+    expect(base64Of(b.toString('base64'), 32)).toEqual(b);
+    expect(base64Of(b.toString('base64'), 31)).toBeNull();
+    expect(base64Of(b.toString('base64url'), 32)).toBeNull(); // other alphabet
+    expect(base64Of('AAB=', 2)).toBeNull(); // non-zero padding bits: not the canonical spelling
+    expect(base64Of('AAA=', 2)).toEqual(Buffer.alloc(2));
+    expect(base64Of(' AAA=', 2)).toBeNull();
+    expect(base64Of('AAA=\n', 2)).toBeNull();
+    expect(base64Of('AA==', 1)).toEqual(Buffer.alloc(1));
+    expect(base64Of('A===', 0)).toBeNull();
+    expect(base64Of(Buffer.alloc(2), 2)).toBeNull();
+    expect(base64Of('', 0)).toEqual(Buffer.alloc(0));
+  });
+
+  it('deriveVerifierKey refuses scrypt without params', async () => {
+    await expect(deriveVerifierKey('pw', { storage: 'scrypt', salt: Buffer.alloc(16) })).rejects.toThrow(RangeError);
+  });
+
+  it('proofMessage refuses a nonce of any other length, naming both', () => {
+    expect(() => proofMessage(Buffer.alloc(33), 'alice')).toThrow('proofMessage: nonce must be 32 bytes (got 33)');
+  });
+});
+
+describe('ChallengeAuth edges (mutation testing: docs/testing.md)', () => {
+  async function server(storage: VerifierStorage, opts: { ttlMs?: number; randomBytes?: (n: number) => Buffer } = {}) {
+    const users = new UserStore(':memory:', storage);
+    await users.create('alice', 'dragon2024');
+    let now = 5_000;
+    const auth = new ChallengeAuth(users, storage, { ttlMs: opts.ttlMs ?? 1000, now: () => now, randomBytes: opts.randomBytes ?? countingRandom(), secret: Buffer.alloc(32, 7) });
+    const prove = async (challenge: Record<string, unknown>, username = 'alice') => {
+      const c = parseChallenge(challenge, username, 'plaintext');
+      return loginProof(await deriveVerifierKey('dragon2024', c), c.nonce, username).toString('base64');
+    };
+    return { users, auth, prove, tick: (ms: number) => (now += ms) };
+  }
+
+  it('a proof sent exactly ttlMs after the challenge is accepted; one ms later it is stale', async () => {
+    for (const late of [false, true]) {
+      const { auth, prove, tick } = await server('sha256', { ttlMs: 1000 });
+      const conn = {};
+      const r = auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
+      if (!r.ok) throw new Error(r.message);
+      const proof = await prove(r.frame);
+      tick(late ? 1001 : 1000);
+      expect(auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject(late ? { ok: false, code: 'stale_challenge', message: 'the challenge expired (challenges last 1000 ms): send auth_challenge again' } : { ok: true, username: 'alice' });
+    }
+  });
+
+  it('a correct proof with a differently cased name logs in under the canonical name', async () => {
+    const { auth, prove } = await server('plaintext');
+    const conn = {};
+    const r = auth.issue(conn, { type: 'auth_challenge', username: 'ALICE' });
+    if (!r.ok) throw new Error(r.message);
+    expect(auth.login(conn, { type: 'login', username: 'Alice', proof: await prove(r.frame) })).toEqual({ ok: true, username: 'alice' });
+  });
+
+  it('a proof made with the right key but for a name with no account is refused', async () => {
+    const { auth, users } = await server('plaintext');
+    const conn = {};
+    const r = auth.issue(conn, { type: 'auth_challenge', username: 'ghost' });
+    if (!r.ok) throw new Error(r.message);
+    expect(users.get('ghost')).toBeUndefined();
+    const nonce = Buffer.from(String(r.frame.nonce), 'base64');
+    const proof = loginProof(Buffer.from('dragon2024'), nonce, 'ghost').toString('base64');
+    expect(auth.login(conn, { type: 'login', username: 'ghost', proof })).toEqual({ ok: false, code: 'bad_credentials', message: 'wrong username or password' });
+  });
+
+  it('refuses invalid usernames in both steps, and a login with no challenge at all', async () => {
+    const { auth } = await server('sha256');
+    expect(auth.issue({}, { type: 'auth_challenge', username: 'bad name' })).toMatchObject({ ok: false, code: 'invalid_username' });
+    expect(auth.issue({}, { type: 'auth_challenge' })).toMatchObject({ ok: false, code: 'invalid_username', message: 'username is empty' });
+    expect(auth.login({}, { type: 'login', username: 'bad name', proof: Buffer.alloc(32).toString('base64') })).toMatchObject({ ok: false, code: 'invalid_username' });
+    expect(auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(32).toString('base64') })).toEqual({
+      ok: false,
+      code: 'stale_challenge',
+      message: 'no challenge outstanding for alice on this connection (never issued, already used, or replaced): send auth_challenge first',
+    });
+    expect(auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(31).toString('base64') })).toMatchObject({ ok: false, code: 'bad_request', message: 'login needs "proof": base64 of 32 bytes (HMAC-SHA256)' });
+  });
+
+  it('a challenge states the stored row as it is: plaintext and sha256 carry no salt or params, scrypt its own', async () => {
+    for (const storage of ['plaintext', 'sha256'] as const) {
+      const { auth } = await server(storage);
+      const r = auth.issue({}, { type: 'auth_challenge', username: 'alice' });
+      expect(r).toEqual({ ok: true, frame: { type: 'challenge', username: 'alice', nonce: Buffer.alloc(32, 1).toString('base64'), storage, salt: '', params: null } });
+      const fake = auth.issue({}, { type: 'auth_challenge', username: 'nobody' }); // a fake looks the same
+      expect(fake).toEqual({ ok: true, frame: { type: 'challenge', username: 'nobody', nonce: Buffer.alloc(32, 2).toString('base64'), storage, salt: '', params: null } });
+    }
+    const { auth, users } = await server('scrypt');
+    const row = users.get('alice')!;
+    const r = auth.issue({}, { type: 'auth_challenge', username: 'alice' });
+    expect(r.ok && r.frame).toMatchObject({ storage: 'scrypt', salt: row.salt, params: { ...JSON.parse(row.params), dkLen: row.hash.length / 2 } });
+    const fake = auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
+    expect(fake.ok && fake.frame).toMatchObject({ storage: 'scrypt', params: { ...JSON.parse(row.params), dkLen: row.hash.length / 2 } });
+    expect(fake.ok && String(fake.frame.salt).length).toBe(row.salt.length);
+  });
+
+  it('fake salts differ per name and come from the per-server secret (HMAC-SHA256 under a label)', async () => {
+    const { auth, users } = await server('scrypt');
+    const salt = (name: string) => {
+      const r = auth.issue({}, { type: 'auth_challenge', username: name });
+      return r.ok ? String(r.frame.salt) : '';
+    };
+    expect(salt('nobody')).not.toBe(salt('somebody'));
+    const saltBytes = users.get('alice')!.salt.length / 2;
+    expect(salt('nobody')).toBe(createHmac('sha256', Buffer.alloc(32, 7)).update('secchat-fake-salt\0nobody').digest().subarray(0, saltBytes).toString('hex'));
+  });
+
+  it('refuses a random source that returns a nonce of the wrong length, and a fractional or negative ttl', async () => {
+    const { auth } = await server('sha256', { randomBytes: () => Buffer.alloc(16) });
+    expect(() => auth.issue({}, { type: 'auth_challenge', username: 'alice' })).toThrow('ChallengeAuth: randomBytes returned 16 bytes, not 32');
+    expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: 1.5 })).toThrow(RangeError);
+    expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: -1 })).toThrow(RangeError);
+    expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: 1 })).not.toThrow();
+  });
+
+  it('storedVerifierKey: the UTF-8 password for plaintext rows, the hex-decoded hash otherwise', () => {
+    expect(storedVerifierKey({ storage: 'plaintext', hash: 'ab' })).toEqual(Buffer.from('ab', 'utf8'));
+    expect(storedVerifierKey({ storage: 'sha256', hash: 'ab' })).toEqual(Buffer.from([0xab]));
+    expect(storedVerifierKey({ storage: 'scrypt', hash: 'abcd' })).toEqual(Buffer.from([0xab, 0xcd]));
   });
 });
