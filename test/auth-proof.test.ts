@@ -4,7 +4,7 @@
  * server's nonce bookkeeping with an injected clock and random source.
  */
 import { describe, expect, it } from 'vitest';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
   CHALLENGE_NONCE_BYTES,
@@ -188,7 +188,9 @@ describe('challenge edges (mutation testing: docs/testing.md)', () => {
       parseChallenge(frame, 'alice', floor);
       return true;
     } catch (err) {
-      expect((err as { code?: string }).code).toBe('SECCHAT_ERR_PROTOCOL');
+      const e = err as { code?: string; message: string; details?: { reason?: string } };
+      expect(e.code).toBe('SECCHAT_ERR_PROTOCOL');
+      expect(e.message).toBe(`refusing the server's login challenge: ${e.details?.reason}`);
       return false;
     }
   };
@@ -211,6 +213,8 @@ describe('challenge edges (mutation testing: docs/testing.md)', () => {
     ['dkLen over the ceiling', { dkLen: SCRYPT_PARAM_LIMITS.maxDkLen + 1 }, false],
     ['a parameter given as a string', { N: '16384' }, false],
     ['a fractional parameter', { r: 8.5 }, false],
+    ['N = 0', { N: 0 }, false],
+    ['N = 1', { N: 1 }, false],
   ])('scrypt params: %s → accepted %s', (_name, over, ok) => {
     expect(accepts(params(over))).toBe(ok);
   });
@@ -218,6 +222,7 @@ describe('challenge edges (mutation testing: docs/testing.md)', () => {
   it('a scrypt challenge without params is refused; the accepted params are returned as read', () => {
     expect(accepts({ ...good, params: undefined })).toBe(false);
     expect(parseChallenge(params({ N: 32768, r: 4, p: 2, dkLen: 48 }), 'alice', 'scrypt').params).toEqual({ N: 32768, r: 4, p: 2, dkLen: 48 });
+    expect(() => parseChallenge(params({ N: 1024 }), 'alice', 'scrypt')).toThrow('are outside N=2^k >= 16384, 128·N·r <= 256 MiB, p 1-4, dkLen 16-64');
   });
 
   it.each([
@@ -228,6 +233,7 @@ describe('challenge edges (mutation testing: docs/testing.md)', () => {
     ['an odd number of hex digits', '0'.repeat(17), false],
     ['upper-case hex', 'AB'.repeat(16), false],
     ['hex inside other text', `x${'00'.repeat(16)}`, false],
+    ['a number whose digits look like hex', 1234567890123456, false],
   ])('scrypt salt of %s → accepted %s', (_name, salt, ok) => {
     expect(accepts({ ...good, salt })).toBe(ok);
     if (ok) expect(parseChallenge({ ...good, salt }, 'alice', 'scrypt').salt).toEqual(Buffer.from(salt, 'hex'));
@@ -251,11 +257,28 @@ describe('challenge edges (mutation testing: docs/testing.md)', () => {
     expect(base64Of('AA==', 1)).toEqual(Buffer.alloc(1));
     expect(base64Of('A===', 0)).toBeNull();
     expect(base64Of(Buffer.alloc(2), 2)).toBeNull();
+    expect(base64Of(1234, 3)).toBeNull(); // a number, though its digits are base64 characters
     expect(base64Of('', 0)).toEqual(Buffer.alloc(0));
   });
 
   it('deriveVerifierKey refuses scrypt without params', async () => {
-    await expect(deriveVerifierKey('pw', { storage: 'scrypt', salt: Buffer.alloc(16) })).rejects.toThrow(RangeError);
+    await expect(deriveVerifierKey('pw', { storage: 'scrypt', salt: Buffer.alloc(16) })).rejects.toThrow(new RangeError('deriveVerifierKey: scrypt needs params {N, r, p, dkLen}'));
+  });
+
+  it('deriveVerifierKey uses the challenge\'s scrypt parameters (RFC 7914 §12 vector: N=1024, r=8, p=16)', async () => {
+    const key = await deriveVerifierKey('password', { storage: 'scrypt', salt: Buffer.from('NaCl'), params: { N: 1024, r: 8, p: 16, dkLen: 64 } });
+    expect(key.toString('hex')).toBe('fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640');
+  });
+
+  it('deriveVerifierKey can derive at the most expensive parameters parseChallenge accepts (128·N·r = 256 MiB)', async () => {
+    const spec = parseChallenge(params({ N: 1 << 17, r: 16, p: 1, dkLen: 16 }), 'alice', 'scrypt');
+    expect((await deriveVerifierKey('pw', spec)).length).toBe(16);
+  }, 60_000);
+
+  it('UTF-8 throughout: a non-ASCII password and username', async () => {
+    expect(await deriveVerifierKey('pässwörd', { storage: 'plaintext', salt: Buffer.alloc(0) })).toEqual(Buffer.from('70c3a4737377c3b67264', 'hex'));
+    expect((await deriveVerifierKey('pässwörd', { storage: 'sha256', salt: Buffer.alloc(0) })).toString('hex')).toBe(createHash('sha256').update(Buffer.from('70c3a4737377c3b67264', 'hex')).digest('hex'));
+    expect(proofMessage(NONCE, 'zoë').subarray(LOGIN_PROOF_LABEL.length + CHALLENGE_NONCE_BYTES)).toEqual(Buffer.from('7a6fc3ab', 'hex'));
   });
 
   it('proofMessage refuses a nonce of any other length, naming both', () => {
