@@ -51,7 +51,7 @@ export type ProofLoginResult = { ok: true; username: string } | { ok: false; cod
 
 /** The verifier key a stored row holds (see core/auth-proof.ts): the value a proof is keyed with. */
 export function storedVerifierKey(row: Pick<StoredUser, 'storage' | 'hash'>): Buffer {
-  return row.storage === 'plaintext' ? Buffer.from(row.hash, 'utf8') : Buffer.from(row.hash, 'hex');
+  return row.storage === 'plaintext' ? Buffer.from(row.hash) /* UTF-8 */ : Buffer.from(row.hash, 'hex');
 }
 
 /** What a challenge says about a stored row: storage, salt (hex) and scrypt parameters. */
@@ -93,7 +93,7 @@ export class ChallengeAuth {
   /** What a challenge for a name with no account says: the profile's storage, a stable fake salt. */
   private fakeSpec(username: string): { storage: VerifierStorage; salt: string; params: ScryptParams | null } {
     if (this.storage !== 'scrypt') return { storage: this.storage, salt: '', params: null };
-    const salt = createHmac('sha256', this.secret).update(`${FAKE_SALT_LABEL}\0${username}`, 'utf8').digest().subarray(0, SCRYPT_PARAMS.saltBytes);
+    const salt = createHmac('sha256', this.secret).update(`${FAKE_SALT_LABEL}\0${username}`).digest().subarray(0, SCRYPT_PARAMS.saltBytes);
     const { N, r, p, keyBytes } = SCRYPT_PARAMS;
     return { storage: 'scrypt', salt: salt.toString('hex'), params: { N, r, p, dkLen: keyBytes } };
   }
@@ -139,6 +139,7 @@ export class ChallengeAuth {
     const row = this.users.get(name.username);
     // A missing account is checked against a random key, so both failures take the same path.
     const key = row ? storedVerifierKey(row) : nodeRandomBytes(32);
+    // Stryker disable next-line ConditionalExpression: equivalent — without the row test a proof would have to match 32 fresh random key bytes
     const good = verifyLoginProof(key, pending.nonce, name.username, proof) && row !== undefined;
     return good ? { ok: true, username: name.username } : { ok: false, code: PROTOCOL_ERRORS.badCredentials, message: 'wrong username or password' };
   }

@@ -343,6 +343,21 @@ describe('ChallengeAuth edges (mutation testing: docs/testing.md)', () => {
     expect(auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(31).toString('base64') })).toMatchObject({ ok: false, code: 'bad_request', message: 'login needs "proof": base64 of 32 bytes (HMAC-SHA256)' });
   });
 
+  it('a login carrying a password is refused even with a valid proof beside it, and uses up the challenge', async () => {
+    const { auth, prove } = await server('sha256');
+    const conn = {};
+    const r = auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
+    if (!r.ok) throw new Error(r.message);
+    const proof = await prove(r.frame);
+    expect(auth.login(conn, { type: 'login', username: 'alice', password: 'dragon2024', proof })).toEqual({
+      ok: false,
+      code: 'bad_request',
+      message: 'this server uses challenge-response login (auth: challenge) and refuses passwords in login: send auth_challenge, then login with "proof"',
+    });
+    expect(auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject({ ok: false, code: 'stale_challenge' });
+    expect(auth.login({}, { type: 'login', proof })).toEqual({ ok: false, code: 'invalid_username', message: 'username is empty' });
+  });
+
   it('a challenge states the stored row as it is: plaintext and sha256 carry no salt or params, scrypt its own', async () => {
     for (const storage of ['plaintext', 'sha256'] as const) {
       const { auth } = await server(storage);
