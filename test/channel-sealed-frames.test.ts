@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHANNEL_CIPHER_SPECS } from '../core/channel/ciphers.ts';
+import { CHANNEL_CIPHER_SPECS, sealRecord } from '../core/channel/ciphers.ts';
 import { channelCodeOf } from '../core/channel/errors.ts';
 import type { SealedFrame } from '../core/channel/handshake-messages.ts';
 import { CHANNEL_CIPHERS, type ChannelCipher } from '../core/profile.ts';
 import { makePair, type ChannelSettings } from './helpers/channel-fixtures.ts';
 import { manualClock, pump, seededRandom } from './helpers/channel-pump.ts';
 import { deriveSessionKeys } from '../core/channel/kdf.ts';
-import { MAX_SEQUENCE, SEALED_AAD_LABEL, SealedRecordReader, SealedRecordWriter, parseSealedFrame, sealedAad, type RecordSettings } from '../core/channel/sealed-frames.ts';
+import { MAX_SEALED_PLAINTEXT_BYTES, MAX_SEQUENCE, SEALED_AAD_LABEL, SealedRecordReader, SealedRecordWriter, decodeAppFrame, encodeAppFrame, openSealedFrame, parseSealedFrame, sealedAad, type RecordSettings } from '../core/channel/sealed-frames.ts';
 
 const AUTHENTICATING = CHANNEL_CIPHERS.filter((c) => CHANNEL_CIPHER_SPECS[c].authenticates);
 const WINDOW_MS = 30_000;
@@ -328,5 +328,88 @@ describe('record edges (mutation testing: docs/testing.md)', () => {
     expect(codeOf(() => parseSealedFrame({ ...f, ts: -1 }, 'aes-128-gcm', 'window'))).toBe('decode_error');
     expect(codeOf(() => parseSealedFrame({ ...f, ts: 1.5 }, 'aes-128-gcm', 'window'))).toBe('decode_error');
     expect(parseSealedFrame({ ...f, ts: 0 }, 'aes-128-gcm', 'window').header.ts).toBe(0);
+  });
+});
+
+describe('sealed frame layout and content checks (mutation testing: docs/testing.md)', () => {
+  it.each(CHANNEL_CIPHERS)('%s: exactly the fields the layout names for the cipher and mode', (cipher) => {
+    const spec = CHANNEL_CIPHER_SPECS[cipher];
+    for (const mode of ['none', 'sequence', 'window'] as const) {
+      const { writer } = direction(cipher, mode);
+      const f = wire(writer.seal({ type: 'msg' }));
+      const expected = ['type', ...(mode === 'sequence' ? ['seq'] : []), ...(mode === 'window' ? ['ts', 'nonce'] : []), ...(spec.kind === 'null' ? ['plaintext'] : ['iv', 'ct', ...(spec.tagBytes > 0 ? ['tag'] : [])])];
+      expect(Object.keys(f).sort()).toEqual(expected.sort());
+      if (spec.kind === 'null') expect(f.plaintext).toBe('{"type":"msg"}');
+      else expect(Buffer.from(f.iv!, 'base64').length).toBe(spec.ivBytes);
+    }
+  });
+
+  it('content must be UTF-8 JSON of an object with a string type', () => {
+    expect(decodeAppFrame(Buffer.from('{"type":"msg","text":"é"}'))).toEqual({ type: 'msg', text: 'é' });
+    // "{"type":"m<0xff>"}": invalid UTF-8 is refused, not replaced with U+FFFD
+    expect(codeOf(() => decodeAppFrame(Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0x6d, 0xff, 0x22, 0x7d])))).toBe('decode_error');
+    expect(codeOf(() => decodeAppFrame(Buffer.from('{"type":5}')))).toBe('decode_error');
+    expect(codeOf(() => decodeAppFrame(Buffer.from('"msg"')))).toBe('decode_error');
+    expect(codeOf(() => decodeAppFrame(Buffer.from('null')))).toBe('decode_error');
+    expect(codeOf(() => decodeAppFrame(Buffer.from('{"type":"msg"')))).toBe('decode_error');
+  });
+
+  it('a sealed AEAD record whose plaintext is invalid UTF-8 passes its tag but is still decode_error', () => {
+    const keys = deriveSessionKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3), 'aes-128-gcm').clientToServer;
+    const reader = new SealedRecordReader({ cipher: 'aes-128-gcm', replayProtection: 'none', replayWindowMs: 1000, randomBytes: seededRandom('utf8'), now: () => 0 }, keys);
+    const bad = Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0x6d, 0xff, 0x22, 0x7d]);
+    const parts = sealRecord('aes-128-gcm', keys, bad, sealedAad('none', {}), Buffer.alloc(12, 4));
+    const frame = { type: 'sealed', iv: parts.iv.toString('base64'), ct: parts.ct.toString('base64'), tag: parts.tag.toString('base64') };
+    expect(() => reader.open(frame)).toThrow('sealed frame content is not UTF-8 JSON');
+  });
+
+  it('encodeAppFrame refuses what is not a chat frame, and a frame over the size limit, naming it', () => {
+    expect(encodeAppFrame({ type: 'msg' })).toEqual(Buffer.from('{"type":"msg"}'));
+    expect(() => encodeAppFrame({ type: 1 })).toThrow('seal(appFrame): appFrame must be an object with a string type');
+    expect(() => encodeAppFrame(null)).toThrow(/must be an object/);
+    const big = { type: 'msg', text: 'x'.repeat(MAX_SEALED_PLAINTEXT_BYTES) }; // + 24 bytes of {"type":"msg","text":""}
+    expect(() => encodeAppFrame(big)).toThrow(`seal(appFrame): serialized frame is ${MAX_SEALED_PLAINTEXT_BYTES + 24} bytes, more than ${MAX_SEALED_PLAINTEXT_BYTES}`);
+    const fits = { type: 'msg', text: 'x'.repeat(MAX_SEALED_PLAINTEXT_BYTES - 24) };
+    expect(encodeAppFrame(fits).length).toBe(MAX_SEALED_PLAINTEXT_BYTES);
+  });
+
+  it('openSealedFrame (for recordings) checks it is a sealed frame, and names the failed check', () => {
+    const { writer } = direction('aes-128-gcm', 'sequence');
+    const keys = deriveSessionKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3), 'aes-128-gcm').clientToServer;
+    const f = wire(writer.seal({ type: 'msg' }));
+    expect(openSealedFrame('aes-128-gcm', keys, 'sequence', f)).toEqual({ type: 'msg' });
+    expect(openSealedFrame('aes-128-gcm', keys, 'sequence', f)).toEqual({ type: 'msg' }); // no replay state
+    expect(codeOf(() => openSealedFrame('aes-128-gcm', keys, 'sequence', { ...f, type: 'msg' }))).toBe('decode_error');
+    expect(codeOf(() => openSealedFrame('aes-128-gcm', keys, 'sequence', [f]))).toBe('decode_error');
+    expect(() => openSealedFrame('aes-128-gcm', keys, 'sequence', { ...f, tag: b64flip(f.tag!, 0, 1) })).toThrow('sealed frame failed the aes-128-gcm tag/MAC check');
+    const cbc = direction('aes-128-cbc', 'none');
+    const cbcKeys = deriveSessionKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3), 'aes-128-cbc').clientToServer;
+    const c = wire(cbc.writer.seal({ type: 'msg' }));
+    const ct = Buffer.from(c.ct!, 'base64');
+    ct[ct.length - 1] ^= 0xff; // wrecks the PKCS#7 padding
+    expect(() => openSealedFrame('aes-128-cbc', cbcKeys, 'none', { ...c, ct: ct.toString('base64') })).toThrow('sealed frame failed the aes-128-cbc padding check');
+  });
+
+  it('CBC ciphertext must be whole blocks; window nonce exactly 16 bytes; ts an integer >= 0', () => {
+    const { writer } = direction('aes-128-cbc-hmac-sha256', 'window');
+    const f = wire(writer.seal({ type: 'msg' }));
+    const ct = Buffer.from(f.ct!, 'base64');
+    expect(codeOf(() => parseSealedFrame({ ...f, ct: ct.subarray(0, ct.length - 1).toString('base64') }, 'aes-128-cbc-hmac-sha256', 'window'))).toBe('decode_error');
+    expect(codeOf(() => parseSealedFrame({ ...f, ct: '' }, 'aes-128-cbc-hmac-sha256', 'window'))).toBe('decode_error');
+    expect(parseSealedFrame({ ...f, ct: ct.subarray(0, 16).toString('base64') }, 'aes-128-cbc-hmac-sha256', 'window').parts.ct.length).toBe(16);
+    expect(codeOf(() => parseSealedFrame({ ...f, nonce: Buffer.alloc(15).toString('base64') }, 'aes-128-cbc-hmac-sha256', 'window'))).toBe('decode_error');
+    expect(codeOf(() => parseSealedFrame({ ...f, ts: '1700000000000' }, 'aes-128-cbc-hmac-sha256', 'window'))).toBe('decode_error');
+    expect(codeOf(() => parseSealedFrame({ ...f, ts: Number.MAX_SAFE_INTEGER + 1 }, 'aes-128-cbc-hmac-sha256', 'window'))).toBe('decode_error');
+    // AEAD ciphertext may be of any length, including empty
+    const g = wire(direction('aes-128-gcm', 'none').writer.seal({ type: 'msg' }));
+    expect(parseSealedFrame({ ...g, ct: '' }, 'aes-128-gcm', 'none').parts.ct.length).toBe(0);
+    expect(parseSealedFrame({ ...g, ct: 'AAA=' }, 'aes-128-gcm', 'none').parts.ct.length).toBe(2);
+  });
+
+  it('a stale refusal says how far off the clock was', () => {
+    const { writer, reader, clock } = direction('aes-128-gcm', 'window', 1000);
+    const f = wire(writer.seal({ type: 'msg' }));
+    clock.advance(1500);
+    expect(() => reader.open(f as any)).toThrow(`sealed frame timestamp ${f.ts} is 1500 ms from now, outside the 1000 ms window`);
   });
 });
