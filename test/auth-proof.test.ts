@@ -236,7 +236,7 @@ describe('challenge edges (mutation testing: docs/testing.md)', () => {
     ['a number whose digits look like hex', 1234567890123456, false],
   ])('scrypt salt of %s → accepted %s', (_name, salt, ok) => {
     expect(accepts({ ...good, salt })).toBe(ok);
-    if (ok) expect(parseChallenge({ ...good, salt }, 'alice', 'scrypt').salt).toEqual(Buffer.from(salt, 'hex'));
+    if (ok) expect(parseChallenge({ ...good, salt }, 'alice', 'scrypt').salt).toEqual(Buffer.from(String(salt), 'hex'));
   });
 
   it('a verifier as strong as the profile asks for is fine, and plaintext/sha256 challenges carry no salt', () => {
