@@ -139,7 +139,8 @@ export class ChallengeAuth {
     const row = this.users.get(name.username);
     // A missing account is checked against a random key, so both failures take the same path.
     const key = row ? storedVerifierKey(row) : nodeRandomBytes(32);
-    // Stryker disable next-line ConditionalExpression: equivalent — without the row test a proof would have to match 32 fresh random key bytes
+    // The row test is belt and braces: without it a proof would have to match 32 fresh random key
+    // bytes (so its mutation to `true` survives, equivalent: docs/testing.md).
     const good = verifyLoginProof(key, pending.nonce, name.username, proof) && row !== undefined;
     return good ? { ok: true, username: name.username } : { ok: false, code: PROTOCOL_ERRORS.badCredentials, message: 'wrong username or password' };
   }
