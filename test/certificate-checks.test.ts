@@ -20,7 +20,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { ERROR_CODES, type CertificateError } from '../core/errors.ts';
-import { clientTlsOptions, isIpAddress, verifyCertificatePem, verifyServerCertificate, type ClientTrust } from '../core/tls-options.ts';
+import { isIpAddress, verifyCertificatePem, verifyServerCertificate, type ClientTrust } from '../core/tls/certificate-verification.ts';
+import { clientTlsOptions } from '../core/tls/node-options.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2026-06-01T12:00:00Z');

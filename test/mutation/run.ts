@@ -79,7 +79,7 @@ function gitCommit(): string {
   return rev.stdout.trim() + (dirty.stdout.trim() ? '+dirty' : '');
 }
 
-/** reports/mutation/<slug>.html for `core/channel/record.ts` is `core-channel-record`. */
+/** reports/mutation/<slug>.html for `core/channel/sealed-frames.ts` is `core-channel-sealed-frames`. */
 function slugOf(file: string): string {
   return file.replace(/\.[cm]?ts$/, '').replace(/[\\/]/g, '-');
 }

@@ -34,11 +34,11 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   // Stable files this round; scores in docs/testing.md.
   { file: 'server/rate-limit.ts', targetPercent: STANDARD, tests: ['test/rate-limit.test.ts'], role: 'login throttling' },
   { file: 'core/usernames.ts', targetPercent: STANDARD, tests: ['test/usernames.test.ts'], role: 'username canonicalisation (one login per name)' },
-  { file: 'core/channel/record.ts', targetPercent: STANDARD, tests: ['test/channel-records.test.ts'], role: 'secure-channel record protection and replay checks' },
+  { file: 'core/channel/sealed-frames.ts', targetPercent: STANDARD, tests: ['test/channel-sealed-frames.test.ts'], role: 'secure-channel record protection and replay checks' },
   { file: 'core/auth-proof.ts', targetPercent: STANDARD, tests: ['test/auth-proof.test.ts'], role: 'challenge login proof and the client checks on a challenge' },
   { file: 'server/challenge-auth.ts', targetPercent: STANDARD, tests: ['test/auth-proof.test.ts'], role: 'single-use nonces and proof verification' },
   // Being rewritten on other branches this round; listed so `--all` covers them once they land.
-  { file: 'core/tls-options.ts', targetPercent: STRICT, tests: ['test/certificate-checks.test.ts', 'test/mitm.test.ts', 'test/channel-mitm.test.ts'], role: 'TLS and secure-channel certificate, pin and hostname verification' },
+  { file: 'core/tls/certificate-verification.ts', targetPercent: STRICT, tests: ['test/certificate-checks.test.ts', 'test/mitm.test.ts', 'test/channel-mitm.test.ts'], role: 'TLS and secure-channel certificate, pin and hostname verification' },
   { file: 'attacks/evidence.ts', targetPercent: STRICT, tests: ['test/mitm.test.ts', 'test/attacks-channel-replay-downgrade.test.ts'], role: 'evidence readers every verdict is built from' },
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts', 'test/fuzz.test.ts'], role: 'the chat frame parser' },
   { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm.test.ts'], role: 'MITM verdicts' },
@@ -47,7 +47,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
   { file: 'attacks/plugins/password-crack.ts', targetPercent: STANDARD, tests: ['test/password-crack.test.ts'], role: 'password-crack verdicts' },
-  { file: 'attacks/plugins/retro-decrypt.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-attack.test.ts', 'test/retro-recording.test.ts'], role: 'retro-decrypt verdicts' },
+  { file: 'attacks/plugins/retro-decrypt.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-attack.test.ts', 'test/retro-connection-analysis.test.ts'], role: 'retro-decrypt verdicts' },
   { file: 'labs/check.ts', targetPercent: STANDARD, tests: ['test/labs.test.ts'], role: 'lab check judgement' },
 ];
 
