@@ -37,12 +37,14 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'core/channel/sealed-frames.ts', targetPercent: STANDARD, tests: ['test/channel-sealed-frames.test.ts'], role: 'secure-channel record protection and replay checks' },
   { file: 'core/auth-proof.ts', targetPercent: STANDARD, tests: ['test/auth-proof.test.ts'], role: 'challenge login proof and the client checks on a challenge' },
   { file: 'server/challenge-auth.ts', targetPercent: STANDARD, tests: ['test/auth-proof.test.ts'], role: 'single-use nonces and proof verification' },
-  // Being rewritten on other branches this round; listed so `--all` covers them once they land.
+  // Landed this round and not yet mutated: run `npm run mutate -- --file F` before calling their verdict code done.
   { file: 'core/tls/certificate-verification.ts', targetPercent: STRICT, tests: ['test/certificate-checks.test.ts', 'test/mitm.test.ts', 'test/channel-mitm.test.ts'], role: 'TLS and secure-channel certificate, pin and hostname verification' },
-  { file: 'attacks/evidence.ts', targetPercent: STRICT, tests: ['test/mitm.test.ts', 'test/attacks-channel-replay-downgrade.test.ts'], role: 'evidence readers every verdict is built from' },
+  { file: 'attacks/kit/position.ts', targetPercent: STANDARD, tests: ['test/positions.test.ts'], role: 'the attacker-positions ladder every on-path attack climbs' },
+  { file: 'attacks/consistency.ts', targetPercent: STANDARD, tests: ['test/consistency.test.ts'], role: 'the matrix consistency checker' },
+  { file: 'attacks/kit/evidence.ts', targetPercent: STRICT, tests: ['test/mitm.test.ts', 'test/attacks-channel-replay-downgrade.test.ts', 'test/positions.test.ts'], role: 'evidence readers every verdict is built from' },
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts', 'test/fuzz.test.ts'], role: 'the chat frame parser' },
   { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm.test.ts'], role: 'MITM verdicts' },
-  { file: 'attacks/channel-mitm.ts', targetPercent: STANDARD, tests: ['test/channel-mitm.test.ts'], role: 'secure-channel MITM verdicts' },
+  { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-mitm.test.ts'], role: 'secure-channel MITM verdicts' },
   { file: 'attacks/plugins/replay.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'replay verdicts' },
   { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
