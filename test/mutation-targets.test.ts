@@ -19,7 +19,7 @@ describe('mutation targets', () => {
   });
 
   it('asks 90 % of the evidence readers and the certificate checks', () => {
-    expect(findTarget('attacks/evidence.ts')?.targetPercent).toBe(90);
+    expect(findTarget('attacks/kit/evidence.ts')?.targetPercent).toBe(90);
     expect(findTarget('./core/tls/certificate-verification.ts')?.targetPercent).toBe(90);
     expect(findTarget('core\\usernames.ts')?.file).toBe('core/usernames.ts');
     expect(findTarget('core/nothing.ts')).toBeUndefined();
