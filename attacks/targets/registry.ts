@@ -23,7 +23,7 @@ export const NO_TARGET_VARIANT: Readonly<Record<string, (t: Target) => string>> 
   'password-crack': () => "cracks secchat's own account database; a target's password storage is not visible to secchat",
   'downgrade-cipher': () => "rewrites secchat's secure-channel offer; a target has no secchat channel",
   'downgrade-starttls': (t) =>
-    t.server.transport === 'starttls' ? 'has no target variant yet (stripping a STARTTLS target\'s upgrade line is not built)' : `the target speaks ${t.server.transport} from the first byte: there is no STARTTLS offer to strip`,
+    t.server.transport === 'starttls' ? "stripping a STARTTLS target's upgrade line is not built yet" : `the target speaks ${t.server.transport} from the first byte: there is no STARTTLS offer to strip`,
 };
 
 /**

@@ -34,7 +34,7 @@ export async function runTargetAttack(id: string, target: Target, pki: PkiMateri
   const canary = opts.canary ?? newCanary();
   const base = { schemaVersion: RESULT_SCHEMA_VERSION, profile: target.name, attack: id, canary } as const;
   const attack = targetAttack(id);
-  const why = attack ? (attack.applicability?.(target) ?? null) : `no target variant: this attack ${NO_TARGET_VARIANT[id]?.(target) ?? "acts on secchat's own chat only"}`;
+  const why = attack ? (attack.applicability?.(target) ?? null) : `no target variant: ${NO_TARGET_VARIANT[id]?.(target) ?? "this attack acts on secchat's own chat only"}`;
   if (!attack || why) {
     return { ...base, outcome: 'not-applicable', impact: [], reason: why!, summary: 'not applicable', evidence: [], negotiated: null, durationMs: Math.round(performance.now() - started) };
   }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ATTACKS, getAttack, OPT_IN_ATTACKS } from '../../attacks/registry.ts';
@@ -50,6 +50,10 @@ export function attackCommand(io: CliIo): Command {
       const attack = target && targetAttack(id) && !ATTACKS.some((a) => a.id === id) ? null : getAttack(id);
       const profile = o.profile ? loadCheckedProfile(o.profile, io, { quiet: o.json }) : null;
       const pki = await pkiFor(o.pki, io);
+      // Checked before the run, so a bad --capture costs nothing and the message names the user's path.
+      if (o.capture && existsSync(o.capture) && statSync(o.capture).isDirectory()) {
+        throw new UsageError(ERROR_CODES.USAGE, `--capture takes a file name (e.g. ${path.join(o.capture, 'run.pcap')}); ${o.capture} is a folder`);
+      }
       const artifactDir = o.capture ? mkdtempSync(path.join(os.tmpdir(), 'secchat-attack-')) : null;
       let r;
       try {
@@ -76,6 +80,6 @@ export function attacksCommand(io: CliIo): Command {
   return new Command('attacks').description('list the attacks (opt-in ones and target-only probes marked)').action(() => {
     for (const a of ATTACKS) io.out(`${a.id.padEnd(20)} ${a.title}\n${' '.repeat(21)}${a.description}\n`);
     for (const a of OPT_IN_ATTACKS) io.out(`${a.id.padEnd(20)} ${a.title} (opt-in: --attacks ${a.id}; a column of every --targets matrix)\n${' '.repeat(21)}${a.description}\n`);
-    for (const a of TARGET_ONLY_ATTACKS.filter((t) => !OPT_IN_ATTACKS.some((o) => o.id === t.id))) io.out(`${a.id.padEnd(20)} ${a.title} (targets only: your own app)\n${' '.repeat(21)}${a.description}\n`);
+    for (const a of TARGET_ONLY_ATTACKS.filter((t) => !OPT_IN_ATTACKS.some((o) => o.id === t.id) && !ATTACKS.some((o) => o.id === t.id))) io.out(`${a.id.padEnd(20)} ${a.title} (targets only: your own app)\n${' '.repeat(21)}${a.description}\n`);
   });
 }

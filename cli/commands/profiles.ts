@@ -7,9 +7,11 @@ import { checkProfileHandshakes, loadCheckedProfile, type CliIo } from '../commo
 
 /** `secchat profiles [show P | check FILE]`. */
 export function profilesCommand(io: CliIo): Command {
-  const cmd = new Command('profiles').description('list preset profiles; show or check one').action(() => {
+  const list = () => {
     for (const name of listPresets()) io.out(`${name.padEnd(26)} ${loadProfile(name).description}\n`);
-  });
+  };
+  const cmd = new Command('profiles').description('list preset profiles; show or check one').action(list);
+  cmd.command('list').description('list the preset profiles with their descriptions').action(list);
   cmd
     .command('show')
     .description('print a profile with every default filled in, and its weak settings')

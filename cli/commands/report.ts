@@ -30,7 +30,7 @@ export function reportCommand(io: CliIo): Command {
     .description('render a results.json as a table, Markdown or HTML; or compare two runs (before and after hardening)')
     .option('--in <file>', 'results.json written by `secchat matrix`')
     .option('--compare <files...>', 'two results.json files, before and after: show what changed')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'md', ...REPORT_FORMATS.map((r) => r.format)]).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices([...new Set(['table', ...REPORT_FORMATS.map((r) => r.format)])]).default('table'))
     .option('--out <file>', 'write to a file instead of stdout')
     .addHelpText('after', '\nExamples:\n  secchat report --in reports/out/X/results.json --format html --out report.html\n  secchat report --compare before/results.json after/results.json --format html --out compare.html')
     .action((o: { in?: string; compare?: string[]; format: string; out?: string }) => {
