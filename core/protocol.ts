@@ -39,6 +39,8 @@ export const PROTOCOL_ERRORS = {
   messageTooLong: 'message_too_long',
   tlsRequired: 'tls_required',
   rateLimited: 'rate_limited',
+  /** The account database stayed locked by another process past the server's wait; nothing was changed; retry. */
+  accountsBusy: 'accounts_busy',
   timeout: 'timeout',
   slowConsumer: 'slow_consumer',
   tooManyConnections: 'too_many_connections',

@@ -17,7 +17,16 @@ import type { Frame } from '../core/frames.ts';
 import { CHALLENGE_NONCE_BYTES, LOGIN_PROOF_BYTES, base64Of, verifyLoginProof, type ScryptParams, type VerifierStorage } from '../core/auth-proof.ts';
 import { PROTOCOL_ERRORS, stringField, type ProtocolErrorCode } from '../core/protocol.ts';
 import { normalizeUsername } from '../core/usernames.ts';
-import { SCRYPT_PARAMS, type StoredUser, type UserStore } from './user-store.ts';
+import { SCRYPT_PARAMS, type StoredUser } from './user-store.ts';
+
+/**
+ * Where challenges look accounts up: a UserStore (synchronous) or the server's AccountStore
+ * (server/account-store.ts: asynchronous, never blocks on the database lock; may reject with
+ * AccountDbBusyError, which the session answers with accounts_busy).
+ */
+export interface AccountLookup {
+  get(username: string): StoredUser | undefined | Promise<StoredUser | undefined>;
+}
 
 /** How long a challenge stays usable, in ms: long enough for a client's scrypt, short enough to stay fresh. */
 export const DEFAULT_CHALLENGE_TTL_MS = 30_000;
@@ -66,7 +75,7 @@ function specOfRow(row: StoredUser): { storage: VerifierStorage; salt: string; p
  * is keyed by the session object (a WeakMap, so a closed connection's challenge goes with it).
  */
 export class ChallengeAuth {
-  private readonly users: UserStore;
+  private readonly users: AccountLookup;
   private readonly storage: VerifierStorage;
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -79,7 +88,7 @@ export class ChallengeAuth {
    * @param storage the profile's auth.storage: what fake challenges for unknown names look like
    * @throws RangeError when ttlMs is not a positive integer
    */
-  constructor(users: UserStore, storage: VerifierStorage, opts: ChallengeAuthOptions = {}) {
+  constructor(users: AccountLookup, storage: VerifierStorage, opts: ChallengeAuthOptions = {}) {
     const ttlMs = opts.ttlMs ?? DEFAULT_CHALLENGE_TTL_MS;
     if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`ChallengeAuth: ttlMs must be a positive integer of ms (got ${ttlMs})`);
     this.users = users;
@@ -101,13 +110,14 @@ export class ChallengeAuth {
   /**
    * Answers `auth_challenge {username}` on the connection `conn`, replacing any earlier challenge.
    * @returns the `challenge` frame, or invalid_username
+   * @throws whatever the account lookup throws (AccountDbBusyError)
    */
-  issue(conn: object, frame: Frame): ChallengeReply {
+  async issue(conn: object, frame: Frame): Promise<ChallengeReply> {
     const name = normalizeUsername(stringField(frame, 'username') ?? '');
     if (!name.ok) return { ok: false, code: PROTOCOL_ERRORS.invalidUsername, message: name.error };
     const nonce = this.random(CHALLENGE_NONCE_BYTES);
     if (nonce.length !== CHALLENGE_NONCE_BYTES) throw new RangeError(`ChallengeAuth: randomBytes returned ${nonce.length} bytes, not ${CHALLENGE_NONCE_BYTES}`);
-    const row = this.users.get(name.username);
+    const row = await this.users.get(name.username);
     const spec = row ? specOfRow(row) : this.fakeSpec(name.username);
     this.pending.set(conn, { username: name.username, nonce, expiresAtMs: this.now() + this.ttlMs });
     return { ok: true, frame: { type: 'challenge', username: name.username, nonce: nonce.toString('base64'), ...spec } };
@@ -119,8 +129,9 @@ export class ChallengeAuth {
    * @returns the normalized username, or an error: bad_request (a password instead of a proof, or a
    *   malformed proof), invalid_username, stale_challenge (none outstanding for that name on this
    *   connection, or expired), bad_credentials (wrong proof or no such account — not said which)
+   * @throws whatever the account lookup throws (AccountDbBusyError); the challenge is consumed all the same
    */
-  login(conn: object, frame: Frame): ProofLoginResult {
+  async login(conn: object, frame: Frame): Promise<ProofLoginResult> {
     const pending = this.pending.get(conn);
     this.pending.delete(conn);
     if (frame.password !== undefined) {
@@ -136,7 +147,7 @@ export class ChallengeAuth {
     if (this.now() > pending.expiresAtMs) {
       return { ok: false, code: PROTOCOL_ERRORS.staleChallenge, message: `the challenge expired (challenges last ${this.ttlMs} ms): send auth_challenge again` };
     }
-    const row = this.users.get(name.username);
+    const row = await this.users.get(name.username);
     // A missing account is checked against a random key, so both failures take the same path.
     const key = row ? storedVerifierKey(row) : nodeRandomBytes(32);
     // The row test is belt and braces: without it a proof would have to match 32 fresh random key

@@ -13,7 +13,7 @@ import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } f
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
 import { UserStore } from './user-store.ts';
 import { ConnectionCounter, addressKey } from './connection-limits.ts';
-import { ChallengeAuth } from './challenge-auth.ts';
+import { ChallengeAuth, type AccountLookup } from './challenge-auth.ts';
 import { CLOSE_GRACE_MS, DEFAULT_LIMITS, validateLimits, type ServerLimits } from './limits.ts';
 
 export { CLOSE_GRACE_MS, DEFAULT_LIMITS, SLOW_CONSUMER_GRACE_MS, validateLimits, type ServerLimits } from './limits.ts';
@@ -84,8 +84,10 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     policy: profile.auth.passwordPolicy ?? null,
   });
   // auth.method: challenge — logins carry a proof instead of the password (server/challenge-auth.ts).
-  const challenges = profile.auth.method === 'challenge' ? new ChallengeAuth(users, profile.auth.storage, { ttlMs: limits.challengeTtlMs }) : null;
-  const hub = new ChatHub(users, limits, challenges);
+  // Challenges look accounts up through the hub's AccountStore, so a locked database never blocks.
+  const accounts: AccountLookup = { get: (name) => hub.accounts.get(name) };
+  const challenges = profile.auth.method === 'challenge' ? new ChallengeAuth(accounts, profile.auth.storage, { ttlMs: limits.challengeTtlMs }) : null;
+  const hub: ChatHub = new ChatHub(users, limits, challenges);
   const perAddress = new ConnectionCounter(limits.maxConnectionsPerIp);
   const accepted = new Set<net.Socket>(); // raw TCP sockets, including those still handshaking
   hub.onEvent = (event, detail) => log({ event, ...detail });

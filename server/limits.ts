@@ -5,6 +5,7 @@
  */
 import { MAX_USERNAME_CHARS } from '../core/usernames.ts';
 import { DEFAULT_CHALLENGE_TTL_MS } from './challenge-auth.ts';
+import { DEFAULT_ACCOUNT_DB_LOCK_WAIT_MS } from './account-store.ts';
 
 /**
  * Limits and timeouts, with units in the names. Every field has the documented default below
@@ -50,6 +51,12 @@ export interface ServerLimits {
   maxPendingFramesPerConnection: number;
   /** Lifetime of a login challenge (auth.method: challenge), in ms. Default 30,000. */
   challengeTtlMs: number;
+  /**
+   * How long one account-database operation (register, login, offline dm) waits for a lock another
+   * process holds, in ms, before the client gets accounts_busy. The wait is on timers, never on the
+   * event loop (server/account-store.ts). Default 5,000.
+   */
+  accountDbLockWaitMs: number;
 }
 
 /** The defaults of {@link ServerLimits}. */
@@ -70,6 +77,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxOfflineMessagesPerUser: 1000,
   maxPendingFramesPerConnection: 64,
   challengeTtlMs: DEFAULT_CHALLENGE_TTL_MS,
+  accountDbLockWaitMs: DEFAULT_ACCOUNT_DB_LOCK_WAIT_MS,
 };
 
 /**

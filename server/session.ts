@@ -8,7 +8,8 @@ import { PROTOCOL_ERRORS, errorFrame, stringField } from '../core/protocol.ts';
 import { normalizeUsername } from '../core/usernames.ts';
 import { UnusableRecordError, type UserStore } from './user-store.ts';
 import type { ChallengeAuth } from './challenge-auth.ts';
-import { OfflineQueue } from './offline-queue.ts';
+import type { OfflineQueue, StoredDm } from './offline-queue.ts';
+import { AccountDbBusyError, AccountStore } from './account-store.ts';
 import { LoginThrottle, type ThrottleRefusal } from './rate-limit.ts';
 
 /** What a session needs from its connection. */
@@ -41,6 +42,8 @@ export interface SessionLimits {
   maxLoginAttemptsPerAccountPerMinute: number;
   /** Login and register attempts per client address per minute before rate_limited. */
   maxLoginAttemptsPerIpPerMinute: number;
+  /** How long one account-database operation waits for another process's lock before accounts_busy, in ms (default 5,000). */
+  accountDbLockWaitMs?: number;
 }
 
 /**
@@ -54,6 +57,8 @@ export class ChatHub {
   readonly challenges: ChallengeAuth | null;
   /** Direct messages waiting for offline users (in the accounts database). */
   readonly offline: OfflineQueue;
+  /** Asynchronous access to accounts and offline messages; never blocks on the database lock. */
+  readonly accounts: AccountStore;
   /** Login attempt limits per account and per address. */
   readonly throttle: LoginThrottle;
   private shuttingDown = false;
@@ -64,7 +69,9 @@ export class ChatHub {
     this.users = users;
     this.limits = limits;
     this.challenges = challenges;
-    this.offline = new OfflineQueue(users.db, limits.maxOfflineMessagesPerUser);
+    this.accounts = new AccountStore(users, { maxOfflineMessagesPerUser: limits.maxOfflineMessagesPerUser, lockWaitMs: limits.accountDbLockWaitMs });
+    this.accounts.onBackgroundError = (op, err) => this.onEvent('accounts_busy', { op, waitedMs: (err as AccountDbBusyError).waitedMs ?? null });
+    this.offline = this.accounts.offline;
     this.throttle = new LoginThrottle(limits);
   }
 
@@ -99,6 +106,22 @@ export class ChatHub {
   /** Sends a frame to every online session except `except`. */
   broadcast(frame: Frame, except?: ChatSession): void {
     for (const s of this.online.values()) if (s !== except) s.port.send(frame);
+  }
+
+  /**
+   * Hands `username` any stored messages not yet in flight, if they are online (a dm stored while
+   * their login was reading the mailbox). A locked database leaves them for the next login.
+   */
+  redeliverStored(username: string): void {
+    if (!this.online.has(username)) return;
+    this.accounts.takeOffline(username).then(
+      (rows) => {
+        const s = this.online.get(username);
+        if (s) s.sendStored(rows);
+        else for (const m of rows) this.accounts.doneOffline(m.id, false);
+      },
+      (err) => this.onEvent('accounts_busy', { op: 'offline take', waitedMs: (err as AccountDbBusyError).waitedMs ?? null }),
+    );
   }
 
   /** Delivers a frame to one user; false when they are not online. */
@@ -142,6 +165,12 @@ export class ChatSession {
    */
   handle(frame: Frame): Promise<void> {
     this.queue = this.queue.then(() => this.dispatch(frame)).catch((err) => {
+      if (err instanceof AccountDbBusyError) {
+        // Another process holds the database lock: a clear, retryable answer, never internal_error.
+        this.port.send({ ...errorFrame(PROTOCOL_ERRORS.accountsBusy, `the account database is busy (locked by another process for over ${err.waitedMs} ms); nothing was changed, try again`, frame.id), retryAfterMs: 1000 });
+        this.hub.onEvent('accounts_busy', { peer: this.port.peer, op: err.op, waitedMs: err.waitedMs });
+        return;
+      }
       this.port.send(errorFrame(PROTOCOL_ERRORS.internal, 'internal error', frame.id));
       this.hub.onEvent('internal_error', { peer: this.port.peer, error: String((err as Error)?.stack ?? err) });
     });
@@ -202,12 +231,17 @@ export class ChatSession {
           return;
         }
         const ts = Date.now();
-        const delivered = this.hub.deliver(to.username, { type: 'dm', from: this.username, to: to.username, text, ts });
-        if (delivered) this.port.send({ type: 'ok', re: id });
-        else if (!this.hub.users.get(to.username)) this.port.send(errorFrame(PROTOCOL_ERRORS.unknownUser, `there is no user ${to.username}`, id));
+        const live = { type: 'dm', from: this.username, to: to.username, text, ts };
+        if (this.hub.deliver(to.username, live)) return void this.port.send({ type: 'ok', re: id });
         // Offline: keep it for their next login (server/offline-queue.ts).
-        else if (this.hub.offline.store(to.username, this.username, text, ts)) this.port.send({ type: 'ok', re: id, stored: true });
-        else this.port.send(errorFrame(PROTOCOL_ERRORS.mailboxFull, `${to.username} is offline and has ${this.hub.limits.maxOfflineMessagesPerUser} messages waiting`, id));
+        const stored = await this.hub.accounts.storeOffline(to.username, this.username, text, ts);
+        if (stored === 'unknown_user') this.port.send(errorFrame(PROTOCOL_ERRORS.unknownUser, `there is no user ${to.username}`, id));
+        else if (stored === 'mailbox_full') this.port.send(errorFrame(PROTOCOL_ERRORS.mailboxFull, `${to.username} is offline and has ${this.hub.limits.maxOfflineMessagesPerUser} messages waiting`, id));
+        else {
+          this.port.send({ type: 'ok', re: id, stored: true });
+          // They logged in while it was being stored (after their login took the mailbox): hand it over now.
+          this.hub.redeliverStored(to.username);
+        }
         return;
       }
     }
@@ -255,7 +289,7 @@ export class ChatSession {
       return;
     }
     if (this.throttled(null, id, c.username)) return;
-    const created = await this.hub.users.create(c.username, c.password);
+    const created = await this.hub.accounts.create(c.username, c.password);
     if (!created) this.hub.onEvent('register_refused', { username: c.username, peer: this.port.peer, reason: 'username taken' });
     this.port.send(created ? { type: 'ok', re: id, username: c.username } : errorFrame(PROTOCOL_ERRORS.usernameTaken, `username ${c.username} is taken`, id));
   }
@@ -272,7 +306,7 @@ export class ChatSession {
     if (this.hub.challenges) {
       const claimed = normalizeUsername(stringField(frame, 'username') ?? '');
       if (this.throttled(claimed.ok ? claimed.username : null, id)) return;
-      const r = this.hub.challenges.login(this, frame);
+      const r = await this.hub.challenges.login(this, frame);
       if (!r.ok) {
         if (r.code === PROTOCOL_ERRORS.badCredentials && claimed.ok) {
           this.hub.throttle.failed(claimed.username);
@@ -292,7 +326,7 @@ export class ChatSession {
       if (this.throttled(pw.username, id)) return;
       let ok: boolean;
       try {
-        ok = await this.hub.users.check(pw.username, pw.password);
+        ok = await this.hub.accounts.check(pw.username, pw.password);
       } catch (err) {
         // A stored row this server cannot check (e.g. scrypt parameters over its memory bound): say so.
         if (!(err instanceof UnusableRecordError)) throw err;
@@ -309,22 +343,29 @@ export class ChatSession {
     }
     this.hub.throttle.succeeded(c.username);
     if (this.closed) return;
-    this.username = c.username;
-    if (!this.hub.join(this)) {
-      this.username = null;
+    if (this.hub.isOnline(c.username)) {
       this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `${c.username} is already logged in elsewhere`, id));
       return;
     }
+    // The mailbox is read before joining (it may wait on the database lock), then join, the ok
+    // and the stored messages leave in one tick: no live dm can overtake the stored ones.
+    const stored = await this.hub.accounts.takeOffline(c.username);
+    this.username = c.username;
+    if (this.closed || !this.hub.join(this)) {
+      this.username = null;
+      for (const m of stored) this.hub.accounts.doneOffline(m.id, false);
+      if (!this.closed) this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `${c.username} is already logged in elsewhere`, id));
+      return;
+    }
     this.port.send({ type: 'ok', re: id, username: c.username, users: this.hub.onlineUsers() });
-    // In the same tick as join: no live dm can overtake the stored ones.
-    this.deliverStored();
+    this.sendStored(stored);
   }
 
-  /** Sends this user's stored direct messages, oldest first; each is deleted once written. */
-  private deliverStored(): void {
-    const { offline } = this.hub;
-    for (const m of offline.take(this.username!)) {
-      this.port.send({ type: 'dm', from: m.sender, to: m.recipient, text: m.text, ts: m.ts, offline: true }, (written) => offline.done(m.id, written));
+  /** Sends stored direct messages, oldest first; each is deleted once written. */
+  sendStored(stored: readonly StoredDm[]): void {
+    const { accounts } = this.hub;
+    for (const m of stored) {
+      this.port.send({ type: 'dm', from: m.sender, to: m.recipient, text: m.text, ts: m.ts, offline: true }, (written) => accounts.doneOffline(m.id, written));
     }
   }
 
@@ -357,7 +398,7 @@ export class ChatSession {
   }
 
   /** `auth_challenge`: the first step of a challenge–response login (server/challenge-auth.ts). */
-  private authChallenge(frame: Frame, id: unknown): void {
+  private async authChallenge(frame: Frame, id: unknown): Promise<void> {
     if (!this.hub.challenges) {
       this.port.send(errorFrame(PROTOCOL_ERRORS.badRequest, 'this server takes password logins (auth: password); it issues no challenges', id));
       return;
@@ -366,7 +407,7 @@ export class ChatSession {
       this.port.send(errorFrame(PROTOCOL_ERRORS.alreadyLoggedIn, `already logged in as ${this.username}`, id));
       return;
     }
-    const r = this.hub.challenges.issue(this, frame);
+    const r = await this.hub.challenges.issue(this, frame);
     this.port.send(r.ok ? { ...r.frame, re: id } : errorFrame(r.code, r.message, id));
   }
 }

@@ -106,73 +106,73 @@ describe('ChallengeAuth (server), clock and nonces injected', () => {
   it.each(STORAGES)('issues a deterministic challenge and accepts its proof once (%s)', async (storage) => {
     const { auth, prove } = await setup(storage);
     const conn = {};
-    const r = auth.issue(conn, { type: 'auth_challenge', username: 'Alice' });
+    const r = await auth.issue(conn, { type: 'auth_challenge', username: 'Alice' });
     if (!r.ok) throw new Error(r.message);
     expect(r.frame).toMatchObject({ type: 'challenge', username: 'alice', nonce: Buffer.alloc(32, 1).toString('base64'), storage });
     const proof = await prove(r.frame);
-    expect(auth.login(conn, { type: 'login', username: 'alice', proof })).toEqual({ ok: true, username: 'alice' });
+    expect(await auth.login(conn, { type: 'login', username: 'alice', proof })).toEqual({ ok: true, username: 'alice' });
     // The same proof again on the same connection: the nonce was consumed.
-    expect(auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject({ ok: false, code: 'stale_challenge' });
+    expect(await auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject({ ok: false, code: 'stale_challenge' });
   });
 
   it('refuses a wrong password, and the challenge is gone after the failed attempt', async () => {
     const { auth, prove } = await setup('sha256');
     const conn = {};
-    const r = auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
+    const r = await auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
     if (!r.ok) throw new Error(r.message);
-    expect(auth.login(conn, { type: 'login', username: 'alice', proof: await prove(r.frame, 'dragon2023') })).toMatchObject({ ok: false, code: 'bad_credentials' });
-    expect(auth.login(conn, { type: 'login', username: 'alice', proof: await prove(r.frame) })).toMatchObject({ ok: false, code: 'stale_challenge' });
+    expect(await auth.login(conn, { type: 'login', username: 'alice', proof: await prove(r.frame, 'dragon2023') })).toMatchObject({ ok: false, code: 'bad_credentials' });
+    expect(await auth.login(conn, { type: 'login', username: 'alice', proof: await prove(r.frame) })).toMatchObject({ ok: false, code: 'stale_challenge' });
   });
 
   it('refuses a proof after the challenge expired, a proof for a replaced nonce, and one from another connection', async () => {
     const { auth, prove, tick } = await setup('plaintext', 1000);
     const a = {};
-    const first = auth.issue(a, { type: 'auth_challenge', username: 'alice' });
+    const first = await auth.issue(a, { type: 'auth_challenge', username: 'alice' });
     if (!first.ok) throw new Error();
     tick(1001);
-    expect(auth.login(a, { type: 'login', username: 'alice', proof: await prove(first.frame) })).toMatchObject({ ok: false, code: 'stale_challenge', message: /expired/ });
+    expect(await auth.login(a, { type: 'login', username: 'alice', proof: await prove(first.frame) })).toMatchObject({ ok: false, code: 'stale_challenge', message: /expired/ });
 
-    const c1 = auth.issue(a, { type: 'auth_challenge', username: 'alice' });
-    const c2 = auth.issue(a, { type: 'auth_challenge', username: 'alice' }); // replaces c1
+    const c1 = await auth.issue(a, { type: 'auth_challenge', username: 'alice' });
+    const c2 = await auth.issue(a, { type: 'auth_challenge', username: 'alice' }); // replaces c1
     if (!c1.ok || !c2.ok) throw new Error();
     expect(c1.frame.nonce).not.toBe(c2.frame.nonce);
-    expect(auth.login(a, { type: 'login', username: 'alice', proof: await prove(c1.frame) })).toMatchObject({ ok: false, code: 'bad_credentials' });
+    expect(await auth.login(a, { type: 'login', username: 'alice', proof: await prove(c1.frame) })).toMatchObject({ ok: false, code: 'bad_credentials' });
 
-    const c3 = auth.issue(a, { type: 'auth_challenge', username: 'alice' });
+    const c3 = await auth.issue(a, { type: 'auth_challenge', username: 'alice' });
     if (!c3.ok) throw new Error();
-    expect(auth.login({}, { type: 'login', username: 'alice', proof: await prove(c3.frame) })).toMatchObject({ ok: false, code: 'stale_challenge' });
-    expect(auth.login(a, { type: 'login', username: 'alice', proof: await prove(c3.frame) })).toMatchObject({ ok: true });
+    expect(await auth.login({}, { type: 'login', username: 'alice', proof: await prove(c3.frame) })).toMatchObject({ ok: false, code: 'stale_challenge' });
+    expect(await auth.login(a, { type: 'login', username: 'alice', proof: await prove(c3.frame) })).toMatchObject({ ok: true });
   });
 
   it('refuses a password in login, a malformed proof, and a proof for another user than the challenge', async () => {
     const { auth, prove } = await setup('sha256');
     const a = {};
-    expect(auth.login(a, { type: 'login', username: 'alice', password: 'dragon2024' })).toMatchObject({ ok: false, code: 'bad_request', message: /refuses passwords/ });
-    const r = auth.issue(a, { type: 'auth_challenge', username: 'alice' });
+    expect(await auth.login(a, { type: 'login', username: 'alice', password: 'dragon2024' })).toMatchObject({ ok: false, code: 'bad_request', message: /refuses passwords/ });
+    const r = await auth.issue(a, { type: 'auth_challenge', username: 'alice' });
     if (!r.ok) throw new Error();
-    expect(auth.login(a, { type: 'login', username: 'alice', proof: 'not base64!' })).toMatchObject({ ok: false, code: 'bad_request' });
-    const r2 = auth.issue(a, { type: 'auth_challenge', username: 'bob' });
+    expect(await auth.login(a, { type: 'login', username: 'alice', proof: 'not base64!' })).toMatchObject({ ok: false, code: 'bad_request' });
+    const r2 = await auth.issue(a, { type: 'auth_challenge', username: 'bob' });
     if (!r2.ok) throw new Error();
-    expect(auth.login(a, { type: 'login', username: 'alice', proof: await prove(r.frame) })).toMatchObject({ ok: false, code: 'stale_challenge' });
+    expect(await auth.login(a, { type: 'login', username: 'alice', proof: await prove(r.frame) })).toMatchObject({ ok: false, code: 'stale_challenge' });
   });
 
   it('answers for a name with no account exactly like for a real one (no enumeration)', async () => {
     const { auth } = await setup('scrypt');
-    const real = auth.issue({}, { type: 'auth_challenge', username: 'alice' });
-    const fake1 = auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
-    const fake2 = auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
+    const real = await auth.issue({}, { type: 'auth_challenge', username: 'alice' });
+    const fake1 = await auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
+    const fake2 = await auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
     if (!real.ok || !fake1.ok || !fake2.ok) throw new Error();
     const shape = (f: Record<string, unknown>) => ({ keys: Object.keys(f).sort(), storage: f.storage, params: f.params, saltLen: String(f.salt).length });
     expect(shape(fake1.frame)).toEqual(shape(real.frame));
     expect(fake2.frame.salt).toBe(fake1.frame.salt); // stable, as a real salt is
     // Another server (another secret) gives another fake salt, so it cannot be precomputed.
-    const other = new ChallengeAuth(new UserStore(':memory:', 'scrypt'), 'scrypt', { secret: Buffer.alloc(32, 8) }).issue({}, { type: 'auth_challenge', username: 'nobody' });
+    const other = await new ChallengeAuth(new UserStore(':memory:', 'scrypt'), 'scrypt', { secret: Buffer.alloc(32, 8) }).issue({}, { type: 'auth_challenge', username: 'nobody' });
     expect(other.ok && other.frame.salt).not.toBe(fake1.frame.salt);
     // ...and a proof for the fake challenge is refused with the same code as a wrong password.
     const conn = {};
-    const f = auth.issue(conn, { type: 'auth_challenge', username: 'nobody' });
+    const f = await auth.issue(conn, { type: 'auth_challenge', username: 'nobody' });
     if (!f.ok) throw new Error();
-    expect(auth.login(conn, { type: 'login', username: 'nobody', proof: Buffer.alloc(32).toString('base64') })).toMatchObject({ ok: false, code: 'bad_credentials', message: 'wrong username or password' });
+    expect(await auth.login(conn, { type: 'login', username: 'nobody', proof: Buffer.alloc(32).toString('base64') })).toMatchObject({ ok: false, code: 'bad_credentials', message: 'wrong username or password' });
   });
 
   it('rejects a nonsensical ttl at construction', () => {
@@ -303,92 +303,92 @@ describe('ChallengeAuth edges (mutation testing: docs/testing.md)', () => {
     for (const late of [false, true]) {
       const { auth, prove, tick } = await server('sha256', { ttlMs: 1000 });
       const conn = {};
-      const r = auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
+      const r = await auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
       if (!r.ok) throw new Error(r.message);
       const proof = await prove(r.frame);
       tick(late ? 1001 : 1000);
-      expect(auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject(late ? { ok: false, code: 'stale_challenge', message: 'the challenge expired (challenges last 1000 ms): send auth_challenge again' } : { ok: true, username: 'alice' });
+      expect(await auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject(late ? { ok: false, code: 'stale_challenge', message: 'the challenge expired (challenges last 1000 ms): send auth_challenge again' } : { ok: true, username: 'alice' });
     }
   });
 
   it('a correct proof with a differently cased name logs in under the canonical name', async () => {
     const { auth, prove } = await server('plaintext');
     const conn = {};
-    const r = auth.issue(conn, { type: 'auth_challenge', username: 'ALICE' });
+    const r = await auth.issue(conn, { type: 'auth_challenge', username: 'ALICE' });
     if (!r.ok) throw new Error(r.message);
-    expect(auth.login(conn, { type: 'login', username: 'Alice', proof: await prove(r.frame) })).toEqual({ ok: true, username: 'alice' });
+    expect(await auth.login(conn, { type: 'login', username: 'Alice', proof: await prove(r.frame) })).toEqual({ ok: true, username: 'alice' });
   });
 
   it('a proof made with the right key but for a name with no account is refused', async () => {
     const { auth, users } = await server('plaintext');
     const conn = {};
-    const r = auth.issue(conn, { type: 'auth_challenge', username: 'ghost' });
+    const r = await auth.issue(conn, { type: 'auth_challenge', username: 'ghost' });
     if (!r.ok) throw new Error(r.message);
     expect(users.get('ghost')).toBeUndefined();
     const nonce = Buffer.from(String(r.frame.nonce), 'base64');
     const proof = loginProof(Buffer.from('dragon2024'), nonce, 'ghost').toString('base64');
-    expect(auth.login(conn, { type: 'login', username: 'ghost', proof })).toEqual({ ok: false, code: 'bad_credentials', message: 'wrong username or password' });
+    expect(await auth.login(conn, { type: 'login', username: 'ghost', proof })).toEqual({ ok: false, code: 'bad_credentials', message: 'wrong username or password' });
   });
 
   it('refuses invalid usernames in both steps, and a login with no challenge at all', async () => {
     const { auth } = await server('sha256');
-    expect(auth.issue({}, { type: 'auth_challenge', username: 'bad name' })).toMatchObject({ ok: false, code: 'invalid_username' });
-    expect(auth.issue({}, { type: 'auth_challenge' })).toMatchObject({ ok: false, code: 'invalid_username', message: 'username is empty' });
-    expect(auth.login({}, { type: 'login', username: 'bad name', proof: Buffer.alloc(32).toString('base64') })).toMatchObject({ ok: false, code: 'invalid_username' });
-    expect(auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(32).toString('base64') })).toEqual({
+    expect(await auth.issue({}, { type: 'auth_challenge', username: 'bad name' })).toMatchObject({ ok: false, code: 'invalid_username' });
+    expect(await auth.issue({}, { type: 'auth_challenge' })).toMatchObject({ ok: false, code: 'invalid_username', message: 'username is empty' });
+    expect(await auth.login({}, { type: 'login', username: 'bad name', proof: Buffer.alloc(32).toString('base64') })).toMatchObject({ ok: false, code: 'invalid_username' });
+    expect(await auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(32).toString('base64') })).toEqual({
       ok: false,
       code: 'stale_challenge',
       message: 'no challenge outstanding for alice on this connection (never issued, already used, or replaced): send auth_challenge first',
     });
-    expect(auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(31).toString('base64') })).toMatchObject({ ok: false, code: 'bad_request', message: 'login needs "proof": base64 of 32 bytes (HMAC-SHA256)' });
+    expect(await auth.login({}, { type: 'login', username: 'alice', proof: Buffer.alloc(31).toString('base64') })).toMatchObject({ ok: false, code: 'bad_request', message: 'login needs "proof": base64 of 32 bytes (HMAC-SHA256)' });
   });
 
   it('a login carrying a password is refused even with a valid proof beside it, and uses up the challenge', async () => {
     const { auth, prove } = await server('sha256');
     const conn = {};
-    const r = auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
+    const r = await auth.issue(conn, { type: 'auth_challenge', username: 'alice' });
     if (!r.ok) throw new Error(r.message);
     const proof = await prove(r.frame);
-    expect(auth.login(conn, { type: 'login', username: 'alice', password: 'dragon2024', proof })).toEqual({
+    expect(await auth.login(conn, { type: 'login', username: 'alice', password: 'dragon2024', proof })).toEqual({
       ok: false,
       code: 'bad_request',
       message: 'this server uses challenge-response login (auth: challenge) and refuses passwords in login: send auth_challenge, then login with "proof"',
     });
-    expect(auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject({ ok: false, code: 'stale_challenge' });
-    expect(auth.login({}, { type: 'login', proof })).toEqual({ ok: false, code: 'invalid_username', message: 'username is empty' });
+    expect(await auth.login(conn, { type: 'login', username: 'alice', proof })).toMatchObject({ ok: false, code: 'stale_challenge' });
+    expect(await auth.login({}, { type: 'login', proof })).toEqual({ ok: false, code: 'invalid_username', message: 'username is empty' });
   });
 
   it('a challenge states the stored row as it is: plaintext and sha256 carry no salt or params, scrypt its own', async () => {
     for (const storage of ['plaintext', 'sha256'] as const) {
       const { auth } = await server(storage);
-      const r = auth.issue({}, { type: 'auth_challenge', username: 'alice' });
+      const r = await auth.issue({}, { type: 'auth_challenge', username: 'alice' });
       expect(r).toEqual({ ok: true, frame: { type: 'challenge', username: 'alice', nonce: Buffer.alloc(32, 1).toString('base64'), storage, salt: '', params: null } });
-      const fake = auth.issue({}, { type: 'auth_challenge', username: 'nobody' }); // a fake looks the same
+      const fake = await auth.issue({}, { type: 'auth_challenge', username: 'nobody' }); // a fake looks the same
       expect(fake).toEqual({ ok: true, frame: { type: 'challenge', username: 'nobody', nonce: Buffer.alloc(32, 2).toString('base64'), storage, salt: '', params: null } });
     }
     const { auth, users } = await server('scrypt');
     const row = users.get('alice')!;
-    const r = auth.issue({}, { type: 'auth_challenge', username: 'alice' });
+    const r = await auth.issue({}, { type: 'auth_challenge', username: 'alice' });
     expect(r.ok && r.frame).toMatchObject({ storage: 'scrypt', salt: row.salt, params: { ...JSON.parse(row.params), dkLen: row.hash.length / 2 } });
-    const fake = auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
+    const fake = await auth.issue({}, { type: 'auth_challenge', username: 'nobody' });
     expect(fake.ok && fake.frame).toMatchObject({ storage: 'scrypt', params: { ...JSON.parse(row.params), dkLen: row.hash.length / 2 } });
     expect(fake.ok && String(fake.frame.salt).length).toBe(row.salt.length);
   });
 
   it('fake salts differ per name and come from the per-server secret (HMAC-SHA256 under a label)', async () => {
     const { auth, users } = await server('scrypt');
-    const salt = (name: string) => {
-      const r = auth.issue({}, { type: 'auth_challenge', username: name });
+    const salt = async (name: string) => {
+      const r = await auth.issue({}, { type: 'auth_challenge', username: name });
       return r.ok ? String(r.frame.salt) : '';
     };
-    expect(salt('nobody')).not.toBe(salt('somebody'));
+    expect(await salt('nobody')).not.toBe(await salt('somebody'));
     const saltBytes = users.get('alice')!.salt.length / 2;
-    expect(salt('nobody')).toBe(createHmac('sha256', Buffer.alloc(32, 7)).update('secchat-fake-salt\0nobody').digest().subarray(0, saltBytes).toString('hex'));
+    expect(await salt('nobody')).toBe(createHmac('sha256', Buffer.alloc(32, 7)).update('secchat-fake-salt\0nobody').digest().subarray(0, saltBytes).toString('hex'));
   });
 
   it('refuses a random source that returns a nonce of the wrong length, and a fractional or negative ttl', async () => {
     const { auth } = await server('sha256', { randomBytes: () => Buffer.alloc(16) });
-    expect(() => auth.issue({}, { type: 'auth_challenge', username: 'alice' })).toThrow('ChallengeAuth: randomBytes returned 16 bytes, not 32');
+    await expect(auth.issue({}, { type: 'auth_challenge', username: 'alice' })).rejects.toThrow('ChallengeAuth: randomBytes returned 16 bytes, not 32');
     expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: 1.5 })).toThrow(RangeError);
     expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: -1 })).toThrow(RangeError);
     expect(() => new ChallengeAuth(new UserStore(':memory:'), 'scrypt', { ttlMs: 1 })).not.toThrow();
