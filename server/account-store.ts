@@ -5,8 +5,8 @@
  * better-sqlite3 is synchronous: with its default busy timeout (5 s) a statement that meets another
  * process's write lock (SQLite file locking, https://sqlite.org/lockingv3.html) sleeps *on the
  * event loop*, freezing every connection. Here the busy timeout is 0, so a locked statement fails
- * at once with SQLITE_BUSY; the operation is then retried from a timer (backoff 5 ms doubling to
- * 100 ms) until `lockWaitMs` has passed, and then rejects with {@link AccountDbBusyError}, which the
+ * at once with SQLITE_BUSY; the lock is then probed from a timer (backoff 5 ms doubling to
+ * 100 ms) and the operation rerun once it is free, until `lockWaitMs` has passed, and then rejects with {@link AccountDbBusyError}, which the
  * session answers with the wire code `accounts_busy`. Each retried operation is atomic in SQLite
  * (one statement or one transaction), so a failed attempt changed nothing and retrying is safe.
  * Password hashing (scrypt) already runs on libuv's thread pool, off the event loop.
@@ -96,11 +96,28 @@ export class AccountStore {
         return await op();
       } catch (err) {
         if (!isLockError(err)) throw err;
+      }
+      // Wait with a cheap probe, not by rerunning `op`: a registration's scrypt hash must not be
+      // recomputed every few ms while the lock lasts.
+      for (;;) {
         const waited = this.now() - start;
         if (waited >= this.lockWaitMs) throw new AccountDbBusyError(name, waited);
         await new Promise((r) => setTimeout(r, Math.min(pauseMs, this.lockWaitMs - waited)));
         pauseMs = Math.min(pauseMs * 2, RETRY_MAX_MS);
+        if (this.writable()) break;
       }
+    }
+  }
+
+  /** True when this connection could take the write lock now (BEGIN IMMEDIATE, then released at once). */
+  private writable(): boolean {
+    try {
+      this.users.db.exec('BEGIN IMMEDIATE');
+      this.users.db.exec('ROLLBACK');
+      return true;
+    } catch (err) {
+      if (isLockError(err)) return false;
+      throw err;
     }
   }
 

@@ -105,3 +105,19 @@ describe('AccountStore', () => {
     expect(isLockError(Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT' }))).toBe(false);
   });
 });
+
+describe('AccountStore under a long lock', () => {
+  it('hashes a waiting registration’s password at most twice, however long the lock lasts', async () => {
+    const accounts = new AccountStore(users, { maxOfflineMessagesPerUser: 1, lockWaitMs: 2000 });
+    let hashes = 0;
+    const create = users.create.bind(users);
+    users.create = (u: string, p: string) => {
+      hashes++;
+      return create(u, p);
+    };
+    const released = lockFor(600);
+    expect(await accounts.create('alice', 'pw-alice-01234')).toBe(true);
+    await released;
+    expect(hashes).toBeLessThanOrEqual(2);
+  });
+});
