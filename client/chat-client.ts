@@ -386,7 +386,7 @@ export class ChatClient extends EventEmitter {
   /**
    * Sends a direct message.
    * @returns `stored: true` when the recipient is offline and the server kept it for their next login (docs/protocol.md)
-   * @throws SecchatError SERVER unknown_user, mailbox_full, message_too_long
+   * @throws SecchatError SERVER unknown_user, mailbox_full, message_too_long, accounts_busy (the server could not store it for an offline recipient; retry)
    */
   async dm(to: string, text: string): Promise<{ stored: boolean }> {
     this.checkLength(text);
