@@ -174,14 +174,22 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     connectionCount: () => sockets.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // server.close() calls back only once every connection is gone, so this timer is what
+        // ends the wait, and it must stay ref'd: a connection already finished is paused (it
+        // reads nothing more), so its socket neither sees the peer's close nor keeps the event
+        // loop alive. With the timer unref'd, nothing did, and a caller awaiting close() with no
+        // other work pending exited with code 13 (an unsettled top-level await).
+        const forceClose = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+          for (const s of accepted) s.destroy(); // still handshaking: would hold close() for handshakeTimeoutMs
+        }, 200);
+        server.close(() => {
+          clearTimeout(forceClose);
+          resolve();
+        });
         hub.closeAll(errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'), 'shutdown');
         // Connections not logged in get the notice too (closeAll reached only the logged-in ones).
         for (const s of sockets) closeWithNotice(s, errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'));
-        setTimeout(() => {
-          for (const s of sockets) s.destroy();
-          for (const s of accepted) s.destroy(); // still handshaking: would hold close() for handshakeTimeoutMs
-        }, 200).unref();
       }).then(() => users.close());
       return closing;
     },
