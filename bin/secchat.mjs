@@ -6,6 +6,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distIsFresh } from './freshness.mjs';
+import { installExitGuard } from './exit-guard.mjs';
+
+// A run whose top-level await never settles exits 13 with no output: say so (bin/exit-guard.mjs).
+let mainReturned = false;
+installExitGuard(() => mainReturned);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let mainModule;
@@ -24,6 +29,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 const { main } = await import(mainModule);
 const code = await main(process.argv);
+mainReturned = true;
 process.exitCode = code;
 // A command is done when main() returns; a socket a peer keeps half-open must not hold the
 // process (the timer is unref'd: it only fires if something else still keeps us alive).
