@@ -91,7 +91,8 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   const perAddress = new ConnectionCounter(limits.maxConnectionsPerIp);
   const accepted = new Set<net.Socket>(); // raw TCP sockets, including those still handshaking
   hub.onEvent = (event, detail) => log({ event, ...detail });
-  const sockets = new Set<net.Socket>();
+  // Served sockets and their ports, so shutdown can reach connections that never logged in.
+  const sockets = new Map<net.Socket, ConnectionPort>();
   const room = new RoomBackpressure();
   const refused = new WeakSet<net.Socket>(); // closed at accept by a limit
 
@@ -100,10 +101,9 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
   // tlsClientError, and TLS errors surfacing as 'error' once the session is up).
   const starttls: StartTls | null =
     profile.transport === 'starttls' || profile.transport === 'starttls-required' ? createStartTls(profile, requireIdentity(opts), limits, opts.keylog) : null;
-  const onSocket = (socket: net.Socket, tlsInfo: NegotiatedTls | null) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, hub, limits, profile, tlsInfo, log, starttls, room, opts.identity);
+  const onSocket = (socket: net.Socket, secure: boolean, tlsInfo: NegotiatedTls | null) => {
+    sockets.set(socket, serveConnection(socket, hub, limits, profile, secure, tlsInfo, log, starttls, room, opts.identity));
+    socket.on('close', () => sockets.delete(socket)); // 'close' comes once: no once() wrapper to build and remove
   };
 
   // Per-address cap, counted at TCP accept before any TLS work (server/connection-limits.ts).
@@ -123,7 +123,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     // Chat is interactive: Nagle's algorithm with delayed ACKs holds small frames up to ~40 ms.
     s.setNoDelay(true);
     accepted.add(s);
-    s.once('close', () => {
+    s.on('close', () => {
       perAddress.remove(key);
       accepted.delete(s);
     });
@@ -132,11 +132,11 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
 
   let server: net.Server;
   if (profile.transport !== 'tls') {
-    server = net.createServer((s) => admit(s, true) && onSocket(s, null));
+    server = net.createServer((s) => admit(s, true) && onSocket(s, false, null));
   } else {
     const tlsServer = tls.createServer({ ...serverTlsOptions(profile, requireIdentity(opts)), handshakeTimeout: limits.handshakeTimeoutMs });
     // The negotiated parameters only feed the log; reading them costs ~30 µs a handshake (measured).
-    tlsServer.on('secureConnection', (s: tls.TLSSocket) => onSocket(s, opts.log ? negotiatedOf(s) : null));
+    tlsServer.on('secureConnection', (s: tls.TLSSocket) => onSocket(s, true, opts.log ? negotiatedOf(s) : null));
     tlsServer.on('tlsClientError', (err, s) => {
       // A socket refused at accept is already logged (too_many_connections) and destroyed: its
       // address is gone, and the "error" is our own refusal.
@@ -150,9 +150,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     tlsServer.prependListener('connection', (s: net.Socket) => void admit(s, false));
     server = tlsServer;
   }
-  server.on('connection', (s: net.Socket) => {
-    s.on('error', () => {}); // peers that reset mid-handshake must not crash the server
-  });
+  server.on('connection', (s: net.Socket) => void s.on('error', ignoreError));
   server.maxConnections = limits.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
@@ -180,7 +178,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
         // loop alive. With the timer unref'd, nothing did, and a caller awaiting close() with no
         // other work pending exited with code 13 (an unsettled top-level await).
         const forceClose = setTimeout(() => {
-          for (const s of sockets) s.destroy();
+          for (const s of sockets.keys()) s.destroy();
           for (const s of accepted) s.destroy(); // still handshaking: would hold close() for handshakeTimeoutMs
         }, 200);
         server.close(() => {
@@ -189,7 +187,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
         });
         hub.closeAll(errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'), 'shutdown');
         // Connections not logged in get the notice too (closeAll reached only the logged-in ones).
-        for (const s of sockets) closeWithNotice(s, errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'));
+        for (const port of sockets.values()) closeWithNotice(port, errorFrame(PROTOCOL_ERRORS.serverShutdown, 'server is shutting down'));
       }).then(() => users.close());
       return closing;
     },
@@ -235,13 +233,11 @@ function corkUntilTurnEnds(socket: net.Socket): void {
   }
 }
 
-/** Each served socket's port, so shutdown can reach connections that never logged in. */
-const portOfSocket = new WeakMap<net.Socket, ConnectionPort>();
+/** Peers that reset mid-handshake must not crash the server (one listener shared by every socket). */
+function ignoreError(): void {}
 
-/** Sends `frame` through the socket's port and closes it (a socket with no port yet is just ended). */
-function closeWithNotice(socket: net.Socket, frame: Frame): void {
-  const port = portOfSocket.get(socket);
-  if (!port) return void socket.end();
+/** Sends `frame` through a served connection's port and closes it. */
+function closeWithNotice(port: ConnectionPort, frame: Frame): void {
   port.send(frame);
   port.close('shutdown');
 }
@@ -279,25 +275,29 @@ function requireIdentity(opts: ChatServerOptions): CertKeyPem {
  * Wires one accepted socket to a session: the connection's rules (server/connection-rules.ts)
  * judge every frame; this function only carries their actions out on the socket — writes, the
  * STARTTLS hand-over, timers, input pausing and closing.
+ * @param secure true when the socket is TLS from its first byte (transport tls)
+ * @param tlsInfo what TLS negotiated, when read (only for the log); null otherwise
+ * @returns the connection's port (shutdown sends its notice through it)
  */
 function serveConnection(
   socket: net.Socket,
   hub: ChatHub,
   limits: ServerLimits,
   profile: Profile,
+  secure: boolean,
   tlsInfo: NegotiatedTls | null,
   log: (e: ServerLogEntry) => void,
   starttls: StartTls | null,
   room: RoomBackpressure,
   identity?: CertKeyPem,
-): void {
+): ConnectionPort {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   let stream: net.Socket = socket; // becomes the TLSSocket after STARTTLS
   let closed = false;
   let batchOutput = false; // the welcome leaves at once: there is nothing to batch it with
   // The application-layer secure channel, when the profile asks for one.
   const channel = profile.channel.keyExchange === 'none' ? null : new ChannelServer({ profileChannel: profile.channel, serverCert: identity });
-  const rules = new ServerConnectionRules({ profile, maxFrameBytes: limits.maxFrameBytes, idleTimeoutMs: limits.idleTimeoutMs, maxMessageChars: limits.maxMessageChars, tls: tlsInfo !== null, channel });
+  const rules = new ServerConnectionRules({ profile, maxFrameBytes: limits.maxFrameBytes, idleTimeoutMs: limits.idleTimeoutMs, maxMessageChars: limits.maxMessageChars, tls: secure, channel });
   // Frames the session sent while STARTTLS was in progress: after starttls_ok nothing leaves in
   // plaintext, so they wait for TLS (bounded: over maxQueueBytes the connection is closed).
   let held: Array<{ frame: Frame; onWritten?: (written: boolean) => void }> = [];
@@ -328,9 +328,14 @@ function serveConnection(
     }, CLOSE_GRACE_MS).unref();
   };
 
+  let address: string | undefined;
   const port: ConnectionPort = {
     peer,
-    address: addressKey(socket.remoteAddress),
+    // Read at logins only. `peer` above made node cache the socket's address, so this is the same
+    // address however late it is first read (even after the socket closed).
+    get address() {
+      return (address ??= addressKey(socket.remoteAddress));
+    },
     send(frame: Frame, onWritten?: (written: boolean) => void) {
       if (closed || stream.destroyed) return void onWritten?.(false);
       const wire = rules.wireFrame(frame);
@@ -351,7 +356,6 @@ function serveConnection(
       finish(reason);
     },
   };
-  portOfSocket.set(socket, port);
   const session = new ChatSession(hub, port);
   // Output backpressure (server/backpressure.ts): a recipient over the high-water mark pauses the
   // room's senders until it drains; one that takes no byte for slowConsumerStallMs is cut.
@@ -497,4 +501,5 @@ function serveConnection(
     for (const h of held) h.onWritten?.(false);
     held = [];
   });
+  return port;
 }

@@ -52,6 +52,14 @@ export interface ServerConnectionRulesOptions {
 const CREDENTIAL_FRAMES = new Set(['login', 'register', 'auth_challenge']);
 
 /**
+ * Welcome frames already built, per profile and then per {@link welcomeKey}. Every connection of a
+ * server announces the same welcome, so it is built once per server and shared: the adapter's
+ * encode-once cache (server/chat-server.ts) then serializes it once, not once per handshake
+ * (measured in `secchat bench handshake`, docs/performance.md). Shared, so frozen.
+ */
+const WELCOMES = new WeakMap<Profile, Map<string, Frame>>();
+
+/**
  * The server side of one connection's rules. Push bytes with {@link receive}, then pull actions
  * with {@link next} until it returns null — the adapter may stop pulling (input backpressure) and
  * carry on later; unread frames stay in the decoder. {@link feed} does both for tests.
@@ -86,8 +94,28 @@ export class ServerConnectionRules {
     return this.decoder.pendingBytes;
   }
 
-  /** The welcome frame for the connection as it is now (sent first, and again after STARTTLS). */
+  /**
+   * The welcome frame for the connection as it is now (sent first, and again after STARTTLS). The
+   * same frozen object for every connection with the same inputs; never mutate it.
+   */
   welcome(): Frame {
+    const { profile } = this.opts;
+    let byKey = WELCOMES.get(profile);
+    if (!byKey) WELCOMES.set(profile, (byKey = new Map()));
+    const key = this.welcomeKey();
+    let frame = byKey.get(key);
+    if (!frame) byKey.set(key, (frame = Object.freeze(this.buildWelcome())));
+    return frame;
+  }
+
+  /** Every input of {@link buildWelcome}, as a string: two welcomes differ exactly when their keys do. */
+  private welcomeKey(): string {
+    const { profile, idleTimeoutMs, maxFrameBytes, maxMessageChars, channel } = this.opts;
+    return `${profile.transport}|${profile.auth.method}|${profile.channel.keyExchange}|${idleTimeoutMs}|${maxFrameBytes}|${maxMessageChars}|${this.tls}|${channel !== null}`;
+  }
+
+  /** The welcome, built. Reads nothing that {@link welcomeKey} does not include. */
+  private buildWelcome(): Frame {
     const { profile } = this.opts;
     return {
       type: 'welcome',
@@ -96,7 +124,7 @@ export class ServerConnectionRules {
       transport: profile.transport,
       auth: profile.auth.method,
       idleTimeoutMs: this.opts.idleTimeoutMs,
-      limits: { maxFrameBytes: this.opts.maxFrameBytes, maxMessageChars: this.opts.maxMessageChars },
+      limits: Object.freeze({ maxFrameBytes: this.opts.maxFrameBytes, maxMessageChars: this.opts.maxMessageChars }),
       ...(this.starttlsOffered ? (this.tls ? { tls: true } : { starttls: true }) : {}),
       ...(this.opts.channel ? { channel: profile.channel.keyExchange } : {}),
     };

@@ -3,7 +3,10 @@ import tls from 'node:tls';
 import net from 'node:net';
 import { makeTestPki, profileOf, startTestServer, connectClient, loggedIn } from './helpers/lab-env.ts';
 import type { PkiMaterial } from '../core/pki.ts';
-import type { ChatServer } from '../server/chat-server.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startChatServer, type ChatServer } from '../server/chat-server.ts';
 import { FrameDecoder, type Frame } from '../core/frames.ts';
 
 let pki: PkiMaterial;
@@ -106,6 +109,25 @@ describe('chat over TLS, end to end', () => {
     await expect(bystanderA.request({ type: 'msg', text: 'x'.repeat(101) })).rejects.toMatchObject({ details: { code: 'message_too_long' } });
     await expect(bystanderA.send('x'.repeat(101))).rejects.toThrow(/message of 101 characters is longer than the server's limit of 100; not sent/);
     await Promise.all([bystanderA.quit(), bystanderB.quit()]);
+  });
+
+  it('knows a TLS connection is TLS whether or not it logs: starttls is "already active", not "not offered"', async () => {
+    // The server reads the negotiated parameters only when it logs; the rules' TLS flag must not depend on that.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-test-srv-'));
+    const logged = await startChatServer({ profile, identity: pki.server, dbPath: path.join(dir, 'users.db'), log: () => {} });
+    try {
+      for (const port of [server.port, logged.port]) {
+        const h = await rawTls(port);
+        await until(() => h.frames.some((f) => f.type === 'welcome'));
+        h.socket.write('{"type":"starttls"}\n');
+        await until(() => h.frames.some((f) => f.type === 'error'));
+        expect(h.frames.find((f) => f.type === 'error'), `server on port ${port}`).toMatchObject({ code: 'bad_request', message: 'TLS is already active' });
+        h.socket.destroy();
+      }
+    } finally {
+      await logged.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('survives a client that resets mid-handshake', async () => {

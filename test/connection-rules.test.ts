@@ -54,6 +54,25 @@ describe('ServerConnectionRules', () => {
     expect(r.tlsEstablished()).toEqual([{ type: 'send', frame: expect.objectContaining({ type: 'welcome', tls: true }) }]);
   });
 
+  it('shares one frozen welcome between connections with the same inputs, and only between those', () => {
+    // The welcome is cached per profile (one serialization per server, not per handshake): a key
+    // that missed an input would announce another server's settings.
+    const make = (o: Partial<{ maxFrameBytes: number; idleTimeoutMs: number; maxMessageChars: number; tls: boolean }> = {}, profile: Profile = opportunistic) =>
+      new ServerConnectionRules({ profile, maxFrameBytes: MAX, idleTimeoutMs: 1000, maxMessageChars: 100, tls: false, channel: null, ...o });
+    const w = make().welcome();
+    expect(make().welcome()).toBe(w);
+    expect(Object.isFrozen(w) && Object.isFrozen(w.limits)).toBe(true);
+    expect(() => ((w as { limits: { maxFrameBytes: number } }).limits.maxFrameBytes = 1)).toThrow(TypeError);
+    expect(make({ maxFrameBytes: MAX + 1 }).welcome()).toMatchObject({ limits: { maxFrameBytes: MAX + 1, maxMessageChars: 100 }, idleTimeoutMs: 1000 });
+    expect(make({ maxMessageChars: 7 }).welcome()).toMatchObject({ limits: { maxFrameBytes: MAX, maxMessageChars: 7 } });
+    expect(make({ idleTimeoutMs: 5 }).welcome()).toMatchObject({ idleTimeoutMs: 5 });
+    expect(make({ tls: true }).welcome()).toMatchObject({ tls: true });
+    expect(make({ tls: true }).welcome()).not.toHaveProperty('starttls');
+    expect(make({}, { ...opportunistic, transport: 'starttls-required' }).welcome()).toMatchObject({ transport: 'starttls-required', starttls: true });
+    expect(make({}, { ...opportunistic, auth: { ...opportunistic.auth, method: 'challenge' } }).welcome()).toMatchObject({ auth: 'challenge' });
+    expect(make().welcome()).toEqual({ type: 'welcome', server: 'secchat', version: w.version, transport: 'starttls', auth: opportunistic.auth.method, idleTimeoutMs: 1000, limits: { maxFrameBytes: MAX, maxMessageChars: 100 }, starttls: true });
+  });
+
   it('dispatches chat frames in order and answers bad lines with error frames, at every split', () => {
     const input = Buffer.concat([lines({ type: 'users', id: 1 }), Buffer.from('not json\n'), lines({ type: 'msg', text: 'hé ✓', id: 2 })]);
     const expected = [
