@@ -62,7 +62,7 @@ describe('ServerConnectionRules', () => {
     const w = make().welcome();
     expect(make().welcome()).toBe(w);
     expect(Object.isFrozen(w) && Object.isFrozen(w.limits)).toBe(true);
-    expect(() => ((w as { limits: { maxFrameBytes: number } }).limits.maxFrameBytes = 1)).toThrow(TypeError);
+    expect(() => ((w as unknown as { limits: { maxFrameBytes: number } }).limits.maxFrameBytes = 1)).toThrow(TypeError);
     expect(make({ maxFrameBytes: MAX + 1 }).welcome()).toMatchObject({ limits: { maxFrameBytes: MAX + 1, maxMessageChars: 100 }, idleTimeoutMs: 1000 });
     expect(make({ maxMessageChars: 7 }).welcome()).toMatchObject({ limits: { maxFrameBytes: MAX, maxMessageChars: 7 } });
     expect(make({ idleTimeoutMs: 5 }).welcome()).toMatchObject({ idleTimeoutMs: 5 });
