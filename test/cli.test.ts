@@ -131,6 +131,58 @@ describe('secchat CLI', () => {
     expect(serverErr).toMatch(/SIGTERM: closing every connection/);
   });
 
+  it('a dm sent to an offline user is printed at their next login, as text and as --json; every printed line ends with a newline', async () => {
+    const server = spawn(process.execPath, [BIN, 'server', '--profile', 'tls-verified', '--port', '0', '--pki', 'pki', '--db', 'offline.db'], { cwd: dir });
+    let serverOut = '';
+    server.stdout.on('data', (d) => (serverOut += d));
+    let serverErr = '';
+    server.stderr.on('data', (d) => (serverErr += d));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 15_000);
+        server.stdout.on('data', () => {
+          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(serverOut);
+          if (m) {
+            clearTimeout(t);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      const common = ['client', '--profile', 'tls-verified', '--port', String(port), '--pki', 'pki'];
+      const carolEnv = { SECCHAT_PASSWORD: 'carol-password-1' };
+      const aliceEnv = { SECCHAT_PASSWORD: 'alice-password-1' };
+      // Both accounts exist; carol then leaves, so she is offline for what follows.
+      const reg = await run([...common, '--register', '--user', 'carol'], { input: '', env: carolEnv });
+      expect(reg.code, reg.stderr).toBe(0);
+      const alice = await run([...common, '--register', '--user', 'alice'], { input: '/dm carol offline-test-1\n', env: aliceEnv });
+      expect(alice.code, alice.stderr).toBe(0);
+      expect(alice.stderr).toContain('* carol is offline: stored for their next login');
+
+      // The stored dm rides right behind the login ok: it must be printed, not lost.
+      const carol = await run([...common, '--user', 'carol'], { input: '', env: carolEnv });
+      expect(carol.code, carol.stderr).toBe(0);
+      expect(carol.stderr).toMatch(/logged in as carol; online: carol\n/);
+      expect(carol.stdout).toMatch(/^\[dm\] alice → carol: offline-test-1 \(sent \d{4}-\d\d-\d\dT[\d:.]+Z while you were offline\)\n/m);
+
+      const alice2 = await run([...common, '--user', 'alice'], { input: '/dm carol offline-test-2\n', env: aliceEnv });
+      expect(alice2.stderr).toContain('stored for their next login');
+      const carolJson = await run([...common, '--user', 'carol', '--json'], { input: '', env: carolEnv });
+      expect(carolJson.code, carolJson.stderr).toBe(0);
+      const frames = carolJson.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(frames).toContainEqual(expect.objectContaining({ type: 'dm', from: 'alice', to: 'carol', text: 'offline-test-2', offline: true }));
+      // Delivered once: the first login's dm is not handed over again.
+      expect(frames.filter((f) => f.type === 'dm')).toHaveLength(1);
+
+      // Two clients in one terminal must not glue their output: every stream ends on a newline.
+      for (const r of [reg, alice, carol, alice2, carolJson]) {
+        for (const text of [r.stdout, r.stderr]) if (text) expect(text.endsWith('\n'), JSON.stringify(text)).toBe(true);
+      }
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('close', r));
+    }
+  }, 120_000); // five client processes one after another, on a loaded machine
+
   it('client without a password on a non-terminal stdin says how to give one (exit 2)', async () => {
     const r = await run(['client', '--profile', 'plaintext', '--user', 'x', '--port', '1', '--pki', 'pki']);
     expect(r.code).toBe(2);

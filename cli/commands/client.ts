@@ -142,6 +142,15 @@ export function clientCommand(io: CliIo): Command {
       const channelHop = client.channelNegotiated ? `secure channel ${client.channelNegotiated.keyExchange} ${client.channelNegotiated.cipher}` : null;
       const hop = [tlsHop, channelHop].filter(Boolean).join('; ') || 'PLAINTEXT: anyone on the path can read this chat';
       io.err(`connected to ${o.host}:${o.port} (${hop})\n`);
+      // Listen before logging in: the server pushes stored direct messages right behind the login
+      // ok, often in the same TCP read, and ChatClient emits them synchronously in that read,
+      // before `await client.login()` resumes. A listener attached after the await misses them
+      // (the offline dm was lost: deleted on the server as written, never printed here). Frames
+      // are held until the login line is printed, so the order on screen stays the server's.
+      const early: Array<{ type: string; [k: string]: unknown }> = [];
+      let print: ((f: { type: string; [k: string]: unknown }) => void) | null = null;
+      const onPushed = (f: { type: string; [k: string]: unknown }) => (print ? print(f) : early.push(f));
+      for (const t of ['msg', 'dm', 'joined', 'left', 'error']) client.on(t, onPushed);
       let online: string[];
       try {
         if (o.register) {
@@ -158,14 +167,14 @@ export function clientCommand(io: CliIo): Command {
       const screen = new LineScreen(interactive ? process.stdout : null);
       const show = (line: string) => screen.print(line, io.out);
       const warn = (line: string) => screen.print(line, io.err);
-      const print = (f: { type: string; [k: string]: unknown }) => {
+      print = (f) => {
         if (o.json) io.out(jsonForTerminal(f) + '\n'); // JSON.stringify alone leaves C1 and bidi controls raw
         else {
           const line = describeFrame(f);
           if (line) show(line);
         }
       };
-      for (const t of ['msg', 'dm', 'joined', 'left', 'error']) client.on(t, print);
+      for (const f of early.splice(0)) print(f);
       const closed = new Promise<void>((resolve) => client.once('close', resolve));
       // On a terminal readline owns the line: it echoes what is typed and redraws the prompt.
       const rl = readline.createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive, prompt: `${sanitizeForTerminal(String(client.username))}> ` });
