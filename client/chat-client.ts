@@ -354,6 +354,8 @@ export class ChatClient extends EventEmitter {
   /**
    * Logs in, with the password or by challenge–response as the welcome's `auth` says (never below
    * the profile's own auth settings; see client/auth-login.ts).
+   * Frames the server pushes right behind the login ok (stored offline dms) are emitted before
+   * this promise resumes its caller: attach `dm`/`msg` listeners before calling, or read {@link received}.
    * @returns the users online. @throws SecchatError SERVER bad_credentials...; PROTOCOL on a downgrade
    */
   async login(username: string, password: string): Promise<string[]> {

@@ -154,3 +154,39 @@ describe('chat over plaintext', () => {
     await stop();
   });
 });
+
+/**
+ * The library side of offline direct messages: the server pushes the stored dm right behind the
+ * login ok (often in one TCP read). ChatClient must keep it in `received` and not drop it at the
+ * trust gate (client/connection-rules.ts), over TLS and inside a secure channel alike.
+ */
+describe('offline direct message, ChatClient.received', () => {
+  for (const [name, partial] of [
+    ['tls', { transport: 'tls' }],
+    ['secure channel', { transport: 'plain', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange: 'ecdhe-signed', ciphers: ['aes-256-gcm'], transcriptMac: true, replayProtection: 'sequence' } }],
+  ] as const) {
+    it(`is received at the next login (${name})`, async () => {
+      const profile = profileOf(partial);
+      const { server, stop } = await startTestServer(profile, pki);
+      try {
+        const alice = await loggedIn(profile, pki, server.port, 'alice');
+        const carol = await loggedIn(profile, pki, server.port, 'carol');
+        await carol.quit();
+        await until(() => !server.hub.isOnline('carol'));
+        expect(await alice.dm('carol', 'offline-test-1')).toEqual({ stored: true });
+
+        const back = await connectClient(profile, pki, server.port);
+        await back.login('carol', 'pw-carol-0123456789');
+        const dm = await back.waitFor((f) => f.type === 'dm', 5000);
+        expect(dm).toMatchObject({ type: 'dm', from: 'alice', to: 'carol', text: 'offline-test-1', offline: true });
+        expect(back.received.filter((f) => f.type === 'dm')).toHaveLength(1);
+        expect(back.droppedUnprotected).toBe(0);
+        // Deleted on the server only once written, and it was written: nothing is left to lose.
+        await until(() => server.hub.offline.count('carol') === 0);
+        await Promise.all([alice.quit(), back.quit()]);
+      } finally {
+        await stop();
+      }
+    });
+  }
+});
