@@ -90,6 +90,17 @@ export class LineScreen {
   }
 
   /**
+   * Readline is closing. When its prompt is still drawn (Ctrl-D, or the server hung up: no Enter
+   * ended the line) the line is ended here, else whatever is written next in this terminal (the
+   * shell prompt, another client's `connected to …`) glues onto `alice> `. Later lines print plainly.
+   * @param promptDrawn the prompt is on screen with the cursor after it (false after `/quit` + Enter)
+   */
+  end(promptDrawn: boolean): void {
+    if (this.out && this.rl && promptDrawn) this.out.write('\n');
+    this.rl = null;
+  }
+
+  /**
    * Prints one line (already safe for a terminal) above the prompt.
    * @param write where it goes off a terminal (stdout for chat, stderr for status)
    */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { describeFrame, jsonForTerminal, sanitizeForTerminal } from '../client/terminal.ts';
+import { LineScreen, describeFrame, jsonForTerminal, sanitizeForTerminal } from '../client/terminal.ts';
 import { makeTestPki, profileOf, startTestServer, loggedIn } from './helpers/lab-env.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 
@@ -108,5 +108,34 @@ describe('through the real server', () => {
     } finally {
       await stop();
     }
+  });
+});
+
+describe('LineScreen: no output glued onto the prompt', () => {
+  /** A fake terminal: what was written, and a readline stand-in that draws its prompt there. */
+  function fakeTerminal(): { screen: LineScreen; written: () => string } {
+    let text = '';
+    const out = { write: (t: string) => ((text += t), true) } as unknown as NodeJS.WriteStream;
+    const screen = new LineScreen(out, { prompt: () => void (text += 'alice> ') });
+    return { screen, written: () => text };
+  }
+
+  it('ends the prompt line when readline closes with the prompt drawn (Ctrl-D, server hang-up)', () => {
+    const { screen, written } = fakeTerminal();
+    screen.print('* online: bob', () => {});
+    screen.end(true);
+    expect(written()).toBe('\r\u001b[2K* online: bob\nalice> \n');
+    // After the end, lines are plain and never redraw a prompt.
+    const plain: string[] = [];
+    screen.print('the server closed the connection', (t) => plain.push(t));
+    expect(written().endsWith('\n')).toBe(true);
+    expect(written()).not.toContain('the server closed');
+    expect(plain).toEqual(['the server closed the connection\n']);
+  });
+
+  it('writes nothing extra after /quit + Enter (the line is already ended)', () => {
+    const { screen, written } = fakeTerminal();
+    screen.end(false);
+    expect(written()).toBe('');
   });
 });

@@ -195,6 +195,8 @@ export function clientCommand(io: CliIo): Command {
       })();
       await Promise.race([lines, closed]);
       rl.close();
+      // Only /quit ended its line with Enter; otherwise the prompt is still drawn.
+      if (interactive) screen.end(!quit);
       if (client.closed && !quit) {
         io.err('the server closed the connection\n');
         return;
