@@ -26,6 +26,12 @@ export interface Weakness {
   fix: string;
   /** the lab folder that teaches it, e.g. `02-certificate-verification` */
   lab: string;
+  /**
+   * ids of the attacks (attacks/registry.ts) that exploit this setting; a lab's check runs every
+   * attack of every setting it teaches (labs/lab.ts `checkAttacks`). Empty when the harm is
+   * measured otherwise (a costly group: the lab measures the server's load and what it accepts).
+   */
+  attacks: readonly string[];
 }
 
 /** The secure channel's settings as negotiated (the subset of core/channel's `Negotiated` that can be weak). */
@@ -80,6 +86,9 @@ const CHANNEL_CIPHER_ENTRIES: WeakSetting[] = WEAK_CHANNEL_CIPHERS.map((c) => ({
   weakness: CHANNEL_CIPHER_SPECS[c].weakness!,
   fix: `remove ${c} from channel.ciphers (use an AEAD)`,
   lab: '05-secure-channel',
+  // null leaves messages readable and alterable; the unauthenticated ciphers leave them alterable,
+  // and a rewritten cipher offer can force one.
+  attacks: c === 'null' ? ['mitm-passive', 'tamper'] : ['tamper', 'downgrade-cipher'],
 }));
 
 /** Every weak setting, most fundamental first (channel warnings keep this order). */
@@ -91,6 +100,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'messages and passwords cross the network in plaintext',
     fix: 'transport: tls (or a channel key exchange)',
     lab: '01-plaintext-vs-tls',
+    attacks: ['mitm-passive'],
   },
   {
     id: 'starttls-opportunistic',
@@ -99,6 +109,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'opportunistic STARTTLS: an attacker who strips the STARTTLS offer keeps the session in plaintext',
     fix: 'transport: starttls-required (or tls)',
     lab: '07-downgrade',
+    attacks: ['downgrade-starttls'],
   },
   {
     id: 'no-certificate-check',
@@ -107,6 +118,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'the client accepts any certificate: an active man-in-the-middle reads everything',
     fix: 'client.verify: ca (with checkHostname: true) or pin',
     lab: '02-certificate-verification',
+    attacks: ['mitm-self-signed', 'mitm-wrong-host'],
   },
   {
     id: 'no-hostname-check',
@@ -115,6 +127,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'any certificate the CA issued, for any name, is accepted as the server',
     fix: 'client.checkHostname: true',
     lab: '03-pki-hostnames-pinning',
+    attacks: ['mitm-wrong-host'],
   },
   {
     id: 'ca-trust',
@@ -123,6 +136,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'trust rests on every root the client trusts: a rogue root installed on the victim impersonates the server',
     fix: 'client.verify: pin (pin the server key)',
     lab: '03-pki-hostnames-pinning',
+    attacks: ['mitm-rogue-ca'],
     advice: true,
   },
   {
@@ -132,6 +146,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: `TLS versions deprecated by RFC 8996 are allowed (CBC-mode attacks, SHA-1 handshake)`,
     fix: 'tls.minVersion: TLSv1.2 (or TLSv1.3)',
     lab: '07-downgrade',
+    attacks: ['downgrade-fallback'],
   },
   {
     id: 'version-fallback',
@@ -140,6 +155,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'the client retries failed handshakes with a lower version: an attacker who kills handshakes forces the weakest one',
     fix: 'client.fallback: false (and raise tls.minVersion)',
     lab: '07-downgrade',
+    attacks: ['downgrade-fallback'],
   },
   {
     id: 'tls-rsa-key-exchange',
@@ -148,6 +164,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'RSA key exchange is allowed: a recording can be decrypted later with the server key (no forward secrecy)',
     fix: 'tls.ciphers: ECDHE+AESGCM (or tls.minVersion: TLSv1.3)',
     lab: '04-forward-secrecy',
+    attacks: ['retro-decrypt'],
   },
   {
     id: 'tls-cbc-suites',
@@ -180,6 +197,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'large finite-field DH groups cost tens to hundreds of times more CPU per handshake than X25519: one busy event loop stalls every client',
     fix: 'tls.groups: X25519:P-256',
     lab: '09-concurrency',
+    attacks: [],
   },
   {
     id: 'no-extended-master-secret',
@@ -188,6 +206,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'no extended master secret (RFC 7627): sessions are open to the triple-handshake attack',
     fix: 'tls.extendedMasterSecret: true',
     lab: '04-forward-secrecy',
+    attacks: [],
   },
   {
     id: 'channel-off',
@@ -197,6 +216,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'channel keyExchange none: the channel is off and chat frames travel without its protection',
     fix: 'channel.keyExchange: ecdhe-signed (or transport: tls)',
     lab: '05-secure-channel',
+    attacks: ['mitm-passive'],
   },
   {
     id: 'channel-rsa-key-exchange',
@@ -206,6 +226,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'channel keyExchange rsa has no forward secrecy: whoever later obtains the server key decrypts every recorded session',
     fix: 'channel.keyExchange: ecdhe-signed',
     lab: '04-forward-secrecy',
+    attacks: ['retro-decrypt'],
   },
   {
     id: 'channel-unsigned-ecdhe',
@@ -215,6 +236,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'channel keyExchange ecdhe is unauthenticated: a man in the middle can substitute its own key share and read everything',
     fix: 'channel.keyExchange: ecdhe-signed',
     lab: '05-secure-channel',
+    attacks: ['mitm-self-signed'],
   },
   ...CHANNEL_CIPHER_ENTRIES,
   {
@@ -225,6 +247,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'channel transcriptMac is off: nothing checks the handshake, so a man in the middle can downgrade the cipher offer',
     fix: 'channel.transcriptMac: true',
     lab: '07-downgrade',
+    attacks: ['downgrade-cipher'],
   },
   {
     id: 'channel-no-replay-protection',
@@ -234,6 +257,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'channel replayProtection none: a recorded sealed frame can be replayed and is accepted again',
     fix: 'channel.replayProtection: sequence',
     lab: '06-replay',
+    attacks: ['replay', 'replay-login'],
   },
   {
     id: 'plaintext-password-storage',
@@ -242,6 +266,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'passwords are stored as they are: a stolen database reveals them all at once',
     fix: 'auth.storage: scrypt',
     lab: '08-password-storage',
+    attacks: ['password-crack'],
   },
   {
     id: 'sha256-password-storage',
@@ -250,6 +275,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'passwords are stored as unsalted SHA-256: a dictionary attack tests hundreds of thousands of guesses per second on one core (millions on a GPU)',
     fix: 'auth.storage: scrypt',
     lab: '08-password-storage',
+    attacks: ['password-crack'],
   },
   {
     id: 'password-equivalent-proof',
@@ -258,10 +284,11 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'the login proof is keyed with the stored value, so the database is password-equivalent: whoever steals it logs in as anyone without cracking',
     fix: 'auth.method: password over verified TLS (a real fix is SCRAM, RFC 5802, or OPAQUE, RFC 9807)',
     lab: '08-password-storage',
+    attacks: ['password-crack'],
   },
 ];
 
-const plain = ({ setting, weakness, fix, lab }: Weakness): Weakness => ({ setting, weakness, fix, lab });
+const plain = ({ setting, weakness, fix, lab, attacks }: Weakness): Weakness => ({ setting, weakness, fix, lab, attacks });
 
 /** The entry with this id. @throws Error for an unknown id (a typo in code, not user input) */
 export function weakSetting(id: string): WeakSetting {
@@ -280,9 +307,17 @@ export function weaknessesOf(p: Profile): Weakness[] {
   return WEAK_SETTINGS.filter((w) => w.inProfile?.(p)).map(plain);
 }
 
+/** Options of the warning functions. */
+export interface WarningOptions {
+  /** name the fix (default true); false during a lab the student has not passed yet, where the fix is the answer */
+  fix?: boolean;
+}
+
+const line = (w: Weakness, o: WarningOptions) => (o.fix ?? true ? `${w.setting}: ${w.weakness} (fix: ${w.fix}; lab ${w.lab})` : `${w.setting}: ${w.weakness} (lab ${w.lab})`);
+
 /** One-line warnings for the weak settings a profile chooses, advice left out. */
-export function profileWarnings(p: Profile): string[] {
-  return WEAK_SETTINGS.filter((w) => !w.advice && w.inProfile?.(p)).map((w) => `${w.setting}: ${w.weakness} (fix: ${w.fix}; lab ${w.lab})`);
+export function profileWarnings(p: Profile, opts: WarningOptions = {}): string[] {
+  return WEAK_SETTINGS.filter((w) => !w.advice && w.inProfile?.(p)).map((w) => line(w, opts));
 }
 
 /** One-line advice for a profile (entries marked `advice`: worth knowing, not a mistake). */
@@ -295,8 +330,8 @@ export function adviceFor(p: Profile): string[] {
  * (core/tls/node-options.ts `tlsWarnings`), then its weak choices. The one list every caller prints or
  * records (CLI start of `server`/`client`/`attack`/`matrix`/`lab`, `profiles check`, results.json).
  */
-export function warningsFor(p: Profile): string[] {
-  return [...tlsWarnings(p), ...profileWarnings(p)];
+export function warningsFor(p: Profile, opts: WarningOptions = {}): string[] {
+  return [...tlsWarnings(p), ...profileWarnings(p, opts)];
 }
 
 /** The weakness sentences of a negotiated secure channel, most fundamental first; only "channel off" when it is off. */

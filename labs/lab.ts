@@ -4,8 +4,12 @@
  * Each lab lives in its own folder `labs/NN-slug/` holding
  *  - `README.md`  the guide (goal, background, prediction, steps, what to observe, task);
  *  - `start.yaml` the deliberately weak starting profile the student copies and edits;
- *  - `lab.yaml`   metadata: the attacks the check runs, what "the chat still works" means, and
- *                 the prediction question with its answer and explanation (shown only after a pass).
+ *  - `lab.yaml`   metadata: the property the lab teaches and how the check measures it, attacks
+ *                 beyond those of the weak settings the lab teaches, what "the chat still works"
+ *                 means, and the prediction question with its answer and explanation (shown only
+ *                 after a pass).
+ * The attacks a check runs are derived, not listed by hand: every attack that core/weaknesses.ts
+ * says exploits a weak setting this lab teaches, plus the lab's own extras — so no lab forgets one.
  * The folder name is the lab id, and it is the id core/weaknesses.ts points students to.
  * Hardened answers are deliberately NOT kept here (they are test fixtures under test/fixtures/labs).
  */
@@ -18,6 +22,8 @@ import { ATTACKS } from '../attacks/registry.ts';
 import { targetAttack } from '../attacks/targets/registry.ts';
 import type { Attack } from '../attacks/types.ts';
 import { ERROR_CODES, SecchatError, UsageError } from '../core/errors.ts';
+import { allWeaknesses } from '../core/weaknesses.ts';
+import { MEASURES } from './properties.ts';
 
 /** The folder holding one sub-folder per lab (this file's folder). */
 export const LABS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -63,11 +69,24 @@ const labSchema = z
      * student's own app, a target file given with `lab check N --target FILE`; no start.yaml)
      */
     subject: z.enum(['profile', 'target']).default('profile'),
-    /** attack ids the check runs; every one must be blocked */
-    attacks: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1),
+    /**
+     * the property the lab teaches, in one sentence (the guide states the same sentence), and the
+     * measurements on the wire and on the server that decide whether it holds; required for
+     * `profile` labs (a student's own app has no measure here yet)
+     */
+    property: z
+      .object({
+        statement: z.string().min(20),
+        measures: z.array(z.enum(MEASURES)).min(1),
+      })
+      .strict()
+      .optional(),
+    /** attack ids the check runs besides those of the weak settings the lab teaches; every one must be blocked */
+    attacks: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
     /**
      * attacks whose `not-applicable` verdict counts as defended, because the student removed the
-     * precondition on purpose (e.g. no STARTTLS left to strip). Any other n/a fails the check.
+     * precondition on purpose (e.g. no STARTTLS left to strip). Any other n/a fails the check,
+     * and even these count only alongside the lab's measured property: an n/a never passes alone.
      */
     notApplicableDefends: z.array(z.string()).default([]),
     chat: chatSchema.default({ kind: 'conversation' }),
@@ -92,6 +111,11 @@ export type ChatRequirement = z.infer<typeof chatSchema>;
 
 /** One lab, loaded and validated. */
 export interface Lab extends z.infer<typeof labSchema> {
+  /**
+   * every attack the check runs: those exploiting the weak settings this lab teaches
+   * (core/weaknesses.ts), then lab.yaml's extras, without repeats
+   */
+  attacks: string[];
   /** 1-based lab number from the folder name */
   number: number;
   /** the folder holding README.md, start.yaml, lab.yaml */
@@ -117,13 +141,24 @@ export function loadLab(dir: string): Lab {
   }
   const r = labSchema.safeParse(raw);
   if (!r.success) throw new SecchatError(ERROR_CODES.LAB, `${metaFile}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const lab = r.data;
+  const lab = { ...r.data, attacks: checkAttacks(id, r.data.attacks) };
+  if (lab.subject === 'profile' && !lab.property) throw new SecchatError(ERROR_CODES.LAB, `${metaFile}: property: a profile lab states the property its check measures`);
+  if (lab.attacks.length === 0) throw new SecchatError(ERROR_CODES.LAB, `${metaFile}: the check would run no attack (no weak setting names this lab and attacks is empty)`);
   if (lab.id !== id) throw new SecchatError(ERROR_CODES.LAB, `${metaFile}: id ${lab.id} differs from its folder name ${id}`);
   if (!(lab.prediction.answer in lab.prediction.options)) throw new SecchatError(ERROR_CODES.LAB, `${metaFile}: answer ${lab.prediction.answer} is not one of the options`);
   for (const a of lab.notApplicableDefends) {
     if (!lab.attacks.includes(a)) throw new SecchatError(ERROR_CODES.LAB, `${metaFile}: notApplicableDefends names ${a}, which is not in attacks`);
   }
   return { ...lab, number: Number(m[1]), dir, readmeFile: path.join(dir, 'README.md'), startFile: path.join(dir, 'start.yaml') };
+}
+
+/**
+ * The attacks a lab's check runs: every attack core/weaknesses.ts names for a weak setting this
+ * lab teaches, then `extra`, in that order and without repeats.
+ */
+export function checkAttacks(labId: string, extra: readonly string[] = []): string[] {
+  const taught = allWeaknesses().filter((w) => w.lab === labId).flatMap((w) => w.attacks);
+  return [...new Set([...taught, ...extra])];
 }
 
 /**
