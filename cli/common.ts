@@ -12,6 +12,7 @@ import type { CliIo } from './io.ts';
 
 // The streams live in cli/io.ts (loadable without the PKI); commands import them from here.
 export { processIo, type CliIo } from './io.ts';
+import { isUnpassedLabProfile } from '../labs/progress.ts';
 
 /** Default SQLite file of the accounts. */
 export const DEFAULT_DB_FILE = '.secchat/users.db';
@@ -30,7 +31,9 @@ export const profileOption = () => new Option('-p, --profile <profile>', 'preset
 export function loadCheckedProfile(ref: string, io: CliIo, opts: { quiet?: boolean } = {}): Profile {
   const p = loadProfile(ref);
   checkTlsSettings(p);
-  if (!opts.quiet) for (const w of warningsFor(p)) io.err(`warning: ${p.name}: ${w}\n`);
+  // A lab's working profile gets no fix in its warnings until the lab is passed: the fix is the answer.
+  const fix = !isUnpassedLabProfile(ref);
+  if (!opts.quiet) for (const w of warningsFor(p, { fix })) io.err(`warning: ${p.name}: ${w}\n`);
   return p;
 }
 

@@ -105,9 +105,11 @@ describe('lab folders', () => {
     });
 
     it('gives exact commands that exist, including start and check, on the working profile path', () => {
-      expect(readme).toContain(`node bin/secchat.mjs lab start ${lab.number}`);
-      expect(readme).toContain(`node bin/secchat.mjs lab check ${lab.number}`);
-      const used = [...readme.matchAll(/node bin\/secchat\.mjs (\w[\w-]*)/g)].map((m) => m[1]);
+      expect(readme).toContain(`npx secchat lab start ${lab.number}`);
+      expect(readme).toContain(`npx secchat lab check ${lab.number}`);
+      // The README's own form (npx secchat …), never the bin path.
+      expect(readme).not.toMatch(/node bin\/secchat/);
+      const used = [...readme.matchAll(/npx secchat (\w[\w-]*)/g)].map((m) => m[1]);
       for (const c of used) expect([...commands, ...FUTURE_COMMANDS], `command "${c}"`).toContain(c);
       for (const m of readme.matchAll(/-p (\S+)/g)) expect(m[1]).toBe(`.secchat/labs/${lab.id}/profile.yaml`);
       for (const m of readme.matchAll(/attack ([a-z0-9-]+) -p/g)) expect(ATTACKS.map((a) => a.id)).toContain(m[1]);

@@ -1,6 +1,7 @@
 /**
- * `secchat lab list | show N | start N | check N | reset N`: guided labs with automatic checks.
- * The lab model and check live in labs/; this file only talks to the student.
+ * `secchat lab list | show N | start N | check N | reset N | verify`: guided labs with automatic
+ * checks. The lab model and check live in labs/; this file only talks to the student (and, for
+ * `verify`, to the teacher grading the recorded passes).
  */
 import { Command, Option } from 'commander';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -11,13 +12,17 @@ import { ERROR_CODES, SecchatError, UsageError } from '../../core/errors.ts';
 import { checkLab, checkTargetLab, readWorkingProfile, type LabCheckResult } from '../../labs/check.ts';
 import { loadTarget } from '../../core/target.ts';
 import { findLab, loadLabs, missingAttacks, OPTION_KEYS, type Lab } from '../../labs/lab.ts';
-import { DEFAULT_LAB_HOME, loadProgress, updateLabProgress, workingProfileFile, type LabProgress } from '../../labs/progress.ts';
+import { labPki } from '../../labs/lab-pki.ts';
+import { DEFAULT_LAB_HOME, loadProgress, profileDigest, updateLabProgress, workingProfileFile, type LabProgress, type PassRecord } from '../../labs/progress.ts';
+import { parseProfile } from '../../core/profile.ts';
+import { checkTlsSettings } from '../../core/tls/node-options.ts';
+import type { PkiMaterial } from '../../core/pki.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
-import { pkiFor, pkiOption, type CliIo } from '../common.ts';
+import type { CliIo } from '../common.ts';
 import { warningsFor } from '../../core/weaknesses.ts';
 
 /** How guides and messages spell the command (works from a fresh clone, no global install). */
-export const CLI = 'node bin/secchat.mjs';
+export const CLI = 'npx secchat';
 
 const homeOption = () => new Option('--home <dir>', 'where working profiles and progress are kept').default(DEFAULT_LAB_HOME);
 
@@ -60,7 +65,8 @@ function printQuestion(lab: Lab, io: CliIo): void {
 
 function statusOf(p: LabProgress | undefined): string {
   if (!p) return 'not started';
-  if (p.passedAt) return `passed ${p.passedAt.slice(0, 10)}`;
+  if (p.pass) return `passed ${p.pass.at.slice(0, 10)}`;
+  if (p.passedAt) return 'marked passed with no evidence';
   if (p.checks) return `started, ${p.checks} check${p.checks > 1 ? 's' : ''}, not passed yet`;
   return 'started';
 }
@@ -71,7 +77,9 @@ function printCheck(r: LabCheckResult, io: CliIo): void {
     const label = a.outcome === 'unavailable' ? 'UNAVAILABLE' : OUTCOME_LABELS[a.outcome];
     io.out(`  ${a.defended ? 'ok ' : 'NO '} ${a.attack.padEnd(w)}${label.padEnd(12)}${a.reason}\n`);
   }
-  io.out(`  ${r.chat.works ? 'ok ' : 'NO '} ${'chat, no attacker'.padEnd(w)}${(r.chat.works ? 'works' : 'BROKEN').padEnd(12)}${r.chat.detail}\n\n`);
+  io.out(`  ${r.chat.works ? 'ok ' : 'NO '} ${'chat, no attacker'.padEnd(w)}${(r.chat.works ? 'works' : 'BROKEN').padEnd(12)}${r.chat.detail}\n`);
+  for (const m of r.property.measures) io.out(`  ${m.holds ? 'ok ' : 'NO '} ${`property: ${m.measure}`.padEnd(w)}${(m.holds ? 'holds' : 'DOES NOT').padEnd(12)}${m.evidence}\n`);
+  io.out(`\n  The property: ${r.property.statement}\n\n`);
   if (r.measurement) {
     const m = r.measurement;
     io.out(
@@ -79,6 +87,33 @@ function printCheck(r: LabCheckResult, io: CliIo): void {
         `AES-256-GCM ${m.aesGcmMiBPerSec.toLocaleString('en')} MiB/s — about ${m.aesOverRsaRatio.toLocaleString('en')}× more data per second than RSA decryption. Full benchmark: ${CLI} bench crypto\n\n`,
     );
   }
+}
+
+/** The lab PKI under the lab home (made on first use, checked on every use). */
+function pkiOfHome(home: string, io: CliIo): Promise<PkiMaterial> {
+  return labPki(home, (dir) => io.err(`creating the lab PKI in ${dir} (first use, a few seconds)…\n`));
+}
+
+/** The evidence a passing check leaves in the progress file. */
+function passRecord(file: string, text: string, r: LabCheckResult): PassRecord {
+  return {
+    at: new Date().toISOString(),
+    file,
+    profileText: text,
+    sha256: profileDigest(text),
+    results: {
+      attacks: r.attacks.map((a) => ({ attack: a.attack, outcome: a.outcome })),
+      property: r.property.measures.map((m) => ({ measure: m.measure, holds: m.holds, evidence: m.evidence })),
+      chat: r.chat.detail,
+    },
+  };
+}
+
+function revealAnswer(lab: Lab, p: LabProgress, io: CliIo): void {
+  const answer = lab.prediction.answer;
+  io.out(`The prediction: ${lab.prediction.question}\n  Answer: ${answer}) ${lab.prediction.options[answer]}\n`);
+  if (p.prediction) io.out(`  You predicted ${p.prediction}: ${p.prediction === answer ? 'right.' : `not quite — see why below.`}\n`);
+  io.out(`\nWhy:\n${lab.explanation.trim().replace(/^/gm, '  ')}\n`);
 }
 
 /** `secchat lab …`. */
@@ -97,11 +132,15 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
       for (const lab of all) {
         const p = progress[lab.id];
         const missing = missingAttacks(lab);
-        const pred = p?.prediction ? `predicted ${p.prediction}${p.passedAt ? (p.prediction === lab.prediction.answer ? ' (right)' : ` (answer ${lab.prediction.answer})`) : ''}` : '';
+        // No answer here: it is revealed only by a pass that ran (check) or re-ran (verify).
+        const pred = p?.prediction ? `predicted ${p.prediction}` : '';
         const waiting = missing.length ? `  [check waits for: ${missing.join(', ')}]` : '';
         io.out(`${nn(lab)}  ${lab.title.padEnd(tw)}  ${statusOf(p).padEnd(34)}${pred}${waiting}\n`);
       }
-      io.out(`\nStart one with: ${CLI} lab start 1\n`);
+      const next = all.find((l) => !progress[l.id]?.pass);
+      if (!next) io.out(`\nEvery lab is passed. A teacher checks the passes with: ${CLI} lab verify\n`);
+      else if (progress[next.id]?.prediction) io.out(`\nNext: lab ${next.number} — ${next.title}. Check it with: ${CLI} lab check ${next.number}\n`);
+      else io.out(`\nNext: lab ${next.number} — ${next.title}. Start it with: ${CLI} lab start ${next.number}\n`);
     });
 
   cmd
@@ -115,7 +154,7 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
       const file = workingProfileFile(o.home, lab.id);
       const missing = missingAttacks(lab);
       io.out(`\n---\nStatus: ${statusOf(loadProgress(o.home).labs[lab.id])}. Working profile: ${existsSync(file) ? file : `not created yet (${CLI} lab start ${lab.number})`}\n`);
-      io.out(`The check runs: ${lab.attacks.join(', ')}, then the chat with no attacker.${missing.length ? ` Not available in this version yet: ${missing.join(', ')} — the check cannot pass until they are.` : ''}\n`);
+      io.out(`The check runs: ${lab.attacks.join(', ')}, then the chat with no attacker, and measures the property: ${lab.property?.statement ?? "none (this lab checks your app by its attacks)"}${missing.length ? ` Not available in this version yet: ${missing.join(', ')} — the check cannot pass until they are.` : ''}\n`);
     });
 
   cmd
@@ -168,22 +207,26 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
 
   cmd
     .command('check')
-    .description('run the lab\'s attacks against your working profile; passes when all are blocked and the chat still works')
+    .description('run the lab\'s attacks against your working profile and measure its property; passes when every attack is blocked, the property holds and the chat still works')
     .argument('<lab>', 'lab number or id')
     .option('--profile <file>', 'check this profile file instead of your working profile')
     .option('--target <file>', 'your own app, described in a target file (labs that check your app: 10)')
     .addOption(homeOption())
-    .addOption(pkiOption())
-    .action(async (ref: string, o: { profile?: string; target?: string; home: string; pki: string }) => {
+    .action(async (ref: string, o: { profile?: string; target?: string; home: string }) => {
       const lab = findLab(ref, labs());
       if (lab.subject === 'target' && !o.target) throw new UsageError(ERROR_CODES.USAGE, `lab ${lab.number} checks your own app: pass --target <file> (a target file, see \`${CLI} lab show ${lab.number}\`)`);
       if (lab.subject !== 'target' && o.target) throw new UsageError(ERROR_CODES.USAGE, `lab ${lab.number} checks a profile, not --target; use --profile <file> or your working profile`);
+      // The prediction comes before the first check, or it predicts nothing.
+      const before = loadProgress(o.home).labs[lab.id];
+      if (!before?.prediction) throw new SecchatError(ERROR_CODES.LAB, `lab ${lab.number} is not started: make your prediction first with \`${CLI} lab start ${lab.number}\`, then check`, { lab: lab.id });
       const target = o.target ? loadTarget(o.target) : null;
       const file = o.target ?? o.profile ?? workingProfileFile(o.home, lab.id);
       const profile = target ? null : readWorkingProfile(file, o.profile ? '' : `run \`${CLI} lab start ${lab.number}\`, or \`${CLI} lab reset ${lab.number}\` to restore it`);
-      if (profile) for (const w of warningsFor(profile)) io.err(`warning: ${w}\n`);
-      const pki = await pkiFor(o.pki, io);
-      io.out(`Lab ${lab.number} — ${lab.title}\nChecking ${file} (${target ? `your app "${target.name}"` : `profile "${profile!.name}"`}): ${lab.attacks.length} attack${lab.attacks.length > 1 ? 's' : ''}, then the chat with no attacker…\n\n`);
+      const text = readFileSync(file, 'utf8');
+      // The fix is the answer: warnings name it only once this lab is passed.
+      if (profile) for (const w of warningsFor(profile, { fix: !!before.pass })) io.err(`warning: ${w}\n`);
+      const pki = await pkiOfHome(o.home, io);
+      io.out(`Lab ${lab.number} — ${lab.title}\nChecking ${file} (${target ? `your app "${target.name}"` : `profile "${profile!.name}"`}): ${lab.attacks.length} attack${lab.attacks.length > 1 ? 's' : ''}, the chat with no attacker${lab.property ? ", and the lab's property" : ''}…\n\n`);
       const r = target ? await checkTargetLab(lab, target, pki) : await checkLab(lab, profile!, pki);
       printCheck(r, io);
       const now = new Date().toISOString();
@@ -191,7 +234,10 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
         e.checks += 1;
         e.lastCheckAt = now;
         e.lastPassed = r.passed;
-        if (r.passed) e.passedAt ??= now;
+        if (r.passed) {
+          e.passedAt ??= now;
+          e.pass = passRecord(file, text, r);
+        }
       });
       if (!r.passed) {
         io.out(`NOT PASSED (${(r.durationMs / 1000).toFixed(1)} s):\n${r.failures.map((f) => `  - ${f}\n`).join('')}\n`);
@@ -199,12 +245,55 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
         else io.out(`Read the task again (${CLI} lab show ${lab.number}), change your profile, and check again.\n`);
         throw new SecchatError(ERROR_CODES.LAB, `lab ${lab.number} not passed (${r.failures.length} problem${r.failures.length > 1 ? 's' : ''})`);
       }
-      const answer = lab.prediction.answer;
-      io.out(`PASSED — every attack was blocked and the chat still works (${(r.durationMs / 1000).toFixed(1)} s).\n\n`);
-      io.out(`The prediction: ${lab.prediction.question}\n  Answer: ${answer}) ${lab.prediction.options[answer]}\n`);
-      if (p.prediction) io.out(`  You predicted ${p.prediction}: ${p.prediction === answer ? 'right.' : `not quite — see why below.`}\n`);
-      else io.out(`  You made no prediction (\`${CLI} lab start ${lab.number}\` asks for one before you begin).\n`);
-      io.out(`\nWhy:\n${lab.explanation.trim().replace(/^/gm, '  ')}\n`);
+      io.out(`PASSED — every attack was blocked, the property holds and the chat still works (${(r.durationMs / 1000).toFixed(1)} s).\n\n`);
+      revealAnswer(lab, p, io);
+    });
+
+  cmd
+    .command('verify')
+    .description('re-run every recorded pass from the profile it passed with (what a teacher runs when grading); flags passes that no longer pass, whose profile changed, or that have no evidence')
+    .addOption(homeOption())
+    .option('--reveal', 'print the answer of each pass that verifies')
+    .action(async (o: { home: string; reveal?: boolean }) => {
+      const progress = loadProgress(o.home).labs;
+      const claimed = labs().filter((l) => progress[l.id]?.passedAt || progress[l.id]?.pass);
+      if (!claimed.length) {
+        io.out(`No recorded passes in ${o.home}.\n`);
+        return;
+      }
+      const pki = await pkiOfHome(o.home, io);
+      let flagged = 0;
+      for (const lab of claimed) {
+        const p = progress[lab.id];
+        const problems: string[] = [];
+        const notes: string[] = [];
+        const pass = p.pass;
+        let result: LabCheckResult | null = null;
+        if (!pass || typeof pass.profileText !== 'string') problems.push('marked passed, but the progress file holds no profile it passed with');
+        else {
+          if (profileDigest(pass.profileText) !== pass.sha256) problems.push('the recorded profile does not match its recorded SHA-256: the record was edited');
+          if (!p.prediction || !p.predictedAt || p.predictedAt > pass.at) problems.push('no prediction was recorded before the pass');
+          const working = workingProfileFile(o.home, lab.id);
+          if (existsSync(working) && profileDigest(readFileSync(working, 'utf8')) !== pass.sha256) notes.push(`the working profile ${working} changed since the pass (the recorded one is re-run)`);
+          try {
+            const profile = parseProfile(pass.profileText, `${lab.id} pass record`);
+            checkTlsSettings(profile);
+            result = await checkLab(lab, profile, pki);
+            if (!result.passed) problems.push(`the recorded profile no longer passes: ${result.failures.join('; ')}`);
+          } catch (err) {
+            problems.push(`the recorded profile is not a valid profile: ${(err as Error).message}`);
+          }
+        }
+        if (problems.length) flagged++;
+        io.out(`${nn(lab)}  ${lab.title}: ${problems.length ? 'FLAGGED' : 'verified'}${pass ? ` (pass of ${pass.at.slice(0, 16).replace('T', ' ')}, profile sha256 ${pass.sha256?.slice(0, 16)}…)` : ''}\n`);
+        for (const x of [...problems, ...notes]) io.out(`      - ${x}\n`);
+        if (!problems.length && o.reveal) {
+          revealAnswer(lab, p, io);
+          io.out('\n');
+        }
+      }
+      if (flagged) throw new SecchatError(ERROR_CODES.LAB, `${flagged} of ${claimed.length} recorded pass${claimed.length > 1 ? 'es' : ''} did not verify`);
+      io.out(`\nAll ${claimed.length} recorded pass${claimed.length > 1 ? 'es' : ''} verified by re-running them.\n`);
     });
 
   cmd
