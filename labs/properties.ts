@@ -14,7 +14,7 @@ import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import { COSTLY_GROUPS, type ProbeQuestions, type ServerAcceptance } from './server-probe.ts';
 
 /** The measures a lab.yaml `property.measures` may name. */
-export const MEASURES = ['encrypted', 'aead-records', 'replay-protected', 'forward-secrecy', 'tls-1.2-or-newer', 'affordable-groups'] as const;
+export const MEASURES = ['encrypted', 'authenticated-records', 'replay-protected', 'forward-secrecy', 'tls-1.2-or-newer', 'affordable-groups'] as const;
 export type Measure = (typeof MEASURES)[number];
 
 /** What a measure reads. */
@@ -36,7 +36,7 @@ export interface MeasureResult {
 /** The probe questions each measure needs (none for those read off the control conversation). */
 export const PROBE_QUESTIONS: Record<Measure, ProbeQuestions> = {
   encrypted: {},
-  'aead-records': {},
+  'authenticated-records': {},
   'replay-protected': {},
   'forward-secrecy': { staticRsa: true },
   'tls-1.2-or-newer': { versions: true },
@@ -56,7 +56,8 @@ export function probeQuestionsFor(measures: readonly Measure[]): ProbeQuestions 
 }
 
 const TLS_RANK: Record<string, number> = { SSLv3: 0, TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
-const AEAD_CHANNEL = new Set(['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305']);
+/** Channel ciphers that authenticate every record: the AEADs, and CBC with HMAC-SHA256 (encrypt-then-MAC). */
+const AUTHENTICATED_CHANNEL = new Set(['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-128-cbc-hmac-sha256']);
 
 /** True for a suite whose records are encrypted (not a NULL cipher). */
 export function suiteEncrypts(suite: string): boolean {
@@ -92,12 +93,12 @@ export function measure(m: Measure, input: MeasureInput): MeasureResult {
       const chEnc = !!channel && channel.cipher !== 'none' && channel.cipher !== 'null';
       return r(tlsEnc || chEnc, tlsEnc || chEnc ? `${seen}: its messages were encrypted` : `${seen}: its messages crossed the network unencrypted`);
     }
-    case 'aead-records': {
+    case 'authenticated-records': {
       const tlsAead = !!tlsUp && suiteIsAead(tlsUp.cipher!, tlsUp.protocol);
-      const chAead = !!channel && AEAD_CHANNEL.has(channel.cipher) && channel.keyExchange !== 'ecdhe';
+      const chAead = !!channel && AUTHENTICATED_CHANNEL.has(channel.cipher) && channel.keyExchange !== 'ecdhe';
       if (channel && !tlsAead) {
         if (channel.keyExchange === 'ecdhe') return r(false, `${seen}: the channel's key exchange is unsigned, so an attacker can be the other end of it`);
-        return r(chAead, chAead ? `${seen}: every record is authenticated (AEAD)` : `${seen}: ${channel.cipher} is not an AEAD cipher, so records can be changed unnoticed`);
+        return r(chAead, chAead ? `${seen}: every record is authenticated` : `${seen}: ${channel.cipher} does not authenticate records, so they can be changed unnoticed`);
       }
       return r(tlsAead, tlsAead ? `${seen}: every record is authenticated (AEAD)` : `${seen}: the records are not protected by an AEAD`);
     }

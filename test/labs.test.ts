@@ -6,7 +6,7 @@
 
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -25,7 +25,8 @@ import { checkLab, checkTargetLab, readWorkingProfile } from '../labs/check.ts';
 import { loadTarget } from '../core/target.ts';
 import { spawnSync } from 'node:child_process';
 import { findLab, hasAttack, LABS_DIR, loadLabs, missingAttacks, type Lab } from '../labs/lab.ts';
-import { loadProgress, workingProfileFile } from '../labs/progress.ts';
+import { labPkiDir } from '../labs/lab-pki.ts';
+import { loadProgress, profileDigest, workingProfileFile } from '../labs/progress.ts';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'labs');
 /** The ten labs the course needs, by the ids core/weaknesses.ts and the brief use. */
@@ -71,7 +72,12 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out: io.stdout(), err: io.stderr() };
 }
 
-const fixture = (lab: Lab, kind: 'hardened' | 'breaks-chat'): Profile => loadProfile(path.join(FIXTURES, lab.id, `${kind}.yaml`));
+const fixture = (lab: Lab, kind: string): Profile => loadProfile(path.join(FIXTURES, lab.id, `${kind}.yaml`));
+/** Profiles insecure in each lab's own sense (besides its starting profile), as fixture names. */
+const insecureFixtures = (lab: Lab): string[] =>
+  readdirSync(path.join(FIXTURES, lab.id))
+    .filter((f) => f.startsWith('insecure-'))
+    .map((f) => f.replace(/\.yaml$/, ''));
 
 describe('lab folders', () => {
   it('are exactly the ten course labs, numbered in order', () => {
@@ -127,6 +133,22 @@ describe('lab folders', () => {
       for (const kind of ['hardened', 'breaks-chat'] as const) expect(() => checkTlsSettings(fixture(lab, kind))).not.toThrow();
     });
 
+    it('states the property its check measures, in one sentence, in lab.yaml and in the guide', () => {
+      expect(lab.property.statement.trim().split(/(?<=\.)\s+(?=[A-Z])/)).toHaveLength(1);
+      expect(readme).toContain(`**What the check measures:** ${lab.property.statement}`);
+    });
+
+    it('runs every attack core/weaknesses.ts names for the weak settings it teaches', () => {
+      const taught = allWeaknesses().filter((w) => w.lab === lab.id);
+      for (const w of taught) for (const a of w.attacks) expect(lab.attacks, `${w.setting} → ${a}`).toContain(a);
+      for (const a of lab.attacks) expect(hasAttack(a), a).toBe(true);
+    });
+
+    it('has at least three profiles insecure in its own sense to fail on (the starting one and fixtures)', () => {
+      expect(1 + insecureFixtures(lab).length).toBeGreaterThanOrEqual(3);
+      for (const f of insecureFixtures(lab)) expect(() => checkTlsSettings(fixture(lab, f))).not.toThrow();
+    });
+
     it('keeps no answer next to the lab', () => {
       for (const f of ['hardened.yaml', 'solution.yaml', 'answer.yaml']) expect(existsSync(path.join(lab.dir, f))).toBe(false);
     });
@@ -148,11 +170,22 @@ describe('lab checks run the real attacks', () => {
       else expect(r.attacks.some((a) => a.outcome === 'succeeded')).toBe(true);
     });
 
+    it.each(insecureFixtures(lab))('fails on %s, for the lesson\'s reason while the chat works', async (name) => {
+      const r = await checkLab(lab, fixture(lab, name), pki);
+      expect(r.passed).toBe(false);
+      // Not a broken chat: an attack got through, or the measured property does not hold.
+      expect(r.chat.works, r.chat.detail).toBe(true);
+      const reasons = [...r.attacks.filter((a) => a.outcome === 'succeeded').map((a) => a.attack), ...r.property.measures.filter((m) => !m.holds).map((m) => m.measure)];
+      expect(reasons.length, r.failures.join('\n')).toBeGreaterThan(0);
+    });
+
     it('passes on a hardened profile', async () => {
       const r = await checkLab(lab, fixture(lab, 'hardened'), pki);
       expect(r.failures).toEqual([]);
       expect(r.passed).toBe(true);
       expect(r.chat.works).toBe(true);
+      expect(r.property.holds).toBe(true);
+      for (const m of r.property.measures) expect(m.holds, m.evidence).toBe(true);
       for (const a of r.attacks) expect(a.defended, `${a.attack}: ${a.reason}`).toBe(true);
     });
 
@@ -252,6 +285,8 @@ describe('secchat lab (command line)', () => {
   beforeAll(() => {
     home = mkdtempSync(path.join(tmp, 'home-'));
     pkiDir = path.join(tmp, 'pki');
+    // The lab PKI lives in the lab home (secchat lab makes it); the test's own is copied there to save key generation.
+    cpSync(pkiDir, labPkiDir(home), { recursive: true });
   });
 
   it('start records the prediction once and copies the starting profile to the working file', async () => {
@@ -286,7 +321,7 @@ describe('secchat lab (command line)', () => {
 
   it('check fails on the starting profile, shows each outcome, and hides the explanation', async () => {
     const lab = findLab('2', labs);
-    const r = await cli('lab', 'check', '2', '--home', home, '--pki', pkiDir);
+    const r = await cli('lab', 'check', '2', '--home', home);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/mitm-self-signed\s+SUCCEEDED/);
     expect(r.out).toMatch(/mitm-passive\s+blocked/);
@@ -299,15 +334,15 @@ describe('secchat lab (command line)', () => {
   it('check cannot be passed by deleting or emptying the working file', async () => {
     const file = workingProfileFile(home, '02-certificate-verification');
     writeFileSync(file, '');
-    const empty = await cli('lab', 'check', '2', '--home', home, '--pki', pkiDir);
+    const empty = await cli('lab', 'check', '2', '--home', home);
     expect(empty.code).toBe(1);
     expect(empty.err).toMatch(/working profile .* is empty/);
     rmSync(file);
-    const gone = await cli('lab', 'check', '2', '--home', home, '--pki', pkiDir);
+    const gone = await cli('lab', 'check', '2', '--home', home);
     expect(gone.code).toBe(1);
     expect(gone.err).toMatch(/no working profile at .*lab start 2.*lab reset 2/);
     writeFileSync(file, 'name: broken\ntransport: carrier-pigeon\n');
-    const invalid = await cli('lab', 'check', '2', '--home', home, '--pki', pkiDir);
+    const invalid = await cli('lab', 'check', '2', '--home', home);
     expect(invalid.code).toBe(2);
     expect(invalid.err).toMatch(/transport: must be one of plain \| tls \| starttls \| starttls-required/);
     expect(loadProgress(home).labs['02-certificate-verification'].passedAt).toBeUndefined();
@@ -324,26 +359,38 @@ describe('secchat lab (command line)', () => {
   it('check passes on a hardened working profile, then reveals the answer and the explanation', async () => {
     const lab = findLab('2', labs);
     writeFileSync(workingProfileFile(home, lab.id), readFileSync(path.join(FIXTURES, lab.id, 'hardened.yaml')));
-    const r = await cli('lab', 'check', '2', '--home', home, '--pki', pkiDir);
+    const r = await cli('lab', 'check', '2', '--home', home);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('PASSED — every attack was blocked and the chat still works');
+    expect(r.out).toContain('PASSED — every attack was blocked, the property holds and the chat still works');
     expect(r.out).toContain(`Answer: ${lab.prediction.answer}) ${lab.prediction.options[lab.prediction.answer]}`);
     expect(r.out).toContain('You predicted B: not quite');
     expect(r.out).toContain(lab.explanation.trim().split('\n')[0]);
     expect(loadProgress(home).labs[lab.id]).toMatchObject({ checks: 2, lastPassed: true, prediction: 'B' });
     const list = await cli('lab', 'list', '--home', home);
-    expect(list.out).toMatch(/02 {2}Certificate verification.*passed \d{4}-\d{2}-\d{2}.*predicted B \(answer C\)/);
+    expect(list.out).toMatch(/02 {2}Certificate verification.*passed \d{4}-\d{2}-\d{2}.*predicted B\s*$/m);
+    // The list never reveals an answer (only a pass that ran or re-ran does), and points to the next lab.
+    expect(list.out).not.toMatch(/answer [A-E]/);
     expect(list.out).toMatch(/03 {2}PKI.*started/);
+    expect(list.out).toContain('Next: lab 1 — Plaintext vs TLS. Start it with: npx secchat lab start 1');
+    const p = loadProgress(home).labs[lab.id].pass!;
+    expect(p.profileText).toBe(readFileSync(path.join(FIXTURES, lab.id, 'hardened.yaml'), 'utf8'));
+    expect(p.sha256).toBe(profileDigest(p.profileText));
+    expect(p.results.attacks.map((a) => a.outcome)).toEqual(lab.attacks.map(() => 'blocked'));
   });
 
-  it('check --profile checks another file; show prints the guide', async () => {
-    const r = await cli('lab', 'check', '1', '--home', home, '--pki', pkiDir, '--profile', path.join(FIXTURES, '01-plaintext-vs-tls', 'breaks-chat.yaml'));
+  it('check --profile checks another file, but only after the prediction; show prints the guide', async () => {
+    const unstarted = await cli('lab', 'check', '1', '--home', home, '--profile', path.join(FIXTURES, '01-plaintext-vs-tls', 'hardened.yaml'));
+    expect(unstarted.code).toBe(1);
+    expect(unstarted.err).toContain('lab 1 is not started: make your prediction first with `npx secchat lab start 1`');
+    expect(loadProgress(home).labs['01-plaintext-vs-tls']).toBeUndefined();
+    expect((await cli('lab', 'start', '1', '--answer', 'A', '--home', home)).code).toBe(0);
+    const r = await cli('lab', 'check', '1', '--home', home, '--profile', path.join(FIXTURES, '01-plaintext-vs-tls', 'breaks-chat.yaml'));
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/chat, no attacker\s+BROKEN\s+with no attacker, the chat does not work: alice's client stopped: SECCHAT_ERR_CERT_PIN/);
     const show = await cli('lab', 'show', '04-forward-secrecy', '--home', home);
     expect(show.code).toBe(0);
     expect(show.out).toContain('# Lab 04 — Key exchange and forward secrecy');
-    expect(show.out).toContain('The check runs: mitm-passive, mitm-self-signed, retro-decrypt');
+    expect(show.out).toContain('The check runs: retro-decrypt, mitm-passive, mitm-self-signed, then the chat with no attacker, and measures the property: Every session uses an ephemeral key exchange');
     const bad = await cli('lab', 'show', '42', '--home', home);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/no lab "42"; labs: 1 \(01-plaintext-vs-tls\)/);
