@@ -32,7 +32,8 @@ export function labPkiProblems(pki: PkiMaterial): string[] {
     return [`a certificate is unreadable: ${(err as Error).message}`];
   }
   const key = (x: X509Certificate) => x.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-  const signedBy = (x: X509Certificate, issuer: X509Certificate) => x.checkIssued(issuer) && x.verify(issuer.publicKey);
+  // Name chaining and the signature (RFC 5280 §6.1.3); checkIssued also demands CA key usage, which a self-signed leaf lacks.
+  const signedBy = (x: X509Certificate, issuer: X509Certificate) => x.issuer === issuer.subject && x.verify(issuer.publicKey);
   const names = (x: X509Certificate, host: string) => x.checkHost(host) !== undefined;
   const expect = (ok: boolean, what: string) => void (ok || problems.push(what));
   expect(c.ca.ca && signedBy(c.ca, c.ca), 'the lab CA is not a self-signed CA');
