@@ -55,7 +55,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-labs-'));
   await initPki({ dir: path.join(tmp, 'pki') });
   pki = loadPki(path.join(tmp, 'pki'));
-});
+}, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Output captured from a CLI run. */
@@ -133,9 +133,11 @@ describe('lab folders', () => {
       for (const kind of ['hardened', 'breaks-chat'] as const) expect(() => checkTlsSettings(fixture(lab, kind))).not.toThrow();
     });
 
-    it('states the property its check measures, in one sentence, in lab.yaml and in the guide', () => {
-      expect(lab.property.statement.trim().split(/(?<=\.)\s+(?=[A-Z])/)).toHaveLength(1);
-      expect(readme).toContain(`**What the check measures:** ${lab.property.statement}`);
+    // A student's own app (lab 10) has no measured property yet; every profile lab states one.
+    if (lab.subject === 'profile') it('states the property its check measures, in one sentence, in lab.yaml and in the guide', () => {
+      expect(lab.property).toBeDefined();
+      expect(lab.property!.statement.trim().split(/(?<=\.)\s+(?=[A-Z])/)).toHaveLength(1);
+      expect(readme).toContain(`**What the check measures:** ${lab.property!.statement}`);
     });
 
     it('runs every attack core/weaknesses.ts names for the weak settings it teaches', () => {
@@ -144,7 +146,7 @@ describe('lab folders', () => {
       for (const a of lab.attacks) expect(hasAttack(a), a).toBe(true);
     });
 
-    it('has at least three profiles insecure in its own sense to fail on (the starting one and fixtures)', () => {
+    if (lab.subject === 'profile') it('has at least three profiles insecure in its own sense to fail on (the starting one and fixtures)', () => {
       expect(1 + insecureFixtures(lab).length).toBeGreaterThanOrEqual(3);
       for (const f of insecureFixtures(lab)) expect(() => checkTlsSettings(fixture(lab, f))).not.toThrow();
     });
@@ -157,6 +159,8 @@ describe('lab folders', () => {
 
 describe('lab checks run the real attacks', () => {
   describe.each(labs.filter((l) => l.subject === 'profile').map((l) => [l.id, l] as const))('%s', (_id, lab) => {
+    // A check runs several isolated scenarios, a probe and (lab 09) 2 × 16 clients with costly groups.
+    const checkMs = lab.chat.kind === 'concurrent' ? 150_000 : 60_000;
     it('names only attacks this version has', () => {
       expect(missingAttacks(lab)).toEqual([]);
     });
@@ -168,7 +172,7 @@ describe('lab checks run the real attacks', () => {
       // It fails for the lesson's reason: an attack got through, or (lab 09) clients were not served.
       if (lab.chat.kind === 'concurrent') expect(r.chat.works).toBe(false);
       else expect(r.attacks.some((a) => a.outcome === 'succeeded')).toBe(true);
-    });
+    }, checkMs);
 
     it.each(insecureFixtures(lab))('fails on %s, for the lesson\'s reason while the chat works', async (name) => {
       const r = await checkLab(lab, fixture(lab, name), pki);
@@ -177,7 +181,7 @@ describe('lab checks run the real attacks', () => {
       expect(r.chat.works, r.chat.detail).toBe(true);
       const reasons = [...r.attacks.filter((a) => a.outcome === 'succeeded').map((a) => a.attack), ...r.property.measures.filter((m) => !m.holds).map((m) => m.measure)];
       expect(reasons.length, r.failures.join('\n')).toBeGreaterThan(0);
-    });
+    }, checkMs);
 
     it('passes on a hardened profile', async () => {
       const r = await checkLab(lab, fixture(lab, 'hardened'), pki);
@@ -187,7 +191,7 @@ describe('lab checks run the real attacks', () => {
       expect(r.property.holds).toBe(true);
       for (const m of r.property.measures) expect(m.holds, m.evidence).toBe(true);
       for (const a of r.attacks) expect(a.defended, `${a.attack}: ${a.reason}`).toBe(true);
-    });
+    }, checkMs);
 
     it('fails on a profile that blocks the attacker by breaking the chat', async () => {
       const r = await checkLab(lab, fixture(lab, 'breaks-chat'), pki);
@@ -199,7 +203,7 @@ describe('lab checks run the real attacks', () => {
         if (a.outcome === 'blocked') expect(ATTACKS.find((x) => x.id === a.attack)?.independentOfChat, `${a.attack}: ${a.reason}`).toBe(true);
       }
       expect(r.attacks.some((a) => a.outcome === 'error')).toBe(true);
-    });
+    }, checkMs);
   });
 
   it('fails when an attack of the lab is missing from the registry, even on a hardened profile', async () => {
