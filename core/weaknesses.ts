@@ -173,6 +173,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'CBC-mode suites are allowed: MAC-then-encrypt records invite padding-oracle and timing attacks (Lucky13); only AEAD suites avoid them',
     fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20 (AEAD only)',
     lab: '07-downgrade',
+    attacks: [], // no attack here exploits a CBC suite; lab 07 measures the version it comes with
   },
   {
     id: 'tls-sha1-mac',
@@ -181,6 +182,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'suites with an HMAC-SHA1 record MAC are allowed (legacy; RFC 9325 §4.2 recommends AEAD suites)',
     fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20',
     lab: '07-downgrade',
+    attacks: [],
   },
   {
     id: 'tls-null-anon-export',
@@ -189,6 +191,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'NULL, anonymous or export-grade suites are allowed: no encryption, no server authentication, or keys broken in minutes',
     fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20',
     lab: '02-certificate-verification',
+    attacks: ['mitm-passive', 'mitm-self-signed'],
   },
   {
     id: 'ffdhe-large-groups',
