@@ -181,6 +181,12 @@ describe('lab checks run the real attacks', () => {
       expect(r.chat.works, r.chat.detail).toBe(true);
       const reasons = [...r.attacks.filter((a) => a.outcome === 'succeeded').map((a) => a.attack), ...r.property.measures.filter((m) => !m.holds).map((m) => m.measure)];
       expect(reasons.length, r.failures.join('\n')).toBeGreaterThan(0);
+      if (name.includes('-chained-')) {
+        // Only a chained attacker catches these: the chat's own settings hold, and the attack that got
+        // through climbed the position ladder first (its reason shows the steps, "a → b").
+        expect(r.property.holds, r.failures.join('\n')).toBe(true);
+        expect(r.attacks.some((a) => a.outcome === 'succeeded' && a.reason.includes(' → ')), r.failures.join('\n')).toBe(true);
+      }
     }, checkMs);
 
     it('passes on a hardened profile', async () => {
