@@ -79,7 +79,7 @@ function printCheck(r: LabCheckResult, io: CliIo): void {
   }
   io.out(`  ${r.chat.works ? 'ok ' : 'NO '} ${'chat, no attacker'.padEnd(w)}${(r.chat.works ? 'works' : 'BROKEN').padEnd(12)}${r.chat.detail}\n`);
   for (const m of r.property.measures) io.out(`  ${m.holds ? 'ok ' : 'NO '} ${`property: ${m.measure}`.padEnd(w)}${(m.holds ? 'holds' : 'DOES NOT').padEnd(12)}${m.evidence}\n`);
-  io.out(`\n  The property: ${r.property.statement}\n\n`);
+  io.out(r.property.statement ? `\n  The property: ${r.property.statement}\n\n` : "\n");
   if (r.measurement) {
     const m = r.measurement;
     io.out(
