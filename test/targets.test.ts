@@ -192,8 +192,11 @@ needsPython('secchat matrix --targets naive.yaml careful.yaml (the fixtures\' mi
     expectCell('careful', 'robustness', 'blocked', /every line arrived as its own message \(three lines in one segment: 3\/3; one line cut in two writes 150 ms apart: 1\/1; 10 clients × 3 lines at once: 30\/30\)/);
   });
 
-  it('downgrade-fallback: neither Python client retries lower after a reset', () => {
-    for (const row of ['naive', 'careful']) expectCell(row, 'downgrade-fallback', 'blocked', /the client does not fall back: after the attacker reset its TLSv1\.3 handshake/);
+  it('downgrade-fallback: naive takes the self-signed certificate, so the attacker picks the version; careful does not fall back', () => {
+    // naive (CERT_NONE) completes TLS with the attacker, whose hop is capped below TLS 1.3: a lower version without any fallback.
+    const n = expectCell('naive', 'downgrade-fallback', 'succeeded', /accepted the attacker's self-signed certificate, and with the attacker's hop capped at TLSv1\.2 it ran TLSv1\.2 .* although it offered up to TLSv1\.3/);
+    expect(n.evidence.find((e) => e.kind === 'downgraded-to')?.detail).toMatch(/negotiated TLSv1\.2/);
+    expectCell('careful', 'downgrade-fallback', 'blocked', /the client does not fall back: after the attacker reset its TLSv1\.3 handshake/);
   });
 
   it('attacks that only exist for secchat\'s own protocol are n/a with the reason', () => {
@@ -212,8 +215,10 @@ needsPython('downgrade-fallback against a client that does the fallback dance', 
       const { runTargetAttack } = await import('../attacks/targets/run.ts');
       const c = await runTargetAttack('downgrade-fallback', loadTarget(path.join(FIXTURES, 'fallback.yaml')), pki);
       expect(c.outcome, c.reason).toBe('succeeded');
-      expect(c.reason).toMatch(/retried with TLSv1 after the attacker reset its TLSv1\.3 handshake, and the server's ServerHello chose TLSv1/);
-      expect(c.evidence.find((e) => e.kind === 'client-hellos')?.detail).toMatch(/up to TLSv1\.3 → reset.*up to TLSv1\.2 → reset.*up to TLSv1 → relayed/);
+      // This client also takes any certificate (CERT_NONE): the TLS rung is climbed first and the
+      // attacker caps the version itself; the reset-and-retry path is never needed.
+      expect(c.reason).toMatch(/accepted the attacker's self-signed certificate, and with the attacker's hop capped at TLSv1\.2 it ran TLSv1\.2/);
+      expect(c.negotiated?.protocol).toBe('TLSv1.2');
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -6,11 +6,19 @@
  * Succeeded: a retry offered a lower version and a session ran at it (the server accepted it).
  * Blocked: the client never retried lower (it gave up after the reset), or its lower retry was
  * refused by the server (TLS_FALLBACK_SCSV, RFC 7507, or the server's minimum version) — named.
+ * Before that, a probe run climbs the ladder's TLS rung: the attacker terminates the client's TLS
+ * with its self-signed certificate, its hop capped one version below what the client offered.
+ * A client that accepts the certificate and completes at that version hands the attacker the
+ * version without any fallback: succeeded, measured from the hop the proxy negotiated.
  */
+import type { SecureVersion } from 'node:tls';
 import { CONTENT_TYPE, versionName } from '../../core/tls/registry.ts';
 import { parseServerHello } from '../../core/tls/server-hello.ts';
-import { programEvidence, targetProxyEvidence } from './mitm.ts';
+import { attackerCertFor, programEvidence, targetProxyEvidence } from './mitm.ts';
 import type { TargetAttack } from './types.ts';
+
+/** node's name of a wire version below TLS 1.3, or null when there is none lower than TLS 1.0. */
+const SECURE_VERSIONS: Record<number, SecureVersion> = { 0x0301: 'TLSv1', 0x0302: 'TLSv1.1', 0x0303: 'TLSv1.2', 0x0304: 'TLSv1.3' };
 
 /** The version the proxy lets through: anything above it is reset. */
 const LOWEST = 0x0301;
@@ -19,6 +27,40 @@ export const targetDowngradeFallback: TargetAttack = {
   id: 'downgrade-fallback',
   applicability: (t) => (t.server.transport === 'tls' ? null : `the target speaks ${t.server.transport} first; this attack resets TLS handshakes from the first byte`),
   async run(ctx) {
+    // The TLS rung first: with a certificate the client accepts, the attacker picks the version.
+    const cert = attackerCertFor(ctx.target, null);
+    const caps = new Map<number, { offered: number; cap: SecureVersion }>();
+    const probe = await ctx.run({
+      addon: {
+        name: 'downgrade-fallback',
+        onClientHello: (c, _raw, hello) => {
+          const cap = hello ? SECURE_VERSIONS[hello.maxVersion - 1] : undefined;
+          if (!hello || !cap) return { action: 'relay' };
+          caps.set(c.record.id, { offered: hello.maxVersion, cap });
+          return { action: 'terminate', identity: cert, maxVersion: cap };
+        },
+      },
+      withObserver: false,
+    });
+    const took = probe.proxy!.connections
+      .map((c) => ({ c, cap: caps.get(c.id) }))
+      .find(({ c, cap }) => cap && c.mode === 'terminate' && c.clientHop && wireOf(c.clientHop.protocol) !== null && wireOf(c.clientHop.protocol)! < cap.offered);
+    if (took) {
+      const hop = took.c.clientHop!;
+      return {
+        outcome: 'succeeded',
+        reason: `the client accepted the attacker's self-signed certificate, and with the attacker's hop capped at ${took.cap!.cap} it ran ${hop.protocol} (${hop.cipher}) although it offered up to ${versionName(took.cap!.offered)}: the attacker chose the version, no fallback needed`,
+        summary: `forced ${hop.protocol}: TLS terminated`,
+        impact: ['confidentiality', 'integrity'],
+        evidence: [
+          { kind: 'downgraded-to', detail: `connection ${took.c.id}: the client negotiated ${hop.protocol} (${hop.cipher}) with the attacker; it offered up to ${versionName(took.cap!.offered)}` },
+          { kind: 'accepted-certificate', detail: "the client completed TLS with the attacker's self-signed certificate (no trusted CA issued it)" },
+          ...targetProxyEvidence(probe),
+          ...programEvidence(probe),
+        ],
+        negotiated: hop,
+      };
+    }
     const obs = await ctx.run({
       addon: {
         name: 'downgrade-fallback',
@@ -70,3 +112,9 @@ export const targetDowngradeFallback: TargetAttack = {
     };
   },
 };
+
+/** Wire value of a negotiated protocol name ("TLSv1.2" → 0x0303), or null for anything else. */
+function wireOf(protocol: string | null | undefined): number | null {
+  const hit = Object.entries(SECURE_VERSIONS).find(([, name]) => name === protocol);
+  return hit ? Number(hit[0]) : null;
+}
