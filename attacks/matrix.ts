@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Profile } from '../core/profile.ts';
+import { effectiveSettings, type Profile } from '../core/profile.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { warningsFor } from '../core/weaknesses.ts';
@@ -98,9 +98,9 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResults> {
     startedAt,
     durationMs: Math.round(performance.now() - started),
     command: opts.command ?? 'secchat matrix',
-    profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, warnings: warningsFor(p) })),
+    profiles: opts.profiles.map((p) => ({ name: p.name, description: p.description, settings: p, effectiveSettings: effectiveSettings(p), warnings: warningsFor(p) })),
     ...(targets.length ? { targets: targets.map((t) => ({ name: t.name, description: t.description, settings: targetSummary(t), warnings: targetWarnings(t) })) } : {}),
-    attacks: columns.map((a) => ({ id: a.id, title: a.title, description: a.description })),
+    attacks: columns.map((a) => ({ id: a.id, title: a.title, description: a.description, ...(a.attack?.premise ? { premise: { ...a.attack.premise } } : {}) })),
     cells,
     warnings: checkMatrix(cells),
   };

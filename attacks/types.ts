@@ -11,10 +11,10 @@ import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine } from './proxy.ts'
 import type { Position } from './kit/position.ts';
 import type { ChatServer, ServerLogEntry } from '../server/chat-server.ts';
 import type { ChatClient } from '../client/chat-client.ts';
-import type { Evidence, Impact, Outcome } from '../reports/results.ts';
+import type { AttackPremise, Evidence, Impact, Outcome } from '../reports/results.ts';
 
 // The result model (reports/results.ts) owns these; re-exported so attacks name them from here.
-export type { Evidence, Impact, Outcome };
+export type { AttackPremise, Evidence, Impact, Outcome };
 
 /** An attack's conclusion, before the runner adds timing and identity. */
 export interface Verdict {
@@ -141,6 +141,16 @@ export interface Attack {
   title: string;
   /** one paragraph: what the attacker does, and what success means */
   description: string;
+  /**
+   * Set when the attack assumes more than a position on the network — something done to the
+   * victim's machine that no setting of a correctly configured profile is expected to survive
+   * (e.g. a rogue root CA installed in its trust store). Recorded in results.json, so reports
+   * show its cells in their own style with the premise and the per-profile verdicts say "holds
+   * against every attack except those that assume …". Attacks whose setting exists to survive
+   * the theft they assume (retro-decrypt and forward secrecy, password-crack and password
+   * storage) are not premise attacks: their success is the setting's failure.
+   */
+  premise?: AttackPremise;
   /**
    * Precondition check on the profile. Returns null when the attack applies, or the reason it
    * does not (the run is then `not-applicable`). Must never predict the outcome.

@@ -1,13 +1,16 @@
 /**
  * Comparing two matrix runs — "before and after hardening": which cells went from SUCCEEDED to
  * blocked (fixed), which went back (regressed), which changed otherwise, and which cells exist in
- * only one run. Pure data first ({@link compareResults}); the table, Markdown and HTML renderers
- * below only present it.
+ * only one run; and beside each cell that moved, what changed in its profile's settings
+ * (reports/settings-diff.ts, from each run's `effectiveSettings`). Pure data first
+ * ({@link compareResults}); the table, Markdown and HTML renderers below only present it, and show
+ * unchanged cells only when asked (`all`).
  */
 import Table from 'cli-table3';
 import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
 import { markdownCode, markdownParagraph, markdownText as md, terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
+import { diffSettings, settingChangeText, type SettingChange } from './settings-diff.ts';
 
 /** How one cell changed between the two runs. */
 export type ChangeKind = 'fixed' | 'regressed' | 'changed' | 'unchanged' | 'added' | 'removed';
@@ -47,6 +50,16 @@ export interface RunInfo {
   profiles: string[];
 }
 
+/** How one profile's settings changed between the runs. */
+export interface ProfileSettingsChange {
+  /** the profile's name in the after run (in the before run when only it has the profile) */
+  profile: string;
+  /** its name in the before run (differs only for paired profiles) */
+  beforeProfile: string;
+  /** the settings that differ; null when the profile is in only one run (nothing to diff against) */
+  changes: SettingChange[] | null;
+}
+
 /** The comparison of two runs. */
 export interface Comparison {
   before: RunInfo;
@@ -59,6 +72,8 @@ export interface Comparison {
   /** every cell of either run: the after run's order first, then cells only the before run had */
   changes: CellChange[];
   counts: Record<ChangeKind, number>;
+  /** per profile of either run, what changed in its effective settings */
+  settings: ProfileSettingsChange[];
 }
 
 const defended = (o: Outcome) => o === 'blocked' || o === 'not-applicable';
@@ -103,7 +118,37 @@ export function compareResults(before: MatrixResults, after: MatrixResults): Com
     changes.push({ profile: b.profile, attack: b.attack, before: side(b), after: null, kind: 'removed' });
   }
   const counts = Object.fromEntries(Object.keys(CHANGE_KINDS).map((k) => [k, changes.filter((c) => c.kind === k).length])) as Record<ChangeKind, number>;
-  return { before: info(before), after: info(after), pairedProfiles: paired, changes, counts };
+  const settingsOf = (r: MatrixResults, name: string) => {
+    const p = r.profiles.find((x) => x.name === name);
+    return p ? (p.effectiveSettings ?? p.settings) : undefined;
+  };
+  const settings: ProfileSettingsChange[] = [];
+  for (const p of [...new Set(changes.map((c) => c.profile))]) {
+    const bName = changes.some((c) => c.profile === p && c.kind === 'removed') && !after.profiles.some((x) => x.name === p) ? p : beforeName(p);
+    const b = settingsOf(before, bName);
+    const a = settingsOf(after, p);
+    settings.push({ profile: p, beforeProfile: bName, changes: b === undefined || a === undefined ? null : diffSettings(b, a) });
+  }
+  return { before: info(before), after: info(after), pairedProfiles: paired, changes, counts, settings };
+}
+
+/** What changed in the settings of `profile` (a name as the comparison's cells carry it), or null when only one run has it. */
+export function settingsChangeOf(c: Comparison, profile: string): SettingChange[] | null {
+  return c.settings.find((s) => s.profile === profile)?.changes ?? null;
+}
+
+/** The settings change of a profile as lines of text: each changed setting, or why there is none. */
+export function settingsLines(c: Comparison, profile: string): string[] {
+  const ch = settingsChangeOf(c, profile);
+  if (ch === null) return ['(profile in one run only)'];
+  if (!ch.length) return ['(no setting changed)'];
+  return ch.map(settingChangeText);
+}
+
+/** Options of the compare renderers. */
+export interface CompareRenderOptions {
+  /** show unchanged cells too (default: only cells that moved, appeared or disappeared) */
+  all?: boolean;
 }
 
 /** One line: "3 fixed, 0 regressed, 1 changed, 8 unchanged, 0 new, 0 removed". */
@@ -114,52 +159,67 @@ export function compareSummary(c: Comparison): string {
 
 const word = (s: CellSide | null) => (s ? OUTCOME_LABELS[s.outcome] ?? String(s.outcome) : '—');
 
-/** Terminal renderer: the cells that changed (unchanged ones are only counted). */
-export function renderCompareTable(c: Comparison, opts: { colour?: boolean } = {}): string {
+/**
+ * Terminal renderer: the cells that moved, grouped by profile, with what changed in that
+ * profile's settings beside them (unchanged cells are only counted unless `opts.all`).
+ */
+export function renderCompareTable(c: Comparison, opts: { colour?: boolean } & CompareRenderOptions = {}): string {
   const paint = (k: ChangeKind, t: string) => {
     if (!opts.colour) return t;
     const code = k === 'fixed' ? '32;1' : k === 'regressed' ? '31;1' : k === 'changed' ? '33' : '90';
     return `\x1b[${code}m${t}\x1b[0m`;
   };
-  const rows = c.changes.filter((x) => x.kind !== 'unchanged');
+  const rows = c.changes.filter((x) => opts.all || x.kind !== 'unchanged');
   const lines: string[] = [];
   if (c.pairedProfiles) lines.push(`comparing profile ${tt(c.pairedProfiles.before)} (before) with ${tt(c.pairedProfiles.after)} (after)`);
   if (!rows.length) lines.push('no cell changed');
   else {
-    const t = new Table({ head: ['profile', 'attack', 'before', 'after', 'change'], style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] } });
-    for (const x of rows) t.push([tt(x.profile), tt(x.attack), tt(word(x.before)), tt(word(x.after)), paint(x.kind, CHANGE_KINDS[x.kind].label)]);
+    const t = new Table({ head: ['profile', 'attack', 'before', 'after', 'change', 'settings changed'], style: { head: opts.colour ? ['cyan'] : [], border: opts.colour ? ['grey'] : [] } });
+    for (const p of [...new Set(rows.map((x) => x.profile))]) {
+      const mine = rows.filter((x) => x.profile === p);
+      mine.forEach((x, i) => {
+        const cells: Table.Cell[] = [tt(x.profile), tt(x.attack), tt(word(x.before)), tt(word(x.after)), paint(x.kind, CHANGE_KINDS[x.kind].label)];
+        // One settings cell spans the profile's rows: the same diff explains each of them.
+        if (i === 0) cells.push({ content: settingsLines(c, p).map(tt).join('\n'), rowSpan: mine.length });
+        t.push(cells);
+      });
+    }
     lines.push(t.toString());
   }
   lines.push(compareSummary(c));
   return lines.join('\n') + '\n';
 }
 
-
-/** Markdown renderer: summary, the changed cells with both reasons, and the unchanged ones in brief. */
-export function renderCompareMarkdown(c: Comparison): string {
+/**
+ * Markdown renderer: summary, the cells that moved with what changed in their profile's settings,
+ * each with both reasons; unchanged cells in brief only when `opts.all`.
+ */
+export function renderCompareMarkdown(c: Comparison, opts: CompareRenderOptions = {}): string {
   const out: string[] = ['# secchat: before and after', ''];
   out.push(`- before: ${markdownCode(c.before.command)} — ${md(c.before.startedAt)} (secchat ${md(c.before.version)})`);
   out.push(`- after: ${markdownCode(c.after.command)} — ${md(c.after.startedAt)} (secchat ${md(c.after.version)})`);
   if (c.pairedProfiles) out.push(`- profile ${markdownCode(c.pairedProfiles.before)} (before) is compared with ${markdownCode(c.pairedProfiles.after)} (after)`);
   out.push('', `**${compareSummary(c)}**`, '');
+  const settingsCell = (p: string) => settingsLines(c, p).map((l) => (l.startsWith('(') ? md(l) : markdownCode(l))).join('; ');
   const changed = c.changes.filter((x) => x.kind !== 'unchanged');
   if (changed.length) {
-    out.push('| profile | attack | before | after | change |', '|---|---|---|---|---|');
-    for (const x of changed) out.push(`| ${md(x.profile)} | ${md(x.attack)} | ${md(word(x.before))} | ${md(word(x.after))} | **${CHANGE_KINDS[x.kind].label}** |`);
+    out.push('| profile | attack | before | after | change | settings changed |', '|---|---|---|---|---|---|');
+    for (const x of changed) out.push(`| ${md(x.profile)} | ${md(x.attack)} | ${md(word(x.before))} | ${md(word(x.after))} | **${CHANGE_KINDS[x.kind].label}** | ${settingsCell(x.profile)} |`);
     out.push('');
     for (const x of changed) {
       out.push(`### ${md(x.profile)} × ${md(x.attack)}: ${CHANGE_KINDS[x.kind].label}`, '');
+      out.push(`- settings changed: ${settingsLines(c, x.profile).map((l) => (l.startsWith('(') ? md(l) : markdownCode(l))).join(', ')}`);
       if (x.before) out.push(`- before (${md(word(x.before))}): ${md(x.before.reason)}`);
       if (x.after) out.push(`- after (${md(word(x.after))}): ${md(x.after.reason)}`);
       out.push('');
     }
   } else out.push('No cell changed.', '');
   const same = c.changes.filter((x) => x.kind === 'unchanged');
-  if (same.length) {
+  if (same.length && opts.all) {
     out.push('Unchanged:', '');
     for (const x of same) out.push(`- ${markdownParagraph(x.profile)} × ${md(x.attack)}: ${md(word(x.after))}`);
     out.push('');
-  }
+  } else if (same.length) out.push(`${same.length} unchanged cell${same.length > 1 ? 's are' : ' is'} not shown (\`--all\` shows them).`, '');
   return out.join('\n');
 }
 
@@ -178,6 +238,11 @@ dl.kinds dd { margin: 0 1rem 0 0; }
 .grid td.cmp .pair { display: grid; grid-template-columns: max-content max-content; align-items: center; gap: .25rem .5rem; margin-top: .5rem; font-size: .85rem; }
 .grid td.cmp .when { color: var(--muted); }
 .grid td.cmp .badge { font-size: .8rem; padding: 0 .4em; }
+.grid tbody th .pname { display: block; font-family: ui-monospace, Menlo, Consolas, monospace; }
+ul.sdiff { margin: .35rem 0 0; padding: 0; list-style: none; font-weight: 400; font-size: .85rem; }
+ul.sdiff li { margin: .15rem 0; overflow-wrap: anywhere; }
+ul.sdiff code.skey { font-weight: 700; }
+.sdiff-none { display: block; font-weight: 400; font-size: .85rem; color: var(--muted); }
 ul.changes { padding-left: 1.2rem; }
 ul.changes li { margin: .6rem 0; }
 @media (max-width: 760px) { dl.kinds { grid-template-columns: max-content 1fr; } }
@@ -190,30 +255,48 @@ function sideBadge(s: CellSide | null): string {
   return st ? `<span class="badge o-${o}"><span class="glyph" aria-hidden="true">${st.glyph}</span>${esc(OUTCOME_LABELS[o])}</span>` : `<span class="badge o-none">${esc(o)}</span>`;
 }
 
-/** HTML renderer: a before → after grid for a slide, with the legend and each change's reasons. */
-export function renderCompareHtml(c: Comparison): string {
-  const profiles = [...new Set(c.changes.map((x) => x.profile))];
-  const attacks = [...new Set(c.changes.map((x) => x.attack))];
+/** A profile's settings change as an HTML list (or the note why there is none). */
+function settingsHtml(c: Comparison, profile: string): string {
+  const ch = settingsChangeOf(c, profile);
+  if (ch === null || !ch.length) return `<span class="sdiff-none">${esc(settingsLines(c, profile)[0])}</span>`;
+  const side = (v: string | null) => (v === null ? '<span class="note">not in effect</span>' : `<code>${esc(v)}</code>`);
+  return `<ul class="sdiff" aria-label="Settings changed">${ch.map((x) => `<li><code class="skey">${esc(x.setting)}</code> ${side(x.before)} <span class="arrow" aria-label="became">→</span> ${side(x.after)}</li>`).join('')}</ul>`;
+}
+
+/**
+ * HTML renderer: a before → after grid for a slide, each row headed by what changed in that
+ * profile's settings, with the legend and each change's reasons. Without `opts.all` the grid holds
+ * only the profiles and attacks with a cell that moved, and unchanged cells in it stay blank.
+ */
+export function renderCompareHtml(c: Comparison, opts: CompareRenderOptions = {}): string {
+  const shown = opts.all ? c.changes : c.changes.filter((x) => x.kind !== 'unchanged');
+  const profiles = [...new Set(shown.map((x) => x.profile))];
+  const attacks = [...new Set(shown.map((x) => x.attack))];
   const tally = (Object.keys(CHANGE_KINDS) as ChangeKind[]).map((k) => `<li class="k-${k}">${c.counts[k]} ${esc(CHANGE_KINDS[k].label)}</li>`).join('');
-  const head = `<tr><th scope="col">Profile</th>${attacks.map((a) => `<th scope="col"><span class="aid">${esc(a)}</span></th>`).join('')}</tr>`;
+  const head = `<tr><th scope="col">Profile, and what changed in its settings</th>${attacks.map((a) => `<th scope="col"><span class="aid">${esc(a)}</span></th>`).join('')}</tr>`;
   const rowLabel = (p: string) => (c.pairedProfiles && p === c.pairedProfiles.after ? `${esc(c.pairedProfiles.before)} <span class="arrow" aria-label="became">→</span> ${esc(p)}` : esc(p));
   const rows = profiles
     .map((p) => {
       const cells = attacks.map((a) => {
         const x = c.changes.find((y) => y.profile === p && y.attack === a);
         if (!x) return '<td class="cmp k-unchanged"><span class="note">not run</span></td>';
+        if (x.kind === 'unchanged' && !opts.all) return '<td class="cmp k-unchanged" data-change="unchanged"><span class="note">same</span></td>';
         return `<td class="cmp k-${x.kind}" data-change="${x.kind}"><span class="kind k-${x.kind}">${esc(CHANGE_KINDS[x.kind].label)}</span><span class="pair"><span class="when">before</span>${sideBadge(x.before)}<span class="when">after</span>${sideBadge(x.after)}</span></td>`;
       });
-      return `<tr><th scope="row">${rowLabel(p)}</th>${cells.join('')}</tr>`;
+      return `<tr><th scope="row"><span class="pname">${rowLabel(p)}</span>${settingsHtml(c, p)}</th>${cells.join('')}</tr>`;
     })
     .join('');
   const changed = c.changes.filter((x) => x.kind !== 'unchanged');
   const list = changed.length
     ? `<ul class="changes">${changed
-        .map((x) => `<li><strong>${esc(x.profile)} × ${esc(x.attack)}</strong> <span class="kind k-${x.kind}">${esc(CHANGE_KINDS[x.kind].label)}</span><br>${x.before ? `before, ${esc(word(x.before))}: ${esc(x.before.reason)}<br>` : ''}${x.after ? `after, ${esc(word(x.after))}: ${esc(x.after.reason)}` : ''}</li>`)
+        .map((x) => `<li><strong>${esc(x.profile)} × ${esc(x.attack)}</strong> <span class="kind k-${x.kind}">${esc(CHANGE_KINDS[x.kind].label)}</span><br>settings changed: ${esc(settingsLines(c, x.profile).join('; '))}<br>${x.before ? `before, ${esc(word(x.before))}: ${esc(x.before.reason)}<br>` : ''}${x.after ? `after, ${esc(word(x.after))}: ${esc(x.after.reason)}` : ''}</li>`)
         .join('')}</ul>`
     : '<p>No cell changed.</p>';
+  const hidden = opts.all ? 0 : c.counts.unchanged;
   const kindsLegend = `<dl class="kinds" aria-label="Kinds of change">${(Object.keys(CHANGE_KINDS) as ChangeKind[]).map((k) => `<dt><span class="kind k-${k}">${esc(CHANGE_KINDS[k].label)}</span></dt><dd>${esc(CHANGE_KINDS[k].meaning)}</dd>`).join('')}</dl>`;
+  const grid = profiles.length
+    ? `<div class="scroll"><table class="grid"><caption>Outcome before and after, for each attack (columns) against each profile (rows), beside what changed in the profile's settings.${hidden ? ` ${esc(hidden)} unchanged cell${hidden > 1 ? 's are' : ' is'} hidden (<code>--all</code> shows them).` : ''}</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`
+    : `<p>No cell changed.${hidden ? ` ${esc(hidden)} unchanged cell${hidden > 1 ? 's are' : ' is'} hidden (<code>--all</code> shows them).` : ''}</p>`;
   const body = `<header class="masthead"><div class="wrap">
 <h1>Before and after</h1>
 <p>Before: <code>${esc(c.before.command)}</code> · ${esc(c.before.startedAt)}</p>
@@ -224,7 +307,7 @@ ${c.pairedProfiles ? `<p>Profile <code>${esc(c.pairedProfiles.before)}</code> (b
 <main class="wrap">
 <section class="card" id="matrix" aria-labelledby="cmp-h"><h2 id="cmp-h">What changed</h2>
 ${kindsLegend}
-<div class="scroll"><table class="grid"><caption>Outcome before and after, for each attack (columns) against each profile (rows).</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>
+${grid}
 </section>
 <section class="card" aria-labelledby="why-h"><h2 id="why-h">Why, cell by cell</h2>${list}</section>
 <footer>Generated by secchat from two results.json files. Self-contained: no scripts, fonts or network requests.</footer>

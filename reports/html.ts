@@ -2,9 +2,13 @@
  * HTML renderer: one self-contained page (inline CSS and SVG, no script, no font, no request) for
  * a projector and for A4 paper, rendered only from results.json:
  *  - the profile × attack matrix as a coloured grid, each cell carrying its outcome word and a
- *    glyph (colour is never the only signal), with a legend;
- *  - per profile: its settings, its weak settings in plain words with the fix and the lab that
- *    teaches it (core/weaknesses.ts), a chart of each run's time, and every run's outcome, reason,
+ *    glyph (colour is never the only signal), with a legend; a premise attack's success in its own
+ *    style with the premise in the cell. More than six attack columns switch the grid to a compact
+ *    mode that fits a 1920×1080 projector without horizontal scrolling; its header row stays in
+ *    view while the rows scroll (sticky);
+ *  - one verdict per profile (reports/verdict.ts), computed from its row;
+ *  - per profile: its verdict, its settings, its weak settings in plain words with the fix and the
+ *    lab that teaches it, apart from what its secure defaults leave open (reports/setting-notes.ts), a chart of each run's time, and every run's outcome, reason,
  *    negotiated parameters (victim hop, and the attacker's two hops when it terminated TLS),
  *    evidence with the canary marked, and links to the captures and key logs it kept;
  *  - the environment and the one command that reproduces the run.
@@ -16,9 +20,10 @@
  */
 import path from 'node:path';
 import { htmlText, isLocalPath } from '../core/escape.ts';
-import { weaknessesOf, type Weakness } from '../core/weaknesses.ts';
-import type { Profile } from '../core/profile.ts';
-import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults, type Outcome, type ResultRow } from './results.ts';
+import { OUTCOME_LABELS, resultRows, type AttackPremise, type CellResult, type MatrixResults, type Outcome, type ResultRow } from './results.ts';
+import { settingNotes } from './setting-notes.ts';
+import { flattenSettings } from './settings-diff.ts';
+import { premiseOf, profileVerdict, verdicts, VERDICT_STATUS_LABELS, type ProfileVerdict } from './verdict.ts';
 
 /** Escapes text for HTML element content and quoted attribute values: core/escape.ts's one HTML rule. */
 export const esc: (value: unknown) => string = htmlText;
@@ -43,6 +48,15 @@ export const OUTCOME_STYLE: Record<Outcome, { glyph: string; meaning: string }> 
 };
 const OUTCOMES = Object.keys(OUTCOME_STYLE) as Outcome[];
 
+/** Glyph and meaning of a success that rests on a premise (shown instead of the red style). */
+export const PREMISE_STYLE = {
+  glyph: '◇',
+  meaning: 'succeeded under the premise named in the cell (e.g. a rogue root CA the victim was made to trust): not a weak setting — the secure defaults do not claim to survive it; a stronger setting (a pin) does',
+};
+
+/** Attack columns beyond which the grid switches to its compact projector mode. */
+export const COMPACT_COLUMNS = 6;
+
 const outcomeOf = (c: CellResult | undefined): Outcome | null => (c && OUTCOMES.includes(c.outcome) ? c.outcome : null);
 const fmtMs = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? `${Math.round(ms).toLocaleString('en')} ms` : '—');
 
@@ -59,27 +73,6 @@ export function artifactHref(artifact: string, resultsFile: string, outFile?: st
   const base = path.dirname(path.resolve(outFile ?? resultsFile));
   const rel = path.relative(base, abs).split(path.sep).map(encodeURIComponent).join('/');
   return rel || '.';
-}
-
-/** Profile fields flattened to `section.key` → text, for the settings table. */
-function flatten(obj: unknown, prefix = ''): Array<[string, string]> {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [];
-  const rows: Array<[string, string]> = [];
-  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (!prefix && (k === 'name' || k === 'description')) continue;
-    if (v && typeof v === 'object' && !Array.isArray(v)) rows.push(...flatten(v, key));
-    else rows.push([key, Array.isArray(v) ? v.map(String).join(', ') : String(v)]);
-  }
-  return rows;
-}
-
-function safeWeaknesses(settings: Profile): Weakness[] {
-  try {
-    return weaknessesOf(settings);
-  } catch {
-    return []; // results from another version may lack fields the rules read
-  }
 }
 
 /** The attacker's two hops, read from `proxy-tls` evidence lines (victim⇄attacker, attacker⇄server). */
@@ -100,11 +93,16 @@ function badge(o: Outcome | null): string {
   return `<span class="badge o-${o}"><span class="glyph" aria-hidden="true">${OUTCOME_STYLE[o].glyph}</span>${esc(OUTCOME_LABELS[o])}</span>`;
 }
 
+function premiseBadge(p: AttackPremise): string {
+  return `<span class="badge o-premise" title="${esc(`premise: ${p.assumes}`)}"><span class="glyph" aria-hidden="true">${PREMISE_STYLE.glyph}</span>${esc(OUTCOME_LABELS.succeeded)}</span>`;
+}
+
 /** The stylesheet, shared with the compare page. */
 export const REPORT_CSS = `
 :root { --ink:#1b1f24; --muted:#4b5563; --line:#d0d5dc; --paper:#ffffff; --wash:#f5f7fa; --accent:#1d4ed8;
   --s-bg:#fde8e7; --s-fg:#8c1d18; --s-bd:#c0392b; --b-bg:#e2f4e7; --b-fg:#14532d; --b-bd:#1e7b3a;
-  --n-bg:#eef0f3; --n-fg:#374151; --n-bd:#6b7280; --e-bg:#fff3cf; --e-fg:#713f12; --e-bd:#b7791f; }
+  --n-bg:#eef0f3; --n-fg:#374151; --n-bd:#6b7280; --e-bg:#fff3cf; --e-fg:#713f12; --e-bd:#b7791f;
+  --p-bg:#f3eefc; --p-fg:#4c1d95; --p-bd:#7c3aed; }
 * { box-sizing: border-box; }
 html { font-size: 16px; }
 body { margin: 0; color: var(--ink); background: var(--wash); font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; }
@@ -122,7 +120,8 @@ a { color: var(--accent); }
 .tally { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: 1rem; padding: 0; list-style: none; }
 .tally li { padding: .3rem .7rem; border-radius: 999px; font-weight: 600; border: 2px solid; }
 .card { background: var(--paper); border: 1px solid var(--line); border-radius: 10px; padding: 1.25rem 1.5rem; margin-top: 1.25rem; }
-main.wrap { padding-top: 0; }
+main.wrap, main > .wrap { padding-top: 0; }
+main > .wrap.wide { max-width: 1880px; padding-bottom: 0; }
 .legend { display: grid; grid-template-columns: repeat(auto-fit, minmax(24rem, 1fr)); gap: .4rem 1.5rem; margin: .25rem 0 1rem; padding: 0; list-style: none; font-size: .92rem; }
 .legend li { display: grid; grid-template-columns: 8.5rem 1fr; align-items: baseline; gap: .5rem; }
 .legend li .badge { justify-self: start; }
@@ -133,11 +132,13 @@ main.wrap { padding-top: 0; }
 .o-not-applicable { background: var(--n-bg); color: var(--n-fg); border-color: var(--n-bd); }
 .o-error { background: var(--e-bg); color: var(--e-fg); border-color: var(--e-bd); }
 .o-none { background: var(--paper); color: var(--muted); border-color: var(--line); border-style: dashed; }
-.scroll { overflow-x: auto; }
+.o-premise { background: var(--p-bg); color: var(--p-fg); border-color: var(--p-bd); border-style: dashed; }
+/* Wide screens scroll the page, not the table, so the sticky header row follows the page. */
+@media (max-width: 1279px) { .scroll { overflow-x: auto; } }
 table { border-collapse: separate; border-spacing: 0; }
 table.grid { border-spacing: 6px; margin: 0 -6px; min-width: 100%; }
 .grid caption { text-align: left; color: var(--muted); caption-side: top; padding: 0 6px .25rem; }
-.grid thead th { vertical-align: bottom; text-align: left; padding: .25rem .5rem; font-size: .95rem; }
+.grid thead th { vertical-align: bottom; text-align: left; padding: .25rem .5rem; font-size: .95rem; position: sticky; top: 0; z-index: 2; background: var(--paper); box-shadow: 0 0 0 6px var(--paper), 0 8px 0 -6px var(--line); }
 .grid thead th:first-child { padding-left: 0; }
 .grid thead th .aid { display: block; font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 700; }
 .grid thead th .atitle { display: block; color: var(--muted); font-weight: 400; font-size: .85rem; }
@@ -151,14 +152,41 @@ table.grid { border-spacing: 6px; margin: 0 -6px; min-width: 100%; }
 .grid td a:hover, .grid td a:focus { text-decoration: underline; }
 .grid td .olabel { display: flex; align-items: baseline; gap: .35em; font-size: 1.1rem; font-weight: 800; letter-spacing: .01em; }
 .grid td .osum { display: block; font-size: .85rem; line-height: 1.3; margin-top: .2rem; overflow-wrap: break-word; hyphens: auto; }
-.grid.many td { min-width: 0; }
-.grid.many { border-spacing: 5px; }
-.grid.many td a { padding: .4rem .4rem; }
-.grid.many td .olabel { font-size: .9rem; }
-.grid.many td .osum { font-size: .78rem; }
+/* Compact mode (many columns): every column on a 1920-pixel projector, no horizontal scrolling. */
+.grid.many { table-layout: fixed; width: 100%; min-width: 0; border-spacing: 4px; margin: 0 -4px; }
+.grid.many thead th:first-child { width: 12.5rem; }
+.grid.many thead th { padding: .2rem .3rem; font-size: .8rem; overflow-wrap: anywhere; box-shadow: 0 0 0 4px var(--paper), 0 6px 0 -4px var(--line); }
+.grid.many thead th .aid { font-size: .85rem; }
+.grid.many thead th .atitle { font-size: .72rem; line-height: 1.25; }
+.grid.many tbody th { white-space: normal; overflow-wrap: anywhere; font-size: .9rem; padding: .3rem .3rem .3rem 0; }
+.grid.many tbody th small { font-size: .75rem; }
+.grid.many td { min-width: 0; overflow: hidden; border-radius: 6px; }
+.grid.many td a { padding: .3rem .35rem; }
+.grid.many td .olabel { font-size: .8rem; gap: .25em; overflow-wrap: anywhere; }
+.grid.many td .osum { font-size: .72rem; line-height: 1.25; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; }
 .grid thead th a { color: var(--ink); }
 .grid thead th small { display: block; font-weight: 400; color: var(--muted); }
 .grid td.o-succeeded { background-image: repeating-linear-gradient(135deg, transparent 0 10px, rgba(192,57,43,.07) 10px 20px); }
+/* A success under a premise: its own colour and a dashed border, never the red of a failed defence. */
+.grid td.premise { background: var(--p-bg); background-image: none; color: var(--p-fg); border-color: var(--p-bd); border-style: dashed; }
+.ptag { display: inline-block; margin-top: .2rem; padding: 0 .35em; border: 1px dashed var(--p-bd); border-radius: 4px; color: var(--p-fg); background: var(--p-bg); font: 600 .72rem/1.4 system-ui, sans-serif; }
+.premise-note { color: var(--p-fg); background: var(--p-bg); border-left: 3px dashed var(--p-bd); padding: .3rem .6rem; margin: .4rem 0; font-size: .92rem; }
+dd .premise-note { display: block; }
+article.run.premise { border-left-color: var(--p-bd); border-left-style: dashed; }
+.vchip { display: inline-block; padding: 0 .45em; border-radius: 5px; border: 2px solid; font: 800 .72rem/1.5 system-ui, sans-serif; letter-spacing: .02em; white-space: nowrap; vertical-align: baseline; }
+.vchip.v-fails { background: var(--s-bg); color: var(--s-fg); border-color: var(--s-bd); }
+.vchip.v-unproven { background: var(--e-bg); color: var(--e-fg); border-color: var(--e-bd); }
+.vchip.v-holds-except-premise { background: var(--p-bg); color: var(--p-fg); border-color: var(--p-bd); border-style: dashed; }
+.vchip.v-holds { background: var(--b-bg); color: var(--b-fg); border-color: var(--b-bd); }
+.vchip.v-not-run { background: var(--n-bg); color: var(--n-fg); border-color: var(--n-bd); }
+.grid th small .vchip { margin-right: .3em; }
+ul.verdicts { list-style: none; margin: .5rem 0 0; padding: 0; }
+ul.verdicts li { display: grid; grid-template-columns: minmax(12rem, 16rem) 11rem 1fr; align-items: baseline; gap: .75rem; padding: .35rem 0; border-bottom: 1px solid var(--line); }
+ul.verdicts li a { color: var(--ink); font-weight: 700; }
+ul.verdicts .vchip { justify-self: start; font-size: .8rem; }
+p.verdict { font-size: 1.05rem; margin: .5rem 0; }
+tr.is-open th, tr.is-open td { background: var(--p-bg); }
+.tag.tag-open { background: var(--p-bd); }
 dl.attacks { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0; font-size: .95rem; }
 dl.attacks dt { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 700; }
 dl.attacks dd { margin: 0; color: var(--muted); }
@@ -214,7 +242,7 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 .change { font-weight: 700; white-space: nowrap; }
 .arrow { color: var(--muted); padding: 0 .2em; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
-@media (max-width: 760px) { .cols { grid-template-columns: 1fr; } }
+@media (max-width: 760px) { .cols { grid-template-columns: 1fr; } ul.verdicts li { grid-template-columns: 1fr; gap: .2rem; } }
 @page { size: A4; margin: 12mm; }
 @page matrix { size: A4 landscape; margin: 10mm; }
 @media print {
@@ -235,6 +263,8 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
   section.profile + section.profile { break-before: page; }
   #attacks + section.profile { margin-top: 1.5rem; }
   .scroll { overflow: visible; }
+  .grid thead th { position: static; box-shadow: none; }
+  main > .wrap.wide { max-width: none; }
   .grid td { min-width: 0; }
   .runs { display: block; }
   article.run { margin-bottom: .6rem; }
@@ -271,9 +301,29 @@ ${bodyHtml}
 `;
 }
 
-/** The legend: every outcome with its glyph, word and meaning. */
-export function legendHtml(): string {
-  return `<ul class="legend" aria-label="Legend">${OUTCOMES.map((o) => `<li>${badge(o)}<span>${esc(OUTCOME_STYLE[o].meaning)}</span></li>`).join('')}</ul>`;
+/**
+ * The legend: every outcome with its glyph, word and meaning, and the premise style when
+ * `withPremise` (a run with a premise attack).
+ */
+export function legendHtml(withPremise = false): string {
+  const premise = withPremise ? `<li><span class="badge o-premise"><span class="glyph" aria-hidden="true">${PREMISE_STYLE.glyph}</span>${esc(OUTCOME_LABELS.succeeded)}</span><span>if … : ${esc(PREMISE_STYLE.meaning)}</span></li>` : '';
+  return `<ul class="legend" aria-label="Legend">${OUTCOMES.map((o) => `<li>${badge(o)}<span>${esc(OUTCOME_STYLE[o].meaning)}</span></li>`).join('')}${premise}</ul>`;
+}
+
+/** The verdict's status as a chip (word, never colour alone). */
+function verdictChip(v: ProfileVerdict): string {
+  return `<span class="vchip v-${v.status}">${esc(VERDICT_STATUS_LABELS[v.status])}</span>`;
+}
+
+/** The verdict list: one line per profile, linking to its section. */
+function verdictsHtml(r: MatrixResults): string {
+  const index = new Map(r.profiles.map((p, i) => [p.name, i]));
+  const items = verdicts(r).map((v) => {
+    const i = index.get(v.profile);
+    const name = i === undefined ? `<code>${esc(v.profile)}</code>` : `<a href="#p-${i}"><code>${esc(v.profile)}</code></a>`;
+    return `<li class="v-${v.status}" data-status="${v.status}">${name}${verdictChip(v)}<span class="vline">${esc(v.line)}</span></li>`;
+  });
+  return `<p class="note">Computed from each profile's row of the matrix — what the attacks measured — never from its settings. A profile "holds" only when every attack that applied was blocked; a run in error leaves it unproven.</p><ul class="verdicts">${items.join('')}</ul>`;
 }
 
 /**
@@ -332,7 +382,7 @@ function timeChart(pi: number, profileName: string, cells: Array<{ attack: strin
   return `<h3 id="p${pi}-chart">${allHandshake ? 'Handshake time' : 'Run time'}</h3><figure>${barChart(`p${pi}-svg`, title, bars)}<figcaption>${caption}</figcaption></figure>`;
 }
 
-function runArticle(c: CellResult, pi: number, ai: number, title: string, ctx: { resultsFile: string; outFile?: string }): string {
+function runArticle(r: MatrixResults, c: CellResult, pi: number, ai: number, title: string, ctx: { resultsFile: string; outFile?: string }): string {
   const o = outcomeOf(c);
   const hops = proxyHops(c);
   const facts: string[] = [];
@@ -366,33 +416,42 @@ function runArticle(c: CellResult, pi: number, ai: number, title: string, ctx: {
         .map((e) => `<li><span class="kind">${esc(e?.kind)}</span> <span class="detail">${markCanary(e?.detail, c.canary)}</span></li>`)
         .join('')}</ul></details>`
     : '<p class="note">No evidence recorded.</p>';
-  return `<article class="run ${o ? `o-${o}` : 'o-none'}" id="c-${pi}-${ai}" aria-labelledby="c-${pi}-${ai}-h"><h4 id="c-${pi}-${ai}-h">${badge(o)} <span class="aid">${esc(c.attack)}</span> <span class="atitle">${esc(title)}</span></h4><p class="reason">${markCanary(c.reason, c.canary)}</p><dl class="facts">${facts.join('')}</dl>${evidence}</article>`;
+  const premise = o === 'succeeded' ? premiseOf(r, c.attack) : null;
+  const premiseNote = premise ? `<p class="premise-note"><strong>Premise:</strong> this attack assumes ${esc(premise.assumes)}. It succeeded under that premise; it does not make a setting of this profile weak.</p>` : '';
+  return `<article class="run ${o ? `o-${o}` : 'o-none'}${premise ? ' premise' : ''}" id="c-${pi}-${ai}" aria-labelledby="c-${pi}-${ai}-h"><h4 id="c-${pi}-${ai}-h">${premise ? premiseBadge(premise) : badge(o)} <span class="aid">${esc(c.attack)}</span> <span class="atitle">${esc(title)}</span></h4>${premiseNote}<p class="reason">${markCanary(c.reason, c.canary)}</p><dl class="facts">${facts.join('')}</dl>${evidence}</article>`;
 }
 
 function profileSection(r: MatrixResults, p: MatrixResults['profiles'][number], pi: number, ctx: { resultsFile: string; outFile?: string }): string {
-  const weak = safeWeaknesses(p.settings);
+  const { weak, leftOpen } = settingNotes(p.settings);
   const weakSettings = new Set(weak.map((w) => w.setting));
+  const openSettings = new Set(leftOpen.map((w) => w.setting));
   const cells = r.attacks.map((a) => ({ attack: a.id, title: a.title, cell: r.cells.find((c) => c.profile === p.name && c.attack === a.id) }));
   const n = (o: Outcome) => cells.filter((c) => c.cell?.outcome === o).length;
-  const settingsRows = flatten(p.settings)
-    .map(([k, v]) => `<tr${weakSettings.has(k) ? ' class="is-weak"' : ''}><th scope="row">${esc(k)}</th><td>${esc(v).replace(/:/g, ':<wbr>')}${weakSettings.has(k) ? '<span class="tag">weak</span>' : ''}</td></tr>`)
+  const tagOf = (k: string) => (weakSettings.has(k) ? '<span class="tag">weak</span>' : openSettings.has(k) ? '<span class="tag tag-open">leaves open</span>' : '');
+  const settingsRows = flattenSettings(p.settings)
+    .map(([k, v]) => `<tr${weakSettings.has(k) ? ' class="is-weak"' : openSettings.has(k) ? ' class="is-open"' : ''}><th scope="row">${esc(k)}</th><td>${esc(v).replace(/:/g, ':<wbr>')}${tagOf(k)}</td></tr>`)
     .join('');
+  const notesTable = (caption: string, fixHead: string, list: typeof weak, cls: string) =>
+    `<table class="weak ${cls}"><caption class="note" style="text-align:left">${caption}</caption><thead><tr><th scope="col">Setting</th><th scope="col">${cls === 'open' ? 'Left open' : 'Weakness'}</th><th scope="col">${fixHead}</th><th scope="col">Learn it</th></tr></thead><tbody>${list
+      .map((w) => `<tr><th scope="row"><code>${esc(w.setting)}</code></th><td>${esc(w.weakness)}</td><td><code>${esc(w.fix)}</code></td><td><code>secchat lab show ${esc(Number(w.lab.slice(0, 2)))}</code><br><span class="note">${esc(w.lab)}</span></td></tr>`)
+      .join('')}</tbody></table>`;
   const weakTable = weak.length
-    ? `<table class="weak"><caption class="note" style="text-align:left">Settings this profile chose that carry a known weakness (core/weaknesses.ts). They explain results; they never decide them.</caption><thead><tr><th scope="col">Setting</th><th scope="col">Weakness</th><th scope="col">Fix</th><th scope="col">Learn it</th></tr></thead><tbody>${weak
-        .map((w) => `<tr><th scope="row"><code>${esc(w.setting)}</code></th><td>${esc(w.weakness)}</td><td><code>${esc(w.fix)}</code></td><td><code>secchat lab show ${esc(Number(w.lab.slice(0, 2)))}</code><br><span class="note">${esc(w.lab)}</span></td></tr>`)
-        .join('')}</tbody></table>`
+    ? notesTable('Settings this profile chose that carry a known weakness (core/weaknesses.ts). They explain results; they never decide them.', 'Fix', weak, 'chosen')
     : '<p class="ok">No weak settings from the list of known weaknesses.</p>';
-  const extraWarnings = (p.warnings ?? []).filter((w) => !weak.some((x) => String(w).includes(x.weakness)));
+  const openTable = leftOpen.length ? notesTable('Left open by the secure defaults — not a weak setting: what these settings do not claim to stop, and the stronger setting that does.', 'To close it too', leftOpen, 'open') : '';
+  const extraWarnings = (p.warnings ?? []).filter((w) => ![...weak, ...leftOpen].some((x) => String(w).includes(x.weakness)));
   const warnings = extraWarnings.length ? `<ul class="note">${extraWarnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   const summary = `${n('succeeded')} of ${cells.length} attacks succeeded`;
+  const v = profileVerdict(r, p.name);
   return `<section class="card profile" id="p-${pi}" aria-labelledby="p-${pi}-h">
 <div class="profile-head"><h2 id="p-${pi}-h">Profile <code>${esc(p.name)}</code></h2><p class="lede">${esc(summary)} · ${n('blocked')} blocked${n('not-applicable') ? ` · ${n('not-applicable')} n/a` : ''}${n('error') ? ` · ${n('error')} error` : ''}</p></div>
+<p class="verdict v-${v.status}"><strong>Verdict:</strong> ${verdictChip(v)} ${esc(v.line)}</p>
 <p>${esc(p.description || '(no description)')}</p>
 <div class="cols"><div><h3>Settings</h3><table class="kv"><caption class="note" style="text-align:left">Every field, defaults filled in.</caption><tbody>${settingsRows}</tbody></table></div>
-<div><h3>Weaknesses and fixes</h3>${weakTable}${warnings}</div></div>
+<div><h3>Weaknesses and fixes</h3>${weakTable}${openTable}${warnings}</div></div>
 ${timeChart(pi, p.name, cells)}
 <h3>Attack runs</h3>
-<div class="runs">${cells.map((c, ai) => (c.cell ? runArticle(c.cell, pi, ai, c.title, ctx) : '')).join('')}</div>
+<div class="runs">${cells.map((c, ai) => (c.cell ? runArticle(r, c.cell, pi, ai, c.title, ctx) : '')).join('')}</div>
 </section>`;
 }
 
@@ -404,34 +463,51 @@ function targetSection(r: MatrixResults, t: NonNullable<MatrixResults['targets']
     .flatMap(([k, v]) => (v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k2, v2]) => [`${k}.${k2}`, v2] as const) : [[k, v] as const]))
     .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="mono">${esc(String(v))}</td></tr>`)
     .join('');
+  const v = profileVerdict(r, t.name);
   const warnings = t.warnings.length ? `<ul class="note">${t.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   return `<section class="card profile" id="p-${pi}" aria-labelledby="p-${pi}-h">
 <div class="profile-head"><h2 id="p-${pi}-h">Target <code>${esc(t.name)}</code> (your own app)</h2><p class="lede">${esc(`${n('succeeded')} of ${cells.length} attacks succeeded`)} · ${n('blocked')} blocked${n('not-applicable') ? ` · ${n('not-applicable')} n/a` : ''}${n('error') ? ` · ${n('error')} error` : ''}</p></div>
+<p class="verdict v-${v.status}"><strong>Verdict:</strong> ${verdictChip(v)} ${esc(v.line)}</p>
 <p>${esc(t.description || '(no description)')}</p>
 <h3>Target description</h3><table class="kv"><tbody>${rows}</tbody></table>${warnings}
 <h3>Attack runs</h3>
-<div class="runs">${cells.map((c, ai) => (c.cell ? runArticle(c.cell, pi, ai, c.title, ctx) : '')).join('')}</div>
+<div class="runs">${cells.map((c, ai) => (c.cell ? runArticle(r, c.cell, pi, ai, c.title, ctx) : '')).join('')}</div>
 </section>`;
 }
+
+/** An id or name that may break after its hyphens (long attack ids in narrow compact columns). */
+const breakable = (t: unknown) => esc(t).replace(/-/g, '-<wbr>');
 
 /**
  * The matrix table; each cell links to its run below. Rows are profiles and columns attacks,
  * except when there are more than six attacks and more attacks than profiles: then the table is
  * transposed (rows are attacks), so that a wide matrix still fits a projector without scrolling.
- * `data-rows` on the table says which.
+ * `data-rows` on the table says which. More than {@link COMPACT_COLUMNS} columns: compact mode
+ * (class `many`: fixed layout over the full width, smaller type, reasons cut to two lines).
  */
 function gridHtml(r: MatrixResults): string {
   const rowsOf = resultRows(r);
   const transposed = r.attacks.length > 6 && r.attacks.length > rowsOf.length;
+  const byProfile = new Map(verdicts(r).map((v) => [v.profile, v]));
   const succeededIn = (p: string) => r.cells.filter((x) => x.profile === p && x.outcome === 'succeeded').length;
-  const profileHead = (p: ResultRow, pi: number) => `<a href="#p-${pi}">${esc(p.name)}</a>${p.kind === 'target' ? ' <small>(target)</small>' : ''}<small>${succeededIn(p.name)} of ${r.attacks.length} succeeded</small>`;
-  const attackHead = (a: MatrixResults['attacks'][number]) => `<span class="aid">${esc(a.id)}</span><span class="atitle">${esc(a.title)}</span>`;
+  const profileHead = (p: ResultRow, pi: number) => {
+    const v = byProfile.get(p.name) ?? profileVerdict(r, p.name);
+    return `<a href="#p-${pi}">${breakable(p.name)}</a>${p.kind === 'target' ? ' <small>(target)</small>' : ''}<small title="${esc(v.line)}">${verdictChip(v)} ${succeededIn(p.name)} of ${r.attacks.length} succeeded</small>`;
+  };
+  const attackHead = (a: MatrixResults['attacks'][number]) => {
+    const premise = premiseOf(r, a.id);
+    return `<span class="aid">${breakable(a.id)}</span><span class="atitle">${esc(a.title)}</span>${premise ? `<span class="ptag" title="${esc(`premise: it assumes ${premise.assumes}`)}">premise: ${esc(premise.label)}</span>` : ''}`;
+  };
   const cellHtml = (pi: number, ai: number) => {
     const p = rowsOf[pi];
     const a = r.attacks[ai];
     const c = r.cells.find((x) => x.profile === p.name && x.attack === a.id);
     const o = outcomeOf(c);
     if (!c || !o) return `<td class="o-none" data-outcome="none"><a href="#p-${pi}"><span class="olabel">not run</span></a></td>`;
+    const premise = o === 'succeeded' ? premiseOf(r, a.id) : null;
+    if (premise) {
+      return `<td class="o-succeeded premise" data-outcome="${o}" data-premise="${esc(premise.label)}" title="${esc(`premise: it assumes ${premise.assumes}`)}"><a href="#c-${pi}-${ai}"><span class="olabel"><span class="glyph" aria-hidden="true">${PREMISE_STYLE.glyph}</span>${esc(OUTCOME_LABELS[o])}</span><span class="osum">if ${esc(premise.label)}</span></a></td>`;
+    }
     return `<td class="o-${o}" data-outcome="${o}"><a href="#c-${pi}-${ai}"><span class="olabel"><span class="glyph" aria-hidden="true">${OUTCOME_STYLE[o].glyph}</span>${esc(OUTCOME_LABELS[o])}</span><span class="osum">${markCanary(c.summary || c.reason, c.canary)}</span></a></td>`;
   };
   let head: string;
@@ -444,7 +520,7 @@ function gridHtml(r: MatrixResults): string {
     rows = r.attacks.map((a, ai) => `<tr><th scope="row">${attackHead(a)}</th>${rowsOf.map((_, pi) => cellHtml(pi, ai)).join('')}</tr>`).join('');
   }
   const what = transposed ? 'each profile (columns) against each attack (rows)' : 'each attack (columns) against each profile (rows)';
-  const many = (transposed ? rowsOf.length : r.attacks.length) > 6;
+  const many = (transposed ? rowsOf.length : r.attacks.length) > COMPACT_COLUMNS;
   return `<div class="scroll"><table class="grid${many ? ' many' : ''}" data-rows="${transposed ? 'attacks' : 'profiles'}"><caption>Outcome of ${what}. Select a cell for its reason and evidence.</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
@@ -456,9 +532,14 @@ function gridHtml(r: MatrixResults): string {
  */
 export function renderHtml(r: MatrixResults, ctx: { resultsFile: string; outFile?: string }): string {
   const count = (o: Outcome) => r.cells.filter((c) => c.outcome === o).length;
-  const tally = OUTCOMES.map((o) => `<li class="o-${o}"><span aria-hidden="true">${OUTCOME_STYLE[o].glyph} </span>${count(o)} ${esc(OUTCOME_LABELS[o])}</li>`).join('');
+  const premised = r.cells.filter((c) => c.outcome === 'succeeded' && premiseOf(r, c.attack)).length;
+  const tally = OUTCOMES.map((o) => {
+    const n = o === 'succeeded' ? count(o) - premised : count(o);
+    const item = `<li class="o-${o}"><span aria-hidden="true">${OUTCOME_STYLE[o].glyph} </span>${n} ${esc(OUTCOME_LABELS[o])}</li>`;
+    return o === 'succeeded' && premised ? `${item}<li class="o-premise"><span aria-hidden="true">${PREMISE_STYLE.glyph} </span>${premised} ${esc(OUTCOME_LABELS[o])} under a premise</li>` : item;
+  }).join('');
   const started = String(r.startedAt ?? '').replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  const toc = `<nav class="toc" aria-label="Contents"><ol><li class="toc-label">Contents:</li><li><a href="#matrix">Matrix</a></li><li><a href="#attacks">Attacks</a></li>${resultRows(r).map((p, i) => `<li><a href="#p-${i}">${esc(p.name)}</a></li>`).join('')}<li><a href="#environment">Environment and reproduction</a></li></ol></nav>`;
+  const toc = `<nav class="toc" aria-label="Contents"><ol><li class="toc-label">Contents:</li><li><a href="#matrix">Matrix</a></li><li><a href="#verdicts">Verdicts</a></li><li><a href="#attacks">Attacks</a></li>${resultRows(r).map((p, i) => `<li><a href="#p-${i}">${esc(p.name)}</a></li>`).join('')}<li><a href="#environment">Environment and reproduction</a></li></ol></nav>`;
   const body = `<header class="masthead"><div class="wrap">
 <h1>secchat attack matrix</h1>
 <p>${esc(r.profiles.length)} profiles × ${esc(r.attacks.length)} attacks = ${esc(r.cells.length)} isolated runs over real loopback TLS · ${esc(started)} · ${esc(((Number(r.durationMs) || 0) / 1000).toFixed(1))} s</p>
@@ -466,16 +547,28 @@ export function renderHtml(r: MatrixResults, ctx: { resultsFile: string; outFile
 <ul class="tally" aria-label="Outcome counts">${tally}</ul>
 ${toc}
 </div></header>
-<main class="wrap">
+<main>
+<div class="wrap wide">
 <section class="card" id="matrix" aria-labelledby="matrix-h">
 <h2 id="matrix-h">Matrix</h2>
-${legendHtml()}
+${legendHtml(r.attacks.some((a) => premiseOf(r, a.id)))}
 ${gridHtml(r)}
 ${(r.warnings ?? []).length ? `<h3>Contradictions in the matrix</h3><p class="note">Cells of one row that disagree with each other: one of them is wrong.</p><ul class="note">${(r.warnings ?? []).map((w) => `<li><code>${esc(w.profile)}</code> (${esc(w.attacks.join(', '))}): ${esc(w.message)}</li>`).join('')}</ul>` : ''}
 </section>
+</div>
+<div class="wrap">
+<section class="card" id="verdicts" aria-labelledby="verdicts-h">
+<h2 id="verdicts-h">Which configurations are safe?</h2>
+${verdictsHtml(r)}
+</section>
 <section class="card" id="attacks" aria-labelledby="attacks-h">
 <h2 id="attacks-h">The attacks</h2>
-<dl class="attacks">${r.attacks.map((a) => `<dt>${esc(a.id)}</dt><dd><strong>${esc(a.title)}.</strong> ${esc(a.description)}</dd>`).join('')}</dl>
+<dl class="attacks">${r.attacks
+    .map((a) => {
+      const premise = premiseOf(r, a.id);
+      return `<dt>${esc(a.id)}</dt><dd><strong>${esc(a.title)}.</strong> ${esc(a.description)}${premise ? ` <span class="premise-note"><strong>Premise:</strong> it assumes ${esc(premise.assumes)}.</span>` : ''}</dd>`;
+    })
+    .join('')}</dl>
 </section>
 ${r.profiles.map((p, i) => profileSection(r, p, i, ctx)).join('\n')}
 ${(r.targets ?? []).map((t, i) => targetSection(r, t, r.profiles.length + i, ctx)).join('\n')}
@@ -495,6 +588,7 @@ ${(r.targets ?? []).map((t, i) => targetSection(r, t, r.profiles.length + i, ctx
 <p class="note">Each run starts its own server, proxy and clients on loopback with a fresh random canary, so canaries and timings differ between runs; outcomes should not.</p>
 </section>
 <footer>Generated by secchat ${esc(r.tool?.version)} from ${esc(path.basename(ctx.resultsFile))}. Self-contained: no scripts, fonts or network requests.</footer>
+</div>
 </main>`;
   return htmlPage(`secchat attack matrix — ${r.profiles.length} profiles × ${r.attacks.length} attacks`, body);
 }

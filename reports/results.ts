@@ -4,7 +4,7 @@
  * attacks/ produces it and reports/ renders it: both import it, it imports neither.
  */
 import type { NegotiatedTls } from '../core/tls/node-options.ts';
-import type { Profile } from '../core/profile.ts';
+import { effectiveSettings, type Profile } from '../core/profile.ts';
 
 /** How a run ended. */
 export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
@@ -18,8 +18,51 @@ export interface Evidence {
   detail: string;
 }
 
-/** Bumped on any incompatible change to {@link CellResult} or {@link MatrixResults}. */
-export const RESULT_SCHEMA_VERSION = 1;
+/**
+ * Bumped on any incompatible change to {@link CellResult} or {@link MatrixResults}.
+ * 2: profiles carry `effectiveSettings`; attacks may carry a `premise`. Version 1 files are still
+ * read ({@link upgradeResults}).
+ */
+export const RESULT_SCHEMA_VERSION = 2;
+
+/** Schema versions {@link upgradeResults} reads. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+
+/**
+ * What a premise attack assumes beyond the attacker's position on the network — e.g. that the
+ * victim was made to trust a rogue root CA. Its success on a profile says the premise defeats
+ * that profile's defaults, not that a setting is wrong, so every renderer shows it in its own style
+ * with the premise beside the outcome.
+ */
+export interface AttackPremise {
+  /** completes "attacks that assume …", e.g. "the victim trusts a rogue root CA" */
+  assumes: string;
+  /** a few words for a table cell (≤ 24 characters), e.g. "rogue root trusted" */
+  label: string;
+}
+
+/** One attack as recorded in results.json. */
+export interface AttackInfo {
+  id: string;
+  title: string;
+  description: string;
+  /** set for premise attacks (schema 2) */
+  premise?: AttackPremise;
+}
+
+/** One profile as recorded in results.json. */
+export interface ProfileInfo {
+  name: string;
+  description: string;
+  /** the full profile, defaults filled in */
+  settings: Profile;
+  /**
+   * The settings that take effect (core/profile.ts `effectiveSettings`: no section the transport
+   * ignores), as `profiles show` prints them; `report --compare` diffs these. Schema 2.
+   */
+  effectiveSettings: Record<string, unknown>;
+  warnings: string[];
+}
 
 /** One attack run against one profile. */
 export interface CellResult {
@@ -55,14 +98,14 @@ export interface MatrixResults {
   durationMs: number;
   /** the command line that reproduces the run */
   command: string;
-  profiles: Array<{ name: string; description: string; settings: Profile; warnings: string[] }>;
+  profiles: ProfileInfo[];
   /**
    * Rows that are a student's own app (core/target.ts) rather than a profile: their description
    * as loaded (commands, transport, file paths — never key contents). Cells name them in `profile`.
    * Absent when the run had no targets.
    */
   targets?: Array<{ name: string; description: string; settings: Record<string, unknown>; warnings: string[] }>;
-  attacks: Array<{ id: string; title: string; description: string }>;
+  attacks: AttackInfo[];
   cells: CellResult[];
   /**
    * Contradictions between the cells of a row (attacks/consistency.ts), e.g. a "blocked" whose
@@ -85,6 +128,28 @@ export function resultRows(r: MatrixResults): ResultRow[] {
     ...r.profiles.map((p) => ({ kind: 'profile' as const, name: p.name, description: p.description, warnings: p.warnings })),
     ...(r.targets ?? []).map((t) => ({ kind: 'target' as const, name: t.name, description: t.description, warnings: t.warnings })),
   ];
+}
+
+/**
+ * Brings parsed results of any readable schema version to the current one, in place: version 1
+ * profiles get `effectiveSettings` computed from their `settings` (attacks of version 1 name no
+ * premise, so none is shown). `schemaVersion` keeps the version the file was written with.
+ * @param data a parsed results.json whose `schemaVersion` is in {@link READABLE_SCHEMA_VERSIONS}
+ * @returns the same object, with every field of the current schema
+ * @throws Error when the version is not readable or `profiles` is not an array
+ */
+export function upgradeResults(data: { schemaVersion: unknown; profiles?: unknown }): MatrixResults {
+  if (!READABLE_SCHEMA_VERSIONS.includes(data.schemaVersion as number)) throw new Error(`schemaVersion ${String(data.schemaVersion)} is not one of ${READABLE_SCHEMA_VERSIONS.join(', ')}`);
+  if (!Array.isArray(data.profiles)) throw new Error('profiles is not an array');
+  for (const p of data.profiles as ProfileInfo[]) {
+    if (p.effectiveSettings && typeof p.effectiveSettings === 'object') continue;
+    try {
+      p.effectiveSettings = effectiveSettings(p.settings);
+    } catch {
+      p.effectiveSettings = {}; // a hand-edited file without usable settings: nothing to diff
+    }
+  }
+  return data as MatrixResults;
 }
 
 /** Outcomes in display order, with the word shown in every renderer (never colour alone). */

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, profileOf, startTestServer, connectClient } from './helpers/lab-env.ts';
 import { getAttack } from '../attacks/registry.ts';
 import { runAttack } from '../attacks/scenario.ts';
+import { RESULT_SCHEMA_VERSION } from '../reports/results.ts';
 import { issueCertificate, type PkiMaterial } from '../core/pki.ts';
 import { startChatServer } from '../server/chat-server.ts';
 import { ERROR_CODES } from '../core/errors.ts';
@@ -66,7 +67,7 @@ describe.each(modes)('MITM attacks against $name', ({ profile: partial, expect: 
     const want = expected[id];
     expect(r.outcome, r.reason).toBe(want.outcome);
     expect(r.reason).toMatch(want.reason);
-    expect(r.schemaVersion).toBe(1);
+    expect(r.schemaVersion).toBe(RESULT_SCHEMA_VERSION);
     if (r.outcome === 'succeeded') {
       // Confidentiality evidence must contain the recovered canary itself.
       expect(r.evidence.some((e) => e.kind === 'canary-recovered' && e.detail.includes(r.canary))).toBe(true);

@@ -45,7 +45,7 @@ const OUTCOMES: Outcome[] = ['succeeded', 'blocked', 'not-applicable', 'error'];
 const resultsArb: fc.Arbitrary<MatrixResults> = fc
   .record({
     profiles: fc.uniqueArray(fc.record({ name: text, description: text, warnings: fc.array(text, { maxLength: 2 }) }), { minLength: 1, maxLength: 2, selector: (p) => p.name }),
-    attacks: fc.uniqueArray(fc.record({ id: text, title: text, description: text }), { minLength: 1, maxLength: 3, selector: (a) => a.id }),
+    attacks: fc.uniqueArray(fc.record({ id: text, title: text, description: text, premise: fc.option(fc.record({ assumes: text, label: text }), { nil: undefined }) }), { minLength: 1, maxLength: 3, selector: (a) => a.id }),
     cell: fc.record({ outcome: fc.constantFrom(...OUTCOMES), reason: text, summary: text, kind: text, detail: text, artifactName: text, artifact: text, impact: text, protocol: text, cipher: text, group: text, canary: text }),
     top: fc.record({ version: text, node: text, openssl: text, startedAt: text, command: text }),
   })
@@ -56,8 +56,8 @@ const resultsArb: fc.Arbitrary<MatrixResults> = fc
     startedAt: top.startedAt,
     durationMs: 1234,
     command: top.command,
-    profiles: profiles.map((p) => ({ ...p, settings: { ...base, name: p.name, description: p.description } })),
-    attacks,
+    profiles: profiles.map((p) => ({ ...p, settings: { ...base, name: p.name, description: p.description }, effectiveSettings: { transport: p.name, client: { verify: p.description } } })),
+    attacks: attacks.map(({ premise, ...a }) => (premise ? { ...a, premise } : a)),
     cells: profiles.flatMap((p) =>
       attacks.map(
         (a): CellResult => ({
@@ -80,7 +80,7 @@ const resultsArb: fc.Arbitrary<MatrixResults> = fc
 
 const md = new MarkdownIt({ html: true, linkify: true });
 /** The elements the report writes itself. */
-const ALLOWED = new Set(['h1', 'h2', 'h3', 'p', 'ul', 'li', 'strong', 'code', 'pre', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'blockquote', 'a']);
+const ALLOWED = new Set(['h1', 'h2', 'h3', 'p', 'ul', 'li', 'strong', 'em', 'code', 'pre', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'blockquote', 'a']);
 
 /** Pipes that split cells: those not escaped by an odd run of backslashes. */
 function cellSeparators(row: string): number {
@@ -127,7 +127,8 @@ describe('reports with hostile strings in every field', () => {
       const s = JSON.stringify(r, (_k, v) => (typeof v === 'string' && !['secchat', 'linux'].includes(v) ? h : v));
       const hostile: MatrixResults = JSON.parse(s);
       hostile.schemaVersion = RESULT_SCHEMA_VERSION;
-      hostile.profiles = hostile.profiles.slice(0, 1).map((p) => ({ ...p, settings: { ...base, name: p.name, description: p.description } }));
+      hostile.profiles = hostile.profiles.slice(0, 1).map((p) => ({ ...p, settings: { ...base, name: p.name, description: p.description }, effectiveSettings: { transport: h, client: { verify: h } } }));
+      hostile.attacks = hostile.attacks.map((a) => ({ ...a, premise: { assumes: h, label: h } }));
       hostile.attacks = hostile.attacks.slice(0, 1);
       hostile.cells = hostile.cells.slice(0, 1).map((c) => ({ ...c, outcome: 'succeeded', impact: [] }));
       checkMarkdown(renderMarkdown(hostile), hostile);

@@ -19,7 +19,7 @@ import type { Outcome } from '../attacks/types.ts';
 import { main } from '../cli/main.ts';
 import type { CliIo } from '../cli/common.ts';
 import { initPki, loadPki, type PkiMaterial } from '../core/pki.ts';
-import { loadProfile } from '../core/profile.ts';
+import { effectiveSettings, loadProfile } from '../core/profile.ts';
 import { changeKind, compareResults, renderCompareHtml, renderCompareMarkdown, renderCompareTable } from '../reports/compare.ts';
 import { artifactHref, esc, markCanary, renderHtml } from '../reports/html.ts';
 import { reportFormat } from '../reports/formats.ts';
@@ -255,7 +255,7 @@ describe('renderHtml (pure)', () => {
     }
     const html = renderHtml(wide, { resultsFile: '/x/results.json' });
     expect(html).toContain('data-rows="attacks"');
-    expect(html).toMatch(/<tbody><tr><th scope="row"><span class="aid">mitm-passive<\/span>/);
+    expect(html).toMatch(/<tbody><tr><th scope="row"><span class="aid">mitm-(<wbr>)?passive<\/span>/);
     expect(renderHtml(real, { resultsFile: '/x/results.json' })).toContain('data-rows="profiles"');
   });
 
@@ -279,7 +279,7 @@ function results(cells: Array<[string, string, Outcome]>, startedAt = '2025-01-0
     startedAt,
     durationMs: 1,
     command: 'secchat matrix',
-    profiles: profiles.map((name) => ({ name, description: '', settings: loadProfile('tls-verified'), warnings: [] })),
+    profiles: profiles.map((name) => ({ name, description: '', settings: loadProfile('tls-verified'), effectiveSettings: effectiveSettings(loadProfile('tls-verified')), warnings: [] })),
     attacks: attacks.map((id) => ({ id, title: id, description: id })),
     cells: cells.map(([profile, attack, outcome]): CellResult => ({
       schemaVersion: RESULT_SCHEMA_VERSION, profile, attack, outcome, impact: [], reason: `${attack} on ${profile}: ${outcome} <i>why</i>`, summary: outcome, canary: 'canary-00000000', evidence: [], negotiated: null, durationMs: 1,

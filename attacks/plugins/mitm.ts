@@ -10,7 +10,7 @@ import { GALLERY_DEFECTS, GALLERY_ENTRIES, loadGallery, type GalleryEntry } from
 import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../kit/evidence.ts';
 import type { ProxyAddon } from '../proxy.ts';
 import { ChannelTakeover } from '../kit/channel-takeover.ts';
-import type { Attack, AttackContext, Observations, Verdict } from '../types.ts';
+import type { Attack, AttackContext, AttackPremise, Observations, Verdict } from '../types.ts';
 
 /** Builds the verdict of a MITM run from its observations. */
 export function mitmVerdict(obs: Observations, active: boolean): Verdict {
@@ -88,11 +88,12 @@ function terminateWith(name: string, identity: CertKeyPem): ProxyAddon {
   return { name, onClientHello: () => ({ action: 'terminate', identity }), onFrame: (conn, frame, dir) => takeover.handle(conn, dir, frame, ({ frame: f }) => [f]) };
 }
 
-function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem; extraTrust?: string[] }): Attack {
+function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem; extraTrust?: string[] }, premise?: AttackPremise): Attack {
   return {
     id,
     title,
     description,
+    ...(premise ? { premise } : {}),
     async run(ctx: AttackContext) {
       const { identity, extraTrust } = pick(ctx.pki);
       const obs = await ctx.runConversation({ addon: terminateWith(id, identity), extraTrustedCaPems: extraTrust });
@@ -106,6 +107,9 @@ function activeMitm(id: string, title: string, description: string, pick: (pki: 
     },
   };
 }
+
+/** The rogue-CA premise: set up by the attack itself (the victims trust the rogue root), not by the profile. */
+export const ROGUE_ROOT_PREMISE: AttackPremise = { assumes: 'the victim trusts a rogue root CA', label: 'rogue root trusted' };
 
 export const mitmPassive: Attack = {
   id: 'mitm-passive',
@@ -136,6 +140,7 @@ export const mitmRogueCa = activeMitm(
   'MITM, rogue CA',
   'The victim has been made to trust a rogue root (as a corporate proxy or malware would install); the attacker presents a certificate for the server\'s names signed by it. Only a pin on the server key stops it.',
   (pki) => ({ identity: pki.attackerRogue, extraTrust: [pki.rogueCa.certPem] }),
+  ROGUE_ROOT_PREMISE,
 );
 
 /** The verdict of one gallery certificate, as kept in the gallery cell's data. */

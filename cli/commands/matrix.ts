@@ -7,7 +7,7 @@ import { TARGET_ONLY_ATTACKS, targetAttack } from '../../attacks/targets/registr
 import { ERROR_CODES, UsageError } from '../../core/errors.ts';
 import { DEFAULT_MATRIX_CONCURRENCY, runMatrix } from '../../attacks/matrix.ts';
 import { listPresets } from '../../core/profile.ts';
-import { renderTable, summaryLine } from '../../reports/table.ts';
+import { renderSummary, renderTable } from '../../reports/table.ts';
 import { OUTCOME_LABELS } from '../../reports/results.ts';
 import { checkProfileHandshakes, crackBudgetOption, loadCheckedProfile, parsePositiveInt, pkiFor, pkiOption, type CliIo } from '../common.ts';
 import { REPORT_FORMATS } from '../../reports/formats.ts';
@@ -21,17 +21,18 @@ export function defaultOutDir(now = new Date()): string {
 /** `secchat matrix`: every attack against every profile. */
 export function matrixCommand(io: CliIo): Command {
   return new Command('matrix')
-    .description('run every attack against every profile (isolated cells over loopback TLS), print the table, write results.json and the reports')
+    .description('run every attack against every profile (isolated cells over loopback TLS), print a verdict per profile (the full grid with --grid), write results.json and the reports')
     .option('--profiles <profiles...>', 'preset names or profile files (default: every preset, or none when --targets is given)')
     .option('--targets <files...>', 'your own apps: target YAML files (see `secchat target check`), rows beside the profiles')
     .option('--attacks <ids>', `comma-separated attack ids (default: all — ${ATTACKS.map((a) => a.id).join(',')})`)
     .option('--out <dir>', 'output folder (default: reports/out/<timestamp>/)')
     .addOption(new Option('--concurrency <n>', 'cells run at once').default(DEFAULT_MATRIX_CONCURRENCY).argParser(parsePositiveInt))
-    .option('--json', 'print results.json to stdout instead of the table', false)
+    .option('--json', 'print results.json to stdout instead of the summary', false)
+    .option('--grid', 'print the full profile × attack grid before the verdicts', false)
     .option('--capture', 'keep every cell\'s capture (pcap) and key logs under DIR/artifacts/<profile>--<attack>/ and link them in the reports (retro-decrypt always keeps its own)', false)
     .addOption(crackBudgetOption())
     .addOption(pkiOption())
-    .action(async (o: { profiles?: string[]; targets?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; capture: boolean; pki: string; crackBudget: number }) => {
+    .action(async (o: { profiles?: string[]; targets?: string[]; attacks?: string; out?: string; concurrency: number; json: boolean; grid: boolean; capture: boolean; pki: string; crackBudget: number }) => {
       const refs = o.profiles?.length ? o.profiles : o.targets?.length ? [] : listPresets();
       const profiles = refs.map((r) => loadCheckedProfile(r, io, { quiet: true }));
       const targets = (o.targets ?? []).map((f) => loadTarget(f));
@@ -76,9 +77,11 @@ export function matrixCommand(io: CliIo): Command {
       }
       if (o.json) io.out(JSON.stringify(results, null, 2) + '\n');
       else {
-        io.out(renderTable(results, { colour: !!process.stdout.isTTY }) + '\n');
-        io.out(summaryLine(results) + '\n');
+        const colour = !!process.stdout.isTTY;
+        if (o.grid) io.out(renderTable(results, { colour }) + '\n');
+        io.out(renderSummary(results, { colour }));
         io.out(`wrote ${written.join(', ')}\n`);
+        if (!o.grid) io.out(`full grid: secchat report --in ${resultsFile} --grid (reasons and evidence: ${written.find((f) => f.endsWith('.html')) ?? written[0]})\n`);
       }
       const errors = results.cells.filter((c) => c.outcome === 'error');
       if (errors.length) io.err(`warning: ${errors.length} run(s) ended in error: ${errors.map((c) => `${c.profile}×${c.attack}`).join(', ')}\n`);
