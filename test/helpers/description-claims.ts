@@ -10,7 +10,7 @@ import { profileVerdict, type VerdictStatus } from '../../reports/verdict.ts';
 
 /** What one claim requires of the row. */
 export type Expectation =
-  | { attack: string; outcomes: Outcome[]; impact?: string; evidenceKind?: string; noEvidenceKind?: string }
+  | { attack: string; outcomes: Outcome[]; impact?: string; evidenceKind?: string; noEvidenceKind?: string; data?: Record<string, unknown> }
   | { row: VerdictStatus[] };
 
 /** One phrase of the vocabulary. */
@@ -52,6 +52,11 @@ export const CLAIM_VOCABULARY: readonly VocabularyEntry[] = [
   { pattern: /\bwithout the upgrade it refuses to continue\b/i, expect: [B('downgrade-starttls')] },
   { pattern: /\bstripping the offer only breaks the connection\b/i, expect: [B('downgrade-starttls')] },
   { pattern: /\ban attacker who resets handshakes forces TLS 1\.0\b/i, expect: [S('downgrade-fallback')] },
+  { pattern: /\ba scanner finds them \(server-scan\)/i, expect: [S('server-scan')] },
+  {
+    pattern: /\ba legacy client that offers only RSA suites gets a session whose recording the stolen server key decrypts \(retro-decrypt's legacy-client variant\)/i,
+    expect: [S('retro-decrypt', { data: { variant: 'legacy-client' } })],
+  },
   { pattern: /\bits clients do not fall back\b/i, expect: [B('downgrade-fallback')] },
   { pattern: /\bno legacy versions to fall back to\b/i, expect: [{ attack: 'downgrade-fallback', outcomes: ['blocked', 'not-applicable'] }] },
 ];
@@ -115,6 +120,7 @@ export function contradictions(profile: string, p: ParsedDescription, r: Pick<Ma
       else if (e.impact && !c.impact.includes(e.impact as never)) out.push(`${profile}: "${text}" claims ${e.attack} broke ${e.impact}, but its impact is [${c.impact.join(', ')}]`);
       else if (e.evidenceKind && !c.evidence.some((x) => x.kind === e.evidenceKind)) out.push(`${profile}: "${text}" needs ${e.attack} evidence "${e.evidenceKind}", which it has not`);
       else if (e.noEvidenceKind && c.evidence.some((x) => x.kind === e.noEvidenceKind)) out.push(`${profile}: "${text}" contradicts ${e.attack}'s evidence "${e.noEvidenceKind}"`);
+      else for (const [k, v] of Object.entries(e.data ?? {})) if (c.data?.[k] !== v) out.push(`${profile}: "${text}" needs ${e.attack} data.${k} = ${JSON.stringify(v)}, but it is ${JSON.stringify(c.data?.[k])}`);
     }
   }
   return out;
