@@ -11,7 +11,7 @@ import { profileVerdict, type VerdictStatus } from '../../reports/verdict.ts';
 /** What one claim requires of the row. */
 export type Expectation =
   | { attack: string; outcomes: Outcome[]; impact?: string; evidenceKind?: string; noEvidenceKind?: string; data?: Record<string, unknown> }
-  | { row: VerdictStatus[] };
+  | { row: VerdictStatus[]; except?: string[] };
 
 /** One phrase of the vocabulary. */
 export interface VocabularyEntry {
@@ -27,6 +27,8 @@ const MITM_ACTIVE = ['mitm-self-signed', 'mitm-wrong-host'];
 export const CLAIM_VOCABULARY: readonly VocabularyEntry[] = [
   { pattern: /\bevery attack is blocked\b/i, expect: [{ row: ['holds'] }] },
   { pattern: /\bevery attack without a premise is blocked\b/i, expect: [{ row: ['holds', 'holds-except-premise'] }] },
+  // "On the wire": every attack but the one that steals the server's database.
+  { pattern: /\bon the wire it falls only to a root the victim was made to trust\b/i, expect: [{ row: ['holds-except-premise'], except: ['password-crack'] }, S('mitm-rogue-ca')] },
   { pattern: /\bfalls only to a root the victim was made to trust\b/i, expect: [{ row: ['holds-except-premise'] }, S('mitm-rogue-ca')] },
   { pattern: /\beven a trusted rogue root cannot impersonate the server\b/i, expect: [B('mitm-rogue-ca')] },
   { pattern: /\bany active man-in-the-middle (?:is accepted|substitutes its own key share)\b/i, expect: MITM_ACTIVE.map((a) => S(a)) },
@@ -107,8 +109,9 @@ export function contradictions(profile: string, p: ParsedDescription, r: Pick<Ma
   for (const { text, entry } of p.claims) {
     for (const e of entry.expect) {
       if ('row' in e) {
-        const v = profileVerdict(r, profile);
-        if (!e.row.includes(v.status)) out.push(`${profile}: "${text}" claims the row ${e.row.join(' or ')}, but its verdict is: ${v.line}`);
+        const skip = new Set(e.except ?? []);
+        const v = profileVerdict({ attacks: r.attacks.filter((a) => !skip.has(a.id)), cells: r.cells.filter((c) => !skip.has(c.attack)) }, profile);
+        if (!e.row.includes(v.status)) out.push(`${profile}: "${text}" claims the row${skip.size ? ` (but ${[...skip].join(', ')})` : ''} ${e.row.join(' or ')}, but its verdict is: ${v.line}`);
         continue;
       }
       const c = cellOf(e.attack);
