@@ -30,7 +30,7 @@ export function settingNotes(settings: Profile): SettingNotes {
       applies = false; // results from another version may lack fields the rule reads
     }
     if (!applies) continue;
-    const note = { setting: w.setting, weakness: w.weakness, fix: w.fix, lab: w.lab };
+    const note = { setting: w.setting, weakness: w.weakness, fix: w.fix, lab: w.lab, attacks: w.attacks };
     (w.advice ? leftOpen : weak).push(note);
   }
   return { weak, leftOpen };
