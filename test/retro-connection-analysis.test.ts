@@ -11,7 +11,7 @@ import { captureOf, ipv4Endpoint } from '../attacks/kit/capture.ts';
 import { decryptRecordedChannel, jsonLines } from '../attacks/retro/channel-decrypt.ts';
 import { analyseConnection, type ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
 import { tlsStart } from '../core/tls/record-layer.ts';
-import { retroVerdict } from '../attacks/plugins/retro-decrypt.ts';
+import { retroVerdict } from '../attacks/retro/recording-verdict.ts';
 import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';
 import type { ChannelRetroResult } from '../attacks/retro/channel-decrypt.ts';
 import { newCanary, runConversation } from '../attacks/scenario.ts';

@@ -21,7 +21,7 @@ import { PROBE_VERSIONS, probeServer } from '../attacks/targets/server-probe.ts'
 import { getAttack } from '../attacks/registry.ts';
 import { runAttack } from '../attacks/scenario.ts';
 import type { MatrixResults } from '../reports/results.ts';
-import type { GalleryCertResult } from '../attacks/plugins/mitm.ts';
+import type { GalleryCertResult } from '../attacks/kit/gallery-verdict.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
 const NAIVE = path.join(FIXTURES, 'naive.yaml');

@@ -6,10 +6,11 @@
  */
 import type { CertKeyPem } from '../../core/tls/node-options.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
-import { GALLERY_DEFECTS, GALLERY_ENTRIES, loadGallery, type GalleryEntry } from '../../core/pki-gallery.ts';
+import { GALLERY_DEFECTS, GALLERY_ENTRIES, loadGallery } from '../../core/pki-gallery.ts';
 import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sightingEvidence } from '../kit/evidence.ts';
 import type { ProxyAddon } from '../proxy.ts';
 import { ChannelTakeover } from '../kit/channel-takeover.ts';
+import { galleryVerdict, type GalleryCertResult } from '../kit/gallery-verdict.ts';
 import type { Attack, AttackContext, AttackPremise, Observations, Verdict } from '../types.ts';
 
 /** Builds the verdict of a MITM run from its observations. */
@@ -142,43 +143,6 @@ export const mitmRogueCa = activeMitm(
   (pki) => ({ identity: pki.attackerRogue, extraTrust: [pki.rogueCa.certPem] }),
   ROGUE_ROOT_PREMISE,
 );
-
-/** The verdict of one gallery certificate, as kept in the gallery cell's data. */
-export interface GalleryCertResult {
-  entry: GalleryEntry;
-  defect: string;
-  outcome: Verdict['outcome'];
-  reason: string;
-}
-
-/**
- * Folds one run per gallery certificate into the cell's verdict: succeeded when any certificate
- * was accepted (the canary read behind it), blocked when every one was refused (each reason kept),
- * error otherwise. `premise` (targets) is stated in the reason.
- */
-export function galleryVerdict(results: GalleryCertResult[], evidence: Verdict['evidence'], premise?: string): Verdict {
-  const accepted = results.filter((r) => r.outcome === 'succeeded');
-  const refused = results.filter((r) => r.outcome === 'blocked');
-  const lines = results.map((r) => ({ kind: `gallery-${r.entry}`, detail: `${r.entry} (${r.defect}): ${r.outcome === 'succeeded' ? 'ACCEPTED' : r.outcome}: ${r.reason}` }));
-  const pre = premise ? `premise: ${premise}. ` : '';
-  const data = { gallery: results };
-  if (accepted.length) {
-    return {
-      outcome: 'succeeded',
-      reason: `${pre}the client accepted ${accepted.length} of ${results.length} defective certificates (${accepted.map((r) => r.entry).join(', ')}) and the attacker read the canary behind them`,
-      summary: `accepted ${accepted.length}/${results.length}: ${accepted.map((r) => r.entry).join(', ')}`.slice(0, 40),
-      impact: ['confidentiality', 'integrity'],
-      evidence: [...lines, ...evidence],
-      negotiated: null,
-      data,
-    };
-  }
-  if (refused.length === results.length) {
-    return { outcome: 'blocked', reason: `${pre}the client refused all ${results.length} defective certificates, each for its defect: ${refused.map((r) => `${r.entry}: ${r.reason.replace(/^.*?refused[^:]*:\s*/, '')}`).join('; ')}`, summary: `refused all ${results.length}`, impact: [], evidence: [...lines, ...evidence], negotiated: null, data };
-  }
-  const bad = results.filter((r) => r.outcome === 'error' || r.outcome === 'not-applicable');
-  return { outcome: 'error', reason: `${pre}no verdict for ${bad.map((r) => r.entry).join(', ')}: ${bad[0]?.reason ?? ''}`, summary: `no verdict for ${bad.length}`, impact: [], evidence: [...lines, ...evidence], negotiated: null, data };
-}
 
 export const mitmGallery: Attack = {
   id: 'mitm-gallery',

@@ -24,7 +24,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeKeylogFile } from '../kit/capture.ts';
 import { conversationEvidence } from '../kit/evidence.ts';
-import { analyseConnection, type ConnectionAnalysis } from '../retro/connection-analysis.ts';
+import { analyseRecording, retroVerdict, type AnalysedConnection } from '../retro/recording-verdict.ts';
 import type { Profile } from '../../core/profile.ts';
 import { opensslReason } from '../../core/tls-capabilities.ts';
 import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../types.ts';
@@ -32,14 +32,6 @@ import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../
 /** File name of the key log secchat derives from the stolen key, in the run's artifact folder. */
 export const RECOVERED_KEYLOG_FILE = 'recovered.keylog';
 
-/** One recorded connection and what the stolen key made of it. */
-export interface AnalysedConnection {
-  /** the proxy's connection id */
-  conn: number;
-  /** the victim's address:port */
-  clientPeer: string;
-  a: ConnectionAnalysis;
-}
 type Analysed = AnalysedConnection;
 
 /** One line on a connection's TLS layer: version, suite, key exchange (group), EMS, outcome. */
@@ -51,68 +43,6 @@ function tlsLine(x: Analysed): string {
   const ems = t.keyExchange === 'TLS13' ? '' : `, extended master secret ${t.extendedMasterSecret ? 'used (RFC 7627: master secret from the session hash)' : 'not used (classic PRF over the randoms)'}`;
   const fin = t.finishedVerified.client && t.finishedVerified.server ? ', both Finished messages verified' : '';
   return `connection ${x.conn} (${x.clientPeer}): ${t.version} ${t.suite}, key exchange ${kx}${ems}${fin}${where} → ${t.outcome}`;
-}
-
-/**
- * The verdict from what the connections gave up, first match wins: the canary recovered anywhere →
- * `succeeded`; a TLS layer, then a channel, that stayed sealed by an ephemeral key exchange →
- * `blocked`; a resumed session → `error`; anything that failed to analyse → `error`.
- * `extra` is the canary evidence (only when recovered).
- */
-export function retroVerdict(all: Analysed[], keyPath: string, canary: string): Pick<Verdict, 'outcome' | 'reason' | 'summary' | 'impact'> & { extra: Evidence[] } {
-  const extra: Evidence[] = [];
-  const hit = all.find((x) => x.a.canary);
-  if (hit) {
-    const c = hit.a.canary!;
-    const t = hit.a.tls;
-    const how =
-      c.from === 'clear'
-        ? 'the recorded bytes were never encrypted (no key needed)'
-        : c.from === 'tls'
-          ? `decrypted with keys derived from the stolen key (${t!.version} ${t!.suite}, RSA key transport)`
-          : `opened with the channel secret the stolen key unwrapped (${hit.a.channel?.cipher ?? '?'})`;
-    extra.push({ kind: 'canary-recovered', detail: `canary ${canary} recovered from the recording of connection ${hit.conn} (${c.dir}), ${how}: …${c.excerpt}…` });
-    if (c.from === 'clear') {
-      return { outcome: 'succeeded', reason: 'the recorded session was never encrypted: the canary is readable without the stolen key', summary: 'canary read: never encrypted', impact: ['confidentiality'], extra };
-    }
-    const tlsKx = t?.outcome === 'decrypted' ? `RSA key transport (${t.version} ${t.suite}${t.extendedMasterSecret ? ', with' : ', without'} extended master secret)` : '';
-    const what =
-      c.from === 'tls' ? `${tlsKx} is not forward secret` : tlsKx ? `${tlsKx} and the secure channel's rsa key exchange inside it are not forward secret` : "the secure channel's rsa key exchange is not forward secret";
-    return {
-      outcome: 'succeeded',
-      reason: `the server key, stolen after the session, decrypted the recording: ${what} — the canary was in the recovered plaintext`,
-      summary: c.from === 'tls' ? 'recording decrypted with stolen key' : 'channel opened with stolen key',
-      impact: ['confidentiality'],
-      extra,
-    };
-  }
-  const eph = all.find((x) => x.a.tls?.outcome === 'ephemeral');
-  if (eph) {
-    const t = eph.a.tls!;
-    return { outcome: 'blocked', reason: `${t.reason}; the key read from ${path.basename(keyPath)} cannot open the recording`, summary: `ephemeral ${t.group ?? t.keyExchange}: forward secret`.slice(0, 40), impact: [], extra };
-  }
-  const ephCh = all.find((x) => x.a.channel?.outcome === 'ephemeral');
-  if (ephCh) {
-    const under = ephCh.a.tls?.outcome === 'decrypted' ? 'TLS decrypted with the stolen key, but ' : '';
-    return { outcome: 'blocked', reason: `${under}${ephCh.a.channel!.reason}: the recorded messages stay sealed`, summary: `channel ${ephCh.a.channel!.keyExchange}: forward secret`.slice(0, 40), impact: [], extra };
-  }
-  const resumed = all.find((x) => x.a.tls?.outcome === 'resumed');
-  if (resumed) {
-    return { outcome: 'error', reason: `the tap recorded a resumed session, not a full handshake: ${resumed.a.tls!.reason}`, summary: 'recording holds a resumed session', impact: [], extra };
-  }
-  const failed = all.find((x) => x.a.tls && x.a.tls.outcome !== 'decrypted') ?? all.find((x) => x.a.channel?.outcome === 'failed');
-  if (failed) {
-    const r = failed.a.tls && failed.a.tls.outcome !== 'decrypted' ? failed.a.tls.reason : failed.a.channel!.reason;
-    return { outcome: 'error', reason: `connection ${failed.conn}: secchat could not analyse the recording: ${r}`, summary: 'recording not analysed', impact: [], extra };
-  }
-  const opened = all.some((x) => x.a.tls?.outcome === 'decrypted' || x.a.channel?.outcome === 'decrypted');
-  return {
-    outcome: 'error',
-    reason: opened ? 'the recording decrypted, but the canary was not in it: the conversation did not carry it' : 'nothing was recorded to decrypt',
-    summary: 'no canary in the recording',
-    impact: [],
-    extra,
-  };
 }
 
 export const retroDecrypt: Attack = {
@@ -170,16 +100,7 @@ async function recordAndAnalyse(ctx: AttackContext, clientProfile?: Profile): Pr
   const stolenKeyPem = readFileSync(keyPath, 'utf8');
 
   // 3. Decrypt the recording alone: the client-wire bytes of each connection, both directions.
-  const all: Analysed[] = obs.proxy!.connections.map((rec) => ({
-    conn: rec.id,
-    clientPeer: rec.clientPeer,
-    a: analyseConnection({
-      clientToServer: engine.bytes({ conn: rec.id, dir: 'c2s', layer: 'client-wire' }),
-      serverToClient: engine.bytes({ conn: rec.id, dir: 's2c', layer: 'client-wire' }),
-      serverPrivateKeyPem: stolenKeyPem,
-      canary: ctx.canary,
-    }),
-  }));
+  const all = analyseRecording(obs.proxy!, stolenKeyPem, ctx.canary);
 
   const v = retroVerdict(all, keyPath, ctx.canary);
   const c2sBytes = engine.bytes({ dir: 'c2s', layer: 'client-wire' }).length;

@@ -5,7 +5,7 @@
  * (added to the CA file it loads through {ca}): then a refusal can only be for the defect itself.
  */
 import { GALLERY_DEFECTS, GALLERY_ENTRIES, makeGalleryCertificate } from '../../core/pki-gallery.ts';
-import { galleryVerdict, type GalleryCertResult } from '../plugins/mitm.ts';
+import { galleryVerdict, type GalleryCertResult } from '../kit/gallery-verdict.ts';
 import { targetMitmVerdict, targetNames } from './mitm.ts';
 import type { TargetAttack } from './types.ts';
 

@@ -13,8 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseRecordHeader } from '../../core/tls/record-layer.ts';
 import { CONTENT_TYPE } from '../../core/tls/registry.ts';
 import { parseServerHello } from '../../core/tls/server-hello.ts';
-import { analyseConnection } from '../retro/connection-analysis.ts';
-import { retroVerdict, type AnalysedConnection } from '../plugins/retro-decrypt.ts';
+import { analyseRecording, retroVerdict } from '../retro/recording-verdict.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
 import type { Evidence, Verdict } from '../types.ts';
 import { attackerCertFor, clientAlert, programEvidence, targetProxyEvidence } from './mitm.ts';
@@ -178,19 +177,8 @@ export const targetRetroDecrypt: TargetAttack = {
   },
   async run(ctx) {
     const obs = await ctx.run({ addon: { name: 'retro-decrypt-tap' } });
-    const engine = obs.proxy!.engine;
     const keyPath = ctx.target.server.privateKey!;
-    const stolen = readFileSync(keyPath, 'utf8');
-    const all: AnalysedConnection[] = obs.proxy!.connections.map((rec) => ({
-      conn: rec.id,
-      clientPeer: rec.clientPeer,
-      a: analyseConnection({
-        clientToServer: engine.bytes({ conn: rec.id, dir: 'c2s', layer: 'client-wire' }),
-        serverToClient: engine.bytes({ conn: rec.id, dir: 's2c', layer: 'client-wire' }),
-        serverPrivateKeyPem: stolen,
-        canary: ctx.canary,
-      }),
-    }));
+    const all = analyseRecording(obs.proxy!, readFileSync(keyPath, 'utf8'), ctx.canary);
     const v = retroVerdict(all, keyPath, ctx.canary);
     const kx = all
       .filter((x) => x.a.tls?.version)

@@ -44,12 +44,14 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/kit/evidence.ts', targetPercent: STRICT, tests: ['test/mitm.test.ts', 'test/attacks-channel-replay-downgrade.test.ts', 'test/positions.test.ts'], role: 'evidence readers every verdict is built from' },
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts', 'test/fuzz.test.ts'], role: 'the chat frame parser' },
   { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm.test.ts'], role: 'MITM verdicts' },
+  { file: 'attacks/kit/gallery-verdict.ts', targetPercent: STANDARD, tests: ['test/targets.test.ts', 'test/labs.test.ts'], role: 'certificate-gallery verdict (own client and targets)' },
   { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-mitm.test.ts'], role: 'secure-channel MITM verdicts' },
   { file: 'attacks/plugins/replay.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'replay verdicts' },
   { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
   { file: 'attacks/plugins/password-crack.ts', targetPercent: STANDARD, tests: ['test/password-crack.test.ts'], role: 'password-crack verdicts' },
   { file: 'attacks/plugins/retro-decrypt.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-attack.test.ts', 'test/retro-connection-analysis.test.ts'], role: 'retro-decrypt verdicts' },
+  { file: 'attacks/retro/recording-verdict.ts', targetPercent: STANDARD, tests: ['test/retro-connection-analysis.test.ts', 'test/retro-decrypt-attack.test.ts'], role: 'retro-decrypt recording verdict (own chat and targets)' },
   { file: 'labs/check.ts', targetPercent: STANDARD, tests: ['test/labs.test.ts'], role: 'lab check judgement' },
 ];
 
