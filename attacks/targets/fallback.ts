@@ -14,7 +14,8 @@
 import type { SecureVersion } from 'node:tls';
 import { CONTENT_TYPE, versionName } from '../../core/tls/registry.ts';
 import { parseServerHello } from '../../core/tls/server-hello.ts';
-import { attackerCertFor, programEvidence, targetProxyEvidence } from './mitm.ts';
+import { attackerCertFor } from './attacker-certs.ts';
+import { programEvidence, targetProxyEvidence } from './evidence.ts';
 import type { TargetAttack } from './types.ts';
 
 /** node's name of a wire version below TLS 1.3, or null when there is none lower than TLS 1.0. */

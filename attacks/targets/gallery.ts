@@ -6,7 +6,8 @@
  */
 import { GALLERY_DEFECTS, GALLERY_ENTRIES, makeGalleryCertificate } from '../../core/pki-gallery.ts';
 import { galleryVerdict, type GalleryCertResult } from '../kit/gallery-verdict.ts';
-import { targetMitmVerdict, targetNames } from './mitm.ts';
+import { targetNames } from './attacker-certs.ts';
+import { targetMitmVerdict } from './mitm-verdict.ts';
 import type { TargetAttack } from './types.ts';
 
 /** Gallery runs against a target at once (each starts the student's server and client). */

@@ -16,7 +16,8 @@ import { parseServerHello } from '../../core/tls/server-hello.ts';
 import { analyseRecording, retroVerdict } from '../retro/recording-verdict.ts';
 import type { ProxyAddon, ProxyConnection } from '../proxy.ts';
 import type { Evidence, Verdict } from '../types.ts';
-import { attackerCertFor, clientAlert, programEvidence, targetProxyEvidence } from './mitm.ts';
+import { attackerCertFor } from './attacker-certs.ts';
+import { clientAlert, programEvidence, targetProxyEvidence } from './evidence.ts';
 import { lastLines, type TargetObservations } from './scenario.ts';
 import type { TargetAttack, TargetContext } from './types.ts';
 
