@@ -8,16 +8,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ChatClient } from '../client/chat-client.ts';
+import type { ChatClient } from '../client/chat-client.ts';
 import { describeError, SecchatError } from '../core/errors.ts';
 import type { Frame } from '../core/frames.ts';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
-import { resolveTrust } from '../core/tls/certificate-verification.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
 import { passwordPolicyRefusal, UserStore } from '../server/user-store.ts';
 import { ProxyEngine } from './proxy.ts';
-import { keepRunArtifacts } from './kit/capture.ts';
+import { connectLabClient } from './kit/lab-client.ts';
+import { resultCell, withRunArtifacts } from './kit/result-cell.ts';
 import { probePosition } from './kit/position.ts';
 import { DEFAULT_THIEF_BUDGET_CORE_SECONDS } from './password-cracker.ts';
 import type { Attack, AttackContext, ClientObservation, ConversationOptions, LiveConversation, Observations, Verdict } from './types.ts';
@@ -117,16 +117,7 @@ async function scriptedClient(
   const obs: ClientObservation = { connected: false, loggedIn: false, negotiated: null, channel: null, fallbackAttempts: [], localAddress: null, error: null, received: [] };
   let client: ChatClient | null = null;
   try {
-    client = await ChatClient.connect({
-      profile,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      port,
-      trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem, extraCa),
-      connectTimeoutMs: SCENARIO_TIMEOUTS.connectMs,
-      requestTimeoutMs: SCENARIO_TIMEOUTS.requestMs,
-      keylog,
-    });
+    client = await connectLabClient(profile, pki, port, { timeoutMs: SCENARIO_TIMEOUTS, extraCaPems: extraCa, keylog });
     obs.connected = true;
     obs.negotiated = client.negotiated;
     obs.channel = client.channelNegotiated;
@@ -326,22 +317,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
   }
   if (ctx.artifactDir) {
     // Kept even when the run failed: the capture is how one finds out why.
-    try {
-      verdict = { ...verdict, artifacts: { ...keepRunArtifacts(ctx.artifactDir, proxies, keylogLines), ...verdict.artifacts } };
-    } catch (err) {
-      verdict = { ...verdict, evidence: [...verdict.evidence, { kind: 'artifact-error', detail: `could not keep the capture in ${ctx.artifactDir}: ${describeError(err).message}` }] };
-    }
+    verdict = withRunArtifacts(verdict, ctx.artifactDir, proxies, keylogLines);
   }
-  return {
-    ...base,
-    outcome: verdict.outcome,
-    impact: verdict.outcome === 'succeeded' ? verdict.impact : [],
-    reason: verdict.reason,
-    summary: verdict.summary,
-    evidence: verdict.evidence,
-    negotiated: verdict.negotiated,
-    ...(verdict.artifacts ? { artifacts: verdict.artifacts } : {}),
-    ...(verdict.data ? { data: verdict.data } : {}),
-    durationMs: Math.round(performance.now() - started),
-  };
+  return resultCell(base, verdict, started);
 }

@@ -3,11 +3,11 @@
  * profile would (same transport, same trust in the lab CA) and logs in with credentials it
  * recovered — a password read in a login frame, or guessed offline from a recorded proof.
  */
-import { ChatClient } from '../../client/chat-client.ts';
+import type { ChatClient } from '../../client/chat-client.ts';
 import { describeError } from '../../core/errors.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import type { Profile } from '../../core/profile.ts';
-import { resolveTrust } from '../../core/tls/certificate-verification.ts';
+import { connectLabClient } from './lab-client.ts';
 
 /** Time limits of the attacker's own login, ms. */
 const LOGIN_TIMEOUT_MS = 4000;
@@ -20,15 +20,7 @@ export async function loginAs(profile: Profile, pki: PkiMaterial, port: number, 
   for (let attempt = 0; ; attempt++) {
     let client: ChatClient | null = null;
     try {
-      client = await ChatClient.connect({
-        profile,
-        host: '127.0.0.1',
-        servername: 'localhost',
-        port,
-        trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem),
-        connectTimeoutMs: LOGIN_TIMEOUT_MS,
-        requestTimeoutMs: LOGIN_TIMEOUT_MS,
-      });
+      client = await connectLabClient(profile, pki, port, { timeoutMs: { connectMs: LOGIN_TIMEOUT_MS, requestMs: LOGIN_TIMEOUT_MS } });
       await client.login(username, password);
       return { ok: true, peer: client.localAddress };
     } catch (err) {

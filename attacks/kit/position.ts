@@ -21,12 +21,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChatClient } from '../../client/chat-client.ts';
+import type { ChatClient } from '../../client/chat-client.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Frame } from '../../core/frames.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import type { Profile } from '../../core/profile.ts';
-import { resolveTrust } from '../../core/tls/certificate-verification.ts';
+import { connectLabClient } from './lab-client.ts';
 import type { CertKeyPem } from '../../core/tls/node-options.ts';
 import { startChatServer } from '../../server/chat-server.ts';
 import { ProxyEngine, type Direction, type ProxyAddon, type ProxyConnection } from '../proxy.ts';
@@ -123,15 +123,7 @@ async function tryPlan(profile: Profile, pki: PkiMaterial, port: number, plan: P
   const proxy = await ProxyEngine.start({ upstream: { host: '127.0.0.1', port }, addon: planAddon(plan, pki, { name: 'position-probe' }, takeover), upstreamServername: 'localhost' });
   let client: ChatClient | null = null;
   try {
-    client = await ChatClient.connect({
-      profile,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      port: proxy.port,
-      trust: resolveTrust(profile, pki.ca.certPem, pki.server.certPem),
-      connectTimeoutMs: PROBE_CONNECT_TIMEOUT_MS,
-      requestTimeoutMs: PROBE_CONNECT_TIMEOUT_MS,
-    });
+    client = await connectLabClient(profile, pki, proxy.port, { timeoutMs: { connectMs: PROBE_CONNECT_TIMEOUT_MS, requestMs: PROBE_CONNECT_TIMEOUT_MS } });
     // Proceeding is not enough when the step was not taken: a plan that strips must see no TLS,
     // a plan that takes the channel must have answered the victim's ch_hello itself.
     const conn = proxy.connections[0];

@@ -10,7 +10,7 @@ import { describeError, ERROR_CODES, SecchatError } from '../../core/errors.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import type { Target } from '../../core/target.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult } from '../../reports/results.ts';
-import { keepRunArtifacts } from '../kit/capture.ts';
+import { resultCell, withRunArtifacts } from '../kit/result-cell.ts';
 import type { ProxyEngine } from '../proxy.ts';
 import { newCanary } from '../scenario.ts';
 import type { Verdict } from '../types.ts';
@@ -81,22 +81,7 @@ export async function runTargetAttack(id: string, target: Target, pki: PkiMateri
     rmSync(tmpDir, { recursive: true, force: true });
   }
   if (ctx.artifactDir && proxies.length) {
-    try {
-      verdict = { ...verdict, artifacts: { ...keepRunArtifacts(ctx.artifactDir, proxies, keylogLines), ...verdict.artifacts } };
-    } catch (err) {
-      verdict.evidence.push({ kind: 'artifact-error', detail: `could not keep the capture in ${ctx.artifactDir}: ${describeError(err).message}` });
-    }
+    verdict = withRunArtifacts(verdict, ctx.artifactDir, proxies, keylogLines);
   }
-  return {
-    ...base,
-    outcome: verdict.outcome,
-    impact: verdict.outcome === 'succeeded' ? verdict.impact : [],
-    reason: verdict.reason,
-    summary: verdict.summary,
-    evidence: verdict.evidence,
-    negotiated: verdict.negotiated,
-    ...(verdict.artifacts ? { artifacts: verdict.artifacts } : {}),
-    ...(verdict.data ? { data: verdict.data } : {}),
-    durationMs: Math.round(performance.now() - started),
-  };
+  return resultCell(base, verdict, started);
 }
