@@ -86,3 +86,47 @@ describe('import graph between top-level folders', () => {
     expect(mutualImports(folderGraph(files))).toEqual([]);
   });
 });
+
+/**
+ * Attacks never import each other (STYLE.md lesson 3): no file of attacks/plugins/ imports another
+ * plugin, and no target variant (a module attacks/targets/registry.ts imports) imports another
+ * variant or a plugin. What two attacks share lives in attacks/kit/, attacks/retro/ or a
+ * non-variant module of attacks/targets/.
+ */
+export function attackCrossImports(files: Array<{ file: string; source: string }>, attacks: Set<string>): string[] {
+  const out: string[] = [];
+  for (const { file, source } of files) {
+    if (!attacks.has(file)) continue;
+    for (const spec of importSpecifiers(source)) {
+      const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
+      if (to !== file && attacks.has(to)) out.push(`${file} imports ${to}`);
+    }
+  }
+  return out;
+}
+
+describe('attacks never import each other', () => {
+  const attackModules = (files: Array<{ file: string; source: string }>) => {
+    const registry = files.find((f) => f.file === 'attacks/targets/registry.ts')!;
+    const variants = importSpecifiers(registry.source).map((s) => path.posix.normalize(path.posix.join('attacks/targets', s))).filter((f) => f.startsWith('attacks/targets/') && f !== 'attacks/targets/types.ts');
+    return new Set([...files.filter((f) => f.file.startsWith('attacks/plugins/')).map((f) => f.file), ...variants]);
+  };
+
+  it('a plugin or variant importing another is reported; one importing the kit is not', () => {
+    const files = [
+      { file: 'attacks/targets/gallery.ts', source: "import { galleryVerdict } from '../plugins/mitm.ts';\nimport { x } from '../kit/gallery-verdict.ts';" },
+      { file: 'attacks/targets/on-path.ts', source: "import { y } from './mitm.ts';\nimport { z } from './evidence.ts';" },
+      { file: 'attacks/plugins/mitm.ts', source: "import { w } from '../kit/evidence.ts';" },
+    ];
+    const attacks = new Set(['attacks/plugins/mitm.ts', 'attacks/targets/gallery.ts', 'attacks/targets/on-path.ts', 'attacks/targets/mitm.ts']);
+    expect(attackCrossImports(files, attacks)).toEqual(['attacks/targets/gallery.ts imports attacks/plugins/mitm.ts', 'attacks/targets/on-path.ts imports attacks/targets/mitm.ts']);
+  });
+
+  it('no plugin or target variant of the repository imports another', () => {
+    const files = sourceFiles('attacks');
+    const attacks = attackModules(files);
+    expect(attacks.has('attacks/plugins/mitm.ts')).toBe(true);
+    expect(attacks.has('attacks/targets/mitm.ts')).toBe(true);
+    expect(attackCrossImports(files, attacks)).toEqual([]);
+  });
+});
