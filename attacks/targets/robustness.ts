@@ -25,6 +25,8 @@ import type { TargetAttack } from './types.ts';
 const AFTER_NAME_MS = 300;
 /** Longest wait for a line to reach the observer, ms. */
 const DELIVERY_MS = 2500;
+/** Reference lines sent at most before the probe gives up with no verdict (each waits DELIVERY_MS). */
+const REFERENCE_TRIES = 4;
 /** Clients and lines per client of the burst probe. */
 export const BURST = { clients: 10, linesPerClient: 3 } as const;
 
@@ -78,15 +80,17 @@ export const targetRobustness: TargetAttack = {
       };
       // References: lines alone, to learn the decoration. The second one is used: the first may
       // share its line with a prompt the observer printed without a newline ("Username: ").
+      // A slow machine may not have let the observer join yet when the first line goes out (its
+      // interpreter start and handshake are not ours to time), so keep sending references, up to
+      // REFERENCE_TRIES, until a second one or a later one is delivered.
       const first = await open();
-      const refs = [tag(), tag()];
-      let ref = refs[0]!;
-      for (const r of refs) {
-        ref = r;
+      let ref: string | null = null;
+      for (let sent = 0; sent < REFERENCE_TRIES && !(ref !== null && sent >= 2); sent++) {
+        const r = tag();
         first.write(`${r}\n`);
-        if (!(await observer.waitFor((o) => o.includes(r), DELIVERY_MS))) break;
+        if (await observer.waitFor((o) => o.includes(r), DELIVERY_MS)) ref = r;
       }
-      if (!observer.output.includes(ref)) {
+      if (ref === null) {
         return { outcome: 'error', reason: 'no verdict: a single line from the probe client never reached the observer, so nothing can be counted', summary: 'reference not delivered', impact: [], evidence: [{ kind: 'observer', detail: observer.tail() }], negotiated: null };
       }
       const refLine = observer.output.split(/\r?\n/).find((l) => l.includes(ref))!.trimEnd();
