@@ -91,6 +91,15 @@ export function markdownCode(text: unknown): string {
 }
 
 /**
+ * {@link markdownCode} for a GFM table cell: a `|` ends the cell even inside a code span unless it
+ * is backslash-escaped (GFM spec, tables extension), and a cell cut inside an open code span would
+ * leave the rest of the text, `<` included, as raw Markdown.
+ */
+export function markdownCellCode(text: unknown): string {
+  return markdownCode(text).replace(/\|/g, '\\|');
+}
+
+/**
  * True when `target` is a plain local path (relative or absolute), not a URL with a scheme such as
  * `javascript:`, `data:` or `https:`, nor a protocol-relative `//host`, nor holding a NUL.
  */

@@ -8,7 +8,7 @@
  */
 import Table from 'cli-table3';
 import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
-import { markdownCode, markdownParagraph, markdownText as md, terminalText as tt } from '../core/escape.ts';
+import { markdownCellCode, markdownCode, markdownParagraph, markdownText as md, terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 import { diffSettings, settingChangeText, type SettingChange } from './settings-diff.ts';
 
@@ -200,7 +200,7 @@ export function renderCompareMarkdown(c: Comparison, opts: CompareRenderOptions 
   out.push(`- after: ${markdownCode(c.after.command)} — ${md(c.after.startedAt)} (secchat ${md(c.after.version)})`);
   if (c.pairedProfiles) out.push(`- profile ${markdownCode(c.pairedProfiles.before)} (before) is compared with ${markdownCode(c.pairedProfiles.after)} (after)`);
   out.push('', `**${compareSummary(c)}**`, '');
-  const settingsCell = (p: string) => settingsLines(c, p).map((l) => (l.startsWith('(') ? md(l) : markdownCode(l))).join('; ');
+  const settingsCell = (p: string) => settingsLines(c, p).map((l) => (l.startsWith('(') ? md(l) : markdownCellCode(l))).join('; ');
   const changed = c.changes.filter((x) => x.kind !== 'unchanged');
   if (changed.length) {
     out.push('| profile | attack | before | after | change | settings changed |', '|---|---|---|---|---|---|');
