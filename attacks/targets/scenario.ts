@@ -58,6 +58,8 @@ export interface TargetRunOptions {
 
 /** How long the victim client gets to connect before its input is written anyway, in ms. */
 const CONNECT_WAIT_MS = 2000;
+/** Longest wait for the observer client to start and for the server to take its name, ms. */
+const OBSERVER_READY_MS = 5000;
 /** Extra time after delivery, in ms, so a duplicated or late message is seen too. */
 const LINGER_MS = 300;
 
@@ -106,9 +108,13 @@ export async function runTargetConversation(target: Target, opts: TargetRunOptio
     if (target.observer && opts.withObserver !== false) {
       observer = TargetProcess.start('observer', fillCommand(target.observer.command, { port, host: TARGET_HOST, ca: target.client.ca, name: target.client.expectServerName }), target.dir);
       procs.push(observer);
-      await observer.waitFor((o) => o.length > 0, CONNECT_WAIT_MS);
+      // An interpreter's start and its handshake are not ours to time: a slow machine takes seconds.
+      await observer.waitFor((o) => o.length > 0, OBSERVER_READY_MS);
+      const [serverSeen, observerSeen] = [server.output.length, observer.output.length];
       observer.write(target.observer.send);
-      // The server needs a moment to register the observer's name before anything is broadcast.
+      // The server must register the observer's name before anything is broadcast: wait until
+      // either side shows it reacted (a "joined" line, a greeting), bounded, then a short pause.
+      await Promise.race([server.waitFor((o) => o.length > serverSeen, OBSERVER_READY_MS), observer.waitFor((o) => o.length > observerSeen, OBSERVER_READY_MS)]);
       await new Promise((r) => setTimeout(r, 200));
     }
     if (opts.addon !== null) {
