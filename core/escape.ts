@@ -55,12 +55,14 @@ export function jsonLine(value: unknown): string {
  * Backslash-escapes the ASCII punctuation that opens an inline construct (emphasis, code, links,
  * images, table cells, strikethrough) and writes `<`, `>`, `&` as entities, so no HTML, no link
  * and no extra table cell can come out of it. Line breaks and other controls become visible
- * escapes (a newline would end a table row or start a block). At the start of a line use
+ * escapes (a newline would end a table row or start a block). `@` is escaped so a renderer's
+ * linkify cannot make an e-mail link of it (markdown-it: an escape splits the text it scans). At the
+ * start of a line use
  * {@link markdownParagraph}.
  */
 export function markdownText(text: unknown): string {
   return terminalText(text)
-    .replace(/[\\`*_{}[\]()!|~]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_{}[\]()!|~@]/g, (c) => `\\${c}`)
     .replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
 }
 
