@@ -34,10 +34,24 @@ export interface ProxyOptions {
   keylog?: (line: Buffer) => void;
 }
 
+/**
+ * One recorded chunk to send again. `awaitAnswer`: in the recording the server spoke between the
+ * previous chunk and this one (a welcome line, a STARTTLS answer, a TLS ServerHello flight), so
+ * the replay waits for the server's answer before sending it, as the victim did. Without that wait
+ * a slow server reads two flights at once and refuses them for arriving together — a refusal the
+ * victim never met, which would make the verdict depend on the machine's load.
+ */
+export interface ReplayChunk {
+  data: Buffer;
+  awaitAnswer: boolean;
+}
+
 /** Options of {@link ProxyEngine.replayOnNewConnection}. */
 export interface NewConnectionOptions {
-  /** pause between chunks, ms (lets the server answer each flight as it did live) */
+  /** pause after each chunk, ms */
   paceMs?: number;
+  /** longest wait for the server's answer before a chunk marked `awaitAnswer`, ms (default 1000) */
+  answerWaitMs?: number;
   /** called with the new connection's local address:port and the answer so far; true ends the wait */
   settled: (peer: string, answer: Buffer) => boolean;
   /** longest wait for `settled`, ms */
@@ -120,11 +134,11 @@ export class ProxyEngine {
   }
 
   /**
-   * Sends recorded bytes to the real server on a fresh TCP connection of the engine's own, paced,
-   * and collects the answer until `opts.settled` says the server's reaction was seen (or
+   * Sends recorded bytes to the real server on a fresh TCP connection of the engine's own, paced
+   * (and, for a chunk marked `awaitAnswer`, after the server's answer, as in the recording), and collects the answer until `opts.settled` says the server's reaction was seen (or
    * `opts.timeoutMs` passed); then closes it. Attacks replay through this and never hold a socket.
    */
-  async replayOnNewConnection(chunks: Buffer[], opts: NewConnectionOptions): Promise<NewConnectionResult> {
+  async replayOnNewConnection(chunks: Array<Buffer | ReplayChunk>, opts: NewConnectionOptions): Promise<NewConnectionResult> {
     const sock = net.connect(this.upstream);
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
@@ -136,9 +150,18 @@ export class ProxyEngine {
       sock.once('error', () => resolve());
     });
     const peer = `${sock.localAddress}:${sock.localPort}`;
+    const answered = () => response.reduce((n, d) => n + d.length, 0);
+    let answeredAtLastWrite = 0;
     for (const c of chunks) {
       if (sock.destroyed) break;
-      sock.write(c);
+      const chunk = Buffer.isBuffer(c) ? { data: c, awaitAnswer: false } : c;
+      if (chunk.awaitAnswer) {
+        const until = performance.now() + (opts.answerWaitMs ?? 1000);
+        while (answered() === answeredAtLastWrite && !sock.destroyed && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+        if (sock.destroyed) break;
+      }
+      answeredAtLastWrite = answered();
+      sock.write(chunk.data);
       await new Promise((r) => setTimeout(r, opts.paceMs ?? 10));
     }
     const end = performance.now() + opts.timeoutMs;

@@ -4,17 +4,17 @@
  * scripted clients — alice sends bob a random canary in a direct message, bob replies — and
  * collect observations. The attack turns them into a verdict; this file adds identity and timing.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChatClient } from '../client/chat-client.ts';
 import { describeError, SecchatError } from '../core/errors.ts';
+import { makeScratchDir } from '../core/scratch-dir.ts';
 import type { Frame } from '../core/frames.ts';
 import type { Profile } from '../core/profile.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { startChatServer, type ChatServer, type ServerLogEntry } from '../server/chat-server.ts';
-import { passwordPolicyRefusal, UserStore } from '../server/user-store.ts';
+import { PassedLoginCache, passwordPolicyRefusal, UserStore } from '../server/user-store.ts';
 import { ProxyEngine } from './proxy.ts';
 import { connectLabClient } from './kit/lab-client.ts';
 import { resultCell, withRunArtifacts } from './kit/result-cell.ts';
@@ -65,6 +65,12 @@ export function labUsers(profile: Profile): { alice: string; bob: string } {
 /** Time limits of a scripted conversation, in ms: short, because loopback answers in microseconds. */
 export const SCENARIO_TIMEOUTS = { connectMs: 4000, requestMs: 4000, deliveryMs: 2500 } as const;
 
+/**
+ * Every scenario server of this process shares one cache of passed password checks: the seeded
+ * accounts log in to each of a matrix's ~250 servers, and each scrypt check costs ~50 ms of CPU.
+ * Wrong passwords are never cached (server/user-store.ts).
+ */
+const PASSED_LOGINS = new PassedLoginCache();
 const templates = new Map<string, Promise<{ db: Buffer; pepper: Buffer | null }>>();
 /** Log entries of servers started through an attack context, so a conversation on them sees their log. */
 const serverLogs = new WeakMap<ChatServer, ServerLogEntry[]>();
@@ -83,7 +89,7 @@ export async function seededDatabase(tmpDir: string, profile: Profile): Promise<
   let template = templates.get(key);
   if (!template) {
     template = (async () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-seed-'));
+      const dir = makeScratchDir('secchat-seed-');
       const file = path.join(dir, 'users.db');
       const store = new UserStore(file, { storage: profile.auth.storage, scrypt: profile.auth.scrypt, pepperFile: profile.auth.pepper ? `${file}.pepper` : null });
       for (const [name, password] of Object.entries(users)) await store.create(name, password);
@@ -145,7 +151,7 @@ export async function runConversation(profile: Profile, pki: PkiMaterial, tmpDir
   const log: ServerLogEntry[] = opts.server ? (serverLogs.get(opts.server) ?? []) : [];
   const server =
     opts.server ??
-    (await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), log: (e) => log.push(e) }));
+    (await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), passedLogins: PASSED_LOGINS, log: (e) => log.push(e) }));
   const proxy = opts.addon === null ? null : await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: server.port }, addon: opts.addon ?? undefined, upstreamServername: 'localhost', keylog: opts.keylog });
   const port = proxy ? proxy.port : server.port;
   const extra = opts.extraTrustedCaPems ?? [];
@@ -211,7 +217,7 @@ export function controlRun(profile: Profile, pki: PkiMaterial): Promise<{ works:
   let control = controls.get(key);
   if (!control) {
     control = (async () => {
-      const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-control-'));
+      const tmpDir = makeScratchDir('secchat-control-');
       try {
         const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });
         if (obs.bobReceived === obs.canaryMessage && obs.aliceReceived !== null) return { works: true, detail: 'control run without an attacker: alice and bob exchanged their messages' };
@@ -253,7 +259,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
   if (why) {
     return { ...base, outcome: 'not-applicable', impact: [], reason: why, summary: 'not applicable', evidence: [], negotiated: null, durationMs: Math.round(performance.now() - started) };
   }
-  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-run-'));
+  const tmpDir = makeScratchDir('secchat-run-');
   const servers: ChatServer[] = [];
   // What the run carried, for the artifacts: every proxy the attack used, every session secret.
   // The attack itself never sees the key log lines (retro-decrypt must work without them).
@@ -273,7 +279,7 @@ export async function runAttack(attack: Attack, profile: Profile, pki: PkiMateri
     crackBudgetCoreSeconds: opts.crackBudgetCoreSeconds ?? DEFAULT_THIEF_BUDGET_CORE_SECONDS,
     async startServer() {
       const log: ServerLogEntry[] = [];
-      const s = await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), log: (e) => log.push(e) });
+      const s = await startChatServer({ profile, identity: pki.server, dbPath: await seededDatabase(tmpDir, profile), passedLogins: PASSED_LOGINS, log: (e) => log.push(e) });
       serverLogs.set(s, log);
       servers.push(s);
       return s;

@@ -11,7 +11,7 @@ import { PROTOCOL_ERRORS, errorFrame } from '../core/protocol.ts';
 import type { Profile } from '../core/profile.ts';
 import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { ChatHub, ChatSession, type ConnectionPort } from './session.ts';
-import { UserStore } from './user-store.ts';
+import { UserStore, type PassedLoginCache } from './user-store.ts';
 import { ConnectionCounter, addressKey } from './connection-limits.ts';
 import { ChallengeAuth, type AccountLookup } from './challenge-auth.ts';
 import { CLOSE_GRACE_MS, DEFAULT_LIMITS, validateLimits, type ServerLimits } from './limits.ts';
@@ -51,6 +51,8 @@ export interface ChatServerOptions {
   log?: (entry: ServerLogEntry) => void;
   /** Receives NSS key log lines (node's 'keylog' event) for Wireshark. */
   keylog?: (line: Buffer) => void;
+  /** Password checks already passed, shared across servers by a test harness (server/user-store.ts); default: none. */
+  passedLogins?: PassedLoginCache;
 }
 
 /** A running chat server. */
@@ -82,6 +84,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
     // The pepper lives beside the database, never in it: a stolen database file alone cannot be cracked.
     pepperFile: profile.auth.pepper ? (opts.dbPath === ':memory:' ? null : `${opts.dbPath}.pepper`) : null,
     policy: profile.auth.passwordPolicy ?? null,
+    passedLogins: opts.passedLogins ?? null,
   });
   // auth.method: challenge — logins carry a proof instead of the password (server/challenge-auth.ts).
   // Challenges look accounts up through the hub's AccountStore, so a locked database never blocks.

@@ -147,6 +147,41 @@ export interface UserStoreOptions {
   pepperFile?: string | null;
   /** registration policy (NIST SP 800-63B §5.1.1.2); absent: none */
   policy?: { minLength: number; rejectCommon: boolean } | null;
+  /** password checks already passed, shared between stores (see {@link PassedLoginCache}); absent: none */
+  passedLogins?: PassedLoginCache | null;
+}
+
+/**
+ * Password checks that already passed, for a harness that logs the same seeded accounts in many
+ * times: a matrix run copies one seeded database per profile into every scenario, and alice and
+ * bob log in to each — some 300 scrypt checks of ~50 ms of CPU each, two thirds of the demo's CPU
+ * time. A check that passed once for this exact row (storage, salt, hash, parameters) and pepper
+ * key passes again, so the harness may remember it. Only passes are remembered: a wrong password
+ * always costs the full hash, so no guess is ever cheaper for an attacker. Entries are HMAC-SHA256
+ * tags under a random per-cache key (RFC 2104), never the password, and the cache holds at most
+ * {@link PassedLoginCache.MAX_ENTRIES}. `secchat server` never uses one.
+ */
+export class PassedLoginCache {
+  static readonly MAX_ENTRIES = 4096;
+  private readonly key = randomBytes(32);
+  private readonly passed = new Set<string>();
+
+  private tag(password: string, row: Omit<StoredUser, 'username'>, pepperKey: Buffer | null | undefined): string {
+    const h = createHmac('sha256', this.key);
+    for (const part of [row.storage, row.salt, row.hash, row.params, pepperKey ? pepperKey.toString('hex') : '', password]) h.update(`${Buffer.byteLength(part)}:${part}`);
+    return h.digest('base64');
+  }
+
+  /** True when `password` already passed the check against this very row and pepper key. */
+  has(password: string, row: Omit<StoredUser, 'username'>, pepperKey?: Buffer | null): boolean {
+    return this.passed.has(this.tag(password, row, pepperKey));
+  }
+
+  /** Remembers a check that passed (the oldest entry goes when full). */
+  add(password: string, row: Omit<StoredUser, 'username'>, pepperKey?: Buffer | null): void {
+    if (this.passed.size >= PassedLoginCache.MAX_ENTRIES) this.passed.delete(this.passed.values().next().value as string);
+    this.passed.add(this.tag(password, row, pepperKey));
+  }
 }
 
 /** The common-password list the policy refuses (the same list password-crack uses). */
@@ -181,11 +216,13 @@ export class UserStore {
   private readonly storage: PasswordStorage;
   private readonly hashOpts: HashOptions;
   private readonly policy: UserStoreOptions['policy'];
+  private readonly passedLogins: PassedLoginCache | null;
 
   constructor(file: string, storageOrOptions: PasswordStorage | UserStoreOptions = 'scrypt') {
     const opts: UserStoreOptions = typeof storageOrOptions === 'string' ? { storage: storageOrOptions } : storageOrOptions;
     const storage = opts.storage ?? 'scrypt';
     this.policy = opts.policy ?? null;
+    this.passedLogins = opts.passedLogins ?? null;
     if (file !== ':memory:') {
       mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
       // The file holds password hashes (or worse): readable by its owner only. SQLite gives its
@@ -242,7 +279,9 @@ export class UserStore {
       await hashPassword(password, this.storage, this.hashOpts);
       return false;
     }
-    const ok = await verifyPassword(password, row, this.hashOpts.pepperKey);
+    const pepperKey = this.hashOpts.pepperKey;
+    const ok = this.passedLogins?.has(password, row, pepperKey) || (await verifyPassword(password, row, pepperKey));
+    if (ok) this.passedLogins?.add(password, row, pepperKey);
     if (ok && this.isOutdated(row)) {
       const fresh = await hashPassword(password, this.storage, this.hashOpts);
       this.db.prepare('UPDATE users SET storage = ?, salt = ?, hash = ?, params = ? WHERE username = ?').run(fresh.storage, fresh.salt, fresh.hash, fresh.params, username);

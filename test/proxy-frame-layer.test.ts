@@ -118,4 +118,35 @@ describe('ProxyEngine frame layer', () => {
     expect(r.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(readableErrors(r.response)).toEqual(['nope: refused']);
   });
+
+  it('replays a chunk marked awaitAnswer only after the server answered, as the victim did', async () => {
+    // A server that answers its first line after 150 ms and notes whether the second line came
+    // before that answer (as a STARTTLS server refuses bytes pipelined behind `starttls`).
+    const order: string[] = [];
+    const srv = net.createServer((s) => {
+      let answered = false;
+      s.on('data', (d) => {
+        for (const line of d.toString().split('\n').filter(Boolean)) {
+          order.push(`${line}${answered ? '' : ' (before the answer)'}`);
+          if (line === 'first') setTimeout(() => ((answered = true), s.write('ok\n')), 150);
+        }
+      });
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const proxy = await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port } });
+    closers.push(() => proxy.close());
+    const chunks = [
+      { data: Buffer.from('first\n'), awaitAnswer: false },
+      { data: Buffer.from('second\n'), awaitAnswer: true },
+    ];
+    const r = await proxy.replayOnNewConnection(chunks, { paceMs: 1, timeoutMs: 2000, settled: () => order.length === 2 });
+    expect(r.settled).toBe(true);
+    expect(order).toEqual(['first (before the answer)', 'second']);
+    // Unmarked, the same chunks arrive before the answer: the wait is what the mark buys.
+    order.length = 0;
+    await proxy.replayOnNewConnection(chunks.map((c) => c.data), { paceMs: 1, timeoutMs: 2000, settled: () => order.length === 2 });
+    expect(order).toEqual(['first (before the answer)', 'second (before the answer)']);
+  });
 });

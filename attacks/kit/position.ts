@@ -18,11 +18,11 @@
  * scenario's connections and hands every chat frame at the innermost layer reached to the attack's
  * {@link Technique}.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ChatClient } from '../../client/chat-client.ts';
 import { describeError } from '../../core/errors.ts';
+import { makeScratchDir } from '../../core/scratch-dir.ts';
 import type { Frame } from '../../core/frames.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import type { Profile } from '../../core/profile.ts';
@@ -164,7 +164,7 @@ export function probePosition(profile: Profile, pki: PkiMaterial): Promise<Posit
 
 async function climb(profile: Profile, pki: PkiMaterial): Promise<Position> {
   const started = performance.now();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-probe-'));
+  const dir = makeScratchDir('secchat-probe-');
   const server = await startChatServer({ profile, identity: pki.server, dbPath: path.join(dir, 'users.db'), log: () => {} });
   const pos: Position = { strippedStarttls: false, tls: null, framesReadable: profile.transport === 'plain', channel: null, weakCipher: null, steps: ['on the path between the victim and the server'], probes: [], probeMs: 0 };
   try {

@@ -23,7 +23,7 @@ import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, r
 import { chainPrefix, positionAddon, positionEvidence, shortStep } from '../kit/position.ts';
 import { loginAs } from '../kit/login-as.ts';
 import { guessProofOffline } from '../kit/offline-guess.ts';
-import type { NewConnectionResult, ProxyConnection, ProxyEngine, TrafficChunk } from '../proxy.ts';
+import type { NewConnectionResult, ProxyConnection, ProxyEngine, ReplayChunk, TrafficChunk } from '../proxy.ts';
 import { CanaryMark } from '../kit/canary-mark.ts';
 import { readableInner } from '../kit/rewrite.ts';
 import type { Attack, Evidence, LiveConversation, Observations } from '../types.ts';
@@ -46,11 +46,24 @@ async function waitFor(done: () => boolean, timeoutMs = REPLAY_VERDICT_TIMEOUT_M
   return true;
 }
 
-/** Chunks alice sent on the wire, in order, and the first one at or after the mark (the canary). */
-function aliceWire(eng: ProxyEngine, mark: CanaryMark): { chunks: TrafficChunk[]; canary: TrafficChunk | undefined } {
+/**
+ * Chunks alice sent on the wire, in order, each marked with whether the server had spoken since
+ * her previous chunk (so a replay waits for the answer where she did), and the first chunk at or
+ * after the mark (the canary).
+ */
+function aliceWire(eng: ProxyEngine, mark: CanaryMark): { chunks: Array<TrafficChunk & ReplayChunk>; canary: TrafficChunk | undefined } {
   const conn = eng.connectionByPeer(mark.alicePeer);
   if (!conn) return { chunks: [], canary: undefined };
-  const chunks = eng.traffic.filter((c) => c.conn === conn.record.id && c.dir === 'c2s' && c.layer === 'client-wire');
+  const chunks: Array<TrafficChunk & ReplayChunk> = [];
+  let serverSpoke = false;
+  for (const c of eng.traffic) {
+    if (c.conn !== conn.record.id || c.layer !== 'client-wire') continue;
+    if (c.dir === 's2c') serverSpoke = true;
+    else {
+      chunks.push({ ...c, awaitAnswer: serverSpoke });
+      serverSpoke = false;
+    }
+  }
   return { chunks, canary: mark.atMs === null ? undefined : chunks.find((c) => c.t >= mark.atMs!) };
 }
 
@@ -160,7 +173,7 @@ export const replay: Attack = {
         await live.alice.quit(); // free her account, as if she had gone home
         const beforeNew = countCopies(live);
         newConn = await eng.replayOnNewConnection(
-          chunks.filter((c) => c.t <= canary.t).map((c) => c.data),
+          chunks.filter((c) => c.t <= canary.t),
           { paceMs: REPLAY_PACING_MS, timeoutMs: REPLAY_VERDICT_TIMEOUT_MS, settled: (peer, answer) => countCopies(live) > beforeNew || refusedFor(peer) || readableErrors(answer).length > 0 },
         );
       },
@@ -255,7 +268,7 @@ export const replayLogin: Attack = {
         }
         // Everything alice sent before her first message: handshake (if any) and login.
         replayed = await eng.replayOnNewConnection(
-          chunks.filter((c) => c.t < (mark.atMs ?? 0)).map((c) => c.data),
+          chunks.filter((c) => c.t < (mark.atMs ?? 0)),
           {
             paceMs: REPLAY_PACING_MS,
             timeoutMs: REPLAY_VERDICT_TIMEOUT_MS,
