@@ -23,7 +23,7 @@
  * offer (`illegal_parameter`). So a man in the middle can only downgrade to a cipher both lists hold.
  * @module
  */
-import { createHmac, randomBytes as nodeRandomBytes, timingSafeEqual, createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createHmac, randomBytes as nodeRandomBytes, timingSafeEqual, type KeyObject, type X509Certificate } from 'node:crypto';
 import { ERROR_CODES, SecchatError, UsageError } from '../errors.ts';
 import { CHANNEL_CIPHERS, type ChannelCipher, type Profile } from '../profile.ts';
 import { channelError, channelErrorFrame, type ChErrorFrame } from './errors.ts';
@@ -50,6 +50,7 @@ import {
 import { deriveSessionKeys, RANDOM_BYTES, type SessionKeys } from './kdf.ts';
 import {
   parseCertificate,
+  checkedServerIdentity,
   rsaOaepUnwrap,
   rsaOaepWrap,
   serverShareSignedData,
@@ -464,15 +465,7 @@ export class ChannelServer extends ChannelEndpoint {
     if (!sc || typeof sc.certPem !== 'string' || typeof sc.keyPem !== 'string') {
       throw new UsageError(ERROR_CODES.USAGE, `channel.keyExchange ${kx} needs options.serverCert { certPem, keyPem } on the server`);
     }
-    const cert = parseCertificate(sc.certPem);
-    let key: KeyObject;
-    try {
-      key = createPrivateKey(sc.keyPem);
-    } catch (err) {
-      throw new UsageError(ERROR_CODES.USAGE, `options.serverCert.keyPem: not a readable private key (${(err as Error).message})`);
-    }
-    if (!cert) throw new UsageError(ERROR_CODES.USAGE, 'options.serverCert.certPem: not a PEM certificate');
-    if (!cert.checkPrivateKey(key)) throw new UsageError(ERROR_CODES.USAGE, 'options.serverCert: keyPem is not the key of certPem');
+    const { cert, key } = checkedServerIdentity(sc.certPem, sc.keyPem);
     if (kx === 'rsa' && key.asymmetricKeyType !== 'rsa') throw new UsageError(ERROR_CODES.USAGE, `channel.keyExchange rsa needs an RSA server key (options.serverCert is ${key.asymmetricKeyType})`);
     if (kx === 'ecdhe-signed' && !signatureSchemeFor(key)) throw new UsageError(ERROR_CODES.USAGE, `channel.keyExchange ecdhe-signed needs an RSA, EC or Ed25519 server key (options.serverCert is ${key.asymmetricKeyType})`);
     this.#certPem = sc.certPem;
