@@ -244,11 +244,12 @@ export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions
       }
       const runs = (xs: typeof ours): RateRuns => {
         const cpu = xs.map((x) => x.serverCpuUs).filter((x): x is number => x !== null);
-        return { perSec: median(xs.map((x) => x.perSec)), runs: xs.map((x) => x.perSec), serverCpuUsPerHandshake: cpu.length ? median(cpu) : null };
+        return { perSec: median(xs.map((x) => x.perSec)), runs: xs.map((x) => x.perSec), serverCpuUsPerHandshake: cpu.length ? median(cpu) : null, cpuRuns: cpu.length === xs.length ? cpu : [] };
       };
       const o = runs(ours);
       const b: RateRuns | null = s.baseline ? runs(base) : null;
-      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? pairedRatio(o.runs, b.runs) : null });
+      const cpuRatio = b && o.cpuRuns.length && b.cpuRuns.length ? pairedRatio(o.cpuRuns, b.cpuRuns) : null;
+      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? pairedRatio(o.runs, b.runs) : null, cpuRatio });
     } finally {
       await s.teardown();
     }

@@ -22,7 +22,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
   if (r.handshakes) {
     out.push(...head(['Handshake', 'Negotiated', 'secchat /s', 'baseline /s', 'Ratio', 'Server CPU per handshake, µs (secchat / baseline)']));
     for (const h of r.handshakes) {
-      out.push(row([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, n(h.ours.perSec), h.baseline ? n(h.baseline.perSec) : '—', h.ratio === null ? '—' : n(h.ratio, 2), `${cpu(h.ours.serverCpuUsPerHandshake)} / ${cpu(h.baseline?.serverCpuUsPerHandshake)}`]));
+      out.push(row([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, n(h.ours.perSec), h.baseline ? n(h.baseline.perSec) : '—', h.ratio === null ? '—' : n(h.ratio, 2), `${cpu(h.ours.serverCpuUsPerHandshake)} / ${cpu(h.baseline?.serverCpuUsPerHandshake)}${h.cpuRatio === null ? '' : ` (×${h.cpuRatio.toFixed(2)})`}`]));
     }
     out.push('');
   }

@@ -52,7 +52,7 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
   if (r.handshakes) {
     const t = table(['handshake profile', 'negotiated', 'secchat /s', 'baseline /s', 'ratio', 'server CPU µs/hs (secchat / baseline)'], colour);
     for (const h of r.handshakes) {
-      t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${orDash(h.ours.serverCpuUsPerHandshake)} / ${orDash(h.baseline?.serverCpuUsPerHandshake)}`]);
+      t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${orDash(h.ours.serverCpuUsPerHandshake)} / ${orDash(h.baseline?.serverCpuUsPerHandshake)}${h.cpuRatio === null ? '' : ` (×${h.cpuRatio.toFixed(2)})`}`]);
     }
     out.push(t.toString());
     out.push('ratio = median of the ratios of back-to-back slices (the machine is shared), not the ratio of the two medians; secure-channel rows: the baseline column is a TLS 1.3 X25519 handshake with the same certificate (docs/performance.md).');

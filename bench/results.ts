@@ -30,6 +30,8 @@ export interface RateRuns {
   runs: number[];
   /** Median server CPU time (user + system) per handshake, µs, or null when not measurable. */
   serverCpuUsPerHandshake: number | null;
+  /** Server CPU µs per handshake of each slice, in the order of `runs` (empty when not measurable). */
+  cpuRuns: number[];
 }
 
 /** One handshake profile: ours vs the baseline with the same certificate and suite. */
@@ -43,6 +45,11 @@ export interface HandshakeRowResult {
   baseline: RateRuns | null;
   /** ours ÷ baseline: the median of the ratios of back-to-back slices; null without a baseline. */
   ratio: number | null;
+  /**
+   * Server CPU per handshake, ours ÷ baseline: the median of the ratios of back-to-back slices
+   * (drift on a shared machine hits both sides of a pair alike); null without a baseline or CPU.
+   */
+  cpuRatio: number | null;
 }
 
 /** Medians of one server's fan-out runs at one size. */

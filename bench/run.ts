@@ -140,7 +140,7 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
       const comparable = new Set(HANDSHAKE_ROWS.filter((r) => r.sameSuite !== false).map((r) => r.id));
       const ratios = report.handshakes.filter((h) => comparable.has(h.id)).map((h) => h.ratio).filter((r): r is number => r !== null);
       report.ratios.handshakeRate = ratios.length ? Math.min(...ratios) : null;
-      const cpu = report.handshakes.filter((h) => comparable.has(h.id) && h.ours.serverCpuUsPerHandshake && h.baseline?.serverCpuUsPerHandshake).map((h) => h.ours.serverCpuUsPerHandshake! / h.baseline!.serverCpuUsPerHandshake!);
+      const cpu = report.handshakes.filter((h) => comparable.has(h.id)).map((h) => h.cpuRatio).filter((r): r is number => r !== null);
       report.ratios.handshakeCpu = cpu.length ? Math.round(Math.max(...cpu) * 100) / 100 : null;
     }
     if (pki && suites.includes('fanout')) {
