@@ -164,7 +164,8 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'RSA key exchange is allowed: a recording can be decrypted later with the server key (no forward secrecy)',
     fix: 'tls.ciphers: ECDHE+AESGCM (or tls.minVersion: TLSv1.3)',
     lab: '04-forward-secrecy',
-    attacks: ['retro-decrypt'],
+    // retro-decrypt opens a recording of it; downgrade-suite forces it where the victim offers it
+    attacks: ['retro-decrypt', 'downgrade-suite'],
   },
   {
     id: 'tls-cbc-suites',
@@ -173,7 +174,7 @@ export const WEAK_SETTINGS: readonly WeakSetting[] = [
     weakness: 'CBC-mode suites are allowed: MAC-then-encrypt records invite padding-oracle and timing attacks (Lucky13); only AEAD suites avoid them',
     fix: 'tls.ciphers: ECDHE+AESGCM:ECDHE+CHACHA20 (AEAD only)',
     lab: '07-downgrade',
-    attacks: [], // no attack here exploits a CBC suite; lab 07 measures the version it comes with
+    attacks: ['downgrade-suite'], // it forces the weakest suite the victim offers, CBC included
   },
   {
     id: 'tls-sha1-mac',

@@ -400,7 +400,7 @@ describe('secchat lab (command line)', () => {
     const show = await cli('lab', 'show', '04-forward-secrecy', '--home', home);
     expect(show.code).toBe(0);
     expect(show.out).toContain('# Lab 04 — Key exchange and forward secrecy');
-    expect(show.out).toContain('The check runs: retro-decrypt, mitm-passive, mitm-self-signed, then the chat with no attacker, and measures the property: Every session uses an ephemeral key exchange');
+    expect(show.out).toContain('The check runs: retro-decrypt, downgrade-suite, mitm-passive, mitm-self-signed, then the chat with no attacker, and measures the property: Every session uses an ephemeral key exchange');
     const bad = await cli('lab', 'show', '42', '--home', home);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/no lab "42"; labs: 1 \(01-plaintext-vs-tls\)/);

@@ -22,6 +22,7 @@ export const NO_TARGET_VARIANT: Readonly<Record<string, (t: Target) => string>> 
   'replay-login': () => "replays secchat's own login frame; a target's login format is its own",
   'password-crack': () => "cracks secchat's own account database; a target's password storage is not visible to secchat",
   'downgrade-cipher': () => "rewrites secchat's secure-channel offer; a target has no secchat channel",
+  'downgrade-suite': () => "a target variant of the TLS cipher-suite downgrade is not built yet",
   'downgrade-starttls': (t) =>
     t.server.transport === 'starttls' ? "stripping a STARTTLS target's upgrade line is not built yet" : `the target speaks ${t.server.transport} from the first byte: there is no STARTTLS offer to strip`,
 };
