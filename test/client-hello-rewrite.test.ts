@@ -66,6 +66,23 @@ describe('rewriteClientHelloSuites', () => {
     expect(after.readUInt16BE(1)).toBe(nodeHello.readUInt16BE(1));
   });
 
+  it('can also replace supported_versions: the same bytes as the builder with the new list, the extension in place', () => {
+    const before = buildClientHello({ ...base, cipherSuites: [0x1301, 0xc02f, 0x002f] });
+    const after = rewriteClientHelloSuites(before, [0x002f], { supportedVersions: [0x0303] });
+    expect(after.toString('hex')).toBe(buildClientHello({ ...base, cipherSuites: [0x002f], supportedVersions: [0x0303] }).toString('hex'));
+    // a hello without the extension is left as it was there
+    const old = buildClientHello({ ...base, supportedVersions: undefined, cipherSuites: [0xc02f, 0x002f] });
+    expect(rewriteClientHelloSuites(old, [0x002f], { supportedVersions: [0x0303] }).toString('hex')).toBe(buildClientHello({ ...base, supportedVersions: undefined, cipherSuites: [0x002f] }).toString('hex'));
+    // on a real node hello: only TLS 1.2 left, every other extension byte for byte
+    const orig = peekClientHello(nodeHello).hello!;
+    const h = peekClientHello(rewriteClientHelloSuites(nodeHello, [0x009c], { supportedVersions: [0x0303] })).hello!;
+    expect(h.supportedVersions).toEqual([0x0303]);
+    expect(h.maxVersion).toBe(0x0303);
+    expect(h.extensions.filter((e) => e.type !== 43).map((e) => e.data.toString('hex'))).toEqual(orig.extensions.filter((e) => e.type !== 43).map((e) => e.data.toString('hex')));
+    expect(h.extensions.map((e) => e.type)).toEqual(orig.extensions.map((e) => e.type));
+    expect(() => rewriteClientHelloSuites(nodeHello, [0x009c], { supportedVersions: [] })).toThrow(RangeError);
+  });
+
   it('reads a ClientHello split over several records and writes it as one', () => {
     const one = buildClientHello({ ...base, cipherSuites: [0xc02f, 0x009c] });
     const msg = readAllRecords(one).records[0]!.fragment;

@@ -56,8 +56,18 @@ describe('downgrade-suite from the attacker\'s position', () => {
   it('rung 1, the same with the extended master secret: the transcript feeds the keys and the Finished record fails to decrypt (bad_record_mac)', async () => {
     const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: BOTH }, client: { verify: 'ca', checkHostname: true } });
     expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.summary).toBe('caught: Finished (EMS keys)');
     expect(r.reason).toMatch(/extended master secret \(RFC 7627 §4\)/);
     expect(r.reason).toMatch(/bad_record_mac|BAD_RECORD_MAC|CIPHER_OPERATION_FAILED/);
+  });
+
+  it('rung 1, TLS 1.2–1.3 offering RSA-kx suites for 1.2: the attacker also takes TLS 1.3 out of supported_versions, and the TLS 1.3 downgrade sentinel is what catches it', async () => {
+    const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', ciphers: BOTH }, client: { verify: 'ca', checkHostname: true } });
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.summary).toBe('caught: downgrade sentinel');
+    expect(r.reason).toMatch(/rewrote alice's cipher offer to TLS_RSA_WITH_AES_128_GCM_SHA256 \(and took TLS 1\.3 out of supported_versions\); the server took TLS_RSA_WITH_AES_128_GCM_SHA256 .*downgrade sentinel \(RFC 8446 §4\.1\.3\)/);
+    expect(r.reason).toMatch(/inappropriate fallback|ILLEGAL_PARAMETER/);
+    expect(detail(r, 'suites-rewritten')).toMatch(/with TLS 1\.3 taken out of supported_versions/);
   });
 
   it('rung 1, TLS 1.3 with a weaker suite in the offer: the key schedule catches the rewrite (bad record MAC)', async () => {

@@ -35,6 +35,8 @@ import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine, ReplayChunk } from
 import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../types.ts';
 
 const TLS13 = 0x0304;
+/** The last 8 bytes of a TLS 1.3-capable server's random when it negotiates TLS 1.2 (RFC 8446 §4.1.3). */
+const TLS12_DOWNGRADE_SENTINEL = Buffer.from('444f574e47524401', 'hex');
 /** Longest wait for the server's ServerHello to the victim's untouched ClientHello, ms. */
 const CONTROL_ANSWER_TIMEOUT_MS = 2000;
 
@@ -263,6 +265,7 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
   const runPos = tlsPosition(pos);
   let offer: SuiteOffer | null = null;
   let kept: Array<Readonly<CipherSuiteInfo>> = [];
+  let strippedTls13 = false;
   const addon: ProxyAddon = {
     name: 'downgrade-suite',
     onClientHello(_conn, raw, hello) {
@@ -275,7 +278,15 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
       kept = weakest;
       // Signalling values (SCSVs, GREASE) stay: only the real suites are stripped.
       const signalling = hello.cipherSuites.filter((s) => !CIPHER_SUITES.has(s.id) && (s.name === 'GREASE' || s.name.endsWith('_SCSV'))).map((s) => s.id);
-      return { action: 'rewrite', hello: rewriteClientHelloSuites(raw, [...weakest.map((s) => s.id), ...signalling]), note: `rewrote the ClientHello's cipher_suites from ${hello.cipherSuites.map((s) => s.name).join(', ')} to ${names(weakest)}${signalling.length ? ' (signalling values kept)' : ''}` };
+      // Kept suites that TLS 1.3 cannot use: take TLS 1.3 out of supported_versions too, or the
+      // server picks 1.3 and finds no suite — the attacker would stop itself before the real defence.
+      const versions = weakest.every((s) => s.keyExchange !== 'TLS13') && o.tls13 ? hello.supportedVersions!.filter((v) => v !== TLS13) : undefined;
+      strippedTls13 ||= !!versions;
+      return {
+        action: 'rewrite',
+        hello: rewriteClientHelloSuites(raw, [...weakest.map((s) => s.id), ...signalling], versions ? { supportedVersions: versions } : {}),
+        note: `rewrote the ClientHello's cipher_suites from ${hello.cipherSuites.map((s) => s.name).join(', ')} to ${names(weakest)}${signalling.length ? ' (signalling values kept)' : ''}${versions ? ', and took TLS 1.3 out of supported_versions (none of the kept suites is a TLS 1.3 suite)' : ''}`,
+      };
     },
   };
   const server = await ctx.startServer();
@@ -309,7 +320,7 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
   const evidence: Evidence[] = [
     { kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` },
     { kind: 'suite-before', detail: control.detail },
-    { kind: 'suites-rewritten', detail: `the attacker forwarded a ClientHello offering only ${names(kept)}` },
+    { kind: 'suites-rewritten', detail: `the attacker forwarded a ClientHello offering only ${names(kept)}${strippedTls13 ? ', with TLS 1.3 taken out of supported_versions' : ''}` },
     { kind: 'suite-after', detail: flight.serverHello ? `the server answered the rewritten offer with ${flight.serverHello.cipherSuite.name}${chose ? ` — ${describeSuite(chose)}` : ''}` : `the server sent no ServerHello to the rewritten offer${flight.alerts.length ? ` (alert: ${flight.alerts.join(', ')})` : ''}` },
     ...(flight.alerts.length ? [{ kind: 'tls-alert', detail: `the server sent alice ${flight.alerts.join(', ')}` }] : []),
     ...(clientAlerts.length ? [{ kind: 'tls-alert', detail: `alice's client sent ${clientAlerts.join(', ')}` }] : []),
@@ -335,12 +346,12 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
     if (stopper) {
       return {
         outcome: 'blocked',
-        reason: `${chain}rewrote alice's cipher offer to ${names(kept)}; ${stopper}`,
-        summary: stopperSummary(flight),
+        reason: `${chain}rewrote alice's cipher offer to ${names(kept)}${strippedTls13 ? ' (and took TLS 1.3 out of supported_versions)' : ''}; ${stopper.text}`,
+        summary: CATCH_SUMMARY[stopper.caught],
         impact: [],
         evidence,
         negotiated: null,
-        data,
+        data: { ...data, caughtBy: stopper.caught },
       };
     }
   }
@@ -355,8 +366,22 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
   };
 }
 
+/** Which rule of TLS caught a rewritten handshake, read from what the two ends said. */
+type Catch = 'no-shared-cipher' | 'tls13-key-schedule' | 'downgrade-sentinel' | 'finished' | 'finished-ems' | 'handshake';
+
+function caughtBy(sh: ServerHello | null, observed: string): Catch {
+  if (!sh) return 'no-shared-cipher';
+  if (sh.selectedVersion === TLS13) return 'tls13-key-schedule';
+  // RFC 8446 §4.1.3: a TLS 1.3 server negotiating 1.2 ends its random with "DOWNGRD\x01"; OpenSSL's
+  // client refuses it as an inappropriate fallback and sends illegal_parameter.
+  if (sh.random.subarray(24).equals(TLS12_DOWNGRADE_SENTINEL) && /inappropriate fallback|illegal.parameter/i.test(observed)) return 'downgrade-sentinel';
+  if (/decrypt.error|DIGEST_CHECK_FAILED/i.test(observed)) return 'finished';
+  if (/bad.record.mac|DECRYPTION_FAILED|CIPHER_OPERATION_FAILED/i.test(observed)) return sh.extendedMasterSecret ? 'finished-ems' : 'finished';
+  return 'handshake';
+}
+
 /** What stopped a rewritten handshake, as observed, with the rule that caught it; null when nothing was seen. */
-function rewriteStopper(flight: { serverHello: ServerHello | null; alerts: string[] }, clientAlerts: string[], err: { code: string; message: string } | null, refusals: Array<{ event: string; code?: unknown; message?: unknown }>, chose: Readonly<CipherSuiteInfo> | null): string | null {
+function rewriteStopper(flight: { serverHello: ServerHello | null; alerts: string[] }, clientAlerts: string[], err: { code: string; message: string } | null, refusals: Array<{ event: string; code?: unknown; message?: unknown }>, chose: Readonly<CipherSuiteInfo> | null): { text: string; caught: Catch } | null {
   // alice's and bob's connections fail alike: name each distinct observation once.
   const seen = [
     ...new Set([
@@ -368,18 +393,30 @@ function rewriteStopper(flight: { serverHello: ServerHello | null; alerts: strin
   ];
   if (!seen.length) return null;
   const what = seen.join('; ');
-  if (!flight.serverHello) return `the server refused the rewritten offer before any ServerHello — none of the kept suites is one it accepts at the version it picked from alice's supported_versions (${what})`;
   const sh = flight.serverHello;
-  const chosen = chose ? describeSuite(chose) : sh.cipherSuite.name;
-  if (sh.selectedVersion === 0x0304) return `the server took ${chosen} from the rewritten offer, but TLS 1.3 feeds the handshake transcript into its key schedule (RFC 8446 §4.4.1, §7.1): the two ends derived different keys and the handshake failed (${what})`;
-  const ems = sh.extendedMasterSecret ? '; with the extended master secret (RFC 7627 §4) the transcript also feeds the keys, so the Finished record itself fails to decrypt' : '';
-  return `the server took ${chosen} from the rewritten offer, but the Finished messages cover the whole handshake transcript (RFC 5246 §7.4.9), which differs from what alice sent${ems}: the handshake failed (${what})`;
+  // alice's own last error decides (a client that falls back retried, and met another rule); the rest only when hers names none.
+  const fromAlice = err ? caughtBy(sh, `${err.code} ${err.message}`) : 'handshake';
+  const caught = fromAlice !== 'handshake' ? fromAlice : caughtBy(sh, `${what} ${refusals.map((r) => String(r.message ?? '')).join(' ')}`);
+  const took = sh ? `the server took ${chose ? describeSuite(chose) : sh.cipherSuite.name} from the rewritten offer, but ` : '';
+  const rule: Record<Catch, string> = {
+    'no-shared-cipher': 'the server refused the rewritten offer before any ServerHello: none of the kept suites is one it accepts',
+    'tls13-key-schedule': `${took}TLS 1.3 feeds the handshake transcript into its key schedule (RFC 8446 §4.4.1, §7.1): the two ends derived different keys and the handshake failed`,
+    'downgrade-sentinel': `${took}the server, able to speak TLS 1.3, marked its random with the downgrade sentinel (RFC 8446 §4.1.3) and alice's client refused the TLS 1.2 session before the Finished check was even reached`,
+    finished: `${took}the Finished messages cover the whole handshake transcript (RFC 5246 §7.4.9), which differs from what alice sent: the Finished check failed`,
+    'finished-ems': `${took}with the extended master secret (RFC 7627 §4) the handshake transcript feeds the keys, so the two ends derived different keys and the Finished record failed to decrypt (RFC 5246 §7.4.9)`,
+    handshake: `${took}the handshake failed after the ServerHello`,
+  };
+  return { text: `${rule[caught]} (${what})`, caught };
 }
 
-function stopperSummary(flight: { serverHello: ServerHello | null }): string {
-  if (!flight.serverHello) return 'refused: no shared cipher';
-  return flight.serverHello.selectedVersion === 0x0304 ? 'caught: TLS 1.3 transcript' : 'caught: Finished (transcript)';
-}
+const CATCH_SUMMARY: Record<Catch, string> = {
+  'no-shared-cipher': 'refused: no shared cipher',
+  'tls13-key-schedule': 'caught: TLS 1.3 transcript',
+  'downgrade-sentinel': 'caught: downgrade sentinel',
+  finished: 'caught: Finished (transcript)',
+  'finished-ems': 'caught: Finished (EMS keys)',
+  handshake: 'handshake failed',
+};
 
 export const downgradeSuite: Attack = {
   id: 'downgrade-suite',

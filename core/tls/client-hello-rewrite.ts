@@ -12,7 +12,17 @@ import { ProtocolError } from '../errors.ts';
 import { parseClientHello } from './client-hello.ts';
 import { encodeHandshakeMessage, HandshakeReassembler } from './handshake-reassembly.ts';
 import { encodeRecord, TlsRecordReader } from './record-layer.ts';
-import { CONTENT_TYPE, HANDSHAKE_TYPE } from './registry.ts';
+import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE } from './registry.ts';
+
+/** Options of {@link rewriteClientHelloSuites}. */
+export interface ClientHelloRewriteOptions {
+  /**
+   * Replace the supported_versions extension's list (RFC 8446 §4.2.1; wire values, e.g. 0x0303)
+   * with this one, e.g. to take TLS 1.3 out of an offer whose 1.3 suites were stripped. Ignored when
+   * the hello has no such extension. The extension keeps its place; the extensions length is fixed.
+   */
+  supportedVersions?: number[];
+}
 
 /** Largest plaintext fragment a record may carry (RFC 8446 §5.1: 2^14). */
 const MAX_PLAINTEXT_FRAGMENT_BYTES = 2 ** 14;
@@ -26,14 +36,20 @@ const MAX_PLAINTEXT_FRAGMENT_BYTES = 2 ** 14;
  * @param record one or more TLS records whose first handshake message is a ClientHello
  *   (it may span several records, as peek-client-hello.ts gathers it)
  * @param keep cipher suite wire values (uint16), 1 … 32767 of them
+ * @param opts also replace the supported_versions list (see {@link ClientHelloRewriteOptions})
  * @returns the rewritten record bytes
- * @throws RangeError when `keep` is empty, too long, or holds a value outside 0 … 0xffff
+ * @throws RangeError when `keep` is empty, too long, or holds a value outside 0 … 0xffff, or
+ *   `opts.supportedVersions` is empty, over 127 entries or not uint16 values
  * @throws ProtocolError when `record` does not start with a whole, well-formed ClientHello
  */
-export function rewriteClientHelloSuites(record: Buffer, keep: number[]): Buffer {
+export function rewriteClientHelloSuites(record: Buffer, keep: number[], opts: ClientHelloRewriteOptions = {}): Buffer {
   if (keep.length === 0) throw new RangeError('rewriteClientHelloSuites: keep must name at least one cipher suite (RFC 5246 §7.4.1.2: cipher_suites<2..2^16-2>)');
   if (keep.length > 0x7fff) throw new RangeError(`rewriteClientHelloSuites: ${keep.length} suites do not fit cipher_suites<2..2^16-2>`);
   for (const s of keep) if (!Number.isInteger(s) || s < 0 || s > 0xffff) throw new RangeError(`rewriteClientHelloSuites: cipher suite ${s} is not a uint16`);
+  const versions = opts.supportedVersions;
+  if (versions && (versions.length === 0 || versions.length > 127 || versions.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffff))) {
+    throw new RangeError(`rewriteClientHelloSuites: supportedVersions must hold 1 … 127 uint16 values (RFC 8446 §4.2.1: versions<2..254>), got ${JSON.stringify(versions)}`);
+  }
 
   const reader = new TlsRecordReader();
   reader.push(record);
@@ -61,7 +77,8 @@ export function rewriteClientHelloSuites(record: Buffer, keep: number[]): Buffer
   const suites = Buffer.alloc(2 + keep.length * 2);
   suites.writeUInt16BE(keep.length * 2, 0);
   keep.forEach((s, i) => suites.writeUInt16BE(s, 2 + i * 2));
-  const newBody = Buffer.concat([body.subarray(0, suitesAt), suites, body.subarray(suitesAt + 2 + oldLen)]);
+  let newBody: Buffer = Buffer.concat([body.subarray(0, suitesAt), suites, body.subarray(suitesAt + 2 + oldLen)]);
+  if (opts.supportedVersions) newBody = replaceSupportedVersions(newBody, suitesAt + suites.length, opts.supportedVersions);
   const message = encodeHandshakeMessage(HANDSHAKE_TYPE.client_hello, newBody);
 
   const out: Buffer[] = [];
@@ -71,4 +88,32 @@ export function rewriteClientHelloSuites(record: Buffer, keep: number[]): Buffer
   }
   out.push(record.subarray(reader.offset));
   return Buffer.concat(out);
+}
+
+/**
+ * `body` (a ClientHello body already validated) with the supported_versions list replaced;
+ * `compressionAt` is the offset of compression_methods. The extension keeps its place.
+ */
+function replaceSupportedVersions(body: Buffer, compressionAt: number, versions: number[]): Buffer {
+  const extsAt = compressionAt + 1 + body[compressionAt]!;
+  if (extsAt >= body.length) return body; // no extensions at all
+  const parts: Buffer[] = [];
+  for (let at = extsAt + 2; at < body.length; ) {
+    const type = body.readUInt16BE(at);
+    const len = body.readUInt16BE(at + 2);
+    if (type === EXTENSION_TYPE.supported_versions) {
+      const data = Buffer.alloc(1 + versions.length * 2);
+      data[0] = versions.length * 2;
+      versions.forEach((v, i) => data.writeUInt16BE(v, 1 + i * 2));
+      const head = Buffer.alloc(4);
+      head.writeUInt16BE(type, 0);
+      head.writeUInt16BE(data.length, 2);
+      parts.push(head, data);
+    } else parts.push(body.subarray(at, at + 4 + len));
+    at += 4 + len;
+  }
+  const exts = Buffer.concat(parts);
+  const extLen = Buffer.alloc(2);
+  extLen.writeUInt16BE(exts.length);
+  return Buffer.concat([body.subarray(0, extsAt), extLen, exts]);
 }
