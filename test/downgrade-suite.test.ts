@@ -41,6 +41,13 @@ describe('downgrade-suite from the attacker\'s position', () => {
     expect(detail(r, 'position')).toMatch(/terminated TLS with the self-signed certificate/);
   });
 
+  it('rung 3 with nothing weaker in the offer (TLS 1.3, two 256-bit AEAD suites): blocked "no weaker suite", though the attacker terminated TLS', async () => {
+    const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphersuites: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256' }, client: { verify: 'none' } });
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.summary).toBe('no weaker suite in the offer');
+    expect(r.reason).toMatch(/terminated TLS with the self-signed certificate .* → the victim offers no weaker suite: alice's offer \(TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256\) has nothing below TLS_AES_256_GCM_SHA384/);
+  });
+
   it('rung 1, a verified TLS 1.2 profile offering ECDHE and RSA-kx suites, no extended master secret: the rewrite is caught by the Finished check (decrypt_error)', async () => {
     const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: BOTH, extendedMasterSecret: false }, client: { verify: 'ca', checkHostname: true } });
     expect(r.outcome, r.reason).toBe('blocked');
