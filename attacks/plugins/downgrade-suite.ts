@@ -1,7 +1,7 @@
 /**
  * `downgrade-suite`: TLS cipher-suite downgrade — the attacker makes the victim's TLS session run
  * the weakest cipher suite the victim offers (static-RSA key exchange, without forward secrecy,
- * < forward-secret CBC < forward-secret AEAD; within a class the shorter key; ranked by
+ * < forward-secret CBC < forward-secret AEAD; within a class a key under 128 bits (AES-128 and AES-256 rank alike); ranked by
  * core/tls/cipher-suites.ts `compareSuiteStrength`), from the strongest position it holds
  * without a premise (attacks/kit/position.ts):
  *
@@ -422,7 +422,7 @@ export const downgradeSuite: Attack = {
   id: 'downgrade-suite',
   title: 'TLS cipher-suite downgrade',
   description:
-    "From the strongest position it holds without a premise, the attacker makes the victim's TLS session run the weakest cipher suite the victim offers (static-RSA key exchange < forward-secret CBC < forward-secret AEAD; then the shorter key): with STARTTLS stripped there is no TLS left at all; with TLS terminated under a certificate the victim accepts, its own hop picks that suite; otherwise it rewrites the relayed ClientHello's cipher_suites to the weakest ones. Succeeds only if alice's session is observed on a weaker suite than the server chooses for her untouched offer (or on no TLS); blocked names what stopped it — the Finished check or the TLS 1.3 key schedule catching the rewritten transcript, a server that accepts none of the kept suites, or an offer with nothing weaker in it.",
+    "From the strongest position it holds without a premise, the attacker makes the victim's TLS session run the weakest cipher suite the victim offers (static-RSA key exchange < forward-secret CBC < forward-secret AEAD; then a key under 128 bits): with STARTTLS stripped there is no TLS left at all; with TLS terminated under a certificate the victim accepts, its own hop picks that suite; otherwise it rewrites the relayed ClientHello's cipher_suites to the weakest ones. Succeeds only if alice's session is observed on a weaker suite than the server chooses for her untouched offer (or on no TLS); blocked names what stopped it — the Finished check or the TLS 1.3 key schedule catching the rewritten transcript, a server that accepts none of the kept suites, or an offer with nothing weaker in it.",
   applicability(p) {
     return usesTls(p) ? null : 'the profile uses no TLS: there is no cipher-suite offer to downgrade';
   },

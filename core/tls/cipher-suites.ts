@@ -142,6 +142,13 @@ export interface SuiteStrength {
   keyBits: number;
 }
 
+/**
+ * Key length from which a longer key buys no practical strength against these attackers (NIST SP
+ * 800-57 Part 1 §5.6.1: 128-bit security is acceptable beyond 2031). AES-128 and AES-256 rank
+ * alike: forcing one onto the other is not a downgrade a student should see as a break.
+ */
+const ADEQUATE_KEY_BITS = 128;
+
 /** The strength of a known suite (see {@link SuiteStrength}). */
 export function suiteStrength(suite: Readonly<CipherSuiteInfo>): SuiteStrength {
   const forwardSecret = suite.keyExchange !== 'RSA';
@@ -151,12 +158,13 @@ export function suiteStrength(suite: Readonly<CipherSuiteInfo>): SuiteStrength {
 
 /**
  * Orders two known suites weakest first: no forward secrecy before forward secrecy, then CBC
- * before AEAD, then the shorter key. Negative when `a` is weaker, 0 when equally strong.
+ * before AEAD, then a key shorter than 128 bits (see ADEQUATE_KEY_BITS: at and above it keys rank
+ * alike). Negative when `a` is weaker, 0 when equally strong.
  */
 export function compareSuiteStrength(a: Readonly<CipherSuiteInfo>, b: Readonly<CipherSuiteInfo>): number {
   const x = suiteStrength(a);
   const y = suiteStrength(b);
-  return Number(x.forwardSecret) - Number(y.forwardSecret) || Number(x.aead) - Number(y.aead) || x.keyBits - y.keyBits;
+  return Number(x.forwardSecret) - Number(y.forwardSecret) || Number(x.aead) - Number(y.aead) || Math.min(x.keyBits, ADEQUATE_KEY_BITS) - Math.min(y.keyBits, ADEQUATE_KEY_BITS);
 }
 
 /** A suite in words, e.g. "TLS_RSA_WITH_AES_128_GCM_SHA256 (static-RSA key exchange, no forward secrecy, AEAD, 128-bit key)". */
