@@ -119,6 +119,11 @@ export function validateTarget(input: unknown, source: string, dir: string): Tar
     const t = result.data;
     if (t.server.transport === 'starttls' && !t.server.starttls) problems.push('server.starttls: required with transport: starttls (the line the client sends to upgrade, e.g. "STARTTLS\\n")');
     if (t.server.transport !== 'starttls' && t.server.starttls) problems.push(`server.starttls: only with transport: starttls (transport is ${t.server.transport})`);
+    if (t.server.starttls !== undefined) {
+      // The line is what the client sends to upgrade; without its newline it is also the offer the server's greeting carries (and the attacker deletes).
+      if (!t.server.starttls.endsWith('\n')) problems.push(`server.starttls: must be one line ending in a newline, e.g. "STARTTLS\\n" (got ${JSON.stringify(t.server.starttls)})`);
+      else if (!/^[\x21-\x7e][\x20-\x7e]*\r?\n$/.test(t.server.starttls)) problems.push(`server.starttls: must be printable ASCII on one line, starting with a visible character, e.g. "STARTTLS\\n" (got ${JSON.stringify(t.server.starttls)})`);
+    }
     for (const [field, file] of [['server.certificate', t.server.certificate], ['server.privateKey', t.server.privateKey], ['client.ca', t.client.ca]] as const) {
       if (file && !existsSync(path.resolve(dir, file))) problems.push(`${field}: no such file ${path.resolve(dir, file)}`);
     }

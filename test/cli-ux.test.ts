@@ -51,8 +51,8 @@ describe('CLI details', () => {
 describe('target n/a reasons', () => {
   it('an attack with no target variant says why in one sentence', async () => {
     const target = { name: 't', server: { command: 'true', transport: 'tls' }, client: { command: 'true' } } as unknown as Target;
-    const cell = await runTargetAttack('downgrade-starttls', target, {} as never);
+    const cell = await runTargetAttack('downgrade-cipher', target, {} as never);
     expect(cell.outcome).toBe('not-applicable');
-    expect(cell.reason).toBe('no target variant: the target speaks tls from the first byte: there is no STARTTLS offer to strip');
+    expect(cell.reason).toBe("no target variant: rewrites secchat's secure-channel offer; a target has no secchat channel");
   });
 });

@@ -8,11 +8,12 @@ import { targetServerScan } from './server-scan.ts';
 import { targetGallery } from './gallery.ts';
 import { targetRobustness } from './robustness.ts';
 import { targetDowngradeFallback } from './fallback.ts';
+import { targetDowngradeStarttls } from './starttls-strip.ts';
 import { targetReplay, targetRetroDecrypt, targetTamper } from './on-path.ts';
 import { targetMitmPassive, targetMitmRogueCa, targetMitmSelfSigned, targetMitmWrongHost } from './mitm.ts';
 
 /** Every target variant, by attack id. */
-export const TARGET_ATTACKS: readonly TargetAttack[] = [targetMitmPassive, targetMitmSelfSigned, targetMitmWrongHost, targetMitmRogueCa, targetReplay, targetTamper, targetRetroDecrypt, targetDowngradeFallback];
+export const TARGET_ATTACKS: readonly TargetAttack[] = [targetMitmPassive, targetMitmSelfSigned, targetMitmWrongHost, targetMitmRogueCa, targetReplay, targetTamper, targetRetroDecrypt, targetDowngradeFallback, targetDowngradeStarttls];
 
 /**
  * Attacks with no target variant, and why: they act on secchat's own wire protocol or account
@@ -23,8 +24,6 @@ export const NO_TARGET_VARIANT: Readonly<Record<string, (t: Target) => string>> 
   'password-crack': () => "cracks secchat's own account database; a target's password storage is not visible to secchat",
   'downgrade-cipher': () => "rewrites secchat's secure-channel offer; a target has no secchat channel",
   'downgrade-suite': () => "a target variant of the TLS cipher-suite downgrade is not built yet",
-  'downgrade-starttls': (t) =>
-    t.server.transport === 'starttls' ? "stripping a STARTTLS target's upgrade line is not built yet" : `the target speaks ${t.server.transport} from the first byte: there is no STARTTLS offer to strip`,
 };
 
 /**
