@@ -7,6 +7,9 @@ import type { TargetAttack } from './types.ts';
 import { targetServerScan } from './server-scan.ts';
 import { targetGallery } from './gallery.ts';
 import { targetRobustness } from './robustness.ts';
+import { targetRobustnessLongLine } from './robustness-long-line.ts';
+import { targetRobustnessStalledReader } from './robustness-stalled-reader.ts';
+import { targetRobustnessSlowloris } from './robustness-slowloris.ts';
 import { targetDowngradeFallback } from './fallback.ts';
 import { targetDowngradeStarttls } from './starttls-strip.ts';
 import { targetReplay, targetRetroDecrypt, targetTamper } from './on-path.ts';
@@ -31,7 +34,7 @@ export const NO_TARGET_VARIANT: Readonly<Record<string, (t: Target) => string>> 
  * student's own app, and opt-in attacks (mitm-gallery) whose profile variant then runs in the
  * profile rows. Each has a title and description.
  */
-export const TARGET_ONLY_ATTACKS: readonly TargetAttack[] = [targetGallery, targetServerScan, targetRobustness];
+export const TARGET_ONLY_ATTACKS: readonly TargetAttack[] = [targetGallery, targetServerScan, targetRobustness, targetRobustnessLongLine, targetRobustnessStalledReader, targetRobustnessSlowloris];
 
 /** The target variant of `id`, or undefined. */
 export function targetAttack(id: string): TargetAttack | undefined {

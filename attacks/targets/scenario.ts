@@ -168,9 +168,16 @@ export function targetControlRun(target: Target, canary: string): Promise<{ work
     c = (async () => {
       const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-target-control-'));
       try {
-        const obs = await runTargetConversation(target, { canary, tmpDir, addon: null });
-        if (obs.delivered) return { works: true, detail: `control run without an attacker: the canary reached ${obs.observer ? 'the observer client' : "the server's log"}` };
-        return { works: false, detail: `the canary did not reach ${obs.observer ? 'the observer client' : "the server's log"}; client said: ${lastLines(obs.client.output) || '(nothing)'}` };
+        // A loaded machine can make a student's interpreter miss one time limit: one more run
+        // before "the app does not work" stands (and is cached for the process).
+        let obs = await runTargetConversation(target, { canary, tmpDir, addon: null });
+        let retried = '';
+        if (!obs.delivered) {
+          retried = ` (second try; the first: ${failedDelivery(obs)})`;
+          obs = await runTargetConversation(target, { canary, tmpDir, addon: null });
+        }
+        if (obs.delivered) return { works: true, detail: `control run without an attacker: the canary reached ${obs.observer ? 'the observer client' : "the server's log"}${retried}` };
+        return { works: false, detail: `${failedDelivery(obs)}${retried}` };
       } catch (err) {
         return { works: false, detail: (err as Error).message };
       } finally {
@@ -180,6 +187,12 @@ export function targetControlRun(target: Target, canary: string): Promise<{ work
     controls.set(key, c);
   }
   return c;
+}
+
+/** Why a run did not deliver, with what each program printed last. */
+function failedDelivery(obs: TargetObservations): string {
+  const where = obs.observer ? 'the observer client' : "the server's log";
+  return `the canary did not reach ${where}; client said: ${lastLines(obs.client.output) || '(nothing)'}; server said: ${lastLines(obs.server.output) || '(nothing)'}${obs.observer ? `; observer said: ${lastLines(obs.observer.output) || '(nothing)'}` : ''}`;
 }
 
 /** The last lines of a program's output on one line, for evidence. */

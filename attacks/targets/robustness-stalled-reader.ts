@@ -1,0 +1,157 @@
+/**
+ * `robustness-stalled-reader` against a target: a client joins and stops reading. Once the
+ * kernel buffers towards it are full (TCP flow control, RFC 9293 §3.8.6: its receive window is
+ * zero), every write the server makes to it blocks — a server that broadcasts from the sender's
+ * thread with a blocking `sendall` then stops delivering to everyone after it in its client list,
+ * and stops reading the sender. ws's answer is a bounded send buffer per client and cutting the one
+ * that does not drain; a course server can do the same with a queue and a writer thread per client.
+ *
+ * The probe's own clients, in join order: reader A, the staller, reader B, a speaker, a flooder.
+ * The flooder sends lines (up to FLOOD_BYTES, bounded in time) to fill every buffer towards the
+ * staller; then the speaker sends one line and the probe measures, for each reader, whether it
+ * arrived within DELIVERY_MS. Counts in evidence: bytes flooded, bytes each reader got, the
+ * latency, whether the server cut the staller off. Succeeded when a reader did not get the line in
+ * time (or the server died); blocked when both did.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Evidence } from '../types.ts';
+import { joinText, mib, saidLines, ProbeClient, sleep } from './probe-client.ts';
+import { startTargetServer } from './scenario.ts';
+import type { TargetAttack } from './types.ts';
+
+/** Most the flooder sends, bytes: more than the kernel buffers towards one client hold on Linux loopback (a few MiB). */
+export const FLOOD_BYTES = 12 * 1024 * 1024;
+/** Longest the flood runs, ms. */
+const FLOOD_BUDGET_MS = 12_000;
+/** A flood write not taken by the server within this long means it stopped reading the flooder, ms. */
+const STUCK_MS = 3000;
+/** Bytes per flood write: 64 lines of 1 KiB. */
+const LINE_BYTES = 1024;
+const LINES_PER_WRITE = 64;
+/** Longest wait for the speaker's line at each reader, ms. */
+export const DELIVERY_MS = 5000;
+/** Pause after a name line so a server that reads it with one recv() takes it alone, ms. */
+const AFTER_NAME_MS = 300;
+const FILL = 0x7e;
+
+const tag = () => 'sr-' + randomBytes(6).toString('hex');
+
+export const targetRobustnessStalledReader: TargetAttack = {
+  id: 'robustness-stalled-reader',
+  title: 'A client that stops reading',
+  description:
+    'A client joins and stops reading while another floods the chat until every buffer towards it is full; then one line is sent and the probe measures whether the clients that joined before and after the stalled one still receive it within 5 s. Succeeds when one does not.',
+  applicability: (t) => (t.server.transport === 'starttls' ? 'the probe speaks TLS or plaintext from the first byte, not STARTTLS' : null),
+  async run(ctx) {
+    const t = ctx.target;
+    const { proc: server, port } = await startTargetServer(t);
+    const clients: ProbeClient[] = [];
+    const open = async () => {
+      const c = await ProbeClient.connect(t, port);
+      clients.push(c);
+      await c.write(joinText(t));
+      await sleep(AFTER_NAME_MS);
+      return c;
+    };
+    try {
+      const readerA = await open();
+      const staller = await open();
+      staller.stall();
+      const readerB = await open();
+      const speaker = await open();
+      const flooder = await open();
+      const readers = [
+        { name: 'the client that joined before the stalled one', c: readerA },
+        { name: 'the client that joined after it', c: readerB },
+      ];
+      const ref = tag();
+      await speaker.write(`${ref}\n`);
+      const refOk = await Promise.all(readers.map((r) => r.c.waitFor((c) => c.tail.includes(ref), DELIVERY_MS)));
+      if (!refOk.every(Boolean)) {
+        return { outcome: 'error', reason: `no verdict: before any flood, a line did not reach every other client within ${DELIVERY_MS} ms, so nothing can be measured`, summary: 'reference not delivered', impact: [], evidence: [{ kind: 'server', detail: server.tail(3) || '(nothing)' }], negotiated: null };
+      }
+      for (const r of readers) r.c.countByte(FILL);
+
+      const block = Buffer.from(`${'~'.repeat(LINE_BYTES - 1)}\n`.repeat(LINES_PER_WRITE));
+      const started = performance.now();
+      let flooded = 0;
+      let floodEnd: 'limit' | 'stuck' | 'closed' | 'time' = 'time';
+      while (performance.now() - started < FLOOD_BUDGET_MS) {
+        if (flooded >= FLOOD_BYTES) {
+          floodEnd = 'limit';
+          break;
+        }
+        const r = await flooder.write(block, STUCK_MS);
+        if (r !== 'written') {
+          floodEnd = r;
+          break;
+        }
+        flooded += block.length;
+      }
+      const floodMs = Math.round(performance.now() - started);
+      // Let deliveries in flight land (bounded): until neither reader's count moves for 300 ms.
+      for (let last = '', i = 0; i < 10; i++) {
+        const now = readers.map((r) => r.c.countOf(FILL)).join('/');
+        if (now === last) break;
+        last = now;
+        await sleep(300);
+      }
+
+      // Two lines after the flood: one from a client that had been quiet, one from the flooder
+      // (whose broadcast was in progress when the buffers towards the staller filled).
+      const senders = [
+        { name: 'a quiet client', c: speaker, line: tag() },
+        { name: 'the flooder', c: flooder, line: tag() },
+      ];
+      const t0 = performance.now();
+      await Promise.all(senders.map((s) => s.c.write(`${s.line}\n`, 500)));
+      const got = await Promise.all(
+        senders.flatMap((s) => readers.map((r) => r.c.waitFor((c) => c.tail.includes(s.line), DELIVERY_MS).then((ok) => ({ from: s.name, to: r.name, ok, ms: Math.round(performance.now() - t0) })))),
+      );
+
+      // What became of the staller: read again, and see whether the server had cut it off.
+      staller.resume();
+      await staller.waitFor((c) => c.closed, 2000);
+      const serverDied = server.exit !== null;
+
+      const floodNote = {
+        limit: `the flooder sent ${mib(flooded)} in ${floodMs} ms and the server read all of it`,
+        stuck: `the server stopped reading the flooder after ${mib(flooded)} (a write not taken for ${STUCK_MS} ms)`,
+        closed: `the server closed the flooder after ${mib(flooded)}`,
+        time: `the flooder sent ${mib(flooded)} in the ${FLOOD_BUDGET_MS} ms allowed`,
+      }[floodEnd];
+      const evidence: Evidence[] = [
+        { kind: 'flood', detail: floodNote },
+        ...readers.map((r) => ({ kind: 'reader', detail: `${r.name} received ${mib(r.c.countOf(FILL))} of the ${mib(flooded)} flood${flooded > r.c.countOf(FILL) ? ` (${mib(flooded - r.c.countOf(FILL))} never arrived)` : ''}` })),
+        ...got.map((g) => ({ kind: 'delivery', detail: g.ok ? `a line from ${g.from} after the flood reached ${g.to} in ${g.ms} ms` : `a line from ${g.from} after the flood did not reach ${g.to} within ${DELIVERY_MS} ms` })),
+        { kind: 'staller', detail: staller.closed ? `the server had cut the stalled client off (${staller.closeReason}; it had received ${mib(staller.received)} when it read again)` : `the server kept the stalled client connected (it had ${mib(staller.received)} waiting when it read again)` },
+        { kind: 'server', detail: `${serverDied ? `the server exited (${server.exit!.code ?? server.exit!.signal})` : 'the server is still running'}; it printed: ${saidLines(server.output) || '(nothing)'}` },
+      ];
+      const data = { floodedBytes: flooded, floodEnd, readers: readers.map((r) => ({ reader: r.name, floodBytes: r.c.countOf(FILL) })), deliveries: got, stallerCutOff: staller.closed, serverExited: serverDied };
+      const missed = got.filter((g) => !g.ok);
+      if (missed.length || serverDied) {
+        return {
+          outcome: 'succeeded',
+          reason: `one client that stopped reading blocked the server: ${serverDied ? 'the server exited' : `of ${got.length} lines sent after the flood (from a quiet client and from the flooder, to the clients that joined before and after the stalled one), ${missed.length} did not arrive within ${DELIVERY_MS} ms: ${missed.map((m) => `${m.from} → ${m.to}`).join(', ')}`}; ${floodNote}`,
+          summary: `${missed.length} of ${got.length} deliveries starved`,
+          impact: ['availability'],
+          evidence,
+          negotiated: null,
+          data,
+        };
+      }
+      return {
+        outcome: 'blocked',
+        reason: `a client that stopped reading did not hold up the others: all ${got.length} lines sent after the flood arrived (within ${Math.max(...got.map((g) => g.ms))} ms); ${floodNote}; ${staller.closed ? 'the server cut the stalled client off' : 'the stalled client stayed connected'}`,
+        summary: 'others served; staller ' + (staller.closed ? 'cut off' : 'kept'),
+        impact: [],
+        evidence,
+        negotiated: null,
+        data,
+      };
+    } finally {
+      for (const c of clients) c.destroy();
+      await server.stop();
+    }
+  },
+};
