@@ -140,7 +140,7 @@ needsPython('secchat matrix --targets naive.yaml careful.yaml (the fixtures\' mi
   it('lists both targets as rows with their description, and the target-only columns', () => {
     expect(results.profiles).toEqual([]);
     expect(results.targets!.map((t) => t.name)).toEqual(['naive', 'careful']);
-    expect(results.attacks.map((a) => a.id)).toEqual(expect.arrayContaining(['mitm-passive', 'mitm-gallery', 'server-scan', 'retro-decrypt']));
+    expect(results.attacks.map((a) => a.id)).toEqual(expect.arrayContaining(['mitm-passive', 'mitm-gallery', 'server-scan', 'retro-decrypt', 'downgrade-starttls', 'robustness-long-line', 'robustness-stalled-reader', 'robustness-slowloris']));
     expect(readFileSync(path.join(tmp, 'report.md'), 'utf8')).toMatch(/## Target `naive` \(your own app\)/);
     expect(readFileSync(path.join(tmp, 'report.html'), 'utf8')).toMatch(/Target <code>careful<\/code>/);
   });
@@ -192,6 +192,37 @@ needsPython('secchat matrix --targets naive.yaml careful.yaml (the fixtures\' mi
     expectCell('careful', 'robustness', 'blocked', /every line arrived as its own message \(three lines in one segment: 3\/3; one line cut in two writes 150 ms apart: 1\/1; 10 clients × 3 lines at once: 30\/30\)/);
   });
 
+  it('robustness-long-line: naive relays every recv() of an unfinished 5 MiB line; careful cuts the sender off at its line limit', () => {
+    const n = expectCell('naive', 'robustness-long-line', 'succeeded', /^a 5 MiB line without a newline: it relayed \d+ bytes \([\d.]+ MiB\) of a line that never ended to another client, as if they were messages/);
+    // recv(4096) broadcast as one message: every byte that arrives goes out again (megabytes of it).
+    expect((n.data as { relayedBytes: number }).relayedBytes).toBeGreaterThan(1024 * 1024);
+    expect(n.impact).toContain('integrity');
+    const c = expectCell('careful', 'robustness-long-line', 'blocked', /the server closed the sender's connection \(\w+\) after it had written [\d.]+ MiB of the 5\.0 MiB line; none of it reached another client, the server's peak memory grew by [\d.]+ MiB, and a normal line afterwards arrived in \d+ ms/);
+    expect(c.data).toMatchObject({ relayedBytes: 0, senderClosed: true, deliveredAfter: true, serverExited: false });
+    // MAX_LINE_BYTES (64 KiB) bounds the buffer: nowhere near the 4 MiB that counts as "buffered the line".
+    expect((c.data as { peakMemoryGrowthBytes: number }).peakMemoryGrowthBytes).toBeLessThan(4 * 1024 * 1024);
+    expect(c.evidence.find((e) => e.kind === 'server')?.detail).toMatch(/line too long/);
+  });
+
+  it('robustness-stalled-reader: naive freezes the sender whose broadcast hit the stalled client; careful cuts the staller off', () => {
+    // naive's broadcast runs a blocking sendall in the sender's thread: once the stalled client's
+    // buffers are full, that thread never reads its client again.
+    const n = expectCell('naive', 'robustness-stalled-reader', 'succeeded', /^one client that stopped reading blocked the server: of 4 lines sent after the flood .* did not arrive within 5000 ms: .*the flooder → the client that joined before the stalled one, the flooder → the client that joined after it; the server stopped reading the flooder after [\d.]+ MiB/);
+    expect(n.impact).toEqual(['availability']);
+    expect(n.evidence.find((e) => e.kind === 'staller')?.detail).toMatch(/kept the stalled client connected/);
+    // careful: per-client outbox and writer thread; a reader that takes nothing for 2 s with a full outbox is cut off.
+    const c = expectCell('careful', 'robustness-stalled-reader', 'blocked', /^a client that stopped reading did not hold up the others: all 4 lines sent after the flood arrived .* the server cut the stalled client off/);
+    expect((c.data as { deliveries: Array<{ ok: boolean }> }).deliveries.map((d) => d.ok)).toEqual([true, true, true, true]);
+    expect(c.evidence.find((e) => e.kind === 'server')?.detail).toMatch(/is not reading: disconnected/);
+  });
+
+  it('robustness-slowloris: naive runs each handshake in its accept loop and locks newcomers out; careful serves them', () => {
+    const n = expectCell('naive', 'robustness-slowloris', 'succeeded', /^8 connections that each sent the first 20 bytes of a TLS ClientHello and stalled: a new client was not served \(no TLS handshake within 5000 ms\)$/);
+    // The clients already in the chat have their own threads: they go on.
+    expect(n.evidence.find((e) => e.kind === 'member')?.detail).toMatch(/still got its line through/);
+    expectCell('careful', 'robustness-slowloris', 'blocked', /^with 8 connections stalled after the first 20 bytes of a TLS ClientHello, a new client completed its TLS handshake in \d+ ms and its line reached another client in \d+ ms/);
+  });
+
   it('downgrade-fallback: naive takes the self-signed certificate, so the attacker picks the version; careful does not fall back', () => {
     // naive (CERT_NONE) completes TLS with the attacker, whose hop is capped below TLS 1.3: a lower version without any fallback.
     const n = expectCell('naive', 'downgrade-fallback', 'succeeded', /accepted the attacker's self-signed certificate, and with the attacker's hop capped at TLSv1\.2 it ran TLSv1\.2 .* although it offered up to TLSv1\.3/);
@@ -203,6 +234,7 @@ needsPython('secchat matrix --targets naive.yaml careful.yaml (the fixtures\' mi
     for (const row of ['naive', 'careful']) {
       expectCell(row, 'replay-login', 'not-applicable', /secchat's own login frame/);
       expectCell(row, 'password-crack', 'not-applicable', /account database/);
+      expectCell(row, 'downgrade-starttls', 'not-applicable', /the target speaks tls from the first byte: there is no STARTTLS offer to strip/);
     }
   });
 });

@@ -123,6 +123,16 @@ export class ProbeClient {
     });
   }
 
+  /** Resolves true once everything written has left node's buffer, false after `timeoutMs` or when closed first. */
+  async flushed(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.socket.writableLength > 0) {
+      if (this.closed || performance.now() > deadline) return false;
+      await sleep(50);
+    }
+    return true;
+  }
+
   /** Resolves true when `pred(this)` holds, false after `timeoutMs` (or at once when closed and it does not hold). */
   waitFor(pred: (c: ProbeClient) => boolean, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {

@@ -1,28 +1,21 @@
 /**
- * A TLS server probe, like sslscan: which protocol versions and cipher suites a server accepts,
- * whether it honours TLS_FALLBACK_SCSV (RFC 7507), what certificate it presents, and whether it
- * answers plaintext on its TLS port. It needs no client of the target: it is its own client.
- *
- * Suites for TLS 1.0–1.2 are enumerated the way sslscan does it in "server preference" order: offer
- * every suite this OpenSSL knows, note the one the server picks, remove it, and offer the rest
- * again until the handshake fails — one handshake per accepted suite plus one. TLS 1.3 suites are
- * offered one at a time (RFC 8446 §B.4 lists five). The fallback check uses `openssl s_client
- * -fallback_scsv`, because node cannot put the SCSV in its ClientHello.
- *
- * TODO(after rebase onto the scan branch): issue 14's server-scan probe module is meant to serve
- * targets too; when it lands, call it here instead of this minimal probe.
+ * A TLS server probe for a target's server, like sslscan: which protocol versions and cipher
+ * suites it accepts and whether it honours TLS_FALLBACK_SCSV (RFC 7507) — both from
+ * attacks/tls-scan.ts, the one scanner the profile `server-scan` uses too (hand-built
+ * ClientHellos, suites by elimination, only the first answer read) — plus what only a target
+ * needs: the certificate it presents and whether it answers plaintext on its TLS port. It needs
+ * no client of the target: it is its own client.
  */
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import type { SuiteInfo } from '../../core/tls-capabilities.ts';
+import { SCAN_VERSIONS, scanTlsServer, type ScanVersion } from '../tls-scan.ts';
 
-/** Versions probed, oldest first (node's spelling). */
-export const PROBE_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-export type ProbeVersion = (typeof PROBE_VERSIONS)[number];
-
-/** TLS 1.3 suites (RFC 8446 §B.4), OpenSSL names. */
-export const TLS13_SUITES = ['TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256', 'TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'] as const;
+/** Versions probed, oldest first (SSLv3 included: a server that still speaks it must be found). */
+export const PROBE_VERSIONS = SCAN_VERSIONS;
+export type ProbeVersion = ScanVersion;
 
 /** Time limit of one probe handshake, ms (loopback answers in microseconds; Python servers in milliseconds). */
 export const PROBE_HANDSHAKE_TIMEOUT_MS = 3000;
@@ -37,6 +30,8 @@ export interface AcceptedSuite {
   forwardSecret: boolean;
   /** authenticated encryption (GCM, CCM, ChaCha20-Poly1305) rather than CBC + HMAC */
   aead: boolean;
+  /** everything OpenSSL says about the suite (key exchange, NULL, anonymous, export…) */
+  info: SuiteInfo;
 }
 
 /** What the server's certificate says (leaf only). */
@@ -61,12 +56,16 @@ export interface ProbedCertificate {
 export interface ServerProbe {
   /** accepted suites per version (empty: version refused) */
   versions: Record<ProbeVersion, AcceptedSuite[]>;
-  /** refused (inappropriate_fallback), accepted, or not testable (only one version accepted) */
-  fallbackScsv: 'refused' | 'accepted' | 'not-testable';
+  /** per version, why the server took nothing more (the scanner's words), and whether that was a non-answer */
+  refusals: Record<ProbeVersion, { refusal: string; inconclusive: boolean }>;
+  /** refused (inappropriate_fallback), accepted, not testable (fewer than two versions), or unclear (another answer) */
+  fallbackScsv: 'refused' | 'accepted' | 'not-testable' | 'unclear';
   fallbackDetail: string;
   certificate: ProbedCertificate | null;
   /** what the server did with a plaintext line on its TLS port */
   plaintext: { answered: boolean; detail: string };
+  /** ClientHellos the scanner sent, and how long the scan took (ms) */
+  scan: { probes: number; durationMs: number };
 }
 
 function handshake(port: number, servername: string, opts: tls.ConnectionOptions): Promise<{ ok: true; socket: tls.TLSSocket } | { ok: false; error: string }> {
@@ -88,49 +87,8 @@ function handshake(port: number, servername: string, opts: tls.ConnectionOptions
   });
 }
 
-function suiteOf(s: tls.TLSSocket, version: ProbeVersion): AcceptedSuite {
-  const c = s.getCipher();
-  const name = c.name;
-  const std = c.standardName ?? name;
-  return {
-    name,
-    standardName: std,
-    forwardSecret: version === 'TLSv1.3' || /^(ECDHE|DHE|EDH)-|_(ECDHE|DHE)_/.test(name + ' ' + std),
-    aead: /GCM|CCM|CHACHA20|POLY1305/.test(name),
-  };
-}
-
-/** Every TLS ≤ 1.2 suite this node's OpenSSL knows, in OpenSSL names (not the TLS 1.3 ones). */
-function legacySuites(): string[] {
-  return tls
-    .getCiphers()
-    .map((c) => c.toUpperCase())
-    .filter((c) => !c.startsWith('TLS_') && !/PSK|SRP/.test(c));
-}
-
-async function suitesFor(port: number, servername: string, version: ProbeVersion): Promise<AcceptedSuite[]> {
-  const found: AcceptedSuite[] = [];
-  if (version === 'TLSv1.3') {
-    for (const suite of TLS13_SUITES) {
-      const r = await handshake(port, servername, { minVersion: version, maxVersion: version, ciphers: suite });
-      if (r.ok) {
-        found.push(suiteOf(r.socket, version));
-        r.socket.destroy();
-      }
-    }
-    return found;
-  }
-  let offer = legacySuites();
-  // Bounded: one handshake per suite this OpenSSL knows, at most.
-  for (let i = 0; i < 64 && offer.length; i++) {
-    const r = await handshake(port, servername, { minVersion: version, maxVersion: version, ciphers: `${offer.join(':')}:@SECLEVEL=0` });
-    if (!r.ok) break;
-    const s = suiteOf(r.socket, version);
-    r.socket.destroy();
-    found.push(s);
-    offer = offer.filter((o) => o !== s.name);
-  }
-  return found;
+function accepted(s: SuiteInfo): AcceptedSuite {
+  return { name: s.openssl, standardName: s.iana, forwardSecret: s.forwardSecret, aead: s.aead, info: s };
 }
 
 function run(cmd: string, args: string[], input: string, timeoutMs: number): Promise<{ out: string; code: number | null }> {
@@ -165,9 +123,17 @@ export function describeCertificate(pem: string, now = new Date()): ProbedCertif
  * @param servername SNI to send (the name the target's clients use)
  */
 export async function probeServer(port: number, servername: string): Promise<ServerProbe> {
+  const scan = await scanTlsServer({ host: '127.0.0.1', port, serverName: servername, timeoutMs: PROBE_HANDSHAKE_TIMEOUT_MS });
   const versions = {} as Record<ProbeVersion, AcceptedSuite[]>;
-  for (const v of PROBE_VERSIONS) versions[v] = await suitesFor(port, servername, v);
+  const refusals = {} as ServerProbe['refusals'];
+  for (const v of scan.versions) {
+    versions[v.version] = v.accepted.map(accepted);
+    refusals[v.version] = { refusal: v.refusal, inconclusive: v.inconclusive };
+  }
+  const f = scan.fallbackScsv;
+  const fallbackScsv: ServerProbe['fallbackScsv'] = !f.tested ? 'not-testable' : f.enforced === true ? 'refused' : f.enforced === false ? 'accepted' : 'unclear';
 
+  // The certificate, from one real handshake (the scanner reads no further than the ServerHello).
   let certificate: ProbedCertificate | null = null;
   const any = await handshake(port, servername, { minVersion: 'TLSv1', ciphers: 'ALL:@SECLEVEL=0' });
   if (any.ok) {
@@ -178,23 +144,6 @@ export async function probeServer(port: number, servername: string): Promise<Ser
       const text = await run('openssl', ['x509', '-noout', '-text'], peer.toString(), 5000);
       certificate.signatureAlgorithm = /Signature Algorithm:\s*(\S+)/.exec(text.out)?.[1] ?? null;
     }
-  }
-
-  const accepted = PROBE_VERSIONS.filter((v) => versions[v].length > 0);
-  let fallbackScsv: ServerProbe['fallbackScsv'] = 'not-testable';
-  let fallbackDetail = `the server accepts ${accepted.length ? accepted.join(', ') : 'no version'}: there is no lower version to fall back to`;
-  if (accepted.length >= 2) {
-    // RFC 7507 §3: a ClientHello with the SCSV and a version below the server's highest must be refused.
-    const lower = accepted[accepted.length - 2]!;
-    const flag = { TLSv1: '-tls1', 'TLSv1.1': '-tls1_1', 'TLSv1.2': '-tls1_2', 'TLSv1.3': '-tls1_3' }[lower];
-    const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, flag, '-fallback_scsv', '-cipher', 'ALL:@SECLEVEL=0'], '', 8000);
-    if (/inappropriate fallback/i.test(r.out)) {
-      fallbackScsv = 'refused';
-      fallbackDetail = `openssl s_client ${flag} -fallback_scsv: the server answered alert inappropriate_fallback (RFC 7507)`;
-    } else if (/Cipher is (?!\(NONE\))|New, TLS/i.test(r.out)) {
-      fallbackScsv = 'accepted';
-      fallbackDetail = `openssl s_client ${flag} -fallback_scsv: the server completed a ${lower} handshake although it supports ${accepted[accepted.length - 1]} — a downgrade is not detected`;
-    } else fallbackDetail = `openssl s_client ${flag} -fallback_scsv gave no clear answer: ${r.out.split('\n').filter(Boolean).slice(-2).join(' ⏎ ')}`;
   }
 
   const plaintext = await new Promise<{ answered: boolean; detail: string }>((resolve) => {
@@ -220,19 +169,27 @@ export async function probeServer(port: number, servername: string): Promise<Ser
     });
   });
 
-  return { versions, fallbackScsv, fallbackDetail, certificate, plaintext };
+  return { versions, refusals, fallbackScsv, fallbackDetail: f.detail, certificate, plaintext, scan: { probes: scan.probes, durationMs: scan.durationMs } };
 }
 
 /** Each property the server gives up, in one sentence with the suites or facts that show it. */
 export function probeFindings(p: ServerProbe): string[] {
   const out: string[] = [];
-  const old = (['TLSv1', 'TLSv1.1'] as const).filter((v) => p.versions[v].length);
-  if (old.length) out.push(`accepts deprecated ${old.join(' and ')} (RFC 8996)`);
+  const old = (['SSLv3', 'TLSv1', 'TLSv1.1'] as const).filter((v) => p.versions[v].length);
+  if (old.length) out.push(`accepts deprecated ${old.join(' and ')} (RFC 8996${old.includes('SSLv3') ? ', RFC 7568' : ''})`);
   const all = PROBE_VERSIONS.flatMap((v) => p.versions[v].map((s) => ({ v, s })));
+  const names = (xs: typeof all) => uniq(xs.map((x) => x.s.name));
   const noFs = all.filter((x) => !x.s.forwardSecret);
-  if (noFs.length) out.push(`accepts ${uniq(noFs.map((x) => x.s.name)).length} suite(s) without forward secrecy (static RSA key exchange): ${uniq(noFs.map((x) => x.s.name)).join(', ')}`);
-  const nonAead = all.filter((x) => !x.s.aead);
-  if (nonAead.length) out.push(`accepts ${uniq(nonAead.map((x) => x.s.name)).length} non-AEAD (CBC) suite(s): ${uniq(nonAead.map((x) => x.s.name)).join(', ')}`);
+  const kx = uniq(noFs.map((x) => (x.s.info.staticRsa ? 'static RSA' : x.s.info.kx)));
+  if (noFs.length) out.push(`accepts ${names(noFs).length} suite(s) without forward secrecy (${kx.join(', ')} key exchange): ${names(noFs).join(', ')}`);
+  const nonAead = all.filter((x) => !x.s.aead && !x.s.info.nullEncryption);
+  if (nonAead.length) out.push(`accepts ${names(nonAead).length} non-AEAD (CBC) suite(s): ${names(nonAead).join(', ')}`);
+  const nul = all.filter((x) => x.s.info.nullEncryption);
+  if (nul.length) out.push(`accepts ${names(nul).length} suite(s) with no encryption (NULL): ${names(nul).join(', ')}`);
+  const anon = all.filter((x) => x.s.info.anonymous);
+  if (anon.length) out.push(`accepts ${names(anon).length} anonymous suite(s) (no server authentication): ${names(anon).join(', ')}`);
+  const exp = all.filter((x) => x.s.info.export);
+  if (exp.length) out.push(`accepts ${names(exp).length} export-grade suite(s): ${names(exp).join(', ')}`);
   if (p.fallbackScsv === 'accepted') out.push(`does not enforce TLS_FALLBACK_SCSV: ${p.fallbackDetail}`);
   const c = p.certificate;
   if (c?.selfSigned) out.push(`presents a self-signed certificate (${c.subject})`);
