@@ -78,12 +78,15 @@ export const targetRobustnessLongLine: TargetAttack = {
         written += chunk.length;
       }
       const sendMs = Math.round(performance.now() - started);
-      // Let the server work through what the kernel still holds: until the relay stops moving (bounded).
-      for (let last = -1, i = 0; i < 20 && reader.countOf(FILL) !== last; i++) {
-        last = reader.countOf(FILL);
+      // Let the server work through what the kernel still holds: until neither the relay nor its
+      // peak memory has moved for two samples in a row (bounded: 20 samples, 5 s).
+      let peakAfter = await peakMemoryBytes(server.child.pid);
+      for (let still = 0, i = 0; i < 20 && still < 2; i++) {
+        const before = `${reader.countOf(FILL)}/${peakAfter}`;
         await sleep(250);
+        peakAfter = await peakMemoryBytes(server.child.pid);
+        still = `${reader.countOf(FILL)}/${peakAfter}` === before ? still + 1 : 0;
       }
-      const peakAfter = await peakMemoryBytes(server.child.pid);
       const relayed = reader.countOf(FILL);
 
       const after = tag();
