@@ -23,6 +23,8 @@ import type { TargetAttack } from './types.ts';
 
 /** Pause after the username line, ms: lets a server that reads it with one recv() take it alone. */
 const AFTER_NAME_MS = 300;
+/** Longest wait for the observer client to start, ms. */
+const OBSERVER_READY_MS = 5000;
 /** Longest wait for a line to reach the observer, ms. */
 const DELIVERY_MS = 2500;
 /** Reference lines sent at most before the probe gives up with no verdict (each waits DELIVERY_MS). */
@@ -68,9 +70,12 @@ export const targetRobustness: TargetAttack = {
     const observer = TargetProcess.start('observer', fillCommand(t.observer!.command, { port, host: TARGET_HOST, ca: t.client.ca, name: t.client.expectServerName }), t.dir);
     const conns: Conn[] = [];
     try {
-      await observer.waitFor((o) => o.length > 0, 2000);
+      // An interpreter's start and handshake are not ours to time (seconds on a loaded machine):
+      // wait for the observer's first output, then for the server to show it took the name.
+      await observer.waitFor((o) => o.length > 0, OBSERVER_READY_MS);
+      const serverSeen = server.output.length;
       observer.write(t.observer!.send);
-      await sleep(AFTER_NAME_MS);
+      if (!(await server.waitFor((o) => o.length > serverSeen, OBSERVER_READY_MS / 2))) await sleep(AFTER_NAME_MS);
       const open = async () => {
         const c = await connect(port, t.server.transport, t.client.expectServerName);
         conns.push(c);

@@ -60,6 +60,8 @@ export interface TargetRunOptions {
 const CONNECT_WAIT_MS = 2000;
 /** Longest wait for the observer client to start and for the server to take its name, ms. */
 const OBSERVER_READY_MS = 5000;
+/** After the observer reacted to its name, how long the server may still take to show it registered it, ms. */
+const SERVER_NAME_GRACE_MS = 1500;
 /** Extra time after delivery, in ms, so a duplicated or late message is seen too. */
 const LINGER_MS = 300;
 
@@ -113,9 +115,15 @@ export async function runTargetConversation(target: Target, opts: TargetRunOptio
       const [serverSeen, observerSeen] = [server.output.length, observer.output.length];
       observer.write(target.observer.send);
       // The server must register the observer's name before anything is broadcast: wait until
-      // either side shows it reacted (a "joined" line, a greeting), bounded, then a short pause.
-      await Promise.race([server.waitFor((o) => o.length > serverSeen, OBSERVER_READY_MS), observer.waitFor((o) => o.length > observerSeen, OBSERVER_READY_MS)]);
-      await new Promise((r) => setTimeout(r, 200));
+      // either side shows it reacted (a "joined" line, a greeting), bounded. When only the
+      // observer spoke (a prompt it printed), give the server a little longer to show it took
+      // the name — a server that logs nothing costs just that grace — then a short pause.
+      const first = await Promise.race([
+        server.waitFor((o) => o.length > serverSeen, OBSERVER_READY_MS).then((ok) => (ok ? 'server' : null)),
+        observer.waitFor((o) => o.length > observerSeen, OBSERVER_READY_MS).then((ok) => (ok ? 'observer' : null)),
+      ]);
+      if (first !== 'server') await server.waitFor((o) => o.length > serverSeen, SERVER_NAME_GRACE_MS);
+      await new Promise((r) => setTimeout(r, 100));
     }
     if (opts.addon !== null) {
       proxy = await ProxyEngine.start({ upstream: { host: TARGET_HOST, port }, addon: opts.addon ?? undefined, upstreamServername: target.client.expectServerName, keylog: opts.keylog });
