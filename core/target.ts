@@ -154,13 +154,22 @@ function allowedKeys(p: PropertyKey[]): string {
  */
 export function loadTarget(file: string): Target {
   if (!existsSync(file)) throw new UsageError(ERROR_CODES.TARGET_INVALID, `no target file ${file}`, { source: file });
+  return parseTargetText(readFileSync(file, 'utf8'), file, path.dirname(path.resolve(file)));
+}
+
+/**
+ * Parses a target's YAML text (e.g. one recorded with a lab pass) as if it were the file `source`
+ * in folder `dir` (where its commands run and its paths are resolved).
+ * @throws UsageError SECCHAT_ERR_TARGET_INVALID (exit 2) when it is not YAML or invalid
+ */
+export function parseTargetText(text: string, source: string, dir: string): Target {
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
+    data = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    throw new UsageError(ERROR_CODES.TARGET_INVALID, `${file}: not valid YAML: ${(err as Error).message}`, { source: file });
+    throw new UsageError(ERROR_CODES.TARGET_INVALID, `${source}: not valid YAML: ${(err as Error).message}`, { source });
   }
-  return validateTarget(data, file, path.dirname(path.resolve(file)));
+  return validateTarget(data, source, dir);
 }
 
 /**

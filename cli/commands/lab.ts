@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { ERROR_CODES, SecchatError, UsageError } from '../../core/errors.ts';
 import { checkLab, checkTargetLab, readWorkingProfile, type LabCheckResult } from '../../labs/check.ts';
-import { loadTarget } from '../../core/target.ts';
+import { loadTarget, parseTargetText } from '../../core/target.ts';
 import { findLab, loadLabs, missingAttacks, OPTION_KEYS, type Lab } from '../../labs/lab.ts';
 import { labPki } from '../../labs/lab-pki.ts';
 import { DEFAULT_LAB_HOME, loadProgress, profileDigest, updateLabProgress, workingProfileFile, type LabProgress, type PassRecord } from '../../labs/progress.ts';
@@ -236,7 +236,8 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
         e.lastPassed = r.passed;
         if (r.passed) {
           e.passedAt ??= now;
-          e.pass = passRecord(file, text, r);
+          // A target's commands run in its folder: keep where it was, so a verify from anywhere finds the programs.
+          e.pass = passRecord(target ? path.resolve(file) : file, text, r);
         }
       });
       if (!r.passed) {
@@ -275,13 +276,27 @@ export function labCommand(io: CliIo, opts: LabCommandOptions = {}): Command {
           if (!p.prediction || !p.predictedAt || p.predictedAt > pass.at) problems.push('no prediction was recorded before the pass');
           const working = workingProfileFile(o.home, lab.id);
           if (existsSync(working) && profileDigest(readFileSync(working, 'utf8')) !== pass.sha256) notes.push(`the working profile ${working} changed since the pass (the recorded one is re-run)`);
-          try {
-            const profile = parseProfile(pass.profileText, `${lab.id} pass record`);
-            checkTlsSettings(profile);
-            result = await checkLab(lab, profile, pki);
-            if (!result.passed) problems.push(`the recorded profile no longer passes: ${result.failures.join('; ')}`);
-          } catch (err) {
-            problems.push(`the recorded profile is not a valid profile: ${(err as Error).message}`);
+          if (lab.subject === 'target') {
+            // A target lab records the target file; its commands run the student's programs as
+            // they are now, in the recorded file's folder (only the target file is recorded).
+            const dir = path.dirname(path.resolve(pass.file));
+            try {
+              const target = parseTargetText(pass.profileText, `${lab.id} pass record (${pass.file})`, dir);
+              notes.push(`re-run against the programs in ${dir} as they are now (the pass recorded the target file, not the programs)`);
+              result = await checkTargetLab(lab, target, pki);
+              if (!result.passed) problems.push(`the recorded app no longer passes: ${result.failures.join('; ')}`);
+            } catch (err) {
+              problems.push(`the recorded target is not a valid target: ${(err as Error).message}`);
+            }
+          } else {
+            try {
+              const profile = parseProfile(pass.profileText, `${lab.id} pass record`);
+              checkTlsSettings(profile);
+              result = await checkLab(lab, profile, pki);
+              if (!result.passed) problems.push(`the recorded profile no longer passes: ${result.failures.join('; ')}`);
+            } catch (err) {
+              problems.push(`the recorded profile is not a valid profile: ${(err as Error).message}`);
+            }
           }
         }
         if (problems.length) flagged++;
