@@ -7,7 +7,7 @@
  * unchanged cells only when asked (`all`).
  */
 import Table from 'cli-table3';
-import { esc, htmlPage, OUTCOME_STYLE } from './html.ts';
+import { esc, htmlPage, OUTCOME_STYLE } from './html-page.ts';
 import { markdownCellCode, markdownCode, markdownParagraph, markdownText as md, terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 import { diffSettings, settingChangeText, type SettingChange } from './settings-diff.ts';
