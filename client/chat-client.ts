@@ -1,13 +1,15 @@
 /**
  * The chat client library used by the CLI client, the attack scenarios, the labs and the tests:
  * connect (plain or TLS, verifying the server per the profile), register, login, send, dm, and
- * events for what the server pushes.
+ * events for what the server pushes. This class is the socket adapter: the connection's rules are
+ * `connection-rules.ts`, requests in flight `pending-requests.ts`, socket errors
+ * `socket-errors.ts`, logging in `auth-login.ts`.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { encodeFrame, type Frame } from '../core/frames.ts';
-import { ERROR_CODES, SecchatError, describeError } from '../core/errors.ts';
+import { ERROR_CODES, SecchatError } from '../core/errors.ts';
 import { TLS_VERSIONS, versionRank, type Profile, type TlsVersion } from '../core/profile.ts';
 import { authenticate } from './auth-login.ts';
 import { verifyCertificatePem, verifyServerCertificate, type ClientTrust } from '../core/tls/certificate-verification.ts';
@@ -15,6 +17,10 @@ import { clientTlsOptions, negotiatedOf, type NegotiatedTls } from '../core/tls/
 import { ChannelClient, type Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
 import { startKeepalive } from './keepalive.ts';
 import { ClientConnectionRules } from './connection-rules.ts';
+import { PendingRequests } from './pending-requests.ts';
+import { CLOSED_BEFORE_TLS, wrapSocketError } from './socket-errors.ts';
+
+export { CLOSED_BEFORE_TLS } from './socket-errors.ts';
 
 /** Default time to connect, handshake and receive the welcome frame, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -63,9 +69,8 @@ export class ChatClient extends EventEmitter {
   /** Frames received, in order — the newest {@link MAX_RECEIVED_FRAMES} at least (tests and scenarios read it). */
   readonly received: Frame[] = [];
   private socket!: net.Socket;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private readonly requestTimeoutMs: number;
+  /** Requests awaiting their answer (client/pending-requests.ts). */
+  private readonly requests: PendingRequests;
   private closedErr: Error | null = null;
   /** The profile's auth section: login() never goes below it (client/auth-login.ts). */
   private authPolicy: Profile['auth'] = { storage: 'scrypt', method: 'password' };
@@ -77,7 +82,7 @@ export class ChatClient extends EventEmitter {
 
   private constructor(requestTimeoutMs: number) {
     super();
-    this.requestTimeoutMs = requestTimeoutMs;
+    this.requests = new PendingRequests(requestTimeoutMs);
     this.on('error', () => {}); // errors are also delivered through rejected requests
   }
 
@@ -240,11 +245,7 @@ export class ChatClient extends EventEmitter {
         this.closedErr ??
         new SecchatError(this.welcome ? ERROR_CODES.NETWORK : ERROR_CODES.TLS_HANDSHAKE, this.welcome ? 'connection closed by the server' : beforeTls ? CLOSED_BEFORE_TLS : 'connection closed before the welcome (handshake refused or reset)');
       failOpen(err);
-      for (const p of this.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(err);
-      }
-      this.pending.clear();
+      this.requests.rejectAll(err);
       if (this.welcome) this.emit('close');
     });
   }
@@ -303,15 +304,9 @@ export class ChatClient extends EventEmitter {
     this.received.push(frame);
     // A long interactive session must not grow without bound: keep the newest frames only.
     if (this.received.length > 2 * MAX_RECEIVED_FRAMES) this.received.splice(0, this.received.length - MAX_RECEIVED_FRAMES);
-    const re = typeof frame.re === 'number' ? this.pending.get(frame.re) : undefined;
-    if (re) {
-      this.pending.delete(frame.re as number);
-      clearTimeout(re.timer);
-      if (frame.type === 'error') re.reject(serverError(frame));
-      else re.resolve(frame);
-    }
+    const answered = this.requests.answer(frame);
     this.emit('frame', frame);
-    if (!re) this.emit(frame.type, frame);
+    if (!answered) this.emit(frame.type, frame);
   }
 
   /** Sends a frame without waiting for an answer. */
@@ -329,21 +324,7 @@ export class ChatClient extends EventEmitter {
    * @throws SecchatError SERVER (details.code = the protocol error code), TIMEOUT or NETWORK
    */
   request(frame: Frame): Promise<Frame> {
-    const id = this.nextId++;
-    return new Promise<Frame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new SecchatError(ERROR_CODES.TIMEOUT, `no answer to ${frame.type} within ${this.requestTimeoutMs} ms`));
-      }, this.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      try {
-        this.sendFrame({ ...frame, id });
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(err);
-      }
-    });
+    return this.requests.request(frame, (f) => this.sendFrame(f));
   }
 
   /** Creates an account. @throws SecchatError SERVER username_taken, invalid_username... */
@@ -407,7 +388,7 @@ export class ChatClient extends EventEmitter {
    * Resolves with the first frame (already received or future) that matches.
    * @throws SecchatError TIMEOUT after `timeoutMs`, NETWORK if the connection closes first
    */
-  waitFor(match: (f: Frame) => boolean, timeoutMs = this.requestTimeoutMs): Promise<Frame> {
+  waitFor(match: (f: Frame) => boolean, timeoutMs = this.requests.timeoutMs): Promise<Frame> {
     const seen = this.received.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise<Frame>((resolve, reject) => {
@@ -460,33 +441,4 @@ export class ChatClient extends EventEmitter {
   get closed(): boolean {
     return !this.socket || this.socket.destroyed;
   }
-}
-
-function serverError(frame: Frame): SecchatError {
-  return new SecchatError(ERROR_CODES.SERVER, `server refused: ${String(frame.code)}: ${String(frame.message ?? '')}`, { code: frame.code });
-}
-
-/** Maps a socket error to a SecchatError; errors before the welcome are handshake failures. */
-/**
- * What a user sees when the TCP connection ends during the TLS handshake, before the server said
- * anything: a server over its connection limits closes exactly like this (it spends no handshake
- * on a refused address), so that is named as the likely cause rather than a bare ECONNRESET.
- */
-export const CLOSED_BEFORE_TLS = 'the server closed the connection before TLS: it may be full or limiting your address';
-
-function wrapSocketError(err: Error, duringHandshake: boolean, beforeTls = false): Error {
-  if (err instanceof SecchatError) return err;
-  const d = describeError(err);
-  const reset = d.code === 'ECONNRESET' || d.code === 'EPIPE' || /disconnected before secure TLS connection/i.test(d.message);
-  if (beforeTls && reset) {
-    // The code stays what it always was (fallback and verdicts read codes); the words change.
-    const code = duringHandshake && /SSL|TLS|alert|handshake|wrong version|protocol/i.test(`${d.code} ${d.message}`) ? ERROR_CODES.TLS_HANDSHAKE : ERROR_CODES.NETWORK;
-    return new SecchatError(code, `${CLOSED_BEFORE_TLS} (${d.message})`, { errno: d.code, reason: 'closed before TLS' }, { cause: err });
-  }
-  if (duringHandshake && /SSL|TLS|alert|handshake|wrong version|protocol/i.test(`${d.code} ${d.message}`)) {
-    // "wrong version number": the other end is not speaking TLS (a plain or STARTTLS server).
-    const hint = /wrong version number/i.test(d.message) ? ' (the server is not speaking TLS here: is its transport plain or starttls? both ends must use the same profile)' : '';
-    return new SecchatError(ERROR_CODES.TLS_HANDSHAKE, `TLS handshake failed: ${d.message}${hint}`, { opensslCode: d.code }, { cause: err });
-  }
-  return new SecchatError(ERROR_CODES.NETWORK, `connection failed: ${d.message}`, { errno: d.code }, { cause: err });
 }
