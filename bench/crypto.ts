@@ -10,7 +10,7 @@
  * step only to agree on a key, and a symmetric AEAD for every message.
  */
 import { constants, createCipheriv, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
-import { median } from './load.ts';
+import { median } from './statistics.ts';
 import type { CryptoResult } from './results.ts';
 
 /** RSA modulus of the comparison, bits. */

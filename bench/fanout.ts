@@ -13,7 +13,8 @@ import path from 'node:path';
 import { serverTlsOptions } from '../core/tls/node-options.ts';
 import { ServerProcess } from './child.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchPki } from './fixtures.ts';
-import { LoadFleet, median, pairedRatio, type FanoutResult, type LoadTarget } from './load.ts';
+import { LoadFleet, type FanoutResult, type LoadTarget } from './load.ts';
+import { median, pairedRatio } from './statistics.ts';
 import type { FanoutSizeResult, FanoutSummary, MitmResult } from './results.ts';
 import type { ProcessStats } from './server-process.ts';
 
@@ -210,7 +211,7 @@ export async function benchMitm(pki: BenchPki, clients: number, shape: FanoutSha
   });
 }
 
-/** a ÷ b over runs measured back to back (see load.ts pairedRatio). */
+/** a ÷ b over runs measured back to back (see statistics.ts pairedRatio). */
 function ratios(a: FanoutSummary, b: FanoutSummary): { throughputRatio: number; p99LatencyRatio: number } {
   return {
     throughputRatio: pairedRatio(a.runs.map((x) => x.deliveriesPerSec), b.runs.map((x) => x.deliveriesPerSec)),

@@ -23,7 +23,7 @@ import { ChatClient } from '../client/chat-client.ts';
 import { ServerProcess } from './child.ts';
 import type { ServerProcessConfig } from './server-process.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
-import { median, pairedRatio } from './load.ts';
+import { median, pairedRatio } from './statistics.ts';
 import type { HandshakeRowResult, RateRuns } from './results.ts';
 
 /** One thing that can be handshaken with. */

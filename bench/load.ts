@@ -13,9 +13,10 @@
  * same client code path (one TLS socket + core/frames.ts decoder per client), so the ratio of
  * their figures measures the servers, not the clients.
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
+import type tls from 'node:tls';
+import { encodeFrame, type Frame } from '../core/frames.ts';
+import { LoadClient } from './load-client.ts';
+import { percentile } from './statistics.ts';
 
 /** Which server protocol a target speaks. */
 export type TargetKind = 'secchat' | 'baseline';
@@ -103,95 +104,6 @@ export interface FanoutResult {
   latencyMs: LatencySummary;
 }
 
-const HELLO_TIMEOUT_MS = 30_000;
-
-/** One connection of the fleet. */
-class LoadClient {
-  readonly index: number;
-  readonly name: string;
-  socket!: net.Socket;
-  closed = false;
-  /** Called for every frame once setup is done. */
-  onFrame: (f: Frame) => void = () => {};
-  private readonly decoder = new FrameDecoder({ maxFrameBytes: 4 * 1024 * 1024 });
-  private waiter: ((f: Frame) => boolean) | null = null;
-  private onClose: (() => void) | null = null;
-
-  constructor(index: number, name: string) {
-    this.index = index;
-    this.name = name;
-  }
-
-  /** Connects and waits for the server's first frame (`welcome`, or the baseline's `hello`). */
-  open(target: LoadTarget): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`client ${this.index}: no greeting within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
-      const fail = (err: Error) => {
-        clearTimeout(timer);
-        this.socket.destroy();
-        reject(err);
-      };
-      this.socket = target.tls ? tls.connect({ ...target.tls, host: target.host, port: target.port }) : net.connect({ host: target.host, port: target.port });
-      this.socket.setNoDelay(true);
-      this.socket.on('error', (err) => fail(err));
-      this.socket.on('close', () => {
-        this.closed = true;
-        this.onClose?.();
-      });
-      this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-      this.waiter = (f) => {
-        if (f.type !== 'welcome' && f.type !== 'hello') return false;
-        clearTimeout(timer);
-        resolve();
-        return true;
-      };
-    });
-  }
-
-  /** Sends a request and waits for the frame answering it (`re` = id). */
-  request(frame: Frame, id: number): Promise<Frame> {
-    return new Promise<Frame>((resolve, reject) => {
-      this.onClose = () => reject(new Error(`client ${this.index}: connection closed during ${frame.type}`));
-      this.waiter = (f) => {
-        if (f.re !== id) return false;
-        this.onClose = null;
-        resolve(f);
-        return true;
-      };
-      this.socket.write(encodeFrame({ ...frame, id }));
-    });
-  }
-
-  /** Routes frames to `onFrame` from now on; `closed` tells the fleet when this client drops. */
-  ready(onClose: () => void): void {
-    this.waiter = null;
-    this.onClose = onClose;
-  }
-
-  private onData(chunk: Buffer): void {
-    this.decoder.push(chunk);
-    for (;;) {
-      let f: Frame | null;
-      try {
-        f = this.decoder.next();
-      } catch (err) {
-        // A bad line from the server shows up as loss; an oversized one ends the stream.
-        if ((err as { details?: { fatal?: boolean } }).details?.fatal) {
-          this.socket.destroy();
-          return;
-        }
-        continue;
-      }
-      if (!f) return;
-      if (this.waiter) {
-        if (this.waiter(f)) this.waiter = null;
-        continue;
-      }
-      this.onFrame(f);
-    }
-  }
-}
-
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -199,31 +111,6 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Nearest-rank percentile of sorted values (NIST definition); 0 for none. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
-}
-
-/** Median of numbers (mean of the middle two for an even count); 0 for none. */
-export function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/**
- * Median of the ratios a[i] ÷ b[i] of runs measured back to back. On a machine whose background
- * load comes and goes, each pair shares its conditions, so this is steadier than the ratio of
- * the two medians. 0 for no pairs.
- */
-export function pairedRatio(a: number[], b: number[]): number {
-  const n = Math.min(a.length, b.length);
-  return Math.round(median(Array.from({ length: n }, (_, i) => a[i]! / b[i]!)) * 1000) / 1000;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distIsFresh } from '../bin/freshness.mjs';
-import { median } from './load.ts';
+import { median } from './statistics.ts';
 import type { StartupResult } from './results.ts';
 
 /** The package folder (this module runs from bench/ or from dist/bench/). */

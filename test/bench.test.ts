@@ -10,7 +10,7 @@ import path from 'node:path';
 import { main } from '../cli/main.ts';
 import { BENCH_PLANS, BENCH_SUITES, judge, runBench, type BenchPlan } from '../bench/run.ts';
 import { HANDSHAKE_ROWS } from '../bench/handshake.ts';
-import { median, pairedRatio, percentile } from '../bench/load.ts';
+import { median, pairedRatio, percentile } from '../bench/statistics.ts';
 import { renderBench } from '../bench/render.ts';
 import { renderBenchMarkdown } from '../bench/markdown.ts';
 import { BENCH_SCHEMA_VERSION } from '../bench/results.ts';
