@@ -11,21 +11,26 @@
  * ECDHE / DHE (RFC 8422, RFC 5246 §7.4.3) and every TLS 1.3 handshake (RFC 8446 §4.1) are
  * recognised and reported as `ephemeral`: the server key only signed them, so it cannot open them.
  *
+ * This module walks the handshake and decides; one direction's records are `tls12-directions.ts`,
+ * the stolen key and its PKCS#1 v1.5 decryption `tls12-stolen-key.ts`.
+ *
  * Pure: no sockets, no files; the only I/O-like input is the PEM string. A malformed recording is a
  * `failed` outcome with notes, never a throw — only an unusable key argument throws.
  */
-import { X509Certificate, constants, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
-import { ERROR_CODES, ProtocolError, SecchatError } from '../../core/errors.ts';
-import { alertName } from '../../core/tls/alerts.ts';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { ProtocolError } from '../../core/errors.ts';
 import { parseCertificateTls12 } from '../../core/tls/certificate-message.ts';
 import type { CipherSuiteInfo, KeyExchange } from '../../core/tls/cipher-suites.ts';
 import { parseClientHello, type ClientHello } from '../../core/tls/client-hello.ts';
-import { HandshakeReassembler, type HandshakeMessage } from '../../core/tls/handshake-reassembly.ts';
+import type { HandshakeMessage } from '../../core/tls/handshake-reassembly.ts';
 import { parseClientKeyExchangeRsa, parseServerKeyExchangeDhe, parseServerKeyExchangeEcdhe } from '../../core/tls/key-exchange.ts';
-import { readAllRecords, type TlsRecord } from '../../core/tls/record-layer.ts';
-import { CONTENT_TYPE, HANDSHAKE_TYPE, versionName } from '../../core/tls/registry.ts';
+import { HANDSHAKE_TYPE, versionName } from '../../core/tls/registry.ts';
 import { parseServerHello, type ServerHello } from '../../core/tls/server-hello.ts';
-import { extendedMasterSecret, deriveKeys, finishedVerifyData, handshakeHash, masterSecret, prfKindFor, type PrfKind } from '../../core/tls/prf.ts';
+import { extendedMasterSecret, deriveKeys, handshakeHash, masterSecret, prfKindFor, type PrfKind } from '../../core/tls/prf.ts';
+import { checkFinished, openDirection, scanDirection, type DirectionScan } from './tls12-directions.ts';
+import { loadRsaKey, rsaPkcs1v15Decrypt, spkiOf } from './tls12-stolen-key.ts';
+
+export { rsaPkcs1v15Decrypt } from './tls12-stolen-key.ts';
 import { RecordDecryptor } from '../../core/tls/record-protection.ts';
 
 /** What the eavesdropper kept, plus the key stolen later. */
@@ -74,48 +79,6 @@ export interface RetroDecryptResult {
   /** What was done and seen, in order, for the report. */
   notes: string[];
 }
-
-/** The handshake of one direction in the clear, and what followed its ChangeCipherSpec. */
-interface DirectionScan {
-  /** Plaintext handshake messages before ChangeCipherSpec. */
-  handshake: HandshakeMessage[];
-  sawChangeCipherSpec: boolean;
-  /** Records after ChangeCipherSpec (protected), in order. */
-  protectedRecords: TlsRecord[];
-  /** Plaintext alerts seen before ChangeCipherSpec. */
-  alerts: string[];
-}
-
-function scanDirection(stream: Buffer, who: 'client' | 'server', notes: string[]): DirectionScan {
-  const { records, trailing } = readAllRecords(stream);
-  if (trailing.length > 0) notes.push(`${who} stream ends with ${trailing.length} bytes of an incomplete record (recording truncated)`);
-  const scan: DirectionScan = { handshake: [], sawChangeCipherSpec: false, protectedRecords: [], alerts: [] };
-  const hs = new HandshakeReassembler();
-  for (const rec of records) {
-    if (scan.sawChangeCipherSpec) {
-      scan.protectedRecords.push(rec);
-      continue;
-    }
-    switch (rec.type) {
-      case CONTENT_TYPE.handshake:
-        hs.push(rec.fragment);
-        for (let m = hs.next(); m; m = hs.next()) scan.handshake.push(m);
-        break;
-      case CONTENT_TYPE.change_cipher_spec:
-        scan.sawChangeCipherSpec = true;
-        break;
-      case CONTENT_TYPE.alert:
-        scan.alerts.push(rec.fragment.length === 2 ? alertName(rec.fragment[1]!) : 'malformed alert');
-        break;
-      default:
-        // TLS 1.3 protects everything after ServerHello as application_data; the caller stops
-        // at the ServerHello for 1.3, so this only matters for a garbled 1.2 stream.
-        scan.protectedRecords.push(rec);
-    }
-  }
-  return scan;
-}
-
 function blank(notes: string[], partial: Partial<RetroDecryptResult> & Pick<RetroDecryptResult, 'outcome' | 'reason'>): RetroDecryptResult {
   return {
     keyExchange: 'unknown',
@@ -128,49 +91,6 @@ function blank(notes: string[], partial: Partial<RetroDecryptResult> & Pick<Retr
     notes,
     ...partial,
   };
-}
-
-/**
- * Load the stolen key.
- * @throws SecchatError(PKI) when the PEM is not an RSA private key node can read.
- */
-function loadRsaKey(pem: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (err) {
-    throw new SecchatError(ERROR_CODES.PKI, 'the stolen server key is not a readable PEM private key', {}, { cause: err });
-  }
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new SecchatError(ERROR_CODES.PKI, `the stolen server key is ${key.asymmetricKeyType}, not RSA: it cannot decrypt a key exchange`, {
-      keyType: key.asymmetricKeyType,
-    });
-  }
-  return key;
-}
-
-/**
- * RSAES-PKCS1-v1_5 decryption (RFC 8017 §7.2.2). Node 20 refuses RSA_PKCS1_PADDING in
- * privateDecrypt (the Marvin-attack mitigation), so do the raw RSA operation and unpad by hand:
- * EM = 0x00 || 0x02 || PS (≥ 8 non-zero bytes) || 0x00 || M. Offline, so timing does not matter.
- * @returns M, or null when the padding is wrong.
- */
-export function rsaPkcs1v15Decrypt(key: KeyObject, ciphertext: Buffer): Buffer | null {
-  let em: Buffer;
-  try {
-    em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, ciphertext);
-  } catch {
-    return null; // wrong length or ciphertext ≥ modulus
-  }
-  if (em[0] !== 0x00 || em[1] !== 0x02) return null;
-  const sep = em.indexOf(0x00, 2);
-  if (sep < 10) return null; // no separator, or PS shorter than 8 bytes
-  return em.subarray(sep + 1);
-}
-
-function spkiOf(key: KeyObject): Buffer {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return pub.export({ type: 'spki', format: 'der' });
 }
 
 /** Handshake messages of the server's first flight end with ServerHelloDone (RFC 5246 §7.3). */
@@ -392,62 +312,4 @@ function rsa12(
 
 function chMsg(c2s: DirectionScan): HandshakeMessage {
   return c2s.handshake[0]!;
-}
-
-interface OpenedDirection {
-  finished?: HandshakeMessage;
-  plaintext: Buffer;
-  recordsOpened: number;
-  error?: string;
-}
-
-/** Decrypt one direction's protected records: Finished first, then application data and alerts. */
-function openDirection(who: 'client' | 'server', scan: DirectionScan, dec: RecordDecryptor, notes: string[]): OpenedDirection {
-  const out: OpenedDirection = { plaintext: Buffer.alloc(0), recordsOpened: 0 };
-  if (!scan.sawChangeCipherSpec) {
-    notes.push(`${who} never sent ChangeCipherSpec: nothing encrypted to open`);
-    return out;
-  }
-  const data: Buffer[] = [];
-  const hs = new HandshakeReassembler();
-  let appRecords = 0;
-  for (const rec of scan.protectedRecords) {
-    const r = dec.unprotect(rec.type, rec.version, rec.fragment);
-    if (!r.ok) {
-      out.error = r.reason;
-      notes.push(`${who} record at offset ${rec.offset} (type ${rec.type}) did not decrypt: ${r.reason}; stopping this direction`);
-      break;
-    }
-    out.recordsOpened++;
-    if (rec.type === CONTENT_TYPE.application_data) {
-      data.push(r.plaintext);
-      appRecords++;
-    } else if (rec.type === CONTENT_TYPE.handshake) {
-      hs.push(r.plaintext);
-      for (let m = hs.next(); m; m = hs.next()) {
-        if (!out.finished && m.msgType === HANDSHAKE_TYPE.finished) out.finished = m;
-        else notes.push(`${who} sent an encrypted handshake message of type ${m.msgType} after Finished (renegotiation is not followed)`);
-      }
-    } else if (rec.type === CONTENT_TYPE.alert) {
-      notes.push(`${who} sent encrypted alert ${r.plaintext.length === 2 ? alertName(r.plaintext[1]!) : '(malformed)'}`);
-    }
-  }
-  out.plaintext = Buffer.concat(data);
-  notes.push(`${who}: ${appRecords} application_data records, ${out.plaintext.length} bytes`);
-  return out;
-}
-
-function checkFinished(
-  who: 'client' | 'server',
-  finished: HandshakeMessage | undefined,
-  kind: PrfKind,
-  master: Buffer,
-  transcript: Buffer,
-  notes: string[],
-): boolean {
-  if (!finished) return false;
-  const want = finishedVerifyData(kind, master, who, handshakeHash(kind, transcript));
-  const ok = finished.body.equals(want);
-  notes.push(`${who} Finished verify_data ${ok ? 'matches' : 'does NOT match'}`);
-  return ok;
 }
