@@ -10,7 +10,7 @@
 import { ProtocolError } from '../errors.ts';
 import { Cursor, type FieldLog } from './byte-cursor.ts';
 import { cipherSuiteLabel, cipherSuiteName } from './cipher-suites.ts';
-import { parseExtensions, type TlsExtension } from './extensions.ts';
+import { readExtensions, type TlsExtension } from './extensions.ts';
 import { encodeHandshakeMessage } from './handshake-reassembly.ts';
 import { encodeRecord } from './record-layer.ts';
 import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE, TLS_FALLBACK_SCSV, groupName, isGrease, signatureSchemeName, versionLabel, type NamedValue } from './registry.ts';
@@ -60,84 +60,66 @@ export function parseClientHello(body: Buffer, log?: FieldLog): ClientHello {
   if (sessionId.length > 32) throw new ProtocolError('ClientHello: session_id longer than 32 bytes', { field: 'ClientHello.session_id' });
   const suiteIds = c.u16Vec(2, 'cipher_suites', 'ClientHello.cipher_suites', 'cipher_suite', cipherSuiteLabel);
   const compressionMethods = [...c.vec(1, 'compression_methods', (b) => [...b].map((m) => (m === 0 ? 'null' : String(m))).join(', '))];
-  const extensions = parseExtensions(c, 'ClientHello');
-  c.end();
-
   const hello: ClientHello = {
     legacyVersion,
     random,
     sessionId,
     cipherSuites: suiteIds.map((id) => ({ id, name: cipherSuiteName(id) })),
     compressionMethods,
-    extensions,
+    extensions: [],
     extendedMasterSecret: false,
     encryptThenMac: false,
     preSharedKey: false,
     fallbackScsv: suiteIds.includes(TLS_FALLBACK_SCSV),
     maxVersion: legacyVersion,
   };
-  for (const ext of extensions) {
-    const what = `ClientHello.${ext.name}`;
-    const e = c.child(ext.data, what, 2);
-    switch (ext.type) {
-      case EXTENSION_TYPE.server_name: {
-        // RFC 6066 §3: ServerNameList of (name_type, opaque HostName<1..2^16-1>); type 0 = host_name.
-        if (ext.data.length === 0) break; // the empty form is only legal in a ServerHello
-        const list = e.child(e.vec(2, 'server_name_list'), what);
-        while (list.remaining > 0) {
-          const nameType = list.u8('name_type', (t) => (t === 0 ? 'host_name' : String(t)));
-          const name = list.vec(2, 'host_name', (b) => b.toString('ascii'));
-          if (nameType === 0 && hello.serverName === undefined) hello.serverName = name.toString('ascii');
-        }
-        e.end();
-        break;
+  hello.extensions = readExtensions(c, 'ClientHello', {
+    [EXTENSION_TYPE.server_name]: (e, ext, what) => {
+      // RFC 6066 §3: ServerNameList of (name_type, opaque HostName<1..2^16-1>); type 0 = host_name.
+      if (ext.data.length === 0) return; // the empty form is only legal in a ServerHello
+      const list = e.child(e.vec(2, 'server_name_list'), what);
+      while (list.remaining > 0) {
+        const nameType = list.u8('name_type', (t) => (t === 0 ? 'host_name' : String(t)));
+        const name = list.vec(2, 'host_name', (b) => b.toString('ascii'));
+        if (nameType === 0 && hello.serverName === undefined) hello.serverName = name.toString('ascii');
       }
-      case EXTENSION_TYPE.supported_versions:
-        hello.supportedVersions = e.u16Vec(1, 'versions', what, 'version', versionLabel);
-        e.end();
-        break;
-      case EXTENSION_TYPE.supported_groups:
-        hello.supportedGroups = e.u16Vec(2, 'named_group_list', what, 'named_group', groupName).map((id) => ({ id, name: groupName(id) }));
-        e.end();
-        break;
-      case EXTENSION_TYPE.key_share: {
-        const shares = e.child(e.vec(2, 'client_shares'), what);
-        const groups: NamedValue[] = [];
-        while (shares.remaining > 0) {
-          const id = shares.u16('group', groupName);
-          shares.vec(2, 'key_exchange', (b) => `${b.length} bytes: ${b.toString('hex')}`);
-          groups.push({ id, name: groupName(id) });
-        }
-        e.end();
-        hello.keyShareGroups = groups;
-        break;
+      e.end();
+    },
+    [EXTENSION_TYPE.supported_versions]: (e, _ext, what) => {
+      hello.supportedVersions = e.u16Vec(1, 'versions', what, 'version', versionLabel);
+      e.end();
+    },
+    [EXTENSION_TYPE.supported_groups]: (e, _ext, what) => {
+      hello.supportedGroups = e.u16Vec(2, 'named_group_list', what, 'named_group', groupName).map((id) => ({ id, name: groupName(id) }));
+      e.end();
+    },
+    [EXTENSION_TYPE.key_share]: (e, _ext, what) => {
+      const shares = e.child(e.vec(2, 'client_shares'), what);
+      const groups: NamedValue[] = [];
+      while (shares.remaining > 0) {
+        const id = shares.u16('group', groupName);
+        shares.vec(2, 'key_exchange', (b) => `${b.length} bytes: ${b.toString('hex')}`);
+        groups.push({ id, name: groupName(id) });
       }
-      case EXTENSION_TYPE.signature_algorithms:
-        hello.signatureAlgorithms = e.u16Vec(2, 'supported_signature_algorithms', what, 'signature_scheme', signatureSchemeName);
-        e.end();
-        break;
-      case EXTENSION_TYPE.alpn: {
-        const list = e.child(e.vec(2, 'protocol_name_list'), what);
-        const names: string[] = [];
-        while (list.remaining > 0) names.push(list.vec(1, 'protocol_name', (b) => b.toString('latin1')).toString('latin1'));
-        e.end();
-        hello.alpn = names;
-        break;
-      }
-      case EXTENSION_TYPE.extended_master_secret:
-        hello.extendedMasterSecret = true;
-        break;
-      case EXTENSION_TYPE.encrypt_then_mac:
-        hello.encryptThenMac = true;
-        break;
-      case EXTENSION_TYPE.session_ticket:
-        hello.sessionTicket = ext.data;
-        break;
-      case EXTENSION_TYPE.pre_shared_key:
-        hello.preSharedKey = true;
-        break;
-    }
-  }
+      e.end();
+      hello.keyShareGroups = groups;
+    },
+    [EXTENSION_TYPE.signature_algorithms]: (e, _ext, what) => {
+      hello.signatureAlgorithms = e.u16Vec(2, 'supported_signature_algorithms', what, 'signature_scheme', signatureSchemeName);
+      e.end();
+    },
+    [EXTENSION_TYPE.alpn]: (e, _ext, what) => {
+      const list = e.child(e.vec(2, 'protocol_name_list'), what);
+      const names: string[] = [];
+      while (list.remaining > 0) names.push(list.vec(1, 'protocol_name', (b) => b.toString('latin1')).toString('latin1'));
+      e.end();
+      hello.alpn = names;
+    },
+    [EXTENSION_TYPE.extended_master_secret]: () => void (hello.extendedMasterSecret = true),
+    [EXTENSION_TYPE.encrypt_then_mac]: () => void (hello.encryptThenMac = true),
+    [EXTENSION_TYPE.session_ticket]: (_e, ext) => void (hello.sessionTicket = ext.data),
+    [EXTENSION_TYPE.pre_shared_key]: () => void (hello.preSharedKey = true),
+  });
   const real = (hello.supportedVersions ?? []).filter((v) => !isGrease(v));
   if (real.length > 0) hello.maxVersion = Math.max(...real);
   return hello;

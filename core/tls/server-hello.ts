@@ -5,7 +5,7 @@
  */
 import { Cursor, type FieldLog } from './byte-cursor.ts';
 import { CIPHER_SUITES, cipherSuiteLabel, cipherSuiteName, type CipherSuiteInfo } from './cipher-suites.ts';
-import { parseExtensions, type TlsExtension } from './extensions.ts';
+import { readExtensions, type TlsExtension } from './extensions.ts';
 import { EXTENSION_TYPE, HELLO_RETRY_REQUEST_RANDOM, groupName, versionLabel, type NamedValue } from './registry.ts';
 
 /** A decoded ServerHello (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3). */
@@ -44,8 +44,6 @@ export function parseServerHello(body: Buffer, log?: FieldLog): ServerHello {
   const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
   const suiteId = c.u16('cipher_suite', cipherSuiteLabel);
   const compressionMethod = c.u8('compression_method', (m) => (m === 0 ? 'null' : String(m)));
-  const extensions = parseExtensions(c, 'ServerHello');
-  c.end();
   const helloRetryRequest = random.equals(HELLO_RETRY_REQUEST_RANDOM);
   const hello: ServerHello = {
     legacyVersion,
@@ -54,7 +52,7 @@ export function parseServerHello(body: Buffer, log?: FieldLog): ServerHello {
     cipherSuite: { id: suiteId, name: cipherSuiteName(suiteId) },
     suite: CIPHER_SUITES.get(suiteId),
     compressionMethod,
-    extensions,
+    extensions: [],
     selectedVersion: legacyVersion,
     extendedMasterSecret: false,
     encryptThenMac: false,
@@ -62,34 +60,22 @@ export function parseServerHello(body: Buffer, log?: FieldLog): ServerHello {
     sessionTicket: false,
     helloRetryRequest,
   };
-  for (const ext of extensions) {
-    const e = c.child(ext.data, `ServerHello.${ext.name}`, 2);
-    switch (ext.type) {
-      case EXTENSION_TYPE.supported_versions:
-        hello.selectedVersion = e.u16('selected_version', versionLabel);
-        e.end();
-        break;
-      case EXTENSION_TYPE.key_share: {
-        // ServerHello: KeyShareEntry; HelloRetryRequest: just the selected NamedGroup (§4.2.8).
-        const id = e.u16('group', groupName);
-        if (!helloRetryRequest) e.vec(2, 'key_exchange', (b) => `${b.length} bytes: ${b.toString('hex')}`);
-        e.end();
-        hello.keyShareGroup = { id, name: groupName(id) };
-        break;
-      }
-      case EXTENSION_TYPE.extended_master_secret:
-        hello.extendedMasterSecret = true;
-        break;
-      case EXTENSION_TYPE.encrypt_then_mac:
-        hello.encryptThenMac = true;
-        break;
-      case EXTENSION_TYPE.pre_shared_key:
-        hello.preSharedKey = true;
-        break;
-      case EXTENSION_TYPE.session_ticket:
-        hello.sessionTicket = true;
-        break;
-    }
-  }
+  hello.extensions = readExtensions(c, 'ServerHello', {
+    [EXTENSION_TYPE.supported_versions]: (e) => {
+      hello.selectedVersion = e.u16('selected_version', versionLabel);
+      e.end();
+    },
+    [EXTENSION_TYPE.key_share]: (e) => {
+      // ServerHello: KeyShareEntry; HelloRetryRequest: just the selected NamedGroup (§4.2.8).
+      const id = e.u16('group', groupName);
+      if (!helloRetryRequest) e.vec(2, 'key_exchange', (b) => `${b.length} bytes: ${b.toString('hex')}`);
+      e.end();
+      hello.keyShareGroup = { id, name: groupName(id) };
+    },
+    [EXTENSION_TYPE.extended_master_secret]: () => void (hello.extendedMasterSecret = true),
+    [EXTENSION_TYPE.encrypt_then_mac]: () => void (hello.encryptThenMac = true),
+    [EXTENSION_TYPE.pre_shared_key]: () => void (hello.preSharedKey = true),
+    [EXTENSION_TYPE.session_ticket]: () => void (hello.sessionTicket = true),
+  });
   return hello;
 }
