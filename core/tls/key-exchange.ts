@@ -43,10 +43,7 @@ export function parseServerKeyExchangeEcdhe(body: Buffer, version = 0x0303): Ecd
   }
   const id = c.u16('namedcurve');
   const publicKey = c.vec(1, 'public');
-  const signatureAlgorithm = version >= 0x0303 ? c.u16('signature_algorithm') : undefined;
-  const signature = c.vec(2, 'signature');
-  c.end();
-  return { curveType, group: { id, name: groupName(id) }, publicKey, signatureAlgorithm, signature };
+  return { curveType, group: { id, name: groupName(id) }, publicKey, ...readSignature(c, version) };
 }
 
 /** A DHE ServerKeyExchange (RFC 5246 §7.4.3): explicit finite-field parameters, signed. */
@@ -70,11 +67,23 @@ export function parseServerKeyExchangeDhe(body: Buffer, version = 0x0303): DheSe
   const p = c.vec(2, 'dh_p');
   const g = c.vec(2, 'dh_g');
   const publicKey = c.vec(2, 'dh_Ys');
-  const signatureAlgorithm = version >= 0x0303 ? c.u16('signature_algorithm') : undefined;
-  const signature = c.vec(2, 'signature');
-  c.end();
+  const signed = readSignature(c, version);
   let first = 0;
   while (first < p.length && p[first] === 0) first++;
   const primeBits = first === p.length ? 0 : (p.length - first - 1) * 8 + (32 - Math.clz32(p[first]!));
-  return { p, g, publicKey, primeBits, signatureAlgorithm, signature };
+  return { p, g, publicKey, primeBits, ...signed };
+}
+
+/**
+ * The signature that ends a ServerKeyExchange: a `digitally-signed` struct (RFC 5246 §4.7), whose
+ * 2-byte SignatureAndHashAlgorithm exists from TLS 1.2 on (§7.4.1.4.1), then the 2-byte-length
+ * signature; nothing may follow it.
+ * @param version the negotiated version (0x0303 = TLS 1.2)
+ * @throws ProtocolError on truncation or trailing bytes
+ */
+function readSignature(c: Cursor, version: number): { signatureAlgorithm?: number; signature: Buffer } {
+  const signatureAlgorithm = version >= 0x0303 ? c.u16('signature_algorithm') : undefined;
+  const signature = c.vec(2, 'signature');
+  c.end();
+  return { signatureAlgorithm, signature };
 }
