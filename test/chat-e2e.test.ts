@@ -1,62 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import tls from 'node:tls';
 import net from 'node:net';
-import { makeTestPki, profileOf, startTestServer, connectClient, loggedIn } from './helpers/lab-env.ts';
-import type { PkiMaterial } from '../core/pki.ts';
+import { useTestPki, profileOf, startTestServer, connectClient, loggedIn } from './helpers/lab-env.ts';
+import { rawPeer, until } from './helpers/hostile.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startChatServer, type ChatServer } from '../server/chat-server.ts';
-import { FrameDecoder, type Frame } from '../core/frames.ts';
 
-let pki: PkiMaterial;
-let cleanup: () => void;
-beforeAll(async () => {
-  ({ pki, cleanup } = await makeTestPki());
-});
-afterAll(() => cleanup());
-
-/** A raw TLS connection that sends bytes we choose and collects decoded frames. */
-async function rawTls(port: number): Promise<{ socket: tls.TLSSocket; frames: Frame[]; closed: Promise<void> }> {
-  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.certPem });
-  await new Promise<void>((r, j) => socket.once('secureConnect', r).once('error', j));
-  const frames: Frame[] = [];
-  const d = new FrameDecoder();
-  socket.on('data', (b) => {
-    d.push(b);
-    try {
-      for (let f = d.next(); f; f = d.next()) frames.push(f);
-    } catch {
-      socket.destroy(); // a frame error from the server ends the test connection
-    }
-  });
-  const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  socket.on('error', () => {});
-  return { socket, frames, closed };
-}
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const env = useTestPki('secchat-chat-e2e-');
 
 describe('chat over TLS, end to end', () => {
   const profile = profileOf({ transport: 'tls' });
   let server: ChatServer;
   let stop: () => Promise<void>;
   beforeAll(async () => {
-    ({ server, stop } = await startTestServer(profile, pki, { maxFrameBytes: 4096, maxMessageChars: 100 }));
+    ({ server, stop } = await startTestServer(profile, env.pki, { maxFrameBytes: 4096, maxMessageChars: 100 }));
   });
   afterAll(async () => stop());
 
   it('registers, logs in, broadcasts, sends direct messages, lists users, announces joins and leaves', async () => {
-    const alice = await loggedIn(profile, pki, server.port, 'alice');
+    const alice = await loggedIn(profile, env.pki, server.port, 'alice');
     expect(alice.negotiated?.protocol).toBe('TLSv1.3');
-    const bob = await loggedIn(profile, pki, server.port, 'bob');
-    const carol = await loggedIn(profile, pki, server.port, 'carol');
+    const bob = await loggedIn(profile, env.pki, server.port, 'bob');
+    const carol = await loggedIn(profile, env.pki, server.port, 'carol');
     await alice.waitFor((f) => f.type === 'joined' && f.username === 'carol');
     expect(await alice.users()).toEqual(['alice', 'bob', 'carol']);
 
@@ -76,8 +42,8 @@ describe('chat over TLS, end to end', () => {
   });
 
   it('allows one login per username at a time and refuses wrong passwords', async () => {
-    const a1 = await loggedIn(profile, pki, server.port, 'erin');
-    const a2 = await connectClient(profile, pki, server.port);
+    const a1 = await loggedIn(profile, env.pki, server.port, 'erin');
+    const a2 = await connectClient(profile, env.pki, server.port);
     await expect(a2.login('erin', 'pw-erin-0123456789')).rejects.toMatchObject({ details: { code: 'already_logged_in' } });
     await expect(a2.login('erin', 'wrong-password')).rejects.toMatchObject({ details: { code: 'bad_credentials' } });
     await expect(a2.register('ERIN', 'another-password')).rejects.toMatchObject({ details: { code: 'username_taken' } }); // case-folded
@@ -87,10 +53,10 @@ describe('chat over TLS, end to end', () => {
   });
 
   it('answers bad input with error frames, closes only unusable streams, and others carry on', async () => {
-    const bystanderA = await loggedIn(profile, pki, server.port, 'frank');
-    const bystanderB = await loggedIn(profile, pki, server.port, 'grace');
+    const bystanderA = await loggedIn(profile, env.pki, server.port, 'frank');
+    const bystanderB = await loggedIn(profile, env.pki, server.port, 'grace');
 
-    const h = await rawTls(server.port);
+    const h = await rawPeer(server.port, env.pki, { waitWelcome: false });
     h.socket.write('this is not json\n');
     h.socket.write('{"type":"teleport"}\n');
     h.socket.write('{"type":"msg","text":"before login"}\n');
@@ -114,10 +80,10 @@ describe('chat over TLS, end to end', () => {
   it('knows a TLS connection is TLS whether or not it logs: starttls is "already active", not "not offered"', async () => {
     // The server reads the negotiated parameters only when it logs; the rules' TLS flag must not depend on that.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-test-srv-'));
-    const logged = await startChatServer({ profile, identity: pki.server, dbPath: path.join(dir, 'users.db'), log: () => {} });
+    const logged = await startChatServer({ profile, identity: env.pki.server, dbPath: path.join(dir, 'users.db'), log: () => {} });
     try {
       for (const port of [server.port, logged.port]) {
-        const h = await rawTls(port);
+        const h = await rawPeer(port, env.pki, { waitWelcome: false });
         await until(() => h.frames.some((f) => f.type === 'welcome'));
         h.socket.write('{"type":"starttls"}\n');
         await until(() => h.frames.some((f) => f.type === 'error'));
@@ -135,7 +101,7 @@ describe('chat over TLS, end to end', () => {
     await new Promise((r) => s.once('connect', r));
     s.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00])); // a truncated ClientHello
     s.destroy();
-    const c = await loggedIn(profile, pki, server.port, 'heidi');
+    const c = await loggedIn(profile, env.pki, server.port, 'heidi');
     expect(await c.users()).toContain('heidi');
     await c.quit();
   });
@@ -144,9 +110,9 @@ describe('chat over TLS, end to end', () => {
 describe('chat over plaintext', () => {
   it('works without TLS (and the client reports no negotiated parameters)', async () => {
     const profile = profileOf({ transport: 'plain' });
-    const { server, stop } = await startTestServer(profile, pki);
-    const a = await loggedIn(profile, pki, server.port, 'alice');
-    const b = await loggedIn(profile, pki, server.port, 'bob');
+    const { server, stop } = await startTestServer(profile, env.pki);
+    const a = await loggedIn(profile, env.pki, server.port, 'alice');
+    const b = await loggedIn(profile, env.pki, server.port, 'bob');
     expect(a.negotiated).toBeNull();
     await a.dm('bob', 'plain hello');
     expect((await b.waitFor((f) => f.type === 'dm')).text).toBe('plain hello');
@@ -167,15 +133,15 @@ describe('offline direct message, ChatClient.received', () => {
   ] as const) {
     it(`is received at the next login (${name})`, async () => {
       const profile = profileOf(partial);
-      const { server, stop } = await startTestServer(profile, pki);
+      const { server, stop } = await startTestServer(profile, env.pki);
       try {
-        const alice = await loggedIn(profile, pki, server.port, 'alice');
-        const carol = await loggedIn(profile, pki, server.port, 'carol');
+        const alice = await loggedIn(profile, env.pki, server.port, 'alice');
+        const carol = await loggedIn(profile, env.pki, server.port, 'carol');
         await carol.quit();
         await until(() => !server.hub.isOnline('carol'));
         expect(await alice.dm('carol', 'offline-test-1')).toEqual({ stored: true });
 
-        const back = await connectClient(profile, pki, server.port);
+        const back = await connectClient(profile, env.pki, server.port);
         await back.login('carol', 'pw-carol-0123456789');
         const dm = await back.waitFor((f) => f.type === 'dm', 5000);
         expect(dm).toMatchObject({ type: 'dm', from: 'alice', to: 'carol', text: 'offline-test-1', offline: true });

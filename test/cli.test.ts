@@ -10,29 +10,16 @@ import path from 'node:path';
 import { buildProgram, loadProgram, main } from '../cli/main.ts';
 import { COMMANDS } from '../cli/command-registry.ts';
 import type { Command } from 'commander';
+import { BIN, runCli, startCliServer } from './helpers/cli.ts';
 
-const BIN = path.resolve(__dirname, '../bin/secchat.mjs');
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...opts.env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(opts.input ?? '');
-  });
-}
+/** Runs `secchat ARGS` in the test folder (test/helpers/cli.ts), killed after 20 s unless told otherwise. */
+const run = (args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}) => runCli(args, { cwd: dir, timeoutMs: 20_000, ...opts });
 
 function allCommands(c: Command, prefix: string[] = []): string[][] {
   return c.commands.flatMap((s) => [[...prefix, s.name()], ...allCommands(s, [...prefix, s.name()])]);
@@ -77,22 +64,9 @@ describe('secchat CLI', () => {
   });
 
   it('server + scripted clients: messages from stdin lines, received lines on stdout', async () => {
-    const server = spawn(process.execPath, [BIN, 'server', '--profile', 'tls-verified', '--port', '0', '--pki', 'pki', '--db', 'users.db'], { cwd: dir });
-    let serverOut = '';
-    server.stdout.on('data', (d) => (serverOut += d));
-    let serverErr = '';
-    server.stderr.on('data', (d) => (serverErr += d));
+    const server = await startCliServer(['--profile', 'tls-verified', '--port', '0', '--pki', 'pki', '--db', 'users.db'], { cwd: dir, timeoutMs: 15_000 });
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 15_000);
-        server.stdout.on('data', () => {
-          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(serverOut);
-          if (m) {
-            clearTimeout(t);
-            resolve(Number(m[1]));
-          }
-        });
-      });
+      const port = server.port;
       const common = ['client', '--profile', 'tls-verified', '--port', String(port), '--pki', 'pki', '--register'];
       // bob stays connected long enough to receive alice's dm: his input ends only after a delay.
       const bob = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -122,32 +96,18 @@ describe('secchat CLI', () => {
       const frames = b.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(frames).toContainEqual(expect.objectContaining({ type: 'msg', from: 'alice', text: 'hello room' }));
       expect(frames).toContainEqual(expect.objectContaining({ type: 'dm', from: 'alice', text: 'secret \x1b[31mred' }));
-      expect(serverErr).toMatch(/connect peer=127\.0\.0\.1:\d+ protocol=TLSv1\.3 cipher=TLS_AES_256_GCM_SHA384/);
-      expect(serverErr).not.toMatch(/alice-password-1/);
+      expect(server.stderr()).toMatch(/connect peer=127\.0\.0\.1:\d+ protocol=TLSv1\.3 cipher=TLS_AES_256_GCM_SHA384/);
+      expect(server.stderr()).not.toMatch(/alice-password-1/);
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('close', r));
+      await server.stop();
     }
-    expect(serverErr).toMatch(/SIGTERM: closing every connection/);
+    expect(server.stderr()).toMatch(/SIGTERM: closing every connection/);
   });
 
   it('a dm sent to an offline user is printed at their next login, as text and as --json; every printed line ends with a newline', async () => {
-    const server = spawn(process.execPath, [BIN, 'server', '--profile', 'tls-verified', '--port', '0', '--pki', 'pki', '--db', 'offline.db'], { cwd: dir });
-    let serverOut = '';
-    server.stdout.on('data', (d) => (serverOut += d));
-    let serverErr = '';
-    server.stderr.on('data', (d) => (serverErr += d));
+    const server = await startCliServer(['--profile', 'tls-verified', '--port', '0', '--pki', 'pki', '--db', 'offline.db'], { cwd: dir, timeoutMs: 15_000 });
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 15_000);
-        server.stdout.on('data', () => {
-          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(serverOut);
-          if (m) {
-            clearTimeout(t);
-            resolve(Number(m[1]));
-          }
-        });
-      });
+      const port = server.port;
       const common = ['client', '--profile', 'tls-verified', '--port', String(port), '--pki', 'pki'];
       const carolEnv = { SECCHAT_PASSWORD: 'carol-password-1' };
       const aliceEnv = { SECCHAT_PASSWORD: 'alice-password-1' };
@@ -178,8 +138,7 @@ describe('secchat CLI', () => {
         for (const text of [r.stdout, r.stderr]) if (text) expect(text.endsWith('\n'), JSON.stringify(text)).toBe(true);
       }
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('close', r));
+      await server.stop();
     }
   }, 120_000); // five client processes one after another, on a loaded machine
 

@@ -5,7 +5,7 @@
  * into a pass; and `secchat lab` records predictions and progress.
 
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,6 @@ import { buildProgram, main } from '../cli/main.ts';
 import { labCommand } from '../cli/commands/lab.ts';
 import type { CliIo } from '../cli/common.ts';
 import { ERROR_CODES, SecchatError, UsageError } from '../core/errors.ts';
-import { initPki, loadPki, type PkiMaterial } from '../core/pki.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { checkTlsSettings } from '../core/tls/node-options.ts';
 import { allWeaknesses, weaknessesOf } from '../core/weaknesses.ts';
@@ -27,6 +26,7 @@ import { spawnSync } from 'node:child_process';
 import { findLab, hasAttack, LABS_DIR, loadLabs, missingAttacks, type Lab } from '../labs/lab.ts';
 import { labPkiDir } from '../labs/lab-pki.ts';
 import { loadProgress, profileDigest, workingProfileFile } from '../labs/progress.ts';
+import { useTestPki } from './helpers/lab-env.ts';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'labs');
 /** The ten labs the course needs, by the ids core/weaknesses.ts and the brief use. */
@@ -48,15 +48,7 @@ const SECTIONS = ['Goal', 'Background', 'Predict', 'Steps', 'What to observe', '
 const FUTURE_COMMANDS = ['bench'];
 
 const labs = loadLabs();
-let tmp: string;
-let pki: PkiMaterial;
-
-beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-labs-'));
-  await initPki({ dir: path.join(tmp, 'pki') });
-  pki = loadPki(path.join(tmp, 'pki'));
-}, 120_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const env = useTestPki('secchat-labs-');
 
 /** Output captured from a CLI run. */
 function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
@@ -166,7 +158,7 @@ describe('lab checks run the real attacks', () => {
     });
 
     it('fails on the starting profile', async () => {
-      const r = await checkLab(lab, loadProfile(lab.startFile), pki);
+      const r = await checkLab(lab, loadProfile(lab.startFile), env.pki);
       expect(r.passed).toBe(false);
       expect(r.failures.length).toBeGreaterThan(0);
       // It fails for the lesson's reason: an attack got through, or (lab 09) clients were not served.
@@ -175,7 +167,7 @@ describe('lab checks run the real attacks', () => {
     }, checkMs);
 
     it.each(insecureFixtures(lab))('fails on %s, for the lesson\'s reason while the chat works', async (name) => {
-      const r = await checkLab(lab, fixture(lab, name), pki);
+      const r = await checkLab(lab, fixture(lab, name), env.pki);
       expect(r.passed).toBe(false);
       // Not a broken chat: an attack got through, or the measured property does not hold.
       expect(r.chat.works, r.chat.detail).toBe(true);
@@ -190,7 +182,7 @@ describe('lab checks run the real attacks', () => {
     }, checkMs);
 
     it('passes on a hardened profile', async () => {
-      const r = await checkLab(lab, fixture(lab, 'hardened'), pki);
+      const r = await checkLab(lab, fixture(lab, 'hardened'), env.pki);
       expect(r.failures).toEqual([]);
       expect(r.passed).toBe(true);
       expect(r.chat.works).toBe(true);
@@ -200,7 +192,7 @@ describe('lab checks run the real attacks', () => {
     }, checkMs);
 
     it('fails on a profile that blocks the attacker by breaking the chat', async () => {
-      const r = await checkLab(lab, fixture(lab, 'breaks-chat'), pki);
+      const r = await checkLab(lab, fixture(lab, 'breaks-chat'), env.pki);
       expect(r.passed).toBe(false);
       expect(r.chat.works).toBe(false);
       for (const a of r.attacks) expect(a.outcome, `${a.attack}: ${a.reason}`).not.toBe('succeeded');
@@ -214,7 +206,7 @@ describe('lab checks run the real attacks', () => {
 
   it('fails when an attack of the lab is missing from the registry, even on a hardened profile', async () => {
     const lab = findLab('2', labs);
-    const r = await checkLab(lab, fixture(lab, 'hardened'), pki, { registry: ATTACKS.filter((a) => a.id !== 'mitm-self-signed') });
+    const r = await checkLab(lab, fixture(lab, 'hardened'), env.pki, { registry: ATTACKS.filter((a) => a.id !== 'mitm-self-signed') });
     expect(r.passed).toBe(false);
     expect(r.attacks.find((a) => a.attack === 'mitm-self-signed')).toMatchObject({ outcome: 'unavailable', defended: false });
     expect(r.failures).toEqual(['attack mitm-self-signed is not available in this version of secchat']);
@@ -226,10 +218,10 @@ describe('lab checks run the real attacks', () => {
     const profile = fixture(base, 'hardened');
     const strict: Lab = { ...base, attacks: ['fake-na'], notApplicableDefends: [] };
     const lenient: Lab = { ...base, attacks: ['fake-na'], notApplicableDefends: ['fake-na'] };
-    const r1 = await checkLab(strict, profile, pki, { registry: [na] });
+    const r1 = await checkLab(strict, profile, env.pki, { registry: [na] });
     expect(r1.passed).toBe(false);
     expect(r1.failures[0]).toMatch(/fake-na could not run against this profile \(the profile has no such thing\)/);
-    const r2 = await checkLab(lenient, profile, pki, { registry: [na] });
+    const r2 = await checkLab(lenient, profile, env.pki, { registry: [na] });
     expect(r2.passed).toBe(true);
   });
 });
@@ -244,7 +236,7 @@ describe('lab checks run the real attacks', () => {
   });
 
   it('fails on the naive app for the lesson\'s reasons and passes on the careful one', async () => {
-    const [naive, careful] = await Promise.all([checkTargetLab(lab10(), loadTarget(path.join(TARGETS, 'naive.yaml')), pki), checkTargetLab(lab10(), loadTarget(path.join(TARGETS, 'careful.yaml')), pki)]);
+    const [naive, careful] = await Promise.all([checkTargetLab(lab10(), loadTarget(path.join(TARGETS, 'naive.yaml')), env.pki), checkTargetLab(lab10(), loadTarget(path.join(TARGETS, 'careful.yaml')), env.pki)]);
     expect(naive.passed).toBe(false);
     expect(naive.chat.works).toBe(true);
     for (const id of ['mitm-self-signed', 'mitm-gallery', 'replay', 'tamper', 'retro-decrypt', 'server-scan']) expect(naive.attacks.find((a) => a.attack === id)?.outcome, id).toBe('succeeded');
@@ -270,7 +262,7 @@ describe('lab checks run the real attacks', () => {
 
 describe('the working profile', () => {
   it('missing, empty or comments-only is a failure with exit code 1, invalid is exit code 2', () => {
-    const dir = mkdtempSync(path.join(tmp, 'wp-'));
+    const dir = mkdtempSync(path.join(env.tmp, 'wp-'));
     const file = path.join(dir, 'profile.yaml');
     const lab1 = (err: unknown) => err instanceof SecchatError && err.code === ERROR_CODES.LAB;
     expect(() => readWorkingProfile(file)).toThrow(/no working profile/);
@@ -293,8 +285,8 @@ describe('secchat lab (command line)', () => {
   let home: string;
   let pkiDir: string;
   beforeAll(() => {
-    home = mkdtempSync(path.join(tmp, 'home-'));
-    pkiDir = path.join(tmp, 'pki');
+    home = mkdtempSync(path.join(env.tmp, 'home-'));
+    pkiDir = env.pkiDir;
     // The lab PKI lives in the lab home (secchat lab makes it); the test's own is copied there to save key generation.
     cpSync(pkiDir, labPkiDir(home), { recursive: true });
   });

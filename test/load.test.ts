@@ -5,45 +5,32 @@
  * across a restart; and SIGTERM telling every connection before the database closes cleanly.
  * The load comes from the benchmark's own generator (bench/load.ts). No timing assertions.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import Database from 'better-sqlite3';
 import { LoadFleet } from '../bench/load.ts';
-import { makeTestPki, profileOf, connectClient, loggedIn } from './helpers/lab-env.ts';
+import { useTestPki, profileOf, connectClient, loggedIn } from './helpers/lab-env.ts';
 import { ask, rawPeer, until } from './helpers/hostile.ts';
+import { startCliServer } from './helpers/cli.ts';
 import { resolveTrust } from '../core/tls/certificate-verification.ts';
 import { clientTlsOptions } from '../core/tls/node-options.ts';
 import { startChatServer, type ChatServer, type ServerLimits, type ServerLogEntry } from '../server/chat-server.ts';
-import { FrameDecoder, encodeFrame, type Frame } from '../core/frames.ts';
-import type { PkiMaterial } from '../core/pki.ts';
+import { encodeFrame } from '../core/frames.ts';
 
-let pki: PkiMaterial;
-let cleanup: () => void;
-let tmp: string;
-beforeAll(async () => {
-  ({ pki, cleanup } = await makeTestPki());
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-load-'));
-});
-afterAll(() => {
-  cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const env = useTestPki('secchat-load-');
 
 const profile = profileOf({ transport: 'tls', auth: { storage: 'sha256' } });
 /** Every load client connects from 127.0.0.1: lift the per-address caps (and only those). */
 const LOAD_LIMITS: Partial<ServerLimits> = { maxConnectionsPerIp: 10_000, maxLoginAttemptsPerIpPerMinute: 100_000 };
 
 let dbCount = 0;
-async function start(limits: Partial<ServerLimits>, log?: ServerLogEntry[], dbPath = path.join(tmp, `users-${++dbCount}.db`)): Promise<{ server: ChatServer; dbPath: string }> {
-  const server = await startChatServer({ profile, identity: pki.server, dbPath, limits: { ...LOAD_LIMITS, ...limits }, log: log ? (e) => log.push(e) : undefined });
+async function start(limits: Partial<ServerLimits>, log?: ServerLogEntry[], dbPath = path.join(env.tmp, `users-${++dbCount}.db`)): Promise<{ server: ChatServer; dbPath: string }> {
+  const server = await startChatServer({ profile, identity: env.pki.server, dbPath, limits: { ...LOAD_LIMITS, ...limits }, log: log ? (e) => log.push(e) : undefined });
   return { server, dbPath };
 }
 
-const target = (port: number) => ({ kind: 'secchat' as const, host: '127.0.0.1', port, tls: clientTlsOptions(profile, 'localhost', resolveTrust(profile, pki.ca.certPem, pki.server.certPem)) });
+const target = (port: number) => ({ kind: 'secchat' as const, host: '127.0.0.1', port, tls: clientTlsOptions(profile, 'localhost', resolveTrust(profile, env.pki.ca.certPem, env.pki.server.certPem)) });
 
 describe('fan-out under load', () => {
   it('200 TLS clients: broadcasts from everyone, then dms mixed in with many per sender in flight — nothing lost, duplicated or reordered', async () => {
@@ -69,7 +56,7 @@ describe('fan-out under load', () => {
     const log: ServerLogEntry[] = [];
     const { server } = await start({ maxQueueBytes, maxFrameBytes: 16 * 1024, maxMessageChars: 2000 }, log);
     const fleet = await LoadFleet.connect(target(server.port), { clients: 20 });
-    const slow = await rawPeer(server.port, pki);
+    const slow = await rawPeer(server.port, env.pki);
     try {
       await ask(slow, { type: 'register', username: 'slowpoke', password: 'slowpoke-pw-1' }, 1);
       await ask(slow, { type: 'login', username: 'slowpoke', password: 'slowpoke-pw-1' }, 2);
@@ -106,15 +93,15 @@ describe('offline direct messages', () => {
   it('are stored, then delivered in order at the next login, before anything live', async () => {
     const { server } = await start({});
     try {
-      const alice = await loggedIn(profile, pki, server.port, 'alice');
-      const bob = await loggedIn(profile, pki, server.port, 'bob');
+      const alice = await loggedIn(profile, env.pki, server.port, 'alice');
+      const bob = await loggedIn(profile, env.pki, server.port, 'bob');
       await bob.quit();
       await until(() => !server.hub.isOnline('bob'));
       for (let i = 1; i <= 5; i++) expect(await alice.request({ type: 'dm', to: 'BOB', text: `while you were away ${i}` })).toMatchObject({ type: 'ok', stored: true });
       await expect(alice.dm('nobody', 'hello?')).rejects.toMatchObject({ details: { code: 'unknown_user' } });
       expect(server.hub.offline.count('bob')).toBe(5);
 
-      const back = await connectClient(profile, pki, server.port);
+      const back = await connectClient(profile, env.pki, server.port);
       const loginDone = back.login('bob', 'pw-bob-0123456789');
       await loginDone;
       expect(await alice.dm('bob', 'live one')).toEqual({ stored: false });
@@ -133,8 +120,8 @@ describe('offline direct messages', () => {
 
   it('survive a server restart on the same database file, with the accounts', async () => {
     const first = await start({});
-    const alice = await loggedIn(profile, pki, first.server.port, 'alice');
-    const carol = await loggedIn(profile, pki, first.server.port, 'carol');
+    const alice = await loggedIn(profile, env.pki, first.server.port, 'alice');
+    const carol = await loggedIn(profile, env.pki, first.server.port, 'carol');
     await carol.quit();
     await until(() => !first.server.hub.isOnline('carol'));
     for (let i = 1; i <= 3; i++) await alice.dm('carol', `stored ${i}`);
@@ -148,7 +135,7 @@ describe('offline direct messages', () => {
 
     const second = await start({}, undefined, first.dbPath);
     try {
-      const c = await connectClient(profile, pki, second.server.port);
+      const c = await connectClient(profile, env.pki, second.server.port);
       await c.login('carol', 'pw-carol-0123456789'); // the account survived too
       await c.waitFor(() => c.received.filter((f) => f.type === 'dm').length === 3);
       expect(c.received.filter((f) => f.type === 'dm').map((f) => f.text)).toEqual(['stored 1', 'stored 2', 'stored 3']);
@@ -161,8 +148,8 @@ describe('offline direct messages', () => {
   it('are bounded per recipient: past maxOfflineMessagesPerUser the sender gets mailbox_full', async () => {
     const { server } = await start({ maxOfflineMessagesPerUser: 3 });
     try {
-      const alice = await loggedIn(profile, pki, server.port, 'alice');
-      const dave = await loggedIn(profile, pki, server.port, 'dave');
+      const alice = await loggedIn(profile, env.pki, server.port, 'alice');
+      const dave = await loggedIn(profile, env.pki, server.port, 'dave');
       await dave.quit();
       await until(() => !server.hub.isOnline('dave'));
       for (let i = 0; i < 3; i++) expect(await alice.dm('dave', `m${i}`)).toEqual({ stored: true });
@@ -176,51 +163,30 @@ describe('offline direct messages', () => {
 
 describe('shutdown', () => {
   it('SIGTERM tells every connection (logged in or not), then leaves a consistent database', async () => {
-    const dir = mkdtempSync(path.join(tmp, 'cli-'));
+    const dir = mkdtempSync(path.join(env.tmp, 'cli-'));
     const dbPath = path.join(dir, 'users.db');
-    const bin = path.resolve(__dirname, '../bin/secchat.mjs');
-    const child = spawn(process.execPath, [bin, 'server', '--profile', 'plaintext', '--port', '0', '--db', dbPath], { cwd: dir });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const server = await startCliServer(['--profile', 'plaintext', '--port', '0', '--db', dbPath], { cwd: dir, timeoutMs: 20_000 });
+    const exited = new Promise<number | null>((r) => server.proc.once('exit', (code) => r(code)));
     try {
-      const port = Number((await until(() => /listening on 127\.0\.0\.1:(\d+)/.exec(out), 20_000, `server start (${err})`))[1]);
-      const plain = (): Promise<{ frames: Frame[]; socket: net.Socket; closed: Promise<void> }> =>
-        new Promise((resolve) => {
-          const socket = net.connect(port, '127.0.0.1');
-          const frames: Frame[] = [];
-          const d = new FrameDecoder();
-          socket.on('data', (b) => {
-            d.push(b);
-            try {
-              for (let f = d.next(); f; f = d.next()) frames.push(f);
-            } catch {
-              socket.destroy(); // a frame error from the server ends the test connection
-            }
-          });
-          socket.on('error', () => {});
-          const closed = new Promise<void>((r) => socket.once('close', () => r()));
-          socket.once('connect', () => resolve({ frames, socket, closed }));
-        });
+      const port = server.port;
+      const plain = () => rawPeer(port, env.pki, { tls: false, waitWelcome: false });
       const anon = await plain();
       const user = await plain();
       user.socket.write(encodeFrame({ type: 'register', username: 'erin', password: 'erin-password-1', id: 1 }));
       user.socket.write(encodeFrame({ type: 'login', username: 'erin', password: 'erin-password-1', id: 2 }));
       await until(() => user.frames.find((f) => f.re === 2));
       await until(() => anon.frames.length > 0); // its welcome
-      child.kill('SIGTERM');
+      server.proc.kill('SIGTERM');
       await Promise.all([anon.closed, user.closed]);
       for (const c of [anon, user]) expect(c.frames.at(-1)).toMatchObject({ type: 'error', code: 'server_shutdown' });
       expect(await exited).toBe(0);
-      expect(err).toMatch(/SIGTERM: closing every connection/);
+      expect(server.stderr()).toMatch(/SIGTERM: closing every connection/);
       const db = new Database(dbPath, { readonly: true });
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.prepare('SELECT username FROM users').all()).toEqual([{ username: 'erin' }]);
       db.close();
     } finally {
-      child.kill('SIGKILL');
+      server.proc.kill('SIGKILL');
     }
   });
 });

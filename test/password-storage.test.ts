@@ -4,25 +4,13 @@
  * error frame, auth.passwordPolicy refuses short and common passwords at registration, auth.pepper
  * keeps a key beside the database, not in it.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, makeTestPki, profileOf, startTestServer } from './helpers/lab-env.ts';
-import type { PkiMaterial } from '../core/pki.ts';
+import { describe, expect, it } from 'vitest';
+import { connectClient, profileOf, startTestServer, useTestPki } from './helpers/lab-env.ts';
 import { hashPassword, passwordPolicyRefusal, UnusableRecordError, UserStore, verifyPassword } from '../server/user-store.ts';
 
-let pki: PkiMaterial;
-let cleanup: () => void;
-let dir: string;
-beforeAll(async () => {
-  ({ pki, cleanup } = await makeTestPki());
-  dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-store-'));
-});
-afterAll(() => {
-  cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useTestPki('secchat-store-');
 
 describe('auth.scrypt in the profile', () => {
   it('accepts powers of two within the memory bound', () => {
@@ -50,7 +38,7 @@ describe('records keep their own scrypt parameters', () => {
     [65536, 8],
     [131072, 4],
   ])('a record with N=%i, r=%i logs in (memory limit from the record) and is rehashed to the profile\'s parameters', async (N, r) => {
-    const file = path.join(dir, `n${N}.db`);
+    const file = path.join(env.tmp, `n${N}.db`);
     const old = new UserStore(file, { storage: 'scrypt', scrypt: { N, r, p: 1 } });
     await old.create('carol', 'a long enough passphrase');
     expect(JSON.parse(old.get('carol')!.params)).toEqual({ N, r, p: 1 });
@@ -71,12 +59,12 @@ describe('records keep their own scrypt parameters', () => {
   });
   it('the server answers a login on such a record with an error frame and keeps serving', async () => {
     const profile = profileOf({ name: 'store-e2e', transport: 'plain' });
-    const { server, stop } = await startTestServer(profile, pki);
+    const { server, stop } = await startTestServer(profile, env.pki);
     try {
       const db = new UserStore(server.dbPath);
       db.db.prepare('INSERT INTO users (username, storage, salt, hash, params, created_at) VALUES (?, ?, ?, ?, ?, ?)').run('mallory', 'scrypt', '00'.repeat(16), '00'.repeat(32), JSON.stringify({ N: 1 << 22, r: 8, p: 1 }), Date.now());
       db.close();
-      const c = await connectClient(profile, pki, server.port);
+      const c = await connectClient(profile, env.pki, server.port);
       await expect(c.login('mallory', 'whatever123')).rejects.toThrow(/internal_error: the stored password of mallory asks scrypt for 4096 MiB/);
       await c.register('dave', 'a long enough passphrase');
       await c.login('dave', 'a long enough passphrase'); // same connection, still served
@@ -98,9 +86,9 @@ describe('auth.passwordPolicy (NIST SP 800-63B §5.1.1.2)', () => {
   });
   it('the server refuses a common password at registration with invalid_password', async () => {
     const profile = profileOf({ name: 'policy-e2e', transport: 'plain', auth: { passwordPolicy: { minLength: 8, rejectCommon: true } } });
-    const { server, stop } = await startTestServer(profile, pki);
+    const { server, stop } = await startTestServer(profile, env.pki);
     try {
-      const c = await connectClient(profile, pki, server.port);
+      const c = await connectClient(profile, env.pki, server.port);
       await expect(c.register('erin', 'dragon2024')).rejects.toThrow(/invalid_password: password is in the list of common passwords/);
       await c.register('erin', 'copper-walrus-nebula-orchid');
       await c.login('erin', 'copper-walrus-nebula-orchid');
@@ -113,7 +101,7 @@ describe('auth.passwordPolicy (NIST SP 800-63B §5.1.1.2)', () => {
 
 describe('auth.pepper', () => {
   it('keeps the key in a 0600 file beside the database; rows are marked, and need the key to check', async () => {
-    const file = path.join(dir, 'pepper.db');
+    const file = path.join(env.tmp, 'pepper.db');
     const store = new UserStore(file, { storage: 'sha256', pepperFile: `${file}.pepper` });
     await store.create('frank', 'dragon2024');
     expect(existsSync(`${file}.pepper`)).toBe(true);

@@ -4,6 +4,7 @@
  * certificate and never a key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caught } from './helpers/caught.ts';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,15 +20,6 @@ beforeAll(async () => {
   pki = loadPki(path.join(tmp, 'pki'));
 }, 120_000); // makes a lab PKI: six RSA keys, slow on a loaded machine
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const caught = (f: () => unknown): any => {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('did not throw');
-};
 
 describe('server certificate names', () => {
   it('puts host names in DNS entries and addresses in IP entries, defaults first, on the server and the forgeries of it', () => {

@@ -7,16 +7,13 @@
  * what they measured. A run in error is run again, at most twice: an error proves nothing, and a
  * loaded machine makes a few.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { ATTACKS, getAttack } from '../attacks/registry.ts';
 import { runAttack } from '../attacks/scenario.ts';
-import { initPki, loadPki, type PkiMaterial } from '../core/pki.ts';
 import { listPresets, loadProfile } from '../core/profile.ts';
 import { RESULT_SCHEMA_VERSION, type CellResult, type MatrixResults, type Outcome } from '../reports/results.ts';
 import { attacksNeeded, contradictions, parseClaims } from './helpers/description-claims.ts';
+import { useTestPki } from './helpers/lab-env.ts';
 
 /** Cells run at once, and the extra tries a run in error gets. */
 const CONCURRENCY = 6;
@@ -61,14 +58,7 @@ describe('the claim vocabulary (pure)', () => {
 });
 
 describe('preset descriptions against their measured rows', () => {
-  let tmp: string;
-  let pki: PkiMaterial;
-  beforeAll(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-claims-'));
-    await initPki({ dir: path.join(tmp, 'pki') });
-    pki = loadPki(path.join(tmp, 'pki'));
-  }, 120_000);
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const env = useTestPki('secchat-claims-');
 
   it('every preset description is made only of parsed claims', () => {
     const unparsed = listPresets().flatMap((n) => parseClaims(loadProfile(n).description).unparsed.map((u) => `${n}: ${u}`));
@@ -88,8 +78,8 @@ describe('preset descriptions against their measured rows', () => {
       while (next < jobs.length) {
         const i = next++;
         const { profile, attack } = jobs[i];
-        let c = await runAttack(attack, profile, pki);
-        for (let t = 0; t < RETRIES && c.outcome === 'error'; t++) c = await runAttack(attack, profile, pki);
+        let c = await runAttack(attack, profile, env.pki);
+        for (let t = 0; t < RETRIES && c.outcome === 'error'; t++) c = await runAttack(attack, profile, env.pki);
         cells[i] = c;
       }
     };

@@ -3,10 +3,7 @@
  * secure-channel layer (rsa opens, ecdhe* do not) on recordings made by the channel machines, and
  * the capture of a real proxied conversation read back by an independent pcap decoder.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { captureOf, ipv4Endpoint } from '../attacks/kit/capture.ts';
 import { decryptRecordedChannel, jsonLines } from '../attacks/retro/channel-decrypt.ts';
 import { analyseConnection, type ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
@@ -15,11 +12,10 @@ import { retroVerdict } from '../attacks/retro/recording-verdict.ts';
 import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';
 import type { ChannelRetroResult } from '../attacks/retro/channel-decrypt.ts';
 import { newCanary, runConversation } from '../attacks/scenario.ts';
-import type { PkiMaterial } from '../core/pki.ts';
 import { makePair } from './helpers/channel-fixtures.ts';
 import { testPki } from './helpers/channel-pki.ts';
 import { pump, type WireEntry } from './helpers/channel-pump.ts';
-import { makeTestPki, profileOf } from './helpers/lab-env.ts';
+import { profileOf, useTestPki } from './helpers/lab-env.ts';
 import { readPcap } from './helpers/read-pcap.ts';
 import { recordTlsSession } from './helpers/record-tls-session.ts';
 import { rsaTestCert } from './helpers/test-cert.ts';
@@ -98,17 +94,7 @@ describe('the secure channel layer of retro-decrypt (recordings made by core/cha
 });
 
 describe('captureOf: a proxied conversation as a pcap', () => {
-  let pki: PkiMaterial;
-  let cleanup: () => void;
-  let tmp: string;
-  beforeAll(async () => {
-    ({ pki, cleanup } = await makeTestPki());
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-capture-'));
-  });
-  afterAll(() => {
-    cleanup();
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  const env = useTestPki('secchat-capture-');
 
   it('ipv4Endpoint parses node\'s address:port spellings', () => {
     expect(ipv4Endpoint('127.0.0.1:5000')).toEqual({ ip: '127.0.0.1', port: 5000 });
@@ -119,7 +105,7 @@ describe('captureOf: a proxied conversation as a pcap', () => {
 
   it('one TCP conversation per connection, victim port ↔ server port, carrying exactly the client-wire bytes', async () => {
     const profile = profileOf({ name: 'inline-capture' });
-    const obs = await runConversation(profile, pki, tmp, newCanary(), { addon: { name: 'tap' } });
+    const obs = await runConversation(profile, env.pki, env.tmp, newCanary(), { addon: { name: 'tap' } });
     const engine = obs.proxy!.engine;
     const cap = captureOf([engine]);
     expect(cap.conversations).toBe(obs.proxy!.connections.length);

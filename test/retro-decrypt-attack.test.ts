@@ -2,28 +2,16 @@
  * The retro-decrypt attack end to end over real loopback TLS, through runAttack, with inline
  * profiles that are not presets: verdicts must come from the recording, never from settings.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getAttack } from '../attacks/registry.ts';
 import { runAttack } from '../attacks/scenario.ts';
-import type { PkiMaterial } from '../core/pki.ts';
 import type { CellResult } from '../reports/results.ts';
-import { makeTestPki, profileOf } from './helpers/lab-env.ts';
+import { profileOf, useTestPki } from './helpers/lab-env.ts';
 import { readPcap } from './helpers/read-pcap.ts';
 
-let pki: PkiMaterial;
-let cleanup: () => void;
-let tmp: string;
-beforeAll(async () => {
-  ({ pki, cleanup } = await makeTestPki());
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'secchat-retro-attack-'));
-});
-afterAll(() => {
-  cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const env = useTestPki('secchat-retro-attack-');
 
 const attack = () => getAttack('retro-decrypt');
 
@@ -49,14 +37,14 @@ describe('retro-decrypt succeeds against TLS 1.2 RSA key transport', () => {
   ];
   it.each(cases)('$ciphers, extended master secret $ems', async ({ ciphers, iana, ems }) => {
     const profile = profileOf({ name: 'inline-rsa', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers, extendedMasterSecret: ems } });
-    const r = await runAttack(attack(), profile, pki);
+    const r = await runAttack(attack(), profile, env.pki);
     expect(r.outcome, r.reason).toBe('succeeded');
     expect(r.impact).toEqual(['confidentiality']);
     expect(r.reason).toMatch(new RegExp(`RSA key transport \\(TLSv1\\.2 ${iana}, ${ems ? 'with' : 'without'} extended master secret\\) is not forward secret`));
     const recovered = r.evidence.find((e) => e.kind === 'canary-recovered');
     expect(recovered?.detail).toContain(r.canary);
     expect(recovered?.detail).toContain(`${r.canary} is the secret`); // the decrypted dm itself
-    expect(r.evidence.find((e) => e.kind === 'stolen-key')?.detail).toContain(pki.server.keyPath);
+    expect(r.evidence.find((e) => e.kind === 'stolen-key')?.detail).toContain(env.pki.server.keyPath);
     const kx = r.evidence.filter((e) => e.kind === 'key-exchange');
     expect(kx.length).toBeGreaterThanOrEqual(2); // alice's and bob's connections
     for (const e of kx) expect(e.detail).toMatch(new RegExp(`TLSv1\\.2 ${iana}, key exchange RSA key transport, extended master secret ${ems ? 'used' : 'not used'}`));
@@ -72,7 +60,7 @@ describe('retro-decrypt succeeds against TLS 1.2 RSA key transport', () => {
 
   it('over STARTTLS: finds the first TLS record after the plaintext greeting', async () => {
     const profile = profileOf({ name: 'inline-starttls-rsa', transport: 'starttls-required', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES256-GCM-SHA384' } });
-    const r = await runAttack(attack(), profile, pki);
+    const r = await runAttack(attack(), profile, env.pki);
     expect(r.outcome, r.reason).toBe('succeeded');
     expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(r.canary);
     for (const c of connections(r)) {
@@ -84,9 +72,9 @@ describe('retro-decrypt succeeds against TLS 1.2 RSA key transport', () => {
   });
 
   it('with an artifact folder: keeps capture.pcap and recovered.keylog (0600), and links them', async () => {
-    const dir = path.join(tmp, 'cell');
+    const dir = path.join(env.tmp, 'cell');
     const profile = profileOf({ name: 'inline-rsa-art', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' } });
-    const r = await runAttack(attack(), profile, pki, { artifactDir: dir });
+    const r = await runAttack(attack(), profile, env.pki, { artifactDir: dir });
     expect(r.outcome, r.reason).toBe('succeeded');
     expect(r.artifacts).toEqual({
       capture: path.join(dir, 'capture.pcap'),
@@ -115,7 +103,7 @@ describe('retro-decrypt is blocked by an ephemeral key exchange, naming the grou
     { name: 'TLS 1.3 with P-256', tls: { minVersion: 'TLSv1.3', groups: 'P-256' }, group: 'P-256', version: 'TLSv1.3', reason: /^ephemeral P-256: TLS 1.3 always/ },
   ];
   it.each(cases)('$name', async ({ tls, group, version, reason }) => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-ephemeral', tls }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-ephemeral', tls }), env.pki);
     expect(r.outcome, r.reason).toBe('blocked');
     expect(r.reason).toMatch(reason);
     expect(r.summary).toBe(`ephemeral ${group}: forward secret`);
@@ -128,7 +116,7 @@ describe('retro-decrypt is blocked by an ephemeral key exchange, naming the grou
 
 describe('retro-decrypt preconditions', () => {
   it('is not applicable to a plaintext profile without a channel, saying the passive MITM reads it', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-plain', transport: 'plain' }), pki, { artifactDir: path.join(tmp, 'plain') });
+    const r = await runAttack(attack(), profileOf({ name: 'inline-plain', transport: 'plain' }), env.pki, { artifactDir: path.join(env.tmp, 'plain') });
     expect(r.outcome).toBe('not-applicable');
     expect(r.reason).toMatch(/plaintext.*mitm-passive/);
     expectNoCanaryLeak(r);
@@ -138,7 +126,7 @@ describe('retro-decrypt preconditions', () => {
 describe('retro-decrypt against the application-layer secure channel, end to end', () => {
   const rsa12 = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' };
   it('channel rsa over plain transport: succeeded — the stolen key unwraps ch_key and opens the sealed frames', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-ch-rsa', transport: 'plain', channel: { keyExchange: 'rsa' } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-ch-rsa', transport: 'plain', channel: { keyExchange: 'rsa' } }), env.pki);
     expect(r.outcome, r.reason).toBe('succeeded');
     expect(r.reason).toMatch(/the secure channel's rsa key exchange is not forward secret/);
     expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(r.canary);
@@ -148,7 +136,7 @@ describe('retro-decrypt against the application-layer secure channel, end to end
   });
 
   it.each(['ecdhe-signed', 'ecdhe'] as const)('channel %s over plain transport: blocked — ephemeral X25519', async (kx) => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-ch-eph', transport: 'plain', channel: { keyExchange: kx } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-ch-eph', transport: 'plain', channel: { keyExchange: kx } }), env.pki);
     expect(r.outcome, r.reason).toBe('blocked');
     expect(r.reason).toMatch(new RegExp(`^channel key exchange ${kx}: ephemeral X25519`));
     expect(r.summary).toBe(`channel ${kx}: forward secret`);
@@ -156,7 +144,7 @@ describe('retro-decrypt against the application-layer secure channel, end to end
   });
 
   it('TLS RSA key transport around a channel ecdhe-signed: TLS opens, the channel inside does not', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-rsa-ch-eph', tls: rsa12, channel: { keyExchange: 'ecdhe-signed' } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-rsa-ch-eph', tls: rsa12, channel: { keyExchange: 'ecdhe-signed' } }), env.pki);
     expect(r.outcome, r.reason).toBe('blocked');
     expect(r.reason).toMatch(/^TLS decrypted with the stolen key, but channel key exchange ecdhe-signed: ephemeral X25519/);
     for (const c of connections(r)) expect(c.tls?.outcome).toBe('decrypted');
@@ -164,14 +152,14 @@ describe('retro-decrypt against the application-layer secure channel, end to end
   });
 
   it('TLS RSA key transport around a channel rsa: both open', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-rsa-ch-rsa', tls: rsa12, channel: { keyExchange: 'rsa' } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-rsa-ch-rsa', tls: rsa12, channel: { keyExchange: 'rsa' } }), env.pki);
     expect(r.outcome, r.reason).toBe('succeeded');
     expect(r.reason).toMatch(/RSA key transport \(TLSv1\.2 TLS_RSA_WITH_AES_128_GCM_SHA256, with extended master secret\) and the secure channel's rsa key exchange inside it are not forward secret/);
     expect(r.evidence.find((e) => e.kind === 'canary-recovered')?.detail).toContain(r.canary);
   });
 
   it('ECDHE TLS around a channel rsa: TLS keeps it sealed, the channel is never reached', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-eph-ch-rsa', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE+AESGCM' }, channel: { keyExchange: 'rsa' } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-tls-eph-ch-rsa', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE+AESGCM' }, channel: { keyExchange: 'rsa' } }), env.pki);
     expect(r.outcome, r.reason).toBe('blocked');
     expect(r.reason).toMatch(/^ephemeral X25519: the server key only signed the handshake/);
     for (const c of connections(r)) expect(c.channel).toBeNull();
@@ -181,7 +169,7 @@ describe('retro-decrypt against the application-layer secure channel, end to end
 describe('retro-decrypt legacy-client variant: the server, not secchat\'s client, decides (issue 14)', () => {
   it('a server that prefers ECDHE but accepts static RSA: the legacy client\'s recording decrypts, and the verdict says so', async () => {
     const profile = profileOf({ name: 'inline-legacy', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', ciphers: 'ECDHE+AESGCM:AES128-GCM-SHA256' } });
-    const r = await runAttack(attack(), profile, pki);
+    const r = await runAttack(attack(), profile, env.pki);
     expect(r.outcome, r.reason).toBe('succeeded');
     expect(r.reason).toMatch(/^legacy-client variant: the server key, stolen after the session, decrypted the recording: RSA key transport \(TLSv1\.2 TLS_RSA_WITH_AES_128_GCM_SHA256/);
     expect(r.reason).toMatch(/secchat's own client was not exposed: ephemeral X25519/);
@@ -194,14 +182,14 @@ describe('retro-decrypt legacy-client variant: the server, not secchat\'s client
   });
 
   it('a forward-secret server refuses the legacy client: blocked, and the reason names that refusal', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-fs', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-fs', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' } }), env.pki);
     expect(r.outcome, r.reason).toBe('blocked');
     expect(r.reason).toMatch(/^ephemeral X25519: .*; a legacy client offering only static-RSA suites was refused by the server \(.*handshake failure\)/);
     expectNoCanaryLeak(r);
   });
 
   it('secchat\'s client already exposed: no legacy run', async () => {
-    const r = await runAttack(attack(), profileOf({ name: 'inline-rsa-only', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' } }), pki);
+    const r = await runAttack(attack(), profileOf({ name: 'inline-rsa-only', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' } }), env.pki);
     expect(r.outcome).toBe('succeeded');
     expect(r.data?.variant).toBe('secchat-client');
     expect(r.data?.legacyClient).toBeUndefined();

@@ -5,6 +5,7 @@
  * limits and lockouts (username and peer, never the password), as text and as JSON.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caught } from './helpers/caught.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,15 +28,6 @@ afterAll(async () => {
   for (const s of servers) await s.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-const caught = (f: () => unknown): any => {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('did not throw');
-};
 
 describe('server limits from flags and a config file', { timeout: 180_000 }, () => {
   it('has one kebab-case flag per ServerLimits field', () => {

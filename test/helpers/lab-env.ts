@@ -10,12 +10,33 @@ import { validateProfile, type Profile } from '../../core/profile.ts';
 import { startChatServer, type ChatServer, type ServerLimits } from '../../server/chat-server.ts';
 import { ChatClient } from '../../client/chat-client.ts';
 import { resolveTrust } from '../../core/tls/certificate-verification.ts';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Creates a lab PKI in a fresh temp folder. Call in beforeAll; remove with `cleanup`. */
 export async function makeTestPki(): Promise<{ pki: PkiMaterial; dir: string; cleanup: () => void }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-test-pki-'));
   await initPki({ dir });
   return { pki: loadPki(dir), dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A lab PKI (`pki`, read from `pkiDir`) and a scratch folder (`tmp`) for the tests of one file or `describe`: made in its beforeAll
+ * (up to 120 s: six RSA keys on a loaded machine), removed in its afterAll. Read the fields inside
+ * tests and hooks, not at module level (they are filled when beforeAll runs).
+ * @param tmpPrefix prefix of the scratch folder's name under os.tmpdir()
+ */
+export function useTestPki(tmpPrefix: string): { pki: PkiMaterial; pkiDir: string; tmp: string } {
+  const env = { pki: undefined as unknown as PkiMaterial, pkiDir: '', tmp: '' };
+  let cleanup = () => {};
+  beforeAll(async () => {
+    ({ pki: env.pki, dir: env.pkiDir, cleanup } = await makeTestPki());
+    env.tmp = mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+  }, 120_000);
+  afterAll(() => {
+    cleanup();
+    if (env.tmp) rmSync(env.tmp, { recursive: true, force: true });
+  });
+  return env;
 }
 
 /** A validated profile from a partial object (name defaults to `test`). */
