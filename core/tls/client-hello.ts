@@ -12,6 +12,7 @@ import { Cursor, type FieldLog } from './byte-cursor.ts';
 import { cipherSuiteLabel, cipherSuiteName } from './cipher-suites.ts';
 import { readExtensions, type TlsExtension } from './extensions.ts';
 import { encodeHandshakeMessage } from './handshake-reassembly.ts';
+import { readHelloOpening } from './hello-opening.ts';
 import { encodeRecord } from './record-layer.ts';
 import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE, TLS_FALLBACK_SCSV, groupName, isGrease, signatureSchemeName, versionLabel, type NamedValue } from './registry.ts';
 
@@ -54,9 +55,7 @@ export interface ClientHello {
  */
 export function parseClientHello(body: Buffer, log?: FieldLog): ClientHello {
   const c = new Cursor(body, 'ClientHello', log);
-  const legacyVersion = c.u16('legacy_version', versionLabel);
-  const random = c.bytes(32, 'random', (b) => b.toString('hex'));
-  const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
+  const { legacyVersion, random, sessionId } = readHelloOpening(c);
   if (sessionId.length > 32) throw new ProtocolError('ClientHello: session_id longer than 32 bytes', { field: 'ClientHello.session_id' });
   const suiteIds = c.u16Vec(2, 'cipher_suites', 'ClientHello.cipher_suites', 'cipher_suite', cipherSuiteLabel);
   const compressionMethods = [...c.vec(1, 'compression_methods', (b) => [...b].map((m) => (m === 0 ? 'null' : String(m))).join(', '))];

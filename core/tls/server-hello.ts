@@ -6,6 +6,7 @@
 import { Cursor, type FieldLog } from './byte-cursor.ts';
 import { CIPHER_SUITES, cipherSuiteLabel, cipherSuiteName, type CipherSuiteInfo } from './cipher-suites.ts';
 import { readExtensions, type TlsExtension } from './extensions.ts';
+import { readHelloOpening } from './hello-opening.ts';
 import { EXTENSION_TYPE, HELLO_RETRY_REQUEST_RANDOM, groupName, versionLabel, type NamedValue } from './registry.ts';
 
 /** A decoded ServerHello (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3). */
@@ -39,9 +40,7 @@ export interface ServerHello {
  */
 export function parseServerHello(body: Buffer, log?: FieldLog): ServerHello {
   const c = new Cursor(body, 'ServerHello', log);
-  const legacyVersion = c.u16('legacy_version', versionLabel);
-  const random = c.bytes(32, 'random', (b) => (b.equals(HELLO_RETRY_REQUEST_RANDOM) ? `${b.toString('hex')} (HelloRetryRequest)` : b.toString('hex')));
-  const sessionId = c.vec(1, 'session_id', (b) => (b.length ? `${b.length} bytes: ${b.toString('hex')}` : 'empty'));
+  const { legacyVersion, random, sessionId } = readHelloOpening(c, (b) => (b.equals(HELLO_RETRY_REQUEST_RANDOM) ? `${b.toString('hex')} (HelloRetryRequest)` : b.toString('hex')));
   const suiteId = c.u16('cipher_suite', cipherSuiteLabel);
   const compressionMethod = c.u8('compression_method', (m) => (m === 0 ? 'null' : String(m)));
   const helloRetryRequest = random.equals(HELLO_RETRY_REQUEST_RANDOM);
