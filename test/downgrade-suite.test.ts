@@ -77,6 +77,22 @@ describe('downgrade-suite from the attacker\'s position', () => {
     expect(detail(r, 'suites-rewritten')).toMatch(/with TLS 1\.3 taken out of supported_versions/);
   });
 
+  it('rung 1, a verifying client that falls back: the rewritten handshakes fail, it retries lower versions, and its session ends on a CBC suite where its untouched offer gets AEAD', async () => {
+    const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.3', ciphers: 'ECDHE+AESGCM:ECDHE-RSA-AES128-SHA' }, client: { verify: 'ca', checkHostname: true, fallback: true } });
+    expect(r.outcome, r.reason).toBe('succeeded');
+    expect(r.negotiated?.cipher).toBe('TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+    expect(r.reason).toMatch(/made her client fall back \(client\.fallback\)/);
+    // The control is the first, untouched offer at the highest version, not the poorer retry's.
+    expect(detail(r, 'suite-before')).toMatch(/AEAD/);
+    expect(detail(r, 'client-fallback')).toMatch(/retried \d time\(s\)/);
+  });
+
+  it('the same client without fallback: the rewritten handshake fails and stays failed (blocked)', async () => {
+    const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.3', ciphers: 'ECDHE+AESGCM:ECDHE-RSA-AES128-SHA' }, client: { verify: 'ca', checkHostname: true, fallback: false } });
+    expect(r.outcome, r.reason).toBe('blocked');
+    expect(r.evidence.some((e) => e.kind === 'client-fallback')).toBe(false);
+  });
+
   it('rung 1, TLS 1.3 offering AES-256 and AES-128: AES-128 is not weaker (128-bit security is adequate), so nothing is rewritten and it is blocked "no weaker suite"', async () => {
     const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphersuites: 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256' }, client: { verify: 'ca', checkHostname: true } });
     expect(r.outcome, r.reason).toBe('blocked');

@@ -310,7 +310,12 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
     };
   }
   const aliceConn = aliceConnection(obs);
-  const control = aliceConn ? await serverChoiceForUntouched(obs.proxy!.engine, aliceConn) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
+  // The control is the first ClientHello the proxy saw: a client's first attempt, at the profile's
+  // highest version (a retry always follows a failed attempt). alice's last connection may be a
+  // fallback retry at a lower version, whose offer the rewrite already made poorer.
+  const firstHello = (obs.proxy?.connections ?? []).filter((c) => c.clientHello).sort((a, b) => a.id - b.id)[0];
+  const control = firstHello ? await serverChoiceForUntouched(obs.proxy!.engine, firstHello) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
+  const fellBack = obs.clients.alice.fallbackAttempts;
   const flight = aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 's2c')) : { serverHello: null, alerts: [] };
   const clientAlerts = aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 'c2s')).alerts : [];
   const chose = flight.serverHello ? (CIPHER_SUITES.get(flight.serverHello.cipherSuite.id) ?? null) : null;
@@ -330,6 +335,20 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
     ...conversationEvidence(obs),
   ];
   const data = { via: 'rewrite', offered: off.suites.map((s) => s.name), kept: kept.map((s) => s.name), before: control.suite?.name ?? null, serverChose: flight.serverHello?.cipherSuite.name ?? null, after: n?.cipher ?? null };
+  if (got && control.suite && compareSuiteStrength(got, control.suite) < 0 && obs.bobReceived === obs.canaryMessage && fellBack.length > 0) {
+    // The rewritten handshakes failed, and the client retried lower versions until one worked:
+    // the attacker's failures chose alice's suite (the fallback dance, RFC 7507 §1).
+    evidence.unshift({ kind: 'client-fallback', detail: `alice's client retried ${fellBack.length} time(s) after failed handshakes (${fellBack.map((f) => `max ${f.maxVersion}: ${f.error}`.slice(0, 160)).join('; ')})` });
+    return {
+      outcome: 'succeeded',
+      reason: `${chain}rewrote alice's cipher offer to ${names(kept)}; the handshakes it broke made her client fall back (client.fallback) until ${n!.protocol}, whose offer has nothing better, and her session ran on ${describeSuite(got)} instead of ${describeSuite(control.suite)} for her untouched offer — the canary went through on the weaker suite`,
+      summary: `fell back to ${got.name.replace(/^TLS_/, '').slice(0, 26)}`,
+      impact: ['integrity'],
+      evidence,
+      negotiated: n,
+      data: { ...data, fallbackAttempts: fellBack.length },
+    };
+  }
   if (got && control.suite && compareSuiteStrength(got, control.suite) < 0 && obs.bobReceived === obs.canaryMessage) {
     return {
       outcome: 'succeeded',
