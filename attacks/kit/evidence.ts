@@ -18,8 +18,6 @@ export interface CanarySighting {
   excerpt: string;
 }
 
-const B64_RE = /^[A-Za-z0-9+/]{16,}={0,2}$/;
-
 function printable(buf: Buffer): string {
   return buf.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
 }
@@ -32,21 +30,25 @@ const EXCERPT_CONTEXT_BYTES = 40;
  * or null when it does not occur.
  */
 export function excerptAround(haystack: Buffer, needle: string | Buffer): string | null {
-  const n = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : needle;
+  // Buffer.from(string) is UTF-8 by default: no encoding argument, so no equivalent mutant of it.
+  const n = typeof needle === 'string' ? Buffer.from(needle) : needle;
   const at = haystack.indexOf(n);
   if (at < 0) return null;
   return printable(haystack.subarray(Math.max(0, at - EXCERPT_CONTEXT_BYTES), at + n.length + EXCERPT_CONTEXT_BYTES));
 }
 
-/** Strings inside JSON lines of `text` (depth-first), for decoding encoded payloads. */
+/**
+ * Strings inside the JSON lines of `text` (depth-first), for decoding encoded payloads. Every
+ * line is tried: a line that is not JSON (ciphertext, a partial frame) fails to parse at once.
+ */
 function jsonStrings(text: string): string[] {
   const out: string[] = [];
   const walk = (v: unknown) => {
     if (typeof v === 'string') out.push(v);
-    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+    // objects and arrays; null and other primitives hold no strings
+    else if (v instanceof Object) for (const x of Object.values(v)) walk(x);
   };
   for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
     try {
       walk(JSON.parse(line));
     } catch {
@@ -57,12 +59,15 @@ function jsonStrings(text: string): string[] {
 }
 
 /**
- * Searches everything the proxy captured for the canary: raw bytes first, then base64 strings
- * inside JSON frames (how an unencrypted but encoded payload would travel). Returns the first
- * sighting per connection/direction/layer, or an empty list.
+ * Searches everything the proxy captured for the canary: raw bytes first, then every string
+ * inside JSON lines decoded as base64 (how an unencrypted but encoded payload would travel; node's
+ * decoder takes the standard and URL-safe alphabets, padded or not). A string that is not base64
+ * decodes to bytes that cannot hold the canary unless its base64 is in it, so decoding every
+ * string costs no false sighting. Returns the first sighting per connection/direction/layer,
+ * in the order the connections were first seen, or an empty list.
  */
 export function findCanary(engine: ProxyEngine, canary: string, layers: Layer[] = ['client-wire', 'server-wire', 'plaintext']): CanarySighting[] {
-  const needle = Buffer.from(canary, 'utf8');
+  const needle = Buffer.from(canary);
   const keys = new Map<string, { conn: number; dir: Direction; layer: Layer }>();
   for (const c of engine.traffic) if (layers.includes(c.layer)) keys.set(`${c.conn}/${c.dir}/${c.layer}`, { conn: c.conn, dir: c.dir, layer: c.layer });
   const sightings: CanarySighting[] = [];
@@ -74,7 +79,6 @@ export function findCanary(engine: ProxyEngine, canary: string, layers: Layer[] 
       continue;
     }
     for (const s of jsonStrings(bytes.toString('latin1'))) {
-      if (!B64_RE.test(s)) continue;
       const decoded = excerptAround(Buffer.from(s, 'base64'), needle);
       if (decoded !== null) {
         sightings.push({ ...k, encoding: 'base64-field', excerpt: decoded });
@@ -150,14 +154,26 @@ export function describeRefusal(r: { event: string; code?: unknown; message?: un
   const code = String(r.code ?? '');
   const msg = String(r.message ?? '');
   if (r.event === 'channel_error') return `the secure channel refused it (${code}): ${msg}`;
-  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(code + msg)) return `the TLS record MAC check failed (${code || msg.slice(0, 80)})`;
+  if (isMacFailure(r)) return `the TLS record MAC check failed (${code || msg.slice(0, 80)})`;
   if (r.event === 'tls_error') return `the TLS handshake failed (${code}: ${msg.slice(0, 120)})`;
   return `${r.event} ${code}: ${msg.slice(0, 120)}`.trim();
 }
 
-/** The most telling refusal: a channel error, then a TLS MAC failure, then a handshake error. */
+/**
+ * Whether a refusal is a failed TLS record integrity check (OpenSSL's `bad record mac` alert or
+ * `DECRYPTION_FAILED`, node's `CIPHER_OPERATION_FAILED`), whichever log event carried it and
+ * whether the code or the message names it.
+ */
+export function isMacFailure(r: { code?: unknown; message?: unknown }): boolean {
+  return /BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(`${r.code} ${r.message}`);
+}
+
+/**
+ * The most telling refusal: a channel error, then a TLS MAC failure, then a handshake error, then
+ * anything else; the first of equally telling ones. undefined for an empty list.
+ */
 export function primaryRefusal<T extends { event: string; code?: unknown; message?: unknown }>(refusals: T[]): T | undefined {
-  const rank = (r: T) => (r.event === 'channel_error' ? 0 : /BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(`${r.code} ${r.message}`) ? 1 : r.event === 'tls_error' ? 2 : 3);
+  const rank = (r: T) => (r.event === 'channel_error' ? 0 : isMacFailure(r) ? 1 : r.event === 'tls_error' ? 2 : 3);
   return [...refusals].sort((a, b) => rank(a) - rank(b))[0];
 }
 

@@ -41,7 +41,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'core/tls/certificate-verification.ts', targetPercent: STRICT, tests: ['test/certificate-checks.test.ts', 'test/mitm.test.ts', 'test/channel-mitm.test.ts'], role: 'TLS and secure-channel certificate, pin and hostname verification' },
   { file: 'attacks/kit/position.ts', targetPercent: STANDARD, tests: ['test/positions.test.ts'], role: 'the attacker-positions ladder every on-path attack climbs' },
   { file: 'attacks/consistency.ts', targetPercent: STANDARD, tests: ['test/consistency.test.ts'], role: 'the matrix consistency checker' },
-  { file: 'attacks/kit/evidence.ts', targetPercent: STRICT, tests: ['test/mitm.test.ts', 'test/attacks-channel-replay-downgrade.test.ts', 'test/positions.test.ts'], role: 'evidence readers every verdict is built from' },
+  { file: 'attacks/kit/evidence.ts', targetPercent: STRICT, tests: ['test/evidence-readers.test.ts'], role: 'evidence readers every verdict is built from' },
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts', 'test/fuzz.test.ts'], role: 'the chat frame parser' },
   { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm.test.ts'], role: 'MITM verdicts' },
   { file: 'attacks/kit/gallery-verdict.ts', targetPercent: STANDARD, tests: ['test/targets.test.ts', 'test/labs.test.ts'], role: 'certificate-gallery verdict (own client and targets)' },
