@@ -81,6 +81,8 @@ describe('excerptAround', () => {
     expect(excerptAround(Buffer.from([1, 2, 0x41, 3]), Buffer.from([0x41, 3]))).toBe('..A.');
     expect(excerptAround(Buffer.from('café!', 'utf8'), 'é')).toBe('caf..!');
     expect(excerptAround(Buffer.from('caf\xe9!', 'latin1'), 'é')).toBeNull();
+    // the context is counted in bytes after the needle's last byte, not in characters
+    expect(excerptAround(Buffer.from(`é${'A'.repeat(41)}`, 'utf8'), 'é')).toBe(`..${'A'.repeat(40)}`);
   });
 });
 
@@ -130,6 +132,10 @@ describe('findCanary', () => {
   it('reads every JSON line, also after lines that are not JSON and from a bare JSON string', () => {
     const eng = capture([[3, 's2c', 'plaintext', `\x16\x03\x01 binary\n{"broken":\n"${b64(CANARY)}"\n`]]);
     expect(findCanary(eng, CANARY)).toEqual([{ conn: 3, dir: 's2c', layer: 'plaintext', encoding: 'base64-field', excerpt: CANARY }]);
+  });
+  it('keeps reading after JSON lines and strings that do not hold the canary', () => {
+    const eng = capture([[1, 'c2s', 'client-wire', `{"a":"${b64('nothing to see')}"}\n[1,{"b":"${b64(`x${CANARY}`)}"}]\n`]]);
+    expect(findCanary(eng, CANARY)).toEqual([{ conn: 1, dir: 'c2s', layer: 'client-wire', encoding: 'base64-field', excerpt: `x${CANARY}` }]);
   });
   it('reports the raw sighting alone when the canary is both raw and base64-encoded, and one base64 sighting per stream', () => {
     const both = capture([[1, 'c2s', 'client-wire', `{"a":"${b64(CANARY)}"}\n{"text":"${CANARY}"}\n`]]);
@@ -334,6 +340,8 @@ describe('framesIn and readableErrors', () => {
   });
   it('stops at a line longer than the limit (fatal), keeping what came before', () => {
     expect(framesIn(Buffer.from(`{"type":"a"}\n${'A'.repeat(40)}`), 32)).toEqual([{ type: 'a' }]);
+    // a whole line over the limit ends the reading too: the frames after it are not read
+    expect(framesIn(Buffer.from(`{"type":"a"}\n{"type":"big","t":"${'x'.repeat(40)}"}\n{"type":"c"}\n`), 32)).toEqual([{ type: 'a' }]);
     // the default limit is 1 MiB: a 2 KiB line is still read
     expect(framesIn(Buffer.from(`{"type":"b","t":"${'x'.repeat(2048)}"}\n`))).toHaveLength(1);
   });

@@ -30,32 +30,43 @@ const EXCERPT_CONTEXT_BYTES = 40;
  * or null when it does not occur.
  */
 export function excerptAround(haystack: Buffer, needle: string | Buffer): string | null {
-  // Buffer.from(string) is UTF-8 by default: no encoding argument, so no equivalent mutant of it.
-  const n = typeof needle === 'string' ? Buffer.from(needle) : needle;
+  // Buffer.from: a string as UTF-8 (node's default), a Buffer copied as it is.
+  const n = Buffer.from(needle);
   const at = haystack.indexOf(n);
   if (at < 0) return null;
   return printable(haystack.subarray(Math.max(0, at - EXCERPT_CONTEXT_BYTES), at + n.length + EXCERPT_CONTEXT_BYTES));
 }
 
 /**
- * Strings inside the JSON lines of `text` (depth-first), for decoding encoded payloads. Every
- * line is tried: a line that is not JSON (ciphertext, a partial frame) fails to parse at once.
+ * The excerpt around `needle` in the first string of a parsed JSON value (depth-first) that holds
+ * it base64-encoded, or null.
  */
-function jsonStrings(text: string): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown) => {
-    if (typeof v === 'string') out.push(v);
-    // objects and arrays; null and other primitives hold no strings
-    else if (v instanceof Object) for (const x of Object.values(v)) walk(x);
-  };
+function base64Sighting(v: unknown, needle: Buffer): string | null {
+  if (typeof v === 'string') return excerptAround(Buffer.from(v, 'base64'), needle);
+  // objects and arrays; null and other primitives hold no strings
+  if (!(v instanceof Object)) return null;
+  for (const x of Object.values(v)) {
+    const hit = base64Sighting(x, needle);
+    if (hit !== null) return hit;
+  }
+  return null;
+}
+
+/**
+ * The excerpt around `needle` in the first string, in the first JSON line of `text` holding it
+ * base64-encoded, or null. Every line is tried: a line that is not JSON (ciphertext, a partial
+ * frame) fails to parse at once.
+ */
+function base64InJsonLines(text: string, needle: Buffer): string | null {
   for (const line of text.split('\n')) {
     try {
-      walk(JSON.parse(line));
+      const hit = base64Sighting(JSON.parse(line), needle);
+      if (hit !== null) return hit;
     } catch {
       /* not a whole JSON line */
     }
   }
-  return out;
+  return null;
 }
 
 /**
@@ -78,13 +89,8 @@ export function findCanary(engine: ProxyEngine, canary: string, layers: Layer[] 
       sightings.push({ ...k, encoding: 'raw', excerpt: raw });
       continue;
     }
-    for (const s of jsonStrings(bytes.toString('latin1'))) {
-      const decoded = excerptAround(Buffer.from(s, 'base64'), needle);
-      if (decoded !== null) {
-        sightings.push({ ...k, encoding: 'base64-field', excerpt: decoded });
-        break;
-      }
-    }
+    const decoded = base64InJsonLines(bytes.toString('latin1'), needle);
+    if (decoded !== null) sightings.push({ ...k, encoding: 'base64-field', excerpt: decoded });
   }
   return sightings;
 }
@@ -144,7 +150,7 @@ export function proxyEvidence(obs: Observations): Evidence[] {
  * stand in for the reason an attack failed.
  */
 export function serverRefusals(obs: Observations, peer?: string | null): Array<{ event: string; peer?: string; code?: unknown; message?: unknown }> {
-  if (peer === null) return [];
+  // A log entry's peer is a string or absent: a null peer matches none of them.
   const kinds = new Set(['channel_error', 'socket_error', 'tls_error', 'protocol_error']);
   return obs.server.log.filter((e) => kinds.has(e.event) && (peer === undefined || e.peer === peer)) as Array<{ event: string; peer?: string; code?: unknown; message?: unknown }>;
 }
@@ -191,7 +197,7 @@ export function framesIn(bytes: Buffer, maxFrameBytes = 1 << 20): Frame[] {
     try {
       f = dec.next();
     } catch (err) {
-      if (err instanceof ProtocolError && err.details?.fatal === false) continue;
+      if (err instanceof ProtocolError && err.details.fatal === false) continue;
       return out;
     }
     if (!f) return out;
