@@ -69,14 +69,17 @@ export function attackerIdentity(pki: PkiMaterial, cert: AttackerCert): CertKeyP
   return cert === 'self-signed' ? pki.attackerSelfSigned : pki.attackerWrongHost;
 }
 
-/** Why a client that took `cert` took it, as the probe showed it. */
-function acceptedBecause(cert: AttackerCert, refusedSelfSigned: string | null): string {
+/**
+ * Why a client that took `cert` took it, as the probe showed it. The wrong-host certificate is
+ * only ever tried after the self-signed one was refused, so `refused` holds that refusal.
+ */
+function acceptedBecause(cert: AttackerCert, refused: ReadonlyMap<AttackerCert | null, string>): string {
   if (cert === 'self-signed') return 'the client accepted a certificate no trusted CA issued: it does not verify the chain';
-  return `the client does not check the hostname${refusedSelfSigned ? ` (it refused the self-signed one: ${refusedSelfSigned})` : ''}`;
+  return `the client does not check the hostname (it refused the self-signed one: ${refused.get('self-signed')})`;
 }
 
 /** A plan the probe tries: which rungs to attempt. */
-interface Plan {
+export interface ProbePlan {
   strip: boolean;
   tls: AttackerCert | null;
   channel: { cert: AttackerCert | null } | null;
@@ -85,7 +88,7 @@ interface Plan {
 }
 
 /** The proxy addon for a plan with no technique (what the probe runs). */
-function planAddon(plan: Plan, pki: PkiMaterial, technique: Technique, takeover: ChannelTakeover | null, onServerHello?: (conn: ProxyConnection, cipher: string) => void): ProxyAddon {
+function planAddon(plan: ProbePlan, pki: PkiMaterial, technique: Technique, takeover: ChannelTakeover | null, onServerHello?: (conn: ProxyConnection, cipher: string) => void): ProxyAddon {
   const tlsIdentity = plan.tls ? attackerIdentity(pki, plan.tls) : null;
   return {
     name: technique.name,
@@ -117,21 +120,45 @@ function planAddon(plan: Plan, pki: PkiMaterial, technique: Technique, takeover:
   };
 }
 
-/** Tries the victim's client through `plan`. @returns null when it proceeded, else why it stopped */
-async function tryPlan(profile: Profile, pki: PkiMaterial, port: number, plan: Plan): Promise<{ ok: true; tls: boolean; channel: string | null } | { ok: false; why: string }> {
+/** What one probe attempt observed: the client proceeded (with TLS or not, and which channel cipher), or why it stopped. */
+export type ProbeOutcome = { ok: true; tls: boolean; channel: string | null } | { ok: false; why: string };
+
+/** What a victim client that connected through a probe's proxy showed. */
+export interface ProbeSeen {
+  /** the client negotiated TLS on its hop */
+  negotiatedTls: boolean;
+  /** the attacker answered the victim's ch_hello itself (its note on the connection) */
+  channelAnswered: boolean;
+  /** the secure channel cipher the client negotiated, or null (no channel) */
+  channelCipher: string | null;
+}
+
+/**
+ * Whether a client that connected through `plan` proceeded *with the plan's step taken*: a plan
+ * that strips must see no TLS, a plan that takes the channel must have answered the victim's
+ * ch_hello itself, a plan that rewrites the cipher offer must end on a cipher that authenticates
+ * nothing. Pure: the probe's judgement, apart from its sockets.
+ */
+export function judgeProbe(plan: ProbePlan, seen: ProbeSeen): ProbeOutcome {
+  if (plan.strip && seen.negotiatedTls) return { ok: false, why: 'the client negotiated TLS anyway' };
+  if (plan.channel && !seen.channelAnswered) return { ok: false, why: 'the attacker could not answer the channel handshake' };
+  if (plan.downgradeOffer && !UNAUTHENTICATED_CIPHERS.includes(seen.channelCipher as never)) return { ok: false, why: `the channel still negotiated ${seen.channelCipher}` };
+  return { ok: true, tls: seen.negotiatedTls, channel: seen.channelCipher };
+}
+
+/** Tries the victim's client through `plan` (a proxy and the client, both closed after). */
+async function tryPlan(profile: Profile, pki: PkiMaterial, port: number, plan: ProbePlan): Promise<ProbeOutcome> {
   const takeover = plan.channel ? new ChannelTakeover({ identity: plan.channel.cert ? attackerIdentity(pki, plan.channel.cert) : null }) : null;
   const proxy = await ProxyEngine.start({ upstream: { host: '127.0.0.1', port }, addon: planAddon(plan, pki, { name: 'position-probe' }, takeover), upstreamServername: 'localhost' });
   let client: ChatClient | null = null;
   try {
     client = await connectLabClient(profile, pki, proxy.port, { timeoutMs: { connectMs: PROBE_CONNECT_TIMEOUT_MS, requestMs: PROBE_CONNECT_TIMEOUT_MS } });
-    // Proceeding is not enough when the step was not taken: a plan that strips must see no TLS,
-    // a plan that takes the channel must have answered the victim's ch_hello itself.
-    const conn = proxy.connections[0];
-    if (plan.strip && client.negotiated) return { ok: false, why: 'the client negotiated TLS anyway' };
-    if (plan.channel && !conn?.notes.some((n) => n.startsWith('channel MITM: answered'))) return { ok: false, why: 'the attacker could not answer the channel handshake' };
-    const cipher = client.channelNegotiated?.cipher ?? null;
-    if (plan.downgradeOffer && !UNAUTHENTICATED_CIPHERS.includes(cipher as never)) return { ok: false, why: `the channel still negotiated ${cipher}` };
-    return { ok: true, tls: !!client.negotiated, channel: cipher };
+    const notes = proxy.connections[0]?.notes ?? [];
+    return judgeProbe(plan, {
+      negotiatedTls: !!client.negotiated,
+      channelAnswered: notes.some((n) => n.startsWith('channel MITM: answered')),
+      channelCipher: client.channelNegotiated?.cipher ?? null,
+    });
   } catch (err) {
     const d = describeError(err);
     return { ok: false, why: `${d.code}: ${d.message}`.slice(0, 200) };
@@ -166,69 +193,79 @@ async function climb(profile: Profile, pki: PkiMaterial): Promise<Position> {
   const started = performance.now();
   const dir = makeScratchDir('secchat-probe-');
   const server = await startChatServer({ profile, identity: pki.server, dbPath: path.join(dir, 'users.db'), log: () => {} });
-  const pos: Position = { strippedStarttls: false, tls: null, framesReadable: profile.transport === 'plain', channel: null, weakCipher: null, steps: ['on the path between the victim and the server'], probes: [], probeMs: 0 };
   try {
-    let plan: Plan = { strip: false, tls: null, channel: null };
-    if (profile.transport === 'starttls' || profile.transport === 'starttls-required') {
-      const r = await tryPlan(profile, pki, server.port, { ...plan, strip: true });
-      pos.probes.push(r.ok ? 'stripping the STARTTLS offer: the client carried on in plaintext' : `stripping the STARTTLS offer: the client refused (${r.why})`);
-      if (r.ok) {
-        plan = { ...plan, strip: true };
-        pos.strippedStarttls = true;
-        pos.framesReadable = true;
-        pos.steps.push('stripped the STARTTLS offer (the client carried on in plaintext)');
-      }
-    }
-    if (!pos.framesReadable) {
-      let refusedSelfSigned: string | null = null;
-      for (const cert of ATTACKER_CERTS) {
-        const r = await tryPlan(profile, pki, server.port, { ...plan, tls: cert });
-        pos.probes.push(r.ok ? `TLS terminated with the ${cert} certificate: the client proceeded` : `TLS terminated with the ${cert} certificate: the client refused (${r.why})`);
-        if (r.ok) {
-          plan = { ...plan, tls: cert };
-          pos.tls = { cert };
-          pos.framesReadable = true;
-          pos.steps.push(`terminated TLS with the ${cert} certificate (${acceptedBecause(cert, refusedSelfSigned)})`);
-          break;
-        }
-        if (cert === 'self-signed') refusedSelfSigned = r.why;
-      }
-    }
-    if (pos.framesReadable && profile.channel.keyExchange !== 'none') {
-      const unsigned = profile.channel.keyExchange === 'ecdhe';
-      // The attacker does not know how the client checks the channel's certificate: it tries
-      // without one first (accepted only when nothing is signed), then each of its certificates.
-      const certs: Array<AttackerCert | null> = [null, ...ATTACKER_CERTS];
-      let refusedSelfSigned: string | null = null;
-      for (const cert of certs) {
-        const r = await tryPlan(profile, pki, server.port, { ...plan, channel: { cert } });
-        const what = cert ? `the ${cert} certificate` : 'its own unsigned key share';
-        pos.probes.push(r.ok ? `secure channel answered with ${what}: the client proceeded` : `secure channel answered with ${what}: the client refused (${r.why})`);
-        if (r.ok) {
-          pos.channel = { keyExchange: profile.channel.keyExchange, cert };
-          pos.steps.push(
-            cert === null
-              ? `took over the secure channel by swapping the ${unsigned ? 'unsigned ECDHE ' : ''}key shares (nothing authenticates them)`
-              : `took over the secure channel with the ${cert} certificate (${acceptedBecause(cert, refusedSelfSigned)})`,
-          );
-          break;
-        }
-        if (cert === 'self-signed') refusedSelfSigned = r.why;
-      }
-      if (!pos.channel) {
-        const r = await tryPlan(profile, pki, server.port, { ...plan, downgradeOffer: true });
-        pos.probes.push(r.ok ? `cipher offer rewritten to ${UNAUTHENTICATED_CIPHERS.join('/')}: the channel ran ${r.channel}` : `cipher offer rewritten to ${UNAUTHENTICATED_CIPHERS.join('/')}: refused (${r.why})`);
-        if (r.ok) {
-          pos.weakCipher = { cipher: r.channel! };
-          pos.steps.push(`rewrote the channel cipher offer (nothing authenticates it: the client accepted ${r.channel}, which authenticates nothing)`);
-        }
-      }
-    }
+    const pos = await climbLadder(profile, (plan) => tryPlan(profile, pki, server.port, plan));
+    return { ...pos, probeMs: Math.round(performance.now() - started) };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  pos.probeMs = Math.round(performance.now() - started);
+}
+
+/**
+ * The ladder itself, apart from sockets: which plans to try in which order, given what each
+ * attempt showed. `attempt` runs the victim's client through a plan ({@link tryPlan} in a probe;
+ * a script in tests). Only `transport` and `channel.keyExchange` of the profile are read here.
+ * @returns the position reached, `probeMs` 0 (the caller times the probe)
+ */
+export async function climbLadder(profile: Pick<Profile, 'transport' | 'channel'>, attempt: (plan: ProbePlan) => Promise<ProbeOutcome>): Promise<Position> {
+  const pos: Position = { strippedStarttls: false, tls: null, framesReadable: profile.transport === 'plain', channel: null, weakCipher: null, steps: ['on the path between the victim and the server'], probes: [], probeMs: 0 };
+  let plan: ProbePlan = { strip: false, tls: null, channel: null };
+  if (profile.transport === 'starttls' || profile.transport === 'starttls-required') {
+    const r = await attempt({ ...plan, strip: true });
+    pos.probes.push(r.ok ? 'stripping the STARTTLS offer: the client carried on in plaintext' : `stripping the STARTTLS offer: the client refused (${r.why})`);
+    if (r.ok) {
+      plan = { ...plan, strip: true };
+      pos.strippedStarttls = true;
+      pos.framesReadable = true;
+      pos.steps.push('stripped the STARTTLS offer (the client carried on in plaintext)');
+    }
+  }
+  if (!pos.framesReadable) {
+    const refused = new Map<AttackerCert, string>();
+    for (const cert of ATTACKER_CERTS) {
+      const r = await attempt({ ...plan, tls: cert });
+      pos.probes.push(r.ok ? `TLS terminated with the ${cert} certificate: the client proceeded` : `TLS terminated with the ${cert} certificate: the client refused (${r.why})`);
+      if (r.ok) {
+        plan = { ...plan, tls: cert };
+        pos.tls = { cert };
+        pos.framesReadable = true;
+        pos.steps.push(`terminated TLS with the ${cert} certificate (${acceptedBecause(cert, refused)})`);
+        break;
+      }
+      refused.set(cert, r.why);
+    }
+  }
+  if (pos.framesReadable && profile.channel.keyExchange !== 'none') {
+    const unsigned = profile.channel.keyExchange === 'ecdhe';
+    // The attacker does not know how the client checks the channel's certificate: it tries
+    // without one first (accepted only when nothing is signed), then each of its certificates.
+    const certs: Array<AttackerCert | null> = [null, ...ATTACKER_CERTS];
+    const refused = new Map<AttackerCert | null, string>();
+    for (const cert of certs) {
+      const r = await attempt({ ...plan, channel: { cert } });
+      const what = cert ? `the ${cert} certificate` : 'its own unsigned key share';
+      pos.probes.push(r.ok ? `secure channel answered with ${what}: the client proceeded` : `secure channel answered with ${what}: the client refused (${r.why})`);
+      if (r.ok) {
+        pos.channel = { keyExchange: profile.channel.keyExchange, cert };
+        pos.steps.push(
+          cert === null
+            ? `took over the secure channel by swapping the ${unsigned ? 'unsigned ECDHE ' : ''}key shares (nothing authenticates them)`
+            : `took over the secure channel with the ${cert} certificate (${acceptedBecause(cert, refused)})`,
+        );
+        break;
+      }
+      refused.set(cert, r.why);
+    }
+    if (!pos.channel) {
+      const r = await attempt({ ...plan, downgradeOffer: true });
+      pos.probes.push(r.ok ? `cipher offer rewritten to ${UNAUTHENTICATED_CIPHERS.join('/')}: the channel ran ${r.channel}` : `cipher offer rewritten to ${UNAUTHENTICATED_CIPHERS.join('/')}: refused (${r.why})`);
+      if (r.ok) {
+        pos.weakCipher = { cipher: r.channel! };
+        pos.steps.push(`rewrote the channel cipher offer (nothing authenticates it: the client accepted ${r.channel}, which authenticates nothing)`);
+      }
+    }
+  }
   return pos;
 }
 
@@ -266,7 +303,7 @@ export interface PositionedAddon {
 export function positionAddon(pos: Position, pki: PkiMaterial, technique: Technique): PositionedAddon {
   const takeover = pos.channel ? new ChannelTakeover({ identity: pos.channel.cert ? attackerIdentity(pki, pos.channel.cert) : null, preferWeakCipher: technique.preferWeakCipher }) : null;
   const ciphers = new WeakMap<ProxyConnection, string>();
-  const plan: Plan = { strip: pos.strippedStarttls, tls: pos.tls?.cert ?? null, channel: pos.channel ? { cert: pos.channel.cert } : null, downgradeOffer: !!pos.weakCipher };
+  const plan: ProbePlan = { strip: pos.strippedStarttls, tls: pos.tls?.cert ?? null, channel: pos.channel ? { cert: pos.channel.cert } : null, downgradeOffer: !!pos.weakCipher };
   return {
     addon: planAddon(plan, pki, technique, takeover, (conn, cipher) => ciphers.set(conn, cipher)),
     channelCipher: (conn) => ciphers.get(conn) ?? null,
