@@ -386,4 +386,31 @@ describe('probePosition against a real server: computed once per set of settings
     expect(tls.tls).toEqual({ cert: 'self-signed' });
     expect(tls.probes).toEqual(['TLS terminated with the self-signed certificate: the client proceeded']);
   });
+  it('strips opportunistic STARTTLS and takes an unsigned ECDHE channel over, with the victim\'s own client', async () => {
+    const pos = await probePosition(profileOf({ name: 'real-strip', transport: 'starttls', channel: { keyExchange: 'ecdhe' } }), pki);
+    expect(pos.strippedStarttls).toBe(true);
+    expect(pos.channel).toEqual({ keyExchange: 'ecdhe', cert: null });
+    expect(pos.probes).toEqual(['stripping the STARTTLS offer: the client carried on in plaintext', 'secure channel answered with its own unsigned key share: the client proceeded']);
+  });
+  it('a client checking the chain but not the host: the self-signed refusal is named, the wrong-host certificate taken', async () => {
+    const pos = await probePosition(profileOf({ name: 'real-host', transport: 'tls', client: { verify: 'ca', checkHostname: false } }), pki);
+    expect(pos.tls).toEqual({ cert: 'wrong-host' });
+    expect(pos.probes[0]).toMatch(/^TLS terminated with the self-signed certificate: the client refused \([A-Z_]+: .+\)$/);
+    expect(pos.probes[0].length).toBeLessThanOrEqual('TLS terminated with the self-signed certificate: the client refused ()'.length + 200);
+  });
+  it('a verified signed channel without a transcript MAC: every takeover refused, the rewritten cipher offer taken (rung 5)', async () => {
+    const pos = await probePosition(profileOf({ name: 'real-offer', transport: 'plain', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange: 'ecdhe-signed', ciphers: ['aes-256-gcm', 'aes-128-cbc'], transcriptMac: false } }), pki);
+    expect(pos.channel).toBeNull();
+    expect(pos.probes.slice(0, 3)).toEqual([
+      expect.stringMatching(/^secure channel answered with its own unsigned key share: the client refused \(/),
+      expect.stringMatching(/^secure channel answered with the self-signed certificate: the client refused \(/),
+      expect.stringMatching(/^secure channel answered with the wrong-host certificate: the client refused \(/),
+    ]);
+    expect(pos.weakCipher).toEqual({ cipher: 'aes-128-cbc' });
+  });
+  it('the same channel with a transcript MAC: the rewritten offer is refused', async () => {
+    const pos = await probePosition(profileOf({ name: 'real-mac', transport: 'plain', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange: 'ecdhe-signed', ciphers: ['aes-256-gcm', 'aes-128-cbc'], transcriptMac: true } }), pki);
+    expect(pos.weakCipher).toBeNull();
+    expect(pos.probes.at(-1)).toMatch(/^cipher offer rewritten to null\/aes-128-cbc: refused \(/);
+  });
 });
