@@ -39,6 +39,7 @@ export function galleryVerdict(results: GalleryCertResult[], evidence: Verdict['
   if (refused.length === results.length) {
     return { outcome: 'blocked', reason: `${pre}the client refused all ${results.length} defective certificates, each for its defect: ${refused.map((r) => `${r.entry}: ${r.reason.replace(/^.*?refused[^:]*:\s*/, '')}`).join('; ')}`, summary: `refused all ${results.length}`, impact: [], evidence: [...lines, ...evidence], negotiated: null, data };
   }
+  // None accepted and not all refused: at least one run ended without a verdict.
   const bad = results.filter((r) => r.outcome === 'error' || r.outcome === 'not-applicable');
-  return { outcome: 'error', reason: `${pre}no verdict for ${bad.map((r) => r.entry).join(', ')}: ${bad[0]?.reason ?? ''}`, summary: `no verdict for ${bad.length}`, impact: [], evidence: [...lines, ...evidence], negotiated: null, data };
+  return { outcome: 'error', reason: `${pre}no verdict for ${bad.map((r) => r.entry).join(', ')}: ${bad[0].reason}`, summary: `no verdict for ${bad.length}`, impact: [], evidence: [...lines, ...evidence], negotiated: null, data };
 }
