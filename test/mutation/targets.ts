@@ -45,7 +45,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts', 'test/fuzz.test.ts'], role: 'the chat frame parser' },
   { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm.test.ts'], role: 'MITM verdicts' },
   { file: 'attacks/kit/gallery-verdict.ts', targetPercent: STANDARD, tests: ['test/gallery-verdict.test.ts'], role: 'certificate-gallery verdict (own client and targets)' },
-  { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-mitm.test.ts'], role: 'secure-channel MITM verdicts' },
+  { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-takeover.test.ts'], role: 'secure-channel MITM verdicts' },
   { file: 'attacks/plugins/replay.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'replay verdicts' },
   { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
