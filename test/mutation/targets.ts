@@ -43,7 +43,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/consistency.ts', targetPercent: STANDARD, tests: ['test/consistency-rules.test.ts'], role: 'the matrix consistency checker' },
   { file: 'attacks/kit/evidence.ts', targetPercent: STRICT, tests: ['test/evidence-readers.test.ts'], role: 'evidence readers every verdict is built from' },
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts', 'test/fuzz.test.ts'], role: 'the chat frame parser' },
-  { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm.test.ts'], role: 'MITM verdicts' },
+  { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm-verdict.test.ts'], role: 'MITM verdicts' },
   { file: 'attacks/kit/gallery-verdict.ts', targetPercent: STANDARD, tests: ['test/gallery-verdict.test.ts'], role: 'certificate-gallery verdict (own client and targets)' },
   { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-takeover.test.ts'], role: 'secure-channel MITM verdicts' },
   { file: 'attacks/plugins/replay.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'replay verdicts' },
