@@ -7,7 +7,8 @@
  * checked here against a real server with profiles that need at most one probe.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelClient } from '../core/channel/index.ts';
+import { ChannelClient, ChannelServer } from '../core/channel/index.ts';
+import { ProtocolError } from '../core/errors.ts';
 import type { Frame } from '../core/frames.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import type { Profile } from '../core/profile.ts';
@@ -18,6 +19,7 @@ import {
   climbLadder,
   judgeProbe,
   positionAddon,
+  probeRefusal,
   positionEvidence,
   probePosition,
   shortStep,
@@ -201,6 +203,14 @@ describe('judgeProbe: a client that proceeded, with the step taken', () => {
   });
 });
 
+describe('probeRefusal', () => {
+  it('names the error by code and message, cut to 200 characters', () => {
+    expect(probeRefusal(new ProtocolError('bad frame'))).toEqual({ ok: false, why: 'SECCHAT_ERR_PROTOCOL: bad frame' });
+    const long = probeRefusal(new ProtocolError('x'.repeat(300)));
+    expect(long).toEqual({ ok: false, why: `SECCHAT_ERR_PROTOCOL: ${'x'.repeat(300)}`.slice(0, 200) });
+  });
+});
+
 describe('the position as evidence and as words', () => {
   const pos = (over: Partial<Position>): Position => ({ strippedStarttls: false, tls: null, framesReadable: false, channel: null, weakCipher: null, steps: [ON_PATH], probes: [], probeMs: 0, ...over });
   it('positionEvidence: the chain, then the probes with their time when measured', () => {
@@ -336,6 +346,49 @@ describe('positionAddon: taking the position on a connection', () => {
       ['s2c', frame, 'frames'],
     ]);
   });
+  it('with a signed channel taken: the victim gets the attacker\'s certificate and its weakest cipher, and the technique sees opened frames at the channel layer', async () => {
+    const { pki: real, cleanup: done } = await makeTestPki();
+    try {
+      const seen: Array<[string, string]> = [];
+      const p = positionAddon(at({ channel: { keyExchange: 'ecdhe-signed', cert: 'self-signed' } }), real, {
+        name: 't',
+        preferWeakCipher: true,
+        onFrame: (_c, _d, f, layer) => {
+          seen.push([String(f.text ?? f.type), layer]);
+          return f.type === 'dm' ? { ...f, text: 'altered' } : undefined;
+        },
+      });
+      const settings = { keyExchange: 'ecdhe-signed', ciphers: ['aes-256-gcm', 'null'], transcriptMac: true, replayProtection: 'sequence', replayWindowMs: 30_000 } as Profile['channel'];
+      const certsSeen: string[] = [];
+      const victim = new ChannelClient({ profileChannel: settings, verifyCertificate: (pem) => (certsSeen.push(pem), { ok: true }) });
+      const server = new ChannelServer({ profileChannel: settings, serverCert: real.server });
+      const conn = fakeConn();
+      const serverGot: Frame[] = [];
+      const toServer: Frame[] = [];
+      const toVictim: Frame[] = [];
+      const fromVictim = (f: Frame) => toServer.push(...(p.addon.onFrame!(conn, f, 'c2s', 'plaintext') as Frame[]));
+      const fromServer = (f: Frame) => toVictim.push(...(p.addon.onFrame!(conn, f, 's2c', 'plaintext') as Frame[]));
+      for (const f of victim.start()) fromVictim(f as unknown as Frame);
+      for (let i = 0; i < 20 && (toServer.length || toVictim.length || conn.injected.length); i++) {
+        for (const [dir, f] of conn.injected.splice(0)) (dir === 's2c' ? toVictim : toServer).push(f);
+        for (const f of toServer.splice(0)) {
+          const a = server.handle(f);
+          serverGot.push(...(a.deliver as Frame[]));
+          for (const x of a.send) fromServer(x as unknown as Frame);
+        }
+        for (const f of toVictim.splice(0)) for (const x of victim.handle(f).send) fromVictim(x as unknown as Frame);
+        if (victim.established && server.established && serverGot.length === 0 && !toServer.length && !toVictim.length && !conn.injected.length) fromVictim(victim.seal({ type: 'dm', to: 'bob', text: 'secret' } as never) as unknown as Frame);
+      }
+      expect(victim.established && server.established).toBe(true);
+      expect(certsSeen).toEqual([real.attackerSelfSigned.certPem]);
+      expect(p.tookChannel(conn)).toBe(true);
+      expect(p.victimChannelCipher(conn)).toBe('null');
+      expect(serverGot).toEqual([{ type: 'dm', to: 'bob', text: 'altered' }]);
+      expect(seen).toContainEqual(['secret', 'channel']);
+    } finally {
+      done();
+    }
+  });
   it('with the channel taken: frames outside it go to the technique first, sealed ones are not shown to it unopened, and the ch_hello is answered', () => {
     const calls: Array<[string, string]> = [];
     const p = positionAddon(at({ channel: { keyExchange: 'ecdhe', cert: null } }), fakePki, {
@@ -407,6 +460,20 @@ describe('probePosition against a real server: computed once per set of settings
       expect.stringMatching(/^secure channel answered with the wrong-host certificate: the client refused \(/),
     ]);
     expect(pos.weakCipher).toEqual({ cipher: 'aes-128-cbc' });
+  });
+  it('a signed channel behind stripped STARTTLS: the unsigned share is not answered at all, the certificates are refused by the client', async () => {
+    const pos = await probePosition(profileOf({ name: 'real-signed', transport: 'starttls', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange: 'ecdhe-signed' } }), pki);
+    expect(pos.strippedStarttls).toBe(true);
+    expect(pos.channel).toBeNull();
+    expect(pos.probes[1]).toBe('secure channel answered with its own unsigned key share: the client refused (the attacker could not answer the channel handshake)');
+    expect(pos.probes[2]).toMatch(/^secure channel answered with the self-signed certificate: the client refused \(SECCHAT_ERR_CHANNEL: server certificate rejected/);
+  });
+  it('leaves no listening socket behind: the probe closes its server and every proxy', async () => {
+    const listening = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const before = listening();
+    const pos = await probePosition(profileOf({ name: 'real-leak', transport: 'tls', client: { verify: 'ca', checkHostname: true, }, channel: { keyExchange: 'ecdhe', replayProtection: 'window' } }), pki);
+    expect(pos.probes).toHaveLength(2);
+    expect(listening()).toBe(before);
   });
   it('the same channel with a transcript MAC: the rewritten offer is refused', async () => {
     const pos = await probePosition(profileOf({ name: 'real-mac', transport: 'plain', client: { verify: 'ca', checkHostname: true }, channel: { keyExchange: 'ecdhe-signed', ciphers: ['aes-256-gcm', 'aes-128-cbc'], transcriptMac: true } }), pki);

@@ -88,7 +88,7 @@ export interface ProbePlan {
 }
 
 /** The proxy addon for a plan with no technique (what the probe runs). */
-function planAddon(plan: ProbePlan, pki: PkiMaterial, technique: Technique, takeover: ChannelTakeover | null, onServerHello?: (conn: ProxyConnection, cipher: string) => void): ProxyAddon {
+function planAddon(plan: Pick<ProbePlan, 'strip' | 'tls' | 'downgradeOffer'>, pki: PkiMaterial, technique: Technique, takeover: ChannelTakeover | null, onServerHello?: (conn: ProxyConnection, cipher: string) => void): ProxyAddon {
   const tlsIdentity = plan.tls ? attackerIdentity(pki, plan.tls) : null;
   return {
     name: technique.name,
@@ -146,22 +146,30 @@ export function judgeProbe(plan: ProbePlan, seen: ProbeSeen): ProbeOutcome {
   return { ok: true, tls: seen.negotiatedTls, channel: seen.channelCipher };
 }
 
+/** Longest refusal kept in a probe line, characters (a TLS error can carry a whole certificate chain). */
+const PROBE_REFUSAL_MAX_CHARS = 200;
+
+/** A probe attempt the victim's client gave up on: its error as `CODE: message`, cut to {@link PROBE_REFUSAL_MAX_CHARS}. */
+export function probeRefusal(err: unknown): ProbeOutcome {
+  const d = describeError(err);
+  return { ok: false, why: `${d.code}: ${d.message}`.slice(0, PROBE_REFUSAL_MAX_CHARS) };
+}
+
 /** Tries the victim's client through `plan` (a proxy and the client, both closed after). */
-async function tryPlan(profile: Profile, pki: PkiMaterial, port: number, plan: ProbePlan): Promise<ProbeOutcome> {
+async function tryPlan(profile: Profile, pki: PkiMaterial, upstream: { host: string; port: number }, plan: ProbePlan): Promise<ProbeOutcome> {
   const takeover = plan.channel ? new ChannelTakeover({ identity: plan.channel.cert ? attackerIdentity(pki, plan.channel.cert) : null }) : null;
-  const proxy = await ProxyEngine.start({ upstream: { host: '127.0.0.1', port }, addon: planAddon(plan, pki, { name: 'position-probe' }, takeover), upstreamServername: 'localhost' });
+  const proxy = await ProxyEngine.start({ upstream, addon: planAddon(plan, pki, { name: 'position-probe' }, takeover), upstreamServername: 'localhost' });
   let client: ChatClient | null = null;
   try {
     client = await connectLabClient(profile, pki, proxy.port, { timeoutMs: { connectMs: PROBE_CONNECT_TIMEOUT_MS, requestMs: PROBE_CONNECT_TIMEOUT_MS } });
-    const notes = proxy.connections[0]?.notes ?? [];
+    const notes = proxy.connections.flatMap((c) => c.notes);
     return judgeProbe(plan, {
       negotiatedTls: !!client.negotiated,
       channelAnswered: notes.some((n) => n.startsWith('channel MITM: answered')),
       channelCipher: client.channelNegotiated?.cipher ?? null,
     });
   } catch (err) {
-    const d = describeError(err);
-    return { ok: false, why: `${d.code}: ${d.message}`.slice(0, 200) };
+    return probeRefusal(err);
   } finally {
     client?.close();
     await proxy.close();
@@ -194,11 +202,11 @@ async function climb(profile: Profile, pki: PkiMaterial): Promise<Position> {
   const dir = makeScratchDir('secchat-probe-');
   const server = await startChatServer({ profile, identity: pki.server, dbPath: path.join(dir, 'users.db'), log: () => {} });
   try {
-    const pos = await climbLadder(profile, (plan) => tryPlan(profile, pki, server.port, plan));
+    const pos = await climbLadder(profile, (plan) => tryPlan(profile, pki, { host: server.host, port: server.port }, plan));
     return { ...pos, probeMs: Math.round(performance.now() - started) };
   } finally {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true });
   }
 }
 
@@ -303,7 +311,8 @@ export interface PositionedAddon {
 export function positionAddon(pos: Position, pki: PkiMaterial, technique: Technique): PositionedAddon {
   const takeover = pos.channel ? new ChannelTakeover({ identity: pos.channel.cert ? attackerIdentity(pki, pos.channel.cert) : null, preferWeakCipher: technique.preferWeakCipher }) : null;
   const ciphers = new WeakMap<ProxyConnection, string>();
-  const plan: ProbePlan = { strip: pos.strippedStarttls, tls: pos.tls?.cert ?? null, channel: pos.channel ? { cert: pos.channel.cert } : null, downgradeOffer: !!pos.weakCipher };
+  // The channel step is the takeover itself, handed to planAddon apart from the plan.
+  const plan = { strip: pos.strippedStarttls, tls: pos.tls?.cert ?? null, downgradeOffer: !!pos.weakCipher };
   return {
     addon: planAddon(plan, pki, technique, takeover, (conn, cipher) => ciphers.set(conn, cipher)),
     channelCipher: (conn) => ciphers.get(conn) ?? null,
