@@ -25,32 +25,27 @@ const ACTIVE_NO_PREMISE = new Set(['replay', 'replay-login', 'tamper', 'downgrad
 /** Those that take the probed position (attacks/kit/position.ts) and state it as `position` evidence. */
 const POSITIONED = new Set(['replay', 'replay-login', 'tamper', 'downgrade-cipher']);
 
-/** What the row's cells show the attacker got through, each with the cell that shows it. */
+/** What the row's cells show the attacker got through, each with the first cell that shows it. */
 interface RowFacts {
-  tls: string | null;
-  channel: string | null;
-  strip: string | null;
+  tls?: string;
+  channel?: string;
+  strip?: string;
 }
 
 const chainOf = (c: CellResult) => c.evidence.find((e) => e.kind === 'position')?.detail ?? null;
 
+/** An active MITM that succeeded by reading the canary: its own records say which layer it got through. */
+const mitmRead = (c: CellResult) => c.outcome === 'succeeded' && c.attack.startsWith('mitm-') && c.evidence.some((e) => e.kind === 'canary-recovered');
+
 function factsOf(cells: CellResult[]): RowFacts {
-  const facts: RowFacts = { tls: null, channel: null, strip: null };
-  for (const c of cells) {
-    if (!ACTIVE_NO_PREMISE.has(c.attack)) continue;
-    const chain = chainOf(c);
-    if (chain?.includes('terminated TLS')) facts.tls ??= c.attack;
-    if (chain?.includes('took over the secure channel')) facts.channel ??= c.attack;
-    if (chain?.includes('stripped the STARTTLS offer') && c.attack !== 'downgrade-starttls') facts.strip ??= c.attack;
-    if (c.outcome !== 'succeeded') continue;
-    const read = c.evidence.some((e) => e.kind === 'canary-recovered');
-    if (c.attack.startsWith('mitm-') && read) {
-      if (c.evidence.some((e) => e.kind === 'proxy-tls' && !/victim hop did not complete/.test(e.detail))) facts.tls ??= c.attack;
-      if (c.evidence.some((e) => e.kind === 'proxy-note' && e.detail.includes('channel MITM: answered'))) facts.channel ??= c.attack;
-    }
-    if (c.attack === 'downgrade-starttls') facts.strip ??= c.attack;
-  }
-  return facts;
+  const active = cells.filter((c) => ACTIVE_NO_PREMISE.has(c.attack));
+  const firstThat = (shows: (c: CellResult) => boolean | undefined) => active.find(shows)?.attack;
+  return {
+    tls: firstThat((c) => chainOf(c)?.includes('terminated TLS') || (mitmRead(c) && c.evidence.some((e) => e.kind === 'proxy-tls' && !/victim hop did not complete/.test(e.detail)))),
+    channel: firstThat((c) => chainOf(c)?.includes('took over the secure channel') || (mitmRead(c) && c.evidence.some((e) => e.kind === 'proxy-note' && e.detail.includes('channel MITM: answered')))),
+    // downgrade-starttls's own chain is its probe, not a strip it achieved: its success is.
+    strip: firstThat((c) => (c.attack === 'downgrade-starttls' ? c.outcome === 'succeeded' : chainOf(c)?.includes('stripped the STARTTLS offer'))),
+  };
 }
 
 /** The layer a blocked cell names as its stopper, if it names TLS or the secure channel. */

@@ -73,6 +73,9 @@ describe('what shows the attacker through', () => {
     expect(checkRow([cell('mitm-wrong-host', 'succeeded', 'x', [terminated, answered]), ...blockedTamper])).toEqual([]);
     const incomplete = { kind: 'proxy-tls', detail: 'connection 1: attacker terminated TLS — victim hop did not complete, server hop TLSv1.3 Y' };
     expect(checkRow([cell('mitm-wrong-host', 'succeeded', 'x', [read, incomplete, { kind: 'proxy-note', detail: 'connection 1: relayed' }]), ...blockedTamper])).toEqual([]);
+    // only the proxy's own note counts, not the same words in another line
+    expect(checkRow([cell('mitm-wrong-host', 'succeeded', 'x', [read, { kind: 'client-alice', detail: "alice stopped: channel MITM: answered the victim's ch_hello" }]), ...blockedTamper])).toEqual([]);
+    expect(checkRow([cell('mitm-wrong-host', 'succeeded', 'x', [read, { kind: 'delivery', detail: 'attacker terminated TLS — victim hop TLSv1.3' }]), ...blockedTamper])).toEqual([]);
     // the same evidence on a cell that is not a MITM is not read this way either
     expect(checkRow([cell('replay', 'succeeded', 'x', [read, terminated, answered]), cell('tamper', 'blocked', TLS_MAC)])).toEqual([]);
   });
