@@ -4,21 +4,37 @@
  * connection, and the real server's ChannelServer. Frames are pumped between them in a bounded
  * loop; each test states what the victim, the server and the attacker ended up with.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelClient, ChannelServer } from '../core/channel/index.ts';
 import type { Frame } from '../core/frames.ts';
-import type { PkiMaterial } from '../core/pki.ts';
 import type { Profile } from '../core/profile.ts';
 import type { Direction, Layer, ProxyConnection } from '../attacks/proxy.ts';
 import { ChannelTakeover, UNAUTHENTICATED_CIPHERS, type OpenedFrame } from '../attacks/kit/channel-takeover.ts';
-import { makeTestPki } from './helpers/lab-env.ts';
-
-let pki: PkiMaterial;
-let cleanup: () => void;
-beforeAll(async () => {
-  ({ pki, cleanup } = await makeTestPki());
+/**
+ * Self-signed certificates made by `openssl req` (P-256 for the signed channel, RSA for the rsa
+ * key exchange): the takeover's own checks never look at them, the victim's verifier here is a
+ * stub, and openssl makes them in milliseconds where the lab PKI takes seconds.
+ */
+type Cert = { certPem: string; keyPem: string };
+const certs = {} as { attacker: Cert; server: Cert; serverRsa: Cert };
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'secchat-takeover-'));
+  const make = (name: string, newkey: string[]): Cert => {
+    const [key, crt] = [path.join(dir, `${name}.key`), path.join(dir, `${name}.crt`)];
+    execFileSync('openssl', ['req', '-x509', '-nodes', ...newkey, '-subj', `/CN=${name}`, '-days', '1', '-keyout', key, '-out', crt], { stdio: 'ignore' });
+    return { certPem: readFileSync(crt, 'utf8'), keyPem: readFileSync(key, 'utf8') };
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  certs.attacker = make('attacker', ec);
+  certs.server = make('server', ec);
+  certs.serverRsa = make('server-rsa', ['-newkey', 'rsa:2048']);
 });
-afterAll(() => cleanup());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Channel = Profile['channel'];
 const channel = (over: Partial<Channel> = {}): Channel => ({ keyExchange: 'ecdhe', ciphers: ['aes-256-gcm'], transcriptMac: true, replayProtection: 'sequence', replayWindowMs: 30_000, ...over }) as Channel;
@@ -74,10 +90,11 @@ class Wire {
 }
 
 function wire(opts: { victim?: Partial<Channel>; server?: Partial<Channel>; identity?: 'attacker' | null; preferWeak?: boolean; accept?: boolean; onOpened?: (o: OpenedFrame) => Frame[] } = {}): Wire {
-  const identity = opts.identity === null ? null : pki.attackerSelfSigned;
+  const identity = opts.identity === null ? null : certs.attacker;
   const takeover = new ChannelTakeover({ identity, preferWeakCipher: opts.preferWeak });
   const victim = new ChannelClient({ profileChannel: channel(opts.victim), verifyCertificate: () => (opts.accept === false ? { ok: false, code: 'SECCHAT_ERR_CERT_UNTRUSTED', message: 'not the lab CA' } : { ok: true }) });
-  const server = new ChannelServer({ profileChannel: channel({ ...opts.victim, ...opts.server }), serverCert: pki.server });
+  const settings = channel({ ...opts.victim, ...opts.server });
+  const server = new ChannelServer({ profileChannel: settings, serverCert: settings.keyExchange === 'rsa' ? certs.serverRsa : certs.server });
   return new Wire(takeover, victim, server, opts.onOpened);
 }
 const dm = (text: string) => ({ type: 'dm', to: 'bob', text }) as Frame;

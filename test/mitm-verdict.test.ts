@@ -19,16 +19,19 @@ import { makeTestPki } from './helpers/lab-env.ts';
 const CANARY = 'canary-00112233445566778899aabb';
 const MESSAGE = `${CANARY} is the secret`;
 let engine: ProxyEngine;
-let pki: PkiMaterial;
-let cleanup: () => void;
 beforeAll(async () => {
   engine = await ProxyEngine.start({ upstream: { host: '127.0.0.1', port: 9 } });
-  ({ pki, cleanup } = await makeTestPki());
 });
 afterAll(async () => {
   await engine.close();
-  cleanup();
 });
+/** Stand-in certificates: the attacks hand them to the proxy untouched (the gallery test makes real ones). */
+const fakePki = {
+  attackerSelfSigned: { certPem: 'self-signed cert', keyPem: 'k1' },
+  attackerWrongHost: { certPem: 'wrong-host cert', keyPem: 'k2' },
+  attackerRogue: { certPem: 'rogue-issued cert', keyPem: 'k3' },
+  rogueCa: { certPem: 'rogue root', keyPem: 'k4' },
+} as unknown as PkiMaterial;
 
 function client(over: Partial<ClientObservation> = {}): ClientObservation {
   return { connected: true, loggedIn: true, negotiated: null, channel: null, fallbackAttempts: [], localAddress: null, error: null, received: [], ...over };
@@ -168,7 +171,7 @@ describe('mitmVerdict: nothing read', () => {
 });
 
 /** A stand-in context whose conversations return what `respond` builds, recording their options. */
-function context(respond: (o: ConversationOptions) => Observations): { ctx: AttackContext; calls: ConversationOptions[]; servers: number } {
+function context(respond: (o: ConversationOptions) => Observations, pki: PkiMaterial = fakePki): { ctx: AttackContext; calls: ConversationOptions[]; servers: number } {
   const calls: ConversationOptions[] = [];
   const state = { ctx: null as unknown as AttackContext, calls, servers: 0 };
   state.ctx = {
@@ -207,8 +210,8 @@ describe('the MITM attacks', () => {
     expect(v.impact).toEqual(['confidentiality']);
   });
   it.each([
-    [mitmSelfSigned, () => pki.attackerSelfSigned],
-    [mitmWrongHost, () => pki.attackerWrongHost],
+    [mitmSelfSigned, () => fakePki.attackerSelfSigned],
+    [mitmWrongHost, () => fakePki.attackerWrongHost],
   ] as Array<[Attack, () => unknown]>)('%s terminates TLS with its certificate and states no premise', async (attack, identity) => {
     const { ctx, calls } = context(() => obs({ traffic: [[1, 'plaintext']], connections: [conn({ mode: 'terminate', clientHop: TLS13 })] }));
     const v = await attack.run(ctx);
@@ -224,8 +227,8 @@ describe('the MITM attacks', () => {
   it('mitm-rogue-ca makes the victims trust the rogue root and says so first in the reason and the evidence', async () => {
     const { ctx, calls } = context(() => obs({ alice: { error: { code: 'SECCHAT_ERR_CERT_PIN_MISMATCH', message: 'pin mismatch' } } }));
     const v = await mitmRogueCa.run(ctx);
-    expect(calls[0].extraTrustedCaPems).toEqual([pki.rogueCa.certPem]);
-    expect(calls[0].addon!.onClientHello!(null as never, Buffer.alloc(0), null)).toEqual({ action: 'terminate', identity: pki.attackerRogue });
+    expect(calls[0].extraTrustedCaPems).toEqual(['rogue root']);
+    expect(calls[0].addon!.onClientHello!(null as never, Buffer.alloc(0), null)).toEqual({ action: 'terminate', identity: fakePki.attackerRogue });
     expect(v.outcome).toBe('blocked');
     expect(v.reason).toBe("premise: the victim was made to trust the attacker's rogue root (as a corporate proxy or malware installs one). alice's client refused the connection: pin mismatch");
     expect(v.evidence[0]).toEqual({ kind: 'premise', detail: 'the victim clients trust the rogue root CA in addition to the lab CA' });
@@ -240,8 +243,17 @@ describe('the MITM attacks', () => {
     expect(addon.onFrame!(fake, dm, 'c2s', 'plaintext')).toEqual([dm]);
     expect(notes).toEqual([]);
   });
-  it('mitm-gallery: one conversation per gallery certificate on one server, each with its own canary, folded into one cell', async () => {
-    const { ctx, calls, servers: _ } = context((o) => obs({ alice: { error: { code: 'SECCHAT_ERR_CERT_UNTRUSTED', message: `refused ${o.canary}` } } }));
+});
+
+describe('mitm-gallery', () => {
+  let pki: PkiMaterial;
+  let cleanup: () => void;
+  beforeAll(async () => {
+    ({ pki, cleanup } = await makeTestPki());
+  }, 60_000);
+  afterAll(() => cleanup());
+  it('one conversation per gallery certificate on one server, each with its own canary, folded into one cell', async () => {
+    const { ctx, calls } = context((o) => obs({ alice: { error: { code: 'SECCHAT_ERR_CERT_UNTRUSTED', message: `refused ${o.canary}` } } }), pki);
     const state = { ctx, calls };
     const v = await mitmGallery.run(state.ctx);
     expect(calls.map((c) => c.canary)).toEqual(GALLERY_ENTRIES.map((e) => `${CANARY}-${e}`));

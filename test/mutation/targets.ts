@@ -55,7 +55,6 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'labs/check.ts', targetPercent: STANDARD, tests: ['test/labs.test.ts'], role: 'lab check judgement' },
 ];
 
-/** The positions ladder (attacker-positions issue) joins the list when its branch lands. */
 
 /**
  * The target for a path as the user typed it (`./core/x.ts`, `core\x.ts` and `core/x.ts` agree).
