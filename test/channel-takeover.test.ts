@@ -137,6 +137,9 @@ describe('ChannelTakeover: answering the victim and the server', () => {
     const accepted = wire({ victim: { keyExchange: 'ecdhe-signed' } });
     accepted.start();
     expect(accepted.victim.established).toBe(true);
+    // the attacker's own side takes whatever certificate the real server shows
+    expect(accepted.server.established).toBe(true);
+    expect(accepted.takeover.established(accepted.conn)).toBe(true);
     expect(accepted.notes[0]).toBe("channel MITM: answered the victim's ch_hello (ecdhe-signed) with the attacker's own certificate and key share, and opened its own channel to the server");
     const refused = wire({ victim: { keyExchange: 'ecdhe-signed' }, accept: false });
     refused.start();
@@ -186,6 +189,45 @@ describe('ChannelTakeover: answering the victim and the server', () => {
     plain.start();
     expect(plain.takeover.victimCipher(plain.conn)).toBe('aes-256-gcm');
     expect(UNAUTHENTICATED_CIPHERS).toEqual(['null', 'aes-128-cbc']);
+    // nothing weak offered: the victim's own choice stands
+    const strong = wire({ identity: null, preferWeak: true, victim: { ciphers: ['aes-256-gcm', 'chacha20-poly1305'] } });
+    strong.start();
+    expect(strong.takeover.victimCipher(strong.conn)).toBe('aes-256-gcm');
+  });
+
+  it("offers the real server the victim's own cipher list, in its order, even when preferring weak ciphers towards the victim", () => {
+    const w = wire({ identity: null, preferWeak: true, victim: { ciphers: ['aes-256-gcm', 'aes-128-cbc', 'null'] } });
+    for (const f of w.victim.start()) w.fromVictim(f as unknown as Frame);
+    expect(w.takeover.active(w.conn)).toBe(true);
+    // the victim side has not finished: no cipher to report yet
+    expect(w.takeover.victimCipher(w.conn)).toBeNull();
+    expect(w.takeover.established(w.conn)).toBe(false);
+    expect(w.toServer.map((f) => [f.type, f.ciphers])).toEqual([['ch_hello', ['aes-256-gcm', 'aes-128-cbc', 'null']]]);
+  });
+
+  it('reads a crafted ch_hello leniently: unknown cipher names dropped, one name for a list, defaults for what is missing', () => {
+    const crafted = (edit: (h: Record<string, unknown>) => Record<string, unknown>) => {
+      const w = wire({ identity: null, victim: { transcriptMac: false } });
+      const [hello] = w.victim.start() as unknown as Array<Record<string, unknown>>;
+      w.fromVictim(edit({ ...hello }) as Frame);
+      const towardsServer = w.toServer.map((f) => ({ ciphers: f.ciphers, replayProtection: f.replayProtection }));
+      w.pump();
+      return { w, towardsServer };
+    };
+    const unknown = crafted((h) => ({ ...h, ciphers: ['rot13', ...(h.ciphers as string[])] }));
+    expect(unknown.towardsServer).toEqual([{ ciphers: ['aes-256-gcm'], replayProtection: 'sequence' }]);
+    expect(unknown.w.server.negotiated?.cipher).toBe('aes-256-gcm');
+    const single = crafted((h) => ({ ...h, ciphers: 'chacha20-poly1305' }));
+    expect(single.towardsServer[0].ciphers).toEqual(['chacha20-poly1305']);
+    const none = crafted((h) => ({ ...h, ciphers: ['rot13'] }));
+    expect(none.towardsServer[0].ciphers).toEqual(['aes-256-gcm']);
+    expect(none.w.server.negotiated?.cipher).toBe('aes-256-gcm');
+    const noReplay = crafted((h) => {
+      const { replayProtection: _gone, ...rest } = h;
+      return rest;
+    });
+    expect(noReplay.towardsServer[0].replayProtection).toBe('sequence');
+    expect(noReplay.w.server.established).toBe(true);
   });
 
   it('frames that are not the channel\'s pass unchanged, before and after the takeover', () => {
@@ -230,6 +272,11 @@ describe('ChannelTakeover: answering the victim and the server', () => {
     const w = wire({ identity: null });
     w.start();
     const other = { note: () => {}, injectFrame: () => {}, capture: () => {} } as unknown as ProxyConnection;
+    // a connection that carried only ordinary frames so far
+    const plainConn = { note: () => {}, injectFrame: () => {}, capture: () => {} } as unknown as ProxyConnection;
+    w.takeover.handle(plainConn, 'c2s', { type: 'hello' } as Frame, () => []);
+    expect(w.takeover.established(plainConn)).toBe(false);
+    expect(w.takeover.victimCipher(plainConn)).toBeNull();
     expect(w.takeover.active(other)).toBe(false);
     expect(w.takeover.established(other)).toBe(false);
     expect(w.takeover.victimCipher(other)).toBeNull();

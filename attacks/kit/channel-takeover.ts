@@ -40,10 +40,18 @@ export interface OpenedFrame {
   frame: Frame;
 }
 
+/** Position of `c` in {@link UNAUTHENTICATED_CIPHERS}, or after all of them for a cipher that authenticates. */
+function weaknessRank(c: ChannelCipher): number {
+  const i = UNAUTHENTICATED_CIPHERS.indexOf(c);
+  return i < 0 ? UNAUTHENTICATED_CIPHERS.length : i;
+}
+
 /** Channel settings mirrored from the victim's ch_hello (the real server insists on the same). */
 function settingsFromHello(hello: Frame, preferWeak: boolean): Profile['channel'] {
-  let ciphers = (Array.isArray(hello.ciphers) ? hello.ciphers : []).filter((c): c is ChannelCipher => CHANNEL_CIPHERS.includes(c as ChannelCipher));
-  if (preferWeak) ciphers = [...UNAUTHENTICATED_CIPHERS.filter((c) => ciphers.includes(c)), ...ciphers.filter((c) => !UNAUTHENTICATED_CIPHERS.includes(c))];
+  // One offered name or a list of them; names that are no channel cipher are dropped.
+  const ciphers = [hello.ciphers].flat().filter((c): c is ChannelCipher => CHANNEL_CIPHERS.includes(c as ChannelCipher));
+  // Stable sort: the unauthenticated ciphers the victim offers first (weakest first), the rest in its order.
+  if (preferWeak) ciphers.sort((a, b) => weaknessRank(a) - weaknessRank(b));
   return {
     keyExchange: hello.keyExchange as Profile['channel']['keyExchange'],
     ciphers: ciphers.length ? ciphers : ['aes-256-gcm'],
