@@ -103,6 +103,9 @@ describe('mitmVerdict: the canary read', () => {
     // an unsigned channel under terminated TLS: the TLS certificate is what the victim accepted
     const tlsToo = mitmVerdict(obs({ traffic: [[1, 'plaintext']], connections: [conn({ mode: 'terminate', clientHop: TLS13, notes: [note.replace('ecdhe-signed', 'ecdhe')] })], alice: { channel: chan({ keyExchange: 'ecdhe' }) } }), false);
     expect(tlsToo.reason).toMatch(/: the victim accepted the attacker's certificate$/);
+    // a channel taken over on a client that reported no channel of its own
+    const unreported = mitmVerdict(obs({ traffic: [[1, 'plaintext']], connections: [conn({ notes: [note] })] }), false);
+    expect(unreported.reason).toBe("the attacker read the canary inside the secure channel it took over: the victim accepted the attacker's certificate");
     const signed = mitmVerdict(obs({ traffic: [[1, 'plaintext']], connections: [conn({ notes: [note] })], alice: { channel: chan({ keyExchange: 'ecdhe-signed' }) } }), false);
     expect(signed.reason).toBe("the attacker read the canary inside the secure channel it took over: the victim accepted the attacker's certificate");
   });
@@ -144,6 +147,8 @@ describe('mitmVerdict: nothing read', () => {
       { code: 'SECCHAT_ERR_CHANNEL', message: 'mac', details: { channelCode: 'bad_record_mac' } },
       { code: 'SECCHAT_ERR_TLS', message: 'handshake', details: { reason: 'x' } },
       { code: 'X_SECCHAT_ERR_CERT_Y', message: 'not at the start' },
+      { code: 'SECCHAT_ERR_TLS', message: 'a channel code on another error', details: { channelCode: 'certificate_rejected' } },
+      { code: 'SECCHAT_ERR_CHANNEL', message: 'no details' },
     ]) {
       const v = mitmVerdict(obs({ alice: { error, negotiated: TLS13 } }), true);
       expect(v.outcome, error.code).toBe('blocked');
@@ -221,7 +226,8 @@ describe('the MITM attacks', () => {
     expect(calls[0].extraTrustedCaPems).toBeUndefined();
     expect(addon.onClientHello!(null as never, Buffer.alloc(0), null)).toEqual({ action: 'terminate', identity: identity() });
     expect(v.outcome).toBe('succeeded');
-    expect(v.reason).toMatch(/^the attacker read the canary inside the TLS session it terminated/);
+    expect(v.reason).toMatch(/^the attacker read the canary inside the TLS session it terminated.*; sitting in the plaintext path, it could also have altered it$/);
+    expect(v.impact).toEqual(['confidentiality', 'integrity']);
     expect(v.evidence.some((e) => e.kind === 'premise')).toBe(false);
   });
   it('mitm-rogue-ca makes the victims trust the rogue root and says so first in the reason and the evidence', async () => {
@@ -265,6 +271,7 @@ describe('mitm-gallery', () => {
     const gallery = (v.data as { gallery: Array<{ entry: string; defect: string; outcome: string; reason: string }> }).gallery;
     expect(gallery.map((g) => [g.entry, g.defect, g.outcome])).toEqual(GALLERY_ENTRIES.map((e) => [e, GALLERY_DEFECTS[e].defect, 'blocked']));
     expect(gallery[0].reason).toBe(`alice's client refused the connection: refused ${CANARY}-${GALLERY_ENTRIES[0]}`);
+    expect(v.evidence.map((e) => e.kind)).toEqual(GALLERY_ENTRIES.map((e) => `gallery-${e}`));
     // each certificate served is a different one
     const ids = calls.map((c) => JSON.stringify(c.addon!.onClientHello!(null as never, Buffer.alloc(0), null)));
     expect(new Set(ids).size).toBe(GALLERY_ENTRIES.length);
