@@ -40,7 +40,7 @@ describe('CONSISTENCY_ATTACKS', () => {
 });
 
 describe('what shows the attacker through', () => {
-  it.each(['replay', 'replay-login', 'tamper', 'downgrade-cipher', 'downgrade-starttls', 'mitm-self-signed', 'mitm-wrong-host'])('%s: a chain that terminated TLS, whatever its outcome', (by) => {
+  it.each(['replay', 'replay-login', 'tamper', 'downgrade-cipher', 'downgrade-starttls', 'downgrade-suite', 'mitm-self-signed', 'mitm-wrong-host'])('%s: a chain that terminated TLS, whatever its outcome', (by) => {
     const w = checkRow([cell(by, 'blocked', 'something else', [TLS_CHAIN]), cell('replay-login', 'blocked', TLS_MAC)]);
     expect(w).toEqual([{ profile: 'p', attacks: ['replay-login', by], message: `replay-login is "blocked" by TLS, but ${by} shows the attacker terminating TLS with a certificate the client accepts: ${TLS_MAC}` }]);
   });

@@ -57,7 +57,7 @@ function observations(over: Partial<Observations> = {}): Observations {
   };
 }
 function connection(over: Partial<ProxyConnectionRecord> = {}): ProxyConnectionRecord {
-  return { id: 1, clientPeer: '127.0.0.1:1000', upstreamLocal: null, startedAtMs: 0, endedAtMs: null, mode: 'relay', clientHello: null, clientHelloInfo: null, clientHop: null, serverHop: null, errors: [], notes: [], ...over };
+  return { id: 1, clientPeer: '127.0.0.1:1000', upstreamLocal: null, startedAtMs: 0, endedAtMs: null, mode: 'relay', clientHello: null, forwardedHello: null, clientHelloInfo: null, clientHop: null, serverHop: null, errors: [], notes: [], ...over };
 }
 
 describe('excerptAround', () => {

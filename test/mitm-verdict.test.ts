@@ -37,7 +37,7 @@ function client(over: Partial<ClientObservation> = {}): ClientObservation {
   return { connected: true, loggedIn: true, negotiated: null, channel: null, fallbackAttempts: [], localAddress: null, error: null, received: [], ...over };
 }
 function conn(over: Partial<ProxyConnectionRecord> = {}): ProxyConnectionRecord {
-  return { id: 1, clientPeer: '127.0.0.1:1000', upstreamLocal: null, startedAtMs: 0, endedAtMs: null, mode: 'relay', clientHello: null, clientHelloInfo: null, clientHop: null, serverHop: null, errors: [], notes: [], ...over };
+  return { id: 1, clientPeer: '127.0.0.1:1000', upstreamLocal: null, startedAtMs: 0, endedAtMs: null, mode: 'relay', clientHello: null, forwardedHello: null, clientHelloInfo: null, clientHop: null, serverHop: null, errors: [], notes: [], ...over };
 }
 const TLS13 = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', group: 'X25519' };
 type Chan = NonNullable<ClientObservation['channel']>;
