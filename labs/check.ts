@@ -6,21 +6,22 @@
  * blocks every attacker too, and a profile that makes an attack "not applicable" by falling back to
  * something worse (TLS 1.0 only) leaves the property unheld; neither passes.
  *
- * Verdicts come only from what the runs observed, never from reading the profile's settings.
+ * Verdicts come only from what the runs observed, never from reading the profile's settings. This
+ * file runs things; the judgement of what they observed is labs/check-judgement.ts (pure).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ATTACKS } from '../attacks/registry.ts';
 import { newCanary, runAttack, runConversation } from '../attacks/scenario.ts';
-import type { Attack, Outcome } from '../attacks/types.ts';
+import type { Attack } from '../attacks/types.ts';
 import { describeError, ERROR_CODES, SecchatError } from '../core/errors.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { parseProfile, usesTls, type Profile } from '../core/profile.ts';
-import { checkTlsSettings, type NegotiatedTls } from '../core/tls/node-options.ts';
-import type { Negotiated as ChannelNegotiated } from '../core/channel/index.ts';
+import { checkTlsSettings } from '../core/tls/node-options.ts';
 import { startChatServer } from '../server/chat-server.ts';
-import { runConcurrentChat, type ConcurrentChatResult } from './concurrency.ts';
+import { runConcurrentChat } from './concurrency.ts';
+import { concurrentChatOutcome, controlOf, conversationOutcome, judgeAttack, labVerdict, type ChatOutcome, type LabAttackOutcome } from './check-judgement.ts';
 import type { Lab } from './lab.ts';
 import type { Target } from '../core/target.ts';
 import { runTargetAttack } from '../attacks/targets/run.ts';
@@ -30,30 +31,8 @@ import { measureCryptoSpeed, type CryptoSpeed } from './measure.ts';
 import { measure, probeQuestionsFor, type MeasureResult } from './properties.ts';
 import { probeServer, type ServerAcceptance } from './server-probe.ts';
 
-/** One attack's outcome in a lab check. */
-export interface LabAttackOutcome {
-  attack: string;
-  /** the run's outcome, or `unavailable` when this version of secchat lacks the attack */
-  outcome: Outcome | 'unavailable';
-  /** counts as defended for this lab (blocked, or an n/a the lab accepts) */
-  defended: boolean;
-  /** the attack's own one-sentence reason (or why it could not run) */
-  reason: string;
-  summary: string;
-  durationMs: number;
-}
-
-/** Whether the chat still works with the profile, with no attacker. */
-export interface ChatOutcome {
-  works: boolean;
-  /** one sentence: what was delivered, or what stopped it */
-  detail: string;
-  negotiated: NegotiatedTls | null;
-  /** the secure channel's parameters alice negotiated, when the profile has one */
-  channel?: ChannelNegotiated | null;
-  /** the concurrent run's figures (lab 09) */
-  concurrent?: ConcurrentChatResult;
-}
+export type { ChatOutcome, LabAttackOutcome } from './check-judgement.ts';
+export { explainHandshakeFailure } from './check-judgement.ts';
 
 /** The result of one lab check. */
 export interface LabCheckResult {
@@ -104,21 +83,6 @@ export interface CheckLabOptions {
   onStep?: (text: string) => void;
 }
 
-function judge(lab: Lab, o: { attack: string; outcome: Outcome; reason: string }, propertyHolds: boolean): { defended: boolean; failure: string | null } {
-  switch (o.outcome) {
-    case 'blocked':
-      return { defended: true, failure: null };
-    case 'not-applicable':
-      if (!lab.notApplicableDefends.includes(o.attack)) return { defended: false, failure: `${o.attack} could not run against this profile (${o.reason}); this lab needs a profile the attack applies to` };
-      // "Nothing to attack" is a defence only when what the lab teaches is measured to hold.
-      return propertyHolds ? { defended: true, failure: null } : { defended: false, failure: `${o.attack} could not run (${o.reason}), which counts only when the lab's property holds, and it does not` };
-    case 'succeeded':
-      return { defended: false, failure: `${o.attack} succeeded: ${o.reason}` };
-    default:
-      return { defended: false, failure: `${o.attack} did not complete, so nothing was proven: ${o.reason}` };
-  }
-}
-
 async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: string): Promise<ChatOutcome> {
   try {
     if (lab.chat.kind === 'concurrent') {
@@ -126,37 +90,11 @@ async function chatWorks(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: s
       // Reference run in the same process and moment: the same profile with X25519 as the group.
       const reference = usesTls(profile) ? await runConcurrentChat({ ...profile, tls: { ...profile.tls, groups: 'X25519' } }, pki, { ...chat, tmpDir }) : null;
       const r = await runConcurrentChat(profile, pki, { ...chat, tmpDir });
-      const allServed = r.delivered === r.expected && r.loggedIn === r.clients;
-      const refMax = reference?.connectMs?.max ?? null;
-      const limitMs = refMax === null ? null : Math.max(refMax * chat.maxSlowdown, refMax + 250);
-      const fastEnough = limitMs === null || (r.connectMs !== null && r.connectMs.max <= limitMs);
-      const works = allServed && fastEnough;
-      const times = r.connectMs ? `; connect time median ${r.connectMs.median} ms, max ${r.connectMs.max} ms` : '';
-      const ref = refMax !== null ? ` (reference with X25519 in the same run: max ${refMax} ms; allowed up to ${limitMs} ms, ${chat.maxSlowdown}× the reference)` : '';
-      const detail = works
-        ? `${r.clients} clients connected at once and every one received all ${r.expected / r.clients} messages of the others${times}${ref}`
-        : !allServed
-          ? `${r.connected} of ${r.clients} clients connected within ${chat.connectTimeoutMs} ms, ${r.loggedIn} logged in, ${r.delivered} of ${r.expected} messages delivered${times}${ref}${r.errors.length ? `; first error: ${r.errors[0]}` : ''}`
-          : `every client was served, but too slowly${times}${ref} — the event loop was busy with key exchanges`;
+      const { works, detail } = concurrentChatOutcome(r, reference?.connectMs?.max ?? null, chat);
       return { works, detail, negotiated: r.negotiated, channel: null, concurrent: r };
     }
     const obs = await runConversation(profile, pki, tmpDir, newCanary(), { addon: null });
-    const negotiated = obs.clients.alice.negotiated ?? obs.clients.bob.negotiated;
-    const channel = obs.clients.alice.channel;
-    const hop = [negotiated ? `${negotiated.protocol} ${negotiated.cipher}` : null, channel ? `secure channel ${channel.keyExchange} ${channel.cipher}` : null].filter(Boolean).join('; ') || 'plaintext';
-    if (obs.bobReceived === obs.canaryMessage && obs.aliceReceived !== null) {
-      return { works: true, detail: `with no attacker, bob received alice's message and alice bob's reply (${hop})`, negotiated, channel };
-    }
-    const err = obs.clients.alice.error ?? obs.clients.bob.error;
-    const who = obs.clients.alice.error ? 'alice' : 'bob';
-    const detail = err
-      ? `with no attacker, the chat does not work: ${who}'s client stopped: ${err.code}: ${err.message}${explainHandshakeFailure(err.message, profile)}`
-      : obs.bobReceived === null
-        ? 'with no attacker, bob never received alice\'s message'
-        : obs.bobReceived !== obs.canaryMessage
-          ? 'with no attacker, bob received an altered message'
-          : 'with no attacker, alice never received bob\'s reply';
-    return { works: false, detail, negotiated, channel };
+    return conversationOutcome(obs, profile);
   } catch (err) {
     const d = describeError(err);
     return { works: false, detail: `the chat could not run with this profile: ${d.code}: ${d.message}`, negotiated: null };
@@ -182,7 +120,7 @@ export async function checkTargetLab(lab: Lab, target: Target, pki: PkiMaterial,
     }
     const cell = await runTargetAttack(id, target, pki);
     // No property is measured on a student's own app yet: its n/a rules stay the lab's own.
-    const j = judge(lab, cell, true);
+    const j = judgeAttack(lab, cell, true);
     opts.onStep?.(`${id}: ${cell.outcome}`);
     attacks.push({ attack: id, outcome: cell.outcome, defended: j.defended, reason: cell.reason, summary: cell.summary, durationMs: cell.durationMs });
     if (j.failure) failures.push(j.failure.replace('this profile', 'this app'));
@@ -192,22 +130,6 @@ export async function checkTargetLab(lab: Lab, target: Target, pki: PkiMaterial,
   opts.onStep?.(`chat: ${chat.works ? 'works' : 'broken'}`);
   if (!chat.works) failures.push(chat.detail);
   return { lab: lab.id, profile: target.name, passed: failures.length === 0, attacks, chat, property: { statement: lab.property?.statement ?? '', holds: true, measures: [] }, probe: null, failures, durationMs: Math.round(performance.now() - started) };
-}
-
-/**
- * Translates OpenSSL's handshake failure into what the student changed (appended to the raw error).
- * @returns ` — <explanation>` or '' when the message is no handshake failure we recognise
- */
-export function explainHandshakeFailure(message: string, p: Profile): string {
-  if (/no shared cipher|no cipher(s)? (available|match)|sslv3 alert handshake failure|no suitable signature/i.test(message)) {
-    const ecdsaOnly = !!p.tls.ciphers && p.tls.ciphers.split(':').every((c) => /ECDSA/i.test(c) || c.startsWith('@') || c.startsWith('!'));
-    return ecdsaOnly
-      ? ' — no common cipher suite: the lab certificate is RSA, and every suite in tls.ciphers needs an ECDSA certificate (use ECDHE-RSA-… suites)'
-      : ' — no common cipher suite: client and server share no suite that the RSA lab certificate can serve (check tls.ciphers / tls.ciphersuites)';
-  }
-  if (/unsupported protocol|wrong version number|protocol version/i.test(message)) return ' — no common TLS version: tls.minVersion … tls.maxVersion leaves nothing both ends accept';
-  if (/no suitable key share|no shared group|bad key share/i.test(message)) return ' — no common key-exchange group: tls.groups leaves nothing both ends accept';
-  return '';
 }
 
 /** Probes a fresh server with the profile for the questions the lab's property asks; null when none. */
@@ -231,7 +153,6 @@ async function probeFor(lab: Lab, profile: Profile, pki: PkiMaterial, tmpDir: st
 export async function checkLab(lab: Lab, profile: Profile, pki: PkiMaterial, opts: CheckLabOptions = {}): Promise<LabCheckResult> {
   const started = performance.now();
   const registry = opts.registry ?? ATTACKS;
-  const failures: string[] = [];
   // Attacks run side by side (each is isolated: own server, proxy, port and canary).
   const attacks = await Promise.all(
     lab.attacks.map(async (id): Promise<LabAttackOutcome> => {
@@ -258,26 +179,15 @@ export async function checkLab(lab: Lab, profile: Profile, pki: PkiMaterial, opt
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
-  const control = chat.works || chat.negotiated || chat.channel ? { tls: chat.negotiated, channel: chat.channel ?? null } : null;
-  const measures = (lab.property?.measures ?? []).map((m) => measure(m, { control, probe }));
-  const holds = measures.every((m) => m.holds);
+  const measures = (lab.property?.measures ?? []).map((m) => measure(m, { control: controlOf(chat), probe }));
+  const { attacks: judged, failures, holds } = labVerdict(lab, attacks, chat, measures);
   opts.onStep?.(`property: ${holds ? 'holds' : 'does not hold'}`);
-  for (const a of attacks) {
-    if (a.outcome === 'unavailable') failures.push(a.reason);
-    else {
-      const j = judge(lab, { attack: a.attack, outcome: a.outcome, reason: a.reason }, holds);
-      a.defended = j.defended;
-      if (j.failure) failures.push(j.failure);
-    }
-  }
-  if (!chat.works) failures.push(chat.detail);
-  for (const m of measures) if (!m.holds) failures.push(`the lab's property does not hold: ${m.evidence}`);
   const measurement = lab.measure === 'crypto-speed' ? measureCryptoSpeed() : undefined;
   return {
     lab: lab.id,
     profile: profile.name,
     passed: failures.length === 0,
-    attacks,
+    attacks: judged,
     chat,
     property: { statement: lab.property?.statement ?? '', holds, measures },
     probe,
