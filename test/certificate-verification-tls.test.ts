@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, type PkiMaterial } from '../core/pki.ts';
 import { makeGalleryCertificate, type GalleryEntry } from '../core/pki-gallery.ts';
@@ -41,11 +42,18 @@ function once<T>(make: () => T): () => T {
   return () => (v ??= make());
 }
 /** A root the client does not trust, an intermediate under it, and leaves for localhost. */
-const otherCa = once(() => issueCertificate({ commonName: 'Other Root', isCa: true, ...valid }));
-const otherInter = once(() => issueCertificate({ issuer: otherCa(), commonName: 'Other Intermediate', isCa: true, ...valid }));
+const otherCa = once(() => issueCertificate({ commonName: 'Other Root', organization: 'Elsewhere', isCa: true, ...valid }));
+const otherInter = once(() => issueCertificate({ issuer: otherCa(), commonName: 'Other Intermediate', organization: 'Elsewhere', isCa: true, ...valid }));
 const leafOfOtherCa = once(() => issueCertificate({ issuer: otherCa(), commonName: 'localhost', dnsNames: ['localhost'], ...valid }));
 const leafOfOtherInter = once(() => issueCertificate({ issuer: otherInter(), commonName: 'localhost', dnsNames: ['localhost'], ...valid }));
-const selfSigned = once(() => issueCertificate({ commonName: 'localhost', dnsNames: ['localhost'], ...valid }));
+const selfSigned = once(() => issueCertificate({ commonName: 'localhost', organization: 'Self', dnsNames: ['localhost'], ...valid }));
+/** The lab server certificate re-signed by `signer` (its key stays the server's), with `edit` applied first. */
+function resigned(signer: { keyPem: string }, digest: 'sha256' | 'md5', edit: (c: forge.pki.Certificate) => void = () => {}): CertKeyPem {
+  const c = forge.pki.certificateFromPem(server.certPem);
+  edit(c);
+  c.sign(forge.pki.privateKeyFromPem(signer.keyPem) as forge.pki.rsa.PrivateKey, digest === 'md5' ? forge.md.md5.create() : forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(c), keyPem: server.keyPem };
+}
 
 function profile(name: string, client: Partial<Profile['client']> = {}): Profile {
   const p = loadProfile(name);
@@ -121,9 +129,11 @@ describe('verify: ca — the chain verdict, named', () => {
     const leaf = leafOfOtherCa();
     const e = (await verify(leaf, VERIFIED))!;
     expect(e.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
-    expect(e.details).toMatchObject({ reason: 'incomplete chain or unknown CA', opensslCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', issuer: 'CN=Other Root' });
+    const issuer = issuerOf(leaf.certPem);
+    expect(issuer).toMatch(/^\S+=\S.*, \S+=/); // two RDNs, one line
+    expect(e.details).toMatchObject({ reason: 'incomplete chain or unknown CA', opensslCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', issuer });
     expect(e.message).toBe(
-      `certificate refused: incomplete chain or unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE: the server sent only its own certificate, issued by "CN=Other Root", which is not a CA this client trusts; if "CN=Other Root" is an intermediate CA the chain is incomplete (fix on the server: serve the full chain, its certificate followed by the intermediates); if it is a root, it is an unknown CA; subject ${subjectOf(leaf.certPem)}`,
+      `certificate refused: incomplete chain or unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE: the server sent only its own certificate, issued by "${issuer}", which is not a CA this client trusts; if "${issuer}" is an intermediate CA the chain is incomplete (fix on the server: serve the full chain, its certificate followed by the intermediates); if it is a root, it is an unknown CA; subject ${subjectOf(leaf.certPem)}`,
     );
   });
 
@@ -132,7 +142,7 @@ describe('verify: ca — the chain verdict, named', () => {
     const e = (await verify({ certPem: leaf.certPem + otherCa().certPem, keyPem: leaf.keyPem }, VERIFIED))!;
     expect(e.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
     expect(e.details).toMatchObject({ reason: 'unknown CA (self-signed root in chain)', opensslCode: 'SELF_SIGNED_CERT_IN_CHAIN' });
-    expect(e.message).toBe(`certificate refused: unknown CA (self-signed root in chain): SELF_SIGNED_CERT_IN_CHAIN (issuer: CN=Other Root); subject ${subjectOf(leaf.certPem)}`);
+    expect(e.message).toBe(`certificate refused: unknown CA (self-signed root in chain): SELF_SIGNED_CERT_IN_CHAIN (issuer: ${issuerOf(leaf.certPem)}); subject ${subjectOf(leaf.certPem)}`);
   });
 
   it('missing intermediate (gallery): the leaf alone, issuer named, both readings given', async () => {
@@ -149,7 +159,8 @@ describe('verify: ca — the chain verdict, named', () => {
     const e = (await verify({ certPem: leaf.certPem + otherInter().certPem, keyPem: leaf.keyPem }, VERIFIED))!;
     expect(e.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
     expect(e.details).toMatchObject({ reason: 'unknown CA', opensslCode: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
-    expect(e.message).toBe(`certificate refused: unknown CA: UNABLE_TO_GET_ISSUER_CERT_LOCALLY (issuer: CN=Other Intermediate); subject ${subjectOf(leaf.certPem)}`);
+    expect(e.message).toBe(`certificate refused: unknown CA: UNABLE_TO_GET_ISSUER_CERT_LOCALLY (issuer: ${issuerOf(leaf.certPem)}); subject ${subjectOf(leaf.certPem)}`);
+    expect(issuerOf(leaf.certPem)).toContain(', ');
   });
 
   it('expired (gallery): CERT_EXPIRED naming both dates', async () => {
@@ -183,6 +194,39 @@ describe('verify: ca — the chain verdict, named', () => {
     // the client names a chain refusal, never a pass.
     expect(e.code).not.toBe(ERROR_CODES.CERT_HOSTNAME);
     expect([ERROR_CODES.CERT_UNKNOWN_CA, ERROR_CODES.CERT_INVALID]).toContain(e.code);
+  });
+
+  it('a leaf naming itself as issuer but signed by another key: unknown CA, not "incomplete chain" (it names no other issuer)', async () => {
+    const other = issueCertificate({ commonName: 'x', ...valid });
+    const selfIssued = resigned(other, 'sha256', (c) => c.setIssuer(c.subject.attributes));
+    const e = (await verify(selfIssued, VERIFIED))!;
+    expect(e.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
+    expect(e.details).toMatchObject({ reason: 'unknown CA', opensslCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(e.message).toBe(`certificate refused: unknown CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE (issuer: ${issuerOf(selfIssued.certPem)}); subject ${subjectOf(selfIssued.certPem)}`);
+  });
+
+  it('the lab server certificate with one bit of its signature flipped: refused (OpenSSL code kept, generic reason)', async () => {
+    const der = Buffer.from(new X509Certificate(server.certPem).raw);
+    der[der.length - 1]! ^= 1;
+    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+    const e = (await verify({ certPem: pem, keyPem: server.keyPem }, VERIFIED))!;
+    expect(e.code).toBe(ERROR_CODES.CERT_INVALID);
+    expect(e.message).toBe(`certificate refused: verification failed: CERT_SIGNATURE_FAILURE; subject ${subjectOf(pem)}`);
+    expect(e.details).toMatchObject({ reason: 'verification failed', opensslCode: 'CERT_SIGNATURE_FAILURE', issuer: subjectOf(ca.certPem) });
+  });
+
+  it('an anonymous key exchange (no server certificate at all): refused as "server sent no certificate"', async () => {
+    const anon = { ...VERIFIED, tls: { ...VERIFIED.tls, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AECDH-AES128-SHA:@SECLEVEL=0' } } as Profile;
+    const e = (await verify(server, anon))!;
+    expect(e.code).toBe(ERROR_CODES.CERT_INVALID);
+    expect(e.message).toBe('server sent no certificate');
+    expect(e.details).toEqual({ reason: 'no certificate' });
+  });
+
+  it('MD5-signed by the lab CA: CA_MD_TOO_WEAK', async () => {
+    const e = (await verify(resigned(ca, 'md5'), VERIFIED))!;
+    expect(e.code).toBe(ERROR_CODES.CERT_INVALID);
+    expect(e.details).toMatchObject({ opensslCode: 'CA_MD_TOO_WEAK', reason: 'signature digest too weak (SHA-1 or MD5)' });
   });
 
   it('SHA-1 signature (gallery): CA_MD_TOO_WEAK, digest too weak', async () => {
@@ -221,6 +265,15 @@ describe('verify: ca — the chain verdict, named', () => {
     expect(cn.code).toBe(ERROR_CODES.CERT_HOSTNAME);
     expect(cn.details).toMatchObject({ names: '(no subjectAltName)' });
     expect(cn.message).toMatch(/^certificate refused: hostname mismatch: checked "localhost" \(a host name: only the certificate's DNS entries count\) against the certificate's names \(\(no subjectAltName\)\)/);
+  });
+
+  it('an IP host against a certificate without that address: the message says only IP entries count, and how to fix it', async () => {
+    const e = (await verify(gallery('wildcard-mismatch'), VERIFIED, '127.0.0.1'))!;
+    expect(e.code).toBe(ERROR_CODES.CERT_HOSTNAME);
+    expect(e.message).toBe(
+      'certificate refused: hostname mismatch: checked "127.0.0.1" (an IP address: only the certificate\'s IP Address entries count) against the certificate\'s names (DNS:*.localhost); fix: connect with --host set to one of those names, give the name you expect with --servername, pin the server key (client.verify: pin), or have the server\'s owner issue a certificate naming "127.0.0.1" (secchat pki init --force --name 127.0.0.1)',
+    );
+    expect(e.details).toEqual({ reason: 'hostname mismatch', opensslCode: 'ERR_TLS_CERT_ALTNAME_INVALID', host: '127.0.0.1', names: 'DNS:*.localhost' });
   });
 
   it('checkHostname: false accepts the wildcard mismatch, but still refuses a bad chain', async () => {
