@@ -7,9 +7,10 @@
  * terminate, it flips a bit of a record. Succeeded only if bob received the altered text and no
  * side raised an error about it.
  */
-import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, serverRefusals } from '../kit/evidence.ts';
+import { conversationEvidence, proxyEvidence } from '../kit/evidence.ts';
 import { alterFrame, flipTlsApplicationData } from '../kit/rewrite.ts';
-import { chainPrefix, positionAddon, positionEvidence, shortStep } from '../kit/position.ts';
+import { positionAddon, positionEvidence } from '../kit/position.ts';
+import { tamperVerdict, type TamperAlteration } from '../kit/tamper-verdict.ts';
 import { CanaryMark } from '../kit/canary-mark.ts';
 import type { Attack, Evidence } from '../types.ts';
 
@@ -20,7 +21,7 @@ export const tamper: Attack = {
   async run(ctx) {
     const pos = await ctx.position();
     const mark = new CanaryMark();
-    let altered: { how: string; conn: number; upstream: string | null } | null = null;
+    let altered: (TamperAlteration & { conn: number }) | null = null;
     const positioned = positionAddon(pos, ctx.pki, {
       name: 'tamper',
       onFrame(conn, dir, frame, at) {
@@ -45,38 +46,6 @@ export const tamper: Attack = {
     });
     const obs = await ctx.runConversation({ addon: positioned.addon, beforeCanary: mark.beforeCanary });
     const evidence: Evidence[] = [...positionEvidence(pos), ...proxyEvidence(obs), ...conversationEvidence(obs)];
-    const negotiated = obs.clients.alice.negotiated;
-    const got = obs.bobReceived;
-    const err = obs.clients.alice.error ?? obs.clients.bob.error;
-    if (!altered) {
-      return { outcome: 'error', reason: 'the attacker never saw alice\'s message pass (nothing was altered)', summary: 'message not seen', impact: [], evidence, negotiated };
-    }
-    const { how, upstream } = altered as { how: string; upstream: string | null };
-    const chain = chainPrefix(pos);
-    if (got !== null && got !== obs.canaryMessage && !obs.clients.bob.error) {
-      evidence.unshift({ kind: 'altered-delivery', detail: `${chain}${how} → bob received ${JSON.stringify(got)} instead of ${JSON.stringify(obs.canaryMessage)}` });
-      return { outcome: 'succeeded', reason: `bob received an altered message without any error: ${chain}the attacker ${how}`, summary: pos.steps.length > 1 ? `altered after ${shortStep(pos)}` : 'bob got the altered text', impact: ['integrity'], evidence, negotiated };
-    }
-    // Only a refusal on the connection the attacker altered explains why bob did not get it.
-    const refusals = serverRefusals(obs, upstream);
-    const main = primaryRefusal(refusals);
-    if (main) {
-      evidence.unshift(...refusals.map((r) => ({ kind: 'server-refused', detail: describeRefusal(r) })));
-      return { outcome: 'blocked', reason: `${chain}the attacker ${how}; ${describeRefusal(main)}, so bob never saw it`, summary: shortRefusal(main), impact: [], evidence, negotiated };
-    }
-    return {
-      outcome: 'error',
-      reason: `no verdict: the attacker ${how}, but ${got === obs.canaryMessage ? 'bob received the original message' : 'the message never reached bob'} and nothing on the server says why${err ? ` (${err.code}: ${err.message})` : ''}`,
-      summary: 'inconclusive',
-      impact: [],
-      evidence,
-      negotiated,
-    };
+    return tamperVerdict(pos, altered, obs, evidence);
   },
 };
-
-function shortRefusal(r: { event: string; code?: unknown; message?: unknown }): string {
-  if (r.event === 'channel_error') return `refused: channel ${String(r.code)}`.slice(0, 40);
-  if (/BAD_RECORD_MAC|DECRYPTION_FAILED|bad record mac|CIPHER_OPERATION_FAILED/i.test(`${r.code} ${r.message}`)) return 'refused: TLS record MAC';
-  return `refused: ${String(r.code ?? r.event)}`.slice(0, 40);
-}

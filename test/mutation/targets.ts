@@ -48,6 +48,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-takeover.test.ts'], role: 'secure-channel MITM verdicts' },
   { file: 'attacks/plugins/replay.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'replay verdicts' },
   { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
+  { file: 'attacks/kit/tamper-verdict.ts', targetPercent: STANDARD, tests: ['test/tamper-verdict.test.ts'], role: 'tamper verdict from the observations (the plugin above runs the attack)' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
   { file: 'attacks/plugins/password-crack.ts', targetPercent: STANDARD, tests: ['test/password-crack.test.ts'], role: 'password-crack verdicts' },
   { file: 'attacks/plugins/retro-decrypt.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-attack.test.ts', 'test/retro-connection-analysis.test.ts'], role: 'retro-decrypt verdicts' },
