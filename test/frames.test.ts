@@ -28,21 +28,23 @@ const frames: Frame[] = [
   { type: 'msg', text: 'hello\nworld with an escaped newline and emoji 🎉' },
   { type: 'dm', to: 'bob', text: '' },
 ];
-const stream = Buffer.concat(frames.map(encodeFrame));
+/** The frames above as one stream (made in each test: a broken encoder then fails the test, not the file). */
+const streamOf = (): Buffer => Buffer.concat(frames.map(encodeFrame));
 
 describe('FrameDecoder', () => {
   it('decodes a stream fed whole', () => {
-    expect(decodeAll([stream])).toEqual(frames);
+    expect(decodeAll([streamOf()])).toEqual(frames);
   });
 
   it('decodes the same frames when the stream is split at every offset', () => {
+    const stream = streamOf();
     for (let i = 0; i <= stream.length; i++) {
       expect(decodeAll([stream.subarray(0, i), stream.subarray(i)]), `split at ${i}`).toEqual(frames);
     }
   });
 
   it('decodes the same frames fed byte by byte (multi-byte UTF-8 split too)', () => {
-    expect(decodeAll([...stream].map((b) => Buffer.from([b])))).toEqual(frames);
+    expect(decodeAll([...streamOf()].map((b) => Buffer.from([b])))).toEqual(frames);
   });
 
   it('returns null (need more bytes) until the newline arrives', () => {
@@ -97,7 +99,7 @@ describe('FrameDecoder', () => {
 
   it('copies nothing for frames that lie in one chunk, and at most each byte once across many frames and splits', () => {
     const d = new FrameDecoder();
-    d.push(stream);
+    d.push(streamOf());
     while (d.next());
     expect(d.bytesCopied).toBe(0);
     const many = Buffer.concat(Array.from({ length: 200 }, (_, i) => encodeFrame({ type: 'msg', text: `m${i}` })));
@@ -275,5 +277,65 @@ describe('FrameDecoder: refusals, byte by byte (mutation testing, docs/testing.m
 
   it('encodes a frame as its JSON and one newline, in UTF-8', () => {
     expect(encodeFrame({ type: 'msg', text: 'é\n' }).toString('hex')).toBe(Buffer.from('{"type":"msg","text":"é\\n"}\n', 'utf8').toString('hex'));
+  });
+
+  it('frames each in their own chunk, read one at a time: nothing copied, nothing held once read', () => {
+    const d = new FrameDecoder();
+    for (let i = 0; i < 5; i++) {
+      d.push(encodeFrame({ type: 'msg', n: i }));
+      expect(d.chunksHeld).toBe(1);
+      expect(d.next()).toEqual({ type: 'msg', n: i });
+      expect(d.chunksHeld).toBe(0);
+      expect(d.next()).toBeNull();
+    }
+    expect(d.bytesCopied).toBe(0);
+  });
+
+  it('a long-lived stream that always has a frame pending holds a bounded number of chunks', () => {
+    const d = new FrameDecoder();
+    const line = encodeFrame({ type: 'msg', text: 'abcdefgh' });
+    const cut = 10;
+    d.push(line.subarray(0, cut));
+    let read = 0;
+    for (let i = 0; i < 1000; i++) {
+      // The end of one frame and the start of the next, in one chunk: the live chunk is never empty.
+      d.push(Buffer.concat([line.subarray(cut), line.subarray(0, cut)]));
+      for (let f = d.next(); f; f = d.next()) read++;
+      expect(d.chunksHeld).toBeLessThanOrEqual(65);
+    }
+    expect(read).toBe(1000);
+    expect(d.pendingBytes).toBe(cut);
+  });
+
+  it('hundreds of chunks read in one go, a partial frame behind them: the consumed ones are dropped', () => {
+    const d = new FrameDecoder();
+    for (let i = 0; i < 500; i++) d.push(encodeFrame({ type: 'msg', n: i }));
+    d.push(Buffer.from('{"type":'));
+    let n = 0;
+    for (let f = d.next(); f; f = d.next()) expect(f.n).toBe(n++);
+    expect(n).toBe(500);
+    expect(d.chunksHeld).toBeLessThanOrEqual(65);
+    d.push(Buffer.from('"end"}\n'));
+    expect(d.next()).toEqual({ type: 'end' });
+    expect(d.chunksHeld).toBe(0);
+  });
+
+  it('an oversized frame drops every chunk it held', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 100 });
+    for (let i = 0; i < 20; i++) d.push(Buffer.alloc(10, 0x61));
+    expect(d.chunksHeld).toBe(20);
+    expect(() => d.next()).toThrow(/frame too large/);
+    expect(d.chunksHeld).toBe(0);
+  });
+
+  it('an empty chunk changes nothing', () => {
+    const d = new FrameDecoder();
+    d.push(Buffer.from('{"type":"a"}'));
+    d.push(Buffer.alloc(0));
+    d.push(Buffer.from('\n'));
+    d.push(Buffer.alloc(0));
+    expect(d.next()).toEqual({ type: 'a' });
+    expect(d.next()).toBeNull();
+    expect(d.pendingBytes).toBe(0);
   });
 });
