@@ -35,7 +35,7 @@ export const RECOVERED_KEYLOG_FILE = 'recovered.keylog';
 type Analysed = AnalysedConnection;
 
 /** One line on a connection's TLS layer: version, suite, key exchange (group), EMS, outcome. */
-function tlsLine(x: Analysed): string {
+export function tlsLine(x: Analysed): string {
   const t = x.a.tls!;
   const where = x.a.tlsStartsAt && x.a.tlsStartsAt.c2s > 0 ? `, TLS after a ${x.a.tlsStartsAt.c2s}-byte plaintext STARTTLS greeting` : '';
   if (!t.version) return `connection ${x.conn} (${x.clientPeer}): ${t.outcome}: ${t.reason}${where}`;
@@ -79,7 +79,7 @@ export function legacyClientProfile(p: Profile): Profile {
 }
 
 /** One recorded conversation and what the stolen key made of it. */
-interface Variant {
+export interface Variant {
   legacy: boolean;
   obs: Observations;
   all: Analysed[];
@@ -103,18 +103,9 @@ async function recordAndAnalyse(ctx: AttackContext, clientProfile?: Profile): Pr
   const all = analyseRecording(obs.proxy!, stolenKeyPem, ctx.canary);
 
   const v = retroVerdict(all, keyPath, ctx.canary);
-  const c2sBytes = engine.bytes({ dir: 'c2s', layer: 'client-wire' }).length;
-  const s2cBytes = engine.bytes({ dir: 's2c', layer: 'client-wire' }).length;
+  const recorded = { c2s: engine.bytes({ dir: 'c2s', layer: 'client-wire' }).length, s2c: engine.bytes({ dir: 's2c', layer: 'client-wire' }).length };
   const keyLogLines = all.flatMap((x) => (x.a.tls?.keyLogLine ? [x.a.tls.keyLogLine] : []));
-  const evidence: Evidence[] = [
-    ...v.extra,
-    { kind: 'recording', detail: `the passive tap recorded ${all.length} connection(s): ${c2sBytes} bytes client→server, ${s2cBytes} bytes server→client, as on the wire` },
-    { kind: 'stolen-key', detail: `after the session ended the attacker read the server private key from ${keyPath} — no key log, no session state` },
-    ...all.filter((x) => x.a.tls).map((x) => ({ kind: 'key-exchange', detail: tlsLine(x) })),
-    ...all.filter((x) => x.a.channel && x.a.channel.outcome !== 'absent').map((x) => ({ kind: 'channel', detail: `connection ${x.conn}: ${x.a.channel!.outcome}: ${x.a.channel!.reason}` })),
-    ...keyLogLines.map((line) => ({ kind: 'derived-keylog', detail: `NSS key log line secchat derived from the stolen key (Wireshark: tls.keylog_file): ${line}` })),
-    ...conversationEvidence(obs),
-  ];
+  const evidence = variantEvidence(all, v, keyPath, recorded, keyLogLines, obs);
 
   const artifacts: Record<string, string> = {};
   if (ctx.artifactDir && keyLogLines.length > 0) {
@@ -124,6 +115,24 @@ async function recordAndAnalyse(ctx: AttackContext, clientProfile?: Profile): Pr
     artifacts[clientProfile ? 'recovered-keylog-legacy-client' : 'recovered-keylog'] = file;
   }
   return { legacy: !!clientProfile, obs, all, v, keyPath, evidence, keyLogLines, artifacts };
+}
+
+/**
+ * The evidence of one recorded conversation: the canary evidence, what the tap recorded (bytes as
+ * on the wire), the stolen key, each connection's TLS and channel layer, the key log lines
+ * secchat derived, then the conversation.
+ * @param recorded client-wire bytes the tap recorded in each direction
+ */
+export function variantEvidence(all: Analysed[], v: ReturnType<typeof retroVerdict>, keyPath: string, recorded: { c2s: number; s2c: number }, keyLogLines: string[], obs: Observations): Evidence[] {
+  return [
+    ...v.extra,
+    { kind: 'recording', detail: `the passive tap recorded ${all.length} connection(s): ${recorded.c2s} bytes client→server, ${recorded.s2c} bytes server→client, as on the wire` },
+    { kind: 'stolen-key', detail: `after the session ended the attacker read the server private key from ${keyPath} — no key log, no session state` },
+    ...all.filter((x) => x.a.tls).map((x) => ({ kind: 'key-exchange', detail: tlsLine(x) })),
+    ...all.filter((x) => x.a.channel && x.a.channel.outcome !== 'absent').map((x) => ({ kind: 'channel', detail: `connection ${x.conn}: ${x.a.channel!.outcome}: ${x.a.channel!.reason}` })),
+    ...keyLogLines.map((line) => ({ kind: 'derived-keylog', detail: `NSS key log line secchat derived from the stolen key (Wireshark: tls.keylog_file): ${line}` })),
+    ...conversationEvidence(obs),
+  ];
 }
 
 /** File name of the key log derived in the legacy-client variant. */
@@ -159,7 +168,7 @@ function variantData(x: Variant) {
  * decides only when it recovered the canary; a legacy client the server refused adds that refusal
  * to the first run's reason.
  */
-function combine(profileName: string, own: Variant, legacy: Variant | null): Verdict {
+export function combine(profileName: string, own: Variant, legacy: Variant | null): Verdict {
   // Only the legacy run's lines are marked: secchat's own run reads as it always has.
   const tag = (x: Variant) => (x.legacy ? x.evidence.map((e) => ({ kind: e.kind, detail: `legacy-client variant: ${e.detail}` })) : x.evidence);
   const data: Record<string, unknown> = { variant: 'secchat-client', ...variantData(own) };
