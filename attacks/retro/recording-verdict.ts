@@ -56,7 +56,8 @@ export function retroVerdict(all: AnalysedConnection[], keyPath: string, canary:
         ? 'the recorded bytes were never encrypted (no key needed)'
         : c.from === 'tls'
           ? `decrypted with keys derived from the stolen key (${t!.version} ${t!.suite}, RSA key transport)`
-          : `opened with the channel secret the stolen key unwrapped (${hit.a.channel?.cipher ?? '?'})`;
+          : // a canary recovered from the channel means the channel opened: its result is there
+            `opened with the channel secret the stolen key unwrapped (${hit.a.channel!.cipher ?? '?'})`;
     extra.push({ kind: 'canary-recovered', detail: `canary ${canary} recovered from the recording of connection ${hit.conn} (${c.dir}), ${how}: …${c.excerpt}…` });
     if (c.from === 'clear') {
       return { outcome: 'succeeded', reason: 'the recorded session was never encrypted: the canary is readable without the stolen key', summary: 'canary read: never encrypted', impact: ['confidentiality'], extra };
