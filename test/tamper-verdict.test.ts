@@ -132,4 +132,21 @@ describe('tamperVerdict', () => {
     const v = tamperVerdict(position(), altered, observations({ bobReceived: CANARY_MSG, alice: { error: { code: 'E1', message: 'alice stopped' } }, bob: { error: { code: 'E2', message: 'bob stopped' } } }), before());
     expect(v.reason).toBe("no verdict: the attacker rewrote the text of alice's readable dm, but bob received the original message and nothing on the server says why (E1: alice stopped)");
   });
+
+  it('bob received the original message and nobody complained: inconclusive, never succeeded', () => {
+    const v = tamperVerdict(position(), altered, observations({ bobReceived: CANARY_MSG }), before());
+    expect(v).toEqual({
+      outcome: 'error',
+      reason: "no verdict: the attacker rewrote the text of alice's readable dm, but bob received the original message and nothing on the server says why",
+      summary: 'inconclusive',
+      impact: [],
+      evidence: before(),
+      negotiated,
+    });
+  });
+
+  it('a long refusal code is cut to 40 characters in the summary', () => {
+    const v = tamperVerdict(position(), altered, observations({ bobReceived: null, log: [{ event: 'protocol_error', peer: UPSTREAM, code: 'frame_too_large_and_then_some_more_words', message: 'm' }] }), before());
+    expect(v.summary).toBe('refused: frame_too_large_and_then_some_m');
+  });
 });
