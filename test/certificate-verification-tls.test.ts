@@ -9,7 +9,11 @@
  * Fast enough (a few ms a handshake) to run against every mutant of
  * core/tls/certificate-verification.ts (docs/testing.md).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
@@ -18,7 +22,7 @@ import { issueCertificate, type PkiMaterial } from '../core/pki.ts';
 import { makeGalleryCertificate, type GalleryEntry } from '../core/pki-gallery.ts';
 import { loadProfile, type Profile } from '../core/profile.ts';
 import { CertificateError, ERROR_CODES } from '../core/errors.ts';
-import { resolveTrust, spkiPinOf, verifyServerCertificate, type ClientTrust } from '../core/tls/certificate-verification.ts';
+import { resolveTrust, spkiPinOf, verifyCertificatePem, verifyServerCertificate, type ClientTrust } from '../core/tls/certificate-verification.ts';
 import { clientTlsOptions, type CertKeyPem } from '../core/tls/node-options.ts';
 import { attackerSecureContext } from '../attacks/proxy/tls-termination.ts';
 
@@ -27,7 +31,7 @@ const now = new Date();
 const valid = { notBefore: new Date(now.getTime() - DAY_MS), notAfter: new Date(now.getTime() + 30 * DAY_MS) };
 const LAB_CA_NAME = { commonName: 'secchat Lab Root CA', organization: 'secchat lab' };
 const ca = issueCertificate({ ...LAB_CA_NAME, isCa: true, ...valid });
-const server = issueCertificate({ issuer: ca, commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ...valid });
+const server = issueCertificate({ issuer: ca, commonName: 'localhost', organization: 'secchat lab', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ...valid });
 const pki = { ca: { ...ca, certPath: '', keyPath: '' }, server: { ...server, certPath: '', keyPath: '' } } as Pick<PkiMaterial, 'ca' | 'server'>;
 const trust: ClientTrust = { caPems: [ca.certPem] };
 const made = new Map<GalleryEntry, CertKeyPem>();
@@ -76,6 +80,39 @@ beforeAll(async () => {
   port = (srv.address() as net.AddressInfo).port;
 });
 afterAll(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+
+/** Certificates only the openssl command line makes here (EC and DSA keys, ECDSA/DSA signatures). */
+const tmp = mkdtempSync(path.join(tmpdir(), 'secchat-certverify-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+}
+const read = (f: string): string => readFileSync(path.join(tmp, f), 'utf8');
+const caFiles = once(() => {
+  writeFileSync(path.join(tmp, 'ca.pem'), ca.certPem);
+  writeFileSync(path.join(tmp, 'ca.key'), ca.keyPem, { mode: 0o600 });
+  writeFileSync(path.join(tmp, 'server.key'), server.keyPem, { mode: 0o600 });
+  return { cert: 'ca.pem', key: 'ca.key' };
+});
+/**
+ * A leaf for localhost with the key in `keyFile` (made by openssl), issued by `issuer` with `digest`.
+ * @returns the leaf PEM and its key PEM
+ */
+function opensslLeaf(name: string, keyFile: string, issuer: { cert: string; key: string }, digest: 'sha256' | 'sha1'): CertKeyPem {
+  openssl('req', '-new', '-key', keyFile, '-subj', `/CN=localhost/O=${name}`, '-addext', 'subjectAltName=DNS:localhost', '-out', `${name}.csr`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', issuer.cert, '-CAkey', issuer.key, `-${digest}`, '-days', '2', '-copy_extensions', 'copy', '-set_serial', String(Date.now()), '-out', `${name}.pem`);
+  return { certPem: read(`${name}.pem`), keyPem: read(keyFile) };
+}
+/** A self-signed CA (openssl) with the key made by `genkey` into `<name>.key`. */
+function opensslCa(name: string, genkey: string[]): { cert: string; key: string } {
+  openssl(...genkey, '-out', `${name}.key`);
+  openssl('req', '-x509', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-days', '2', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-out', `${name}.pem`);
+  return { cert: `${name}.pem`, key: `${name}.key` };
+}
+const ecLeaf = once(() => {
+  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ec.key');
+  return opensslLeaf('ec-leaf', 'ec.key', caFiles(), 'sha256');
+});
 
 /**
  * Handshakes with `presented` (chain PEM, leaf first) as `host` and runs our check on
@@ -150,7 +187,7 @@ describe('verify: ca — the chain verdict, named', () => {
     const e = (await verify(g, VERIFIED))!;
     expect(e.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
     expect(e.details).toMatchObject({ reason: 'incomplete chain or unknown CA', issuer: issuerOf(g.certPem) });
-    expect(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']).toContain((e.details as { opensslCode: string }).opensslCode);
+    expect((e.details as { opensslCode: string }).opensslCode).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     expect(e.message).toContain(`issued by "${issuerOf(g.certPem)}", which is not a CA this client trusts`);
   });
 
@@ -228,6 +265,31 @@ describe('verify: ca — the chain verdict, named', () => {
     expect(e.code).toBe(ERROR_CODES.CERT_INVALID);
     expect(e.details).toMatchObject({ opensslCode: 'CA_MD_TOO_WEAK', reason: 'signature digest too weak (SHA-1 or MD5)' });
   });
+
+  it('a trusted intermediate whose own issuer is missing: UNABLE_TO_GET_ISSUER_CERT, unknown CA', async () => {
+    const e = (await verify(leafOfOtherInter(), VERIFIED, 'localhost', { caPems: [otherInter().certPem] }))!;
+    expect(e.code).toBe(ERROR_CODES.CERT_UNKNOWN_CA);
+    expect(e.details).toMatchObject({ reason: 'unknown CA', opensslCode: 'UNABLE_TO_GET_ISSUER_CERT' });
+    expect(e.message).toBe(`certificate refused: unknown CA: UNABLE_TO_GET_ISSUER_CERT (issuer: ${issuerOf(leafOfOtherInter().certPem)}); subject ${subjectOf(leafOfOtherInter().certPem)}`);
+  });
+
+  it('an EC (P-256) leaf from the lab CA (made by openssl) passes: the key-size minimum judges RSA and DSA moduli only', async () => {
+    expect(await verify(ecLeaf(), VERIFIED)).toBeNull();
+    expect(verifyCertificatePem(ecLeaf().certPem, VERIFIED, 'localhost', trust)).toEqual({ ok: true });
+  });
+
+  it('SHA-1 signatures by an ECDSA and by a DSA CA (made by openssl): CA_MD_TOO_WEAK, like RSA\'s', async () => {
+    openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'leaf.key');
+    const ecCa = opensslCa('EC-Root', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+    const ecdsaSha1 = opensslLeaf('ecdsa-sha1', 'leaf.key', ecCa, 'sha1');
+    const e1 = (await verify(ecdsaSha1, VERIFIED, 'localhost', { caPems: [read(ecCa.cert)] }))!;
+    expect(e1.details).toMatchObject({ opensslCode: 'CA_MD_TOO_WEAK', reason: 'signature digest too weak (SHA-1 or MD5)' });
+    openssl('genpkey', '-genparam', '-algorithm', 'DSA', '-pkeyopt', 'dsa_paramgen_bits:2048', '-out', 'dsa.params');
+    const dsaCa = opensslCa('DSA-Root', ['genpkey', '-paramfile', 'dsa.params']);
+    const dsaSha1 = opensslLeaf('dsa-sha1', 'leaf.key', dsaCa, 'sha1');
+    const e2 = (await verify(dsaSha1, VERIFIED, 'localhost', { caPems: [read(dsaCa.cert)] }))!;
+    expect(e2.details).toMatchObject({ opensslCode: 'CA_MD_TOO_WEAK', reason: 'signature digest too weak (SHA-1 or MD5)' });
+  }, 60_000);
 
   it('SHA-1 signature (gallery): CA_MD_TOO_WEAK, digest too weak', async () => {
     const e = (await verify(gallery('sha1-signature'), VERIFIED))!;
@@ -321,10 +383,66 @@ describe('verify: pin — the SPKI pin decides, not the chain', () => {
     expect(await verify(g, legacyPinned, 'localhost', t)).toBeNull();
   });
 
+  it('the pin is sha256/ and the base64 SHA-256 of the DER SubjectPublicKeyInfo, as openssl computes it (RFC 7469 §2.4)', () => {
+    caFiles();
+    const der = execFileSync('openssl', ['pkey', '-in', 'server.key', '-pubout', '-outform', 'DER'], { cwd: tmp });
+    const b64 = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der }).toString('base64');
+    expect(spkiPinOf(new X509Certificate(server.certPem))).toBe(`sha256/${b64}`);
+  });
+
   it('resolveTrust: pin "server" pins the lab server key; a literal pin is kept; extra roots follow the lab CA', () => {
     const p = profile('tls-pinned', { verify: 'pin', pin: 'server' });
     expect(resolveTrust(p, ca.certPem, server.certPem)).toEqual({ caPems: [ca.certPem], pin: spkiPinOf(new X509Certificate(server.certPem)) });
     const literal = profile('tls-pinned', { verify: 'pin', pin: 'sha256/AAAA' });
     expect(resolveTrust(literal, ca.certPem, server.certPem, ['ROGUE'])).toEqual({ caPems: [ca.certPem, 'ROGUE'], pin: 'sha256/AAAA' });
   });
+});
+
+describe('verifyCertificatePem (the secure channel\'s certificate): the refusals, named', () => {
+  const PIN = profile('tls-pinned', { verify: 'pin', checkHostname: true });
+
+  it('unreadable PEM names the parser\'s complaint', () => {
+    const r = verifyCertificatePem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', CA_ONLY, 'localhost', trust);
+    expect(r).toMatchObject({ ok: false, code: ERROR_CODES.CERT_INVALID });
+    expect(r.ok === false && r.message).toMatch(/^certificate refused: unreadable certificate \(.+\)$/);
+  });
+
+  it('self-signed: the message names the subject on one line', () => {
+    const self = selfSigned();
+    expect(verifyCertificatePem(self.certPem, CA_ONLY, 'localhost', trust)).toEqual({ ok: false, code: ERROR_CODES.CERT_SELF_SIGNED, message: `certificate refused: self-signed certificate; subject ${subjectOf(self.certPem)}` });
+    expect(subjectOf(self.certPem)).toContain(', ');
+  });
+
+  it('signed by its own key under another issuer name: unknown CA, not self-signed (it does not name itself)', () => {
+    const own = resigned(server, 'sha256', (c) => c.setIssuer([{ shortName: 'CN', value: 'Somebody Else' }]));
+    expect(new X509Certificate(own.certPem).verify(new X509Certificate(own.certPem).publicKey)).toBe(true);
+    expect(verifyCertificatePem(own.certPem, CA_ONLY, 'localhost', trust)).toMatchObject({ ok: false, code: ERROR_CODES.CERT_UNKNOWN_CA });
+  });
+
+  it('verify: pin does not consult the chain: a pinned self-signed certificate passes, another key is a pin mismatch', () => {
+    const self = selfSigned();
+    const pin = spkiPinOf(new X509Certificate(self.certPem));
+    expect(verifyCertificatePem(self.certPem, PIN, 'localhost', { caPems: [], pin })).toEqual({ ok: true });
+    expect(verifyCertificatePem(server.certPem, PIN, 'localhost', { caPems: [ca.certPem], pin })).toMatchObject({ ok: false, code: ERROR_CODES.CERT_PIN });
+  });
+
+  it('an RSA-1024 leaf from the lab CA: key too small, naming the bits', () => {
+    const g = gallery('rsa-1024');
+    expect(verifyCertificatePem(g.certPem, CA_ONLY, 'localhost', trust)).toEqual({
+      ok: false,
+      code: ERROR_CODES.CERT_INVALID,
+      message: `certificate refused: key too small: RSA-1024 (minimum 2048 bits); subject ${subjectOf(g.certPem)}`,
+    });
+  });
+
+  it('a DSA-1024 leaf from the lab CA (made by openssl): key too small too, naming DSA', () => {
+    openssl('genpkey', '-genparam', '-algorithm', 'DSA', '-pkeyopt', 'dsa_paramgen_bits:1024', '-out', 'dsa1024.params');
+    openssl('genpkey', '-paramfile', 'dsa1024.params', '-out', 'dsa1024.key');
+    const dsa = opensslLeaf('dsa-1024', 'dsa1024.key', caFiles(), 'sha256');
+    expect(verifyCertificatePem(dsa.certPem, CA_ONLY, 'localhost', trust)).toEqual({
+      ok: false,
+      code: ERROR_CODES.CERT_INVALID,
+      message: `certificate refused: key too small: DSA-1024 (minimum 2048 bits); subject ${subjectOf(dsa.certPem)}`,
+    });
+  }, 30_000);
 });

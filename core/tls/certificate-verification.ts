@@ -47,27 +47,17 @@ const OPENSSL_CODE_REASON: Record<string, { code: (typeof ERROR_CODES)[keyof typ
   INVALID_CA: { code: ERROR_CODES.CERT_INVALID, reason: 'issuer is not a valid CA (OpenSSL refused it as an issuer: basicConstraints CA:FALSE or no keyCertSign)' },
   INVALID_PURPOSE: { code: ERROR_CODES.CERT_INVALID, reason: 'wrong extended key usage: not issued for TLS servers' },
   CA_MD_TOO_WEAK: { code: ERROR_CODES.CERT_INVALID, reason: 'signature digest too weak (SHA-1 or MD5)' },
-  EE_KEY_TOO_SMALL: { code: ERROR_CODES.CERT_INVALID, reason: 'key too small' },
-  CA_KEY_TOO_SMALL: { code: ERROR_CODES.CERT_INVALID, reason: 'issuer key too small' },
 };
+// No EE_KEY_TOO_SMALL / CA_KEY_TOO_SMALL: node names neither (both arrive as UNSPECIFIED), and the
+// key size is judged here (keySizeRefusal) for every verifying profile anyway.
 
 /**
  * Smallest RSA key a verifying client accepts, in bits (NIST SP 800-131A Rev. 2; CA/Browser Forum
- * Baseline Requirements §6.1.5). OpenSSL enforces it only from security level 2, and profiles that
- * allow TLS 1.0 must run at level 0, so the check is made here, for every verifying profile.
+ * Baseline Requirements §6.1.5); DSA keys are held to the same size (SP 800-131A disallows DSA
+ * under 2048 bits too). OpenSSL enforces it only from security level 2, and profiles that allow
+ * TLS 1.0 must run at level 0, so the check is made here, for every verifying profile.
  */
 export const MIN_RSA_KEY_BITS = 2048;
-
-/** The presented chain (leaf first) as X509Certificate objects, from `getPeerCertificate(true)`. */
-function presentedChain(socket: tls.TLSSocket): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  const seen = new Set<string>();
-  for (let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
-    seen.add(c.fingerprint256);
-    out.push(new X509Certificate(c.raw));
-  }
-  return out;
-}
 
 /** Signature algorithms OpenSSL 3 refuses at security level 1 and above (RFC 6194, RFC 9155): OIDs. */
 const WEAK_SIGNATURE_OIDS: Readonly<Record<string, string>> = {
@@ -91,24 +81,25 @@ export function signatureAlgorithmOid(cert: X509Certificate): string | null {
 /**
  * node reports several OpenSSL chain errors as UNSPECIFIED (it names only some X509_V_ERR codes).
  * Recover the ones the certificate gallery teaches from what the client can see: a weak signature
- * digest on the leaf, an issuer in the presented chain without the CA flag, or — node drops such
- * an issuer from the chain it returns — a leaf whose issuer is none of the trusted roots.
+ * digest on the leaf, or a leaf whose issuer is none of the trusted roots (a leaf used as a CA:
+ * node drops such an issuer from the chain it returns, so the presented chain cannot show it).
  */
-function diagnoseUnspecified(socket: tls.TLSSocket, leaf: X509Certificate, trust: ClientTrust): string {
+function diagnoseUnspecified(leaf: X509Certificate, trust: ClientTrust): string {
   const oid = signatureAlgorithmOid(leaf);
   if (oid && WEAK_SIGNATURE_OIDS[oid]) return 'CA_MD_TOO_WEAK';
-  if (presentedChain(socket).slice(1).some((c) => !c.ca)) return 'INVALID_CA';
   const roots = trust.caPems.map((pem) => new X509Certificate(pem));
   if (!roots.some((r) => leaf.checkIssued(r))) return 'INVALID_CA';
   return 'UNSPECIFIED';
 }
 
-/** A key-size refusal for an RSA leaf under {@link MIN_RSA_KEY_BITS}, or null. */
+/** A key-size refusal for an RSA or DSA leaf under {@link MIN_RSA_KEY_BITS}, or null. */
 function keySizeRefusal(cert: X509Certificate): CertificateError | null {
-  const bits = cert.publicKey.asymmetricKeyType === 'rsa' ? cert.publicKey.asymmetricKeyDetails?.modulusLength : undefined;
+  // The modulus (RSA) or prime (DSA) size; EC and EdDSA keys have none and are not judged here.
+  const bits = cert.publicKey.asymmetricKeyDetails?.modulusLength;
   if (bits === undefined || bits >= MIN_RSA_KEY_BITS) return null;
   const subject = cert.subject.replace(/\n/g, ', ');
-  return new CertificateError(ERROR_CODES.CERT_INVALID, `certificate refused: key too small: RSA-${bits} (minimum ${MIN_RSA_KEY_BITS} bits); subject ${subject}`, { reason: 'key too small', keyBits: bits, subject });
+  const kind = String(cert.publicKey.asymmetricKeyType).toUpperCase();
+  return new CertificateError(ERROR_CODES.CERT_INVALID, `certificate refused: key too small: ${kind}-${bits} (minimum ${MIN_RSA_KEY_BITS} bits); subject ${subject}`, { reason: 'key too small', keyBits: bits, subject });
 }
 
 /**
@@ -125,10 +116,11 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
   if (!cert) throw new CertificateError(ERROR_CODES.CERT_INVALID, 'server sent no certificate', { reason: 'no certificate' });
   const subject = cert.subject.replace(/\n/g, ', ');
   if (p.client.verify === 'ca' && !socket.authorized) {
-    let opensslCode = String(socket.authorizationError ?? 'UNKNOWN');
+    // Never empty when `authorized` is false (node sets one with the other).
+    let opensslCode = String(socket.authorizationError);
     // node reports some chain errors as UNSPECIFIED; an issuer in the presented chain that is not
     // a CA is the one students meet (a leaf used to sign another leaf), so name it.
-    if (opensslCode === 'UNSPECIFIED') opensslCode = diagnoseUnspecified(socket, cert, trust);
+    if (opensslCode === 'UNSPECIFIED') opensslCode = diagnoseUnspecified(cert, trust);
     const known = OPENSSL_CODE_REASON[opensslCode];
     const dates = { validFrom: cert.validFrom, validTo: cert.validTo };
     let detail = '';
@@ -161,11 +153,13 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
 /**
  * True when OpenSSL could not find the issuer of the leaf and the server sent no certificate but
  * its leaf (a chain of one that is not self-issued): what a missing intermediate looks like.
+ * OpenSSL names a missing issuer at depth 0 UNABLE_TO_VERIFY_LEAF_SIGNATURE (x509_vfy.c); its
+ * UNABLE_TO_GET_ISSUER_CERT_LOCALLY is for deeper certificates, i.e. a chain the server did send.
  * @param leaf the peer certificate as first read from the socket (its issuerCertificate link is
  *   the next certificate the server sent, undefined when it sent none)
  */
 function leafOnlyFromUntrustedIssuer(leaf: X509Certificate, opensslCode: string): boolean {
-  if (opensslCode !== 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && opensslCode !== 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') return false;
+  if (opensslCode !== 'UNABLE_TO_VERIFY_LEAF_SIGNATURE') return false;
   return leaf.issuerCertificate === undefined && leaf.subject !== leaf.issuer;
 }
 
