@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHANNEL_CIPHER_SPECS, sealRecord } from '../core/channel/ciphers.ts';
 import { channelCodeOf } from '../core/channel/errors.ts';
+import { SecchatError } from '../core/errors.ts';
 import type { SealedFrame } from '../core/channel/handshake-messages.ts';
 import { CHANNEL_CIPHERS, type ChannelCipher } from '../core/profile.ts';
 import { makePair, type ChannelSettings } from './helpers/channel-fixtures.ts';
@@ -411,5 +412,92 @@ describe('sealed frame layout and content checks (mutation testing: docs/testing
     const f = wire(writer.seal({ type: 'msg' }));
     clock.advance(1500);
     expect(() => reader.open(f as any)).toThrow(`sealed frame timestamp ${f.ts} is 1500 ms from now, outside the 1000 ms window`);
+  });
+});
+
+describe('every refusal names its field and carries its details (mutation testing, docs/testing.md)', () => {
+  /** The channel error `fn` throws. */
+  const errorOf = (fn: () => unknown): SecchatError => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(SecchatError);
+      return err as SecchatError;
+    }
+    throw new Error('did not throw');
+  };
+  const keysFor = (cipher: ChannelCipher) => deriveSessionKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3), cipher).clientToServer;
+  const settings = (cipher: ChannelCipher, replayProtection: RecordSettings['replayProtection'], now = () => 1_000_000): RecordSettings => ({ cipher, replayProtection, replayWindowMs: 1000, randomBytes: seededRandom(`${cipher}-${replayProtection}`), now });
+  const pairOf = (cipher: ChannelCipher, mode: RecordSettings['replayProtection'], now?: () => number) => ({ writer: new SealedRecordWriter(settings(cipher, mode, now), keysFor(cipher)), reader: new SealedRecordReader(settings(cipher, mode, now), keysFor(cipher)) });
+
+  it('layout refusals: seq, ts (a string too), CBC blocks, the tag length; each names its field', () => {
+    const seq = errorOf(() => parseSealedFrame({ type: 'sealed', seq: 'x' }, 'aes-128-gcm', 'sequence'));
+    expect(seq.message).toBe('sealed.seq: expected a decimal unsigned 64-bit integer string');
+    expect(seq.details).toEqual({ field: 'sealed.seq', channelCode: 'decode_error' });
+    for (const ts of ['5', -1, 1.5, null]) {
+      const e = errorOf(() => parseSealedFrame({ type: 'sealed', ts, nonce: Buffer.alloc(16).toString('base64') }, 'aes-128-gcm', 'window'));
+      expect(e.message, String(ts)).toBe('sealed.ts: expected a non-negative integer (ms)');
+      expect(e.details).toEqual({ field: 'sealed.ts', channelCode: 'decode_error' });
+    }
+    const cbc = errorOf(() => parseSealedFrame({ type: 'sealed', iv: Buffer.alloc(16).toString('base64'), ct: Buffer.alloc(15).toString('base64') }, 'aes-128-cbc', 'none'));
+    expect(cbc.message).toBe('sealed.ct: CBC ciphertext must be whole 16-byte blocks');
+    expect(cbc.details).toEqual({ field: 'sealed.ct', channelCode: 'decode_error' });
+    const { writer } = pairOf('aes-128-gcm', 'none');
+    const f = wire(writer.seal({ type: 'msg' }));
+    const shortTag = errorOf(() => parseSealedFrame({ ...f, tag: Buffer.alloc(8).toString('base64') }, 'aes-128-gcm', 'none'));
+    expect(shortTag.details).toEqual({ field: 'sealed.tag', channelCode: 'decode_error' });
+  });
+
+  it('the ciphertext may be the largest plaintext plus one CBC block, and no longer', () => {
+    const { writer, reader } = pairOf('aes-128-cbc-hmac-sha256', 'none');
+    const big = { type: 'msg', text: 'x'.repeat(MAX_SEALED_PLAINTEXT_BYTES - 24) };
+    expect(encodeAppFrame(big).length).toBe(MAX_SEALED_PLAINTEXT_BYTES);
+    const f = wire(writer.seal(big));
+    expect(Buffer.from(f.ct as string, 'base64').length).toBe(MAX_SEALED_PLAINTEXT_BYTES + 16);
+    expect(reader.open(f)).toEqual(big);
+    const tooLong = { ...f, ct: Buffer.alloc(MAX_SEALED_PLAINTEXT_BYTES + 32).toString('base64') };
+    expect(errorOf(() => parseSealedFrame(tooLong, 'aes-128-cbc-hmac-sha256', 'none')).details).toEqual({ field: 'sealed.ct', channelCode: 'decode_error' });
+  });
+
+  it('content and frame-kind refusals say what is wrong', () => {
+    expect(errorOf(() => decodeAppFrame(Buffer.from('[1]'))).message).toBe('sealed frame content is not a chat frame (an object with a string type)');
+    expect(errorOf(() => openSealedFrame('aes-128-gcm', keysFor('aes-128-gcm'), 'none', { type: 'msg' })).message).toBe('not a sealed frame');
+  });
+
+  it('bad_record_mac names the cipher in its details', () => {
+    const { writer, reader } = pairOf('chacha20-poly1305', 'none');
+    const f = wire(writer.seal({ type: 'msg' }));
+    const e = errorOf(() => reader.open({ ...f, tag: b64flip(f.tag as string, 0, 1) }));
+    expect(e.message).toBe('sealed frame failed the chacha20-poly1305 tag/MAC check');
+    expect(e.details).toEqual({ cipher: 'chacha20-poly1305', channelCode: 'bad_record_mac' });
+  });
+
+  it('bad_sequence, stale and replayed_nonce say what they saw', () => {
+    const s = pairOf('aes-128-gcm', 'sequence');
+    const f0 = wire(s.writer.seal({ type: 'msg', n: 0 }));
+    const f1 = wire(s.writer.seal({ type: 'msg', n: 1 }));
+    const seq = errorOf(() => s.reader.open(f1));
+    expect(seq.message).toBe('sealed frame has sequence 1, expected 0');
+    expect(seq.details).toEqual({ got: '1', expected: '0', channelCode: 'bad_sequence' });
+    expect(s.reader.open(f0)).toEqual({ type: 'msg', n: 0 });
+    expect(s.reader.seenNonces).toBe(0); // no nonce is remembered outside window mode
+
+    let t = 1_000_000;
+    const w = pairOf('aes-128-gcm', 'window', () => t);
+    const fw = wire(w.writer.seal({ type: 'msg' }));
+    expect(w.reader.open(fw)).toEqual({ type: 'msg' });
+    const again = errorOf(() => w.reader.open(fw));
+    expect(again.message).toBe('sealed frame nonce was already seen inside the replay window');
+    expect(again.details).toEqual({ nonce: fw.nonce, channelCode: 'replayed_nonce' });
+    t += 1001;
+    const stale = errorOf(() => w.reader.open(fw));
+    expect(stale.details).toEqual({ ts: 1_000_000, now: 1_001_001, replayWindowMs: 1000, channelCode: 'stale' });
+  });
+
+  it('each mode puts exactly its own replay fields in a sealed frame', () => {
+    const keysOf = (f: object) => Object.keys(f).sort();
+    expect(keysOf(pairOf('aes-128-gcm', 'none').writer.seal({ type: 'msg' }))).toEqual(['ct', 'iv', 'tag', 'type']);
+    expect(keysOf(pairOf('aes-128-gcm', 'sequence').writer.seal({ type: 'msg' }))).toEqual(['ct', 'iv', 'seq', 'tag', 'type']);
+    expect(keysOf(pairOf('aes-128-gcm', 'window').writer.seal({ type: 'msg' }))).toEqual(['ct', 'iv', 'nonce', 'tag', 'ts', 'type']);
   });
 });

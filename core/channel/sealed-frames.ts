@@ -55,7 +55,7 @@ export interface SealedHeader {
 
 /** The associated data for a frame's header under `mode` (layout above). */
 export function sealedAad(mode: ReplayProtection, header: SealedHeader): Buffer {
-  const parts: Buffer[] = [Buffer.from(SEALED_AAD_LABEL, 'ascii'), Buffer.from([MODE_BYTE[mode]])];
+  const parts: Buffer[] = [Buffer.from(SEALED_AAD_LABEL), Buffer.from([MODE_BYTE[mode]])]; // the label is ASCII: its UTF-8 bytes
   if (mode === 'sequence') {
     const b = Buffer.alloc(8);
     b.writeBigUInt64BE(header.seq!);
@@ -87,13 +87,14 @@ export function parseSealedFrame(frame: Record<string, unknown>, cipher: Channel
     header.seq = BigInt(s);
   } else if (mode === 'window') {
     const ts = frame.ts;
-    if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) throw channelError('decode_error', 'sealed.ts: expected a non-negative integer (ms)', { field: 'sealed.ts' });
-    header.ts = ts;
+    // Number.isSafeInteger is false for anything but a number, so it also checks the type.
+    if (!Number.isSafeInteger(ts) || (ts as number) < 0) throw channelError('decode_error', 'sealed.ts: expected a non-negative integer (ms)', { field: 'sealed.ts' });
+    header.ts = ts as number;
     header.nonce = readBase64(frame, 'nonce', { bytes: WINDOW_NONCE_BYTES });
   }
   if (spec.kind === 'null') {
     const text = readString(frame, 'plaintext', MAX_SEALED_PLAINTEXT_BYTES);
-    return { header, parts: { iv: Buffer.alloc(0), ct: Buffer.from(text, 'utf8'), tag: Buffer.alloc(0) } };
+    return { header, parts: { iv: Buffer.alloc(0), ct: Buffer.from(text), tag: Buffer.alloc(0) } }; // UTF-8
   }
   const iv = readBase64(frame, 'iv', { bytes: spec.ivBytes });
   // CBC pads up to one extra block; AEAD ciphertext is as long as the plaintext.
@@ -147,7 +148,7 @@ export function decodeAppFrame(plaintext: Buffer): AppFrame {
 /** Serializes a chat frame for sealing. @throws UsageError when it is not an object with a string type */
 export function encodeAppFrame(appFrame: unknown): Buffer {
   if (!isObject(appFrame) || typeof appFrame.type !== 'string') throw new UsageError(ERROR_CODES.USAGE, 'seal(appFrame): appFrame must be an object with a string type');
-  const bytes = Buffer.from(JSON.stringify(appFrame), 'utf8');
+  const bytes = Buffer.from(JSON.stringify(appFrame)); // UTF-8
   if (bytes.length > MAX_SEALED_PLAINTEXT_BYTES) throw new UsageError(ERROR_CODES.USAGE, `seal(appFrame): serialized frame is ${bytes.length} bytes, more than ${MAX_SEALED_PLAINTEXT_BYTES}`);
   return bytes;
 }
@@ -199,12 +200,8 @@ export class SealedRecordWriter {
     const { cipher, replayProtection: mode } = this.settings;
     const plaintext = encodeAppFrame(appFrame);
     if (this.#nextSeq > MAX_SEQUENCE) throw channelError('bad_sequence', 'the 64-bit sequence counter is exhausted');
-    const header: SealedHeader = {};
-    if (mode === 'sequence') header.seq = this.#nextSeq;
-    if (mode === 'window') {
-      header.ts = Math.floor(this.settings.now());
-      header.nonce = this.settings.randomBytes(WINDOW_NONCE_BYTES);
-    }
+    const header: SealedHeader =
+      mode === 'sequence' ? { seq: this.#nextSeq } : mode === 'window' ? { ts: Math.floor(this.settings.now()), nonce: this.settings.randomBytes(WINDOW_NONCE_BYTES) } : {};
     const frame = buildSealedFrame(cipher, this.keys, mode, header, plaintext, this.settings.randomBytes(CHANNEL_CIPHER_SPECS[cipher].ivBytes));
     this.#nextSeq++;
     return frame;
@@ -237,7 +234,7 @@ export class SealedRecordReader {
   open(frame: Record<string, unknown>): AppFrame {
     const { cipher, replayProtection: mode, replayWindowMs } = this.settings;
     const { header, parts } = parseSealedFrame(frame, cipher, mode);
-    let nonceKey = '';
+    const nonceKey = mode === 'window' ? header.nonce!.toString('base64') : null;
     if (mode === 'sequence' && header.seq !== this.#expectedSeq) {
       throw channelError('bad_sequence', `sealed frame has sequence ${header.seq}, expected ${this.#expectedSeq}`, { got: header.seq!.toString(), expected: this.#expectedSeq.toString() });
     }
@@ -247,12 +244,11 @@ export class SealedRecordReader {
       if (Math.abs(now - header.ts!) > replayWindowMs) {
         throw channelError('stale', `sealed frame timestamp ${header.ts} is ${now - header.ts!} ms from now, outside the ${replayWindowMs} ms window`, { ts: header.ts, now, replayWindowMs });
       }
-      nonceKey = header.nonce!.toString('base64');
-      if (this.#seen.has(nonceKey)) throw channelError('replayed_nonce', 'sealed frame nonce was already seen inside the replay window', { nonce: nonceKey });
+      if (this.#seen.has(nonceKey!)) throw channelError('replayed_nonce', 'sealed frame nonce was already seen inside the replay window', { nonce: nonceKey });
     }
     const app = openParsed(cipher, this.keys, mode, header, parts);
     this.#expectedSeq++;
-    if (mode === 'window') this.#seen.set(nonceKey, header.ts!);
+    if (nonceKey !== null) this.#seen.set(nonceKey, header.ts!);
     return app;
   }
 
