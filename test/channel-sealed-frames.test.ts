@@ -416,6 +416,8 @@ describe('sealed frame layout and content checks (mutation testing: docs/testing
 });
 
 describe('every refusal names its field and carries its details (mutation testing, docs/testing.md)', () => {
+  /** A sealed frame as it arrives off the wire: a plain JSON object. */
+  const rec = (f: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(f));
   /** The channel error `fn` throws. */
   const errorOf = (fn: () => unknown): SecchatError => {
     try {
@@ -443,7 +445,7 @@ describe('every refusal names its field and carries its details (mutation testin
     expect(cbc.message).toBe('sealed.ct: CBC ciphertext must be whole 16-byte blocks');
     expect(cbc.details).toEqual({ field: 'sealed.ct', channelCode: 'decode_error' });
     const { writer } = pairOf('aes-128-gcm', 'none');
-    const f = wire(writer.seal({ type: 'msg' }));
+    const f = rec(writer.seal({ type: 'msg' }));
     const shortTag = errorOf(() => parseSealedFrame({ ...f, tag: Buffer.alloc(8).toString('base64') }, 'aes-128-gcm', 'none'));
     expect(shortTag.details).toEqual({ field: 'sealed.tag', channelCode: 'decode_error' });
   });
@@ -452,7 +454,7 @@ describe('every refusal names its field and carries its details (mutation testin
     const { writer, reader } = pairOf('aes-128-cbc-hmac-sha256', 'none');
     const big = { type: 'msg', text: 'x'.repeat(MAX_SEALED_PLAINTEXT_BYTES - 24) };
     expect(encodeAppFrame(big).length).toBe(MAX_SEALED_PLAINTEXT_BYTES);
-    const f = wire(writer.seal(big));
+    const f = rec(writer.seal(big));
     expect(Buffer.from(f.ct as string, 'base64').length).toBe(MAX_SEALED_PLAINTEXT_BYTES + 16);
     expect(reader.open(f)).toEqual(big);
     const tooLong = { ...f, ct: Buffer.alloc(MAX_SEALED_PLAINTEXT_BYTES + 32).toString('base64') };
@@ -466,7 +468,7 @@ describe('every refusal names its field and carries its details (mutation testin
 
   it('bad_record_mac names the cipher in its details', () => {
     const { writer, reader } = pairOf('chacha20-poly1305', 'none');
-    const f = wire(writer.seal({ type: 'msg' }));
+    const f = rec(writer.seal({ type: 'msg' }));
     const e = errorOf(() => reader.open({ ...f, tag: b64flip(f.tag as string, 0, 1) }));
     expect(e.message).toBe('sealed frame failed the chacha20-poly1305 tag/MAC check');
     expect(e.details).toEqual({ cipher: 'chacha20-poly1305', channelCode: 'bad_record_mac' });
@@ -474,8 +476,8 @@ describe('every refusal names its field and carries its details (mutation testin
 
   it('bad_sequence, stale and replayed_nonce say what they saw', () => {
     const s = pairOf('aes-128-gcm', 'sequence');
-    const f0 = wire(s.writer.seal({ type: 'msg', n: 0 }));
-    const f1 = wire(s.writer.seal({ type: 'msg', n: 1 }));
+    const f0 = rec(s.writer.seal({ type: 'msg', n: 0 }));
+    const f1 = rec(s.writer.seal({ type: 'msg', n: 1 }));
     const seq = errorOf(() => s.reader.open(f1));
     expect(seq.message).toBe('sealed frame has sequence 1, expected 0');
     expect(seq.details).toEqual({ got: '1', expected: '0', channelCode: 'bad_sequence' });
@@ -484,7 +486,7 @@ describe('every refusal names its field and carries its details (mutation testin
 
     let t = 1_000_000;
     const w = pairOf('aes-128-gcm', 'window', () => t);
-    const fw = wire(w.writer.seal({ type: 'msg' }));
+    const fw = rec(w.writer.seal({ type: 'msg' }));
     expect(w.reader.open(fw)).toEqual({ type: 'msg' });
     const again = errorOf(() => w.reader.open(fw));
     expect(again.message).toBe('sealed frame nonce was already seen inside the replay window');
