@@ -53,6 +53,8 @@ describe('the weak-settings list', () => {
     const walk = (dir: string) => {
       for (const name of readdirSync(path.join(ROOT, dir))) {
         const rel = path.join(dir, name);
+        // reports/mutation holds Stryker's sandbox copies of the whole tree while a run is going on.
+        if (rel.split(path.sep).join('/') === 'reports/mutation') continue;
         if (statSync(path.join(ROOT, rel)).isDirectory()) walk(rel);
         else if (name.endsWith('.ts') && !['core/weaknesses.ts', 'core/tls/node-options.ts'].includes(rel.split(path.sep).join('/'))) {
           if (/\b(tlsWarnings|profileWarnings)\(/.test(readFileSync(path.join(ROOT, rel), 'utf8'))) offenders.push(rel);
