@@ -56,7 +56,6 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'labs/check-judgement.ts', targetPercent: STANDARD, tests: ['test/lab-check-judgement.test.ts'], role: 'lab check judgement (labs/check.ts runs the attacks and the chat; test/labs.test.ts end to end)' },
 ];
 
-
 /**
  * The target for a path as the user typed it (`./core/x.ts`, `core\x.ts` and `core/x.ts` agree).
  * @returns the target, or undefined when the file is not in the list
