@@ -23,7 +23,7 @@ import { ChatClient } from '../client/chat-client.ts';
 import { ServerProcess } from './child.ts';
 import type { ServerProcessConfig } from './server-process.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
-import { median, pairedRatio } from './statistics.ts';
+import { counterbalancedRatio, median } from './statistics.ts';
 import type { HandshakeRowResult, RateRuns } from './results.ts';
 
 /** One thing that can be handshaken with. */
@@ -248,8 +248,8 @@ export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions
       };
       const o = runs(ours);
       const b: RateRuns | null = s.baseline ? runs(base) : null;
-      const cpuRatio = b && o.cpuRuns.length && b.cpuRuns.length ? pairedRatio(o.cpuRuns, b.cpuRuns) : null;
-      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? pairedRatio(o.runs, b.runs) : null, cpuRatio });
+      const cpuRatio = b && o.cpuRuns.length && b.cpuRuns.length ? counterbalancedRatio(o.cpuRuns, b.cpuRuns) : null;
+      out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? counterbalancedRatio(o.runs, b.runs) : null, cpuRatio });
     } finally {
       await s.teardown();
     }

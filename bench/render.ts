@@ -55,7 +55,7 @@ export function renderBench(r: BenchReport, opts: { colour?: boolean } = {}): st
       t.push([h.label, `${h.negotiated.protocol} ${h.negotiated.cipher}`, fmt(h.ours.perSec), h.baseline ? fmt(h.baseline.perSec) : '—', h.ratio === null ? '—' : fmt(h.ratio, 2), `${orDash(h.ours.serverCpuUsPerHandshake)} / ${orDash(h.baseline?.serverCpuUsPerHandshake)}${h.cpuRatio === null ? '' : ` (×${h.cpuRatio.toFixed(2)})`}`]);
     }
     out.push(t.toString());
-    out.push('ratio = median of the ratios of back-to-back slices (the machine is shared), not the ratio of the two medians; secure-channel rows: the baseline column is a TLS 1.3 X25519 handshake with the same certificate (docs/performance.md).');
+    out.push('ratio = median over ABBA blocks of back-to-back slices (order and drift cancel on a shared machine), not the ratio of the two medians; secure-channel rows: the baseline column is a TLS 1.3 X25519 handshake with the same certificate (docs/performance.md).');
   }
 
   if (r.fanout) {

@@ -43,11 +43,11 @@ export interface HandshakeRowResult {
   ours: RateRuns;
   /** Null for rows with no baseline (e.g. the secure channel's own handshakes). */
   baseline: RateRuns | null;
-  /** ours ÷ baseline: the median of the ratios of back-to-back slices; null without a baseline. */
+  /** ours ÷ baseline: median over ABBA blocks of back-to-back slices (statistics.ts counterbalancedRatio); null without a baseline. */
   ratio: number | null;
   /**
-   * Server CPU per handshake, ours ÷ baseline: the median of the ratios of back-to-back slices
-   * (drift on a shared machine hits both sides of a pair alike); null without a baseline or CPU.
+   * Server CPU per handshake, ours ÷ baseline: median over ABBA blocks of back-to-back slices
+   * (statistics.ts counterbalancedRatio: order effects and drift cancel); null without a baseline or CPU.
    */
   cpuRatio: number | null;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { main } from '../cli/main.ts';
 import { BENCH_PLANS, BENCH_SUITES, judge, runBench, type BenchPlan } from '../bench/run.ts';
 import { HANDSHAKE_ROWS } from '../bench/handshake.ts';
-import { median, pairedRatio, percentile } from '../bench/statistics.ts';
+import { counterbalancedRatio, median, pairedRatio, percentile } from '../bench/statistics.ts';
 import { renderBench } from '../bench/render.ts';
 import { renderBenchMarkdown } from '../bench/markdown.ts';
 import { BENCH_SCHEMA_VERSION } from '../bench/results.ts';
@@ -35,6 +35,12 @@ describe('bench helpers', () => {
     expect(pairedRatio([90, 90, 45, 45, 45], [100, 100, 50, 50, 50])).toBe(0.9);
     expect(median([90, 90, 45, 45, 45]) / median([100, 100, 50, 50, 50])).toBe(0.9); // here too, but:
     expect(pairedRatio([90, 45, 45], [100, 100, 50])).toBe(0.9);
+    // An order effect (+15 % on whichever side runs first) cancels within ABBA blocks…
+    expect(counterbalancedRatio([115, 100, 115, 100], [100, 115, 100, 115])).toBe(1);
+    // …where the median of per-pair ratios keeps half of it.
+    expect(pairedRatio([115, 100, 115, 100, 115], [100, 115, 100, 115, 100])).toBe(1.15);
+    expect(counterbalancedRatio([110, 110, 55], [100, 100, 50])).toBe(1.1);
+    expect(counterbalancedRatio([], [])).toBe(0);
     expect(median([90, 45, 45]) / median([100, 100, 50])).toBe(0.45); // ratio of medians misleads
   });
 
