@@ -21,17 +21,15 @@
 import { X509Certificate } from 'node:crypto';
 import type tls from 'node:tls';
 import { usesTls } from '../../core/profile.ts';
-import { parseAlert } from '../../core/tls/alerts.ts';
 import { CIPHER_SUITES, compareSuiteStrength, describeSuite, suiteStrength, type CipherSuiteInfo } from '../../core/tls/cipher-suites.ts';
-import type { ClientHello } from '../../core/tls/client-hello.ts';
 import { rewriteClientHelloSuites } from '../../core/tls/client-hello-rewrite.ts';
-import { HandshakeReassembler } from '../../core/tls/handshake-reassembly.ts';
-import { TlsRecordReader, tlsStart } from '../../core/tls/record-layer.ts';
-import { CONTENT_TYPE, HANDSHAKE_TYPE, isGrease } from '../../core/tls/registry.ts';
-import { parseServerHello, type ServerHello } from '../../core/tls/server-hello.ts';
+import type { ServerHello } from '../../core/tls/server-hello.ts';
 import { conversationEvidence, findCanary, proxyEvidence, serverRefusals, sightingEvidence } from '../kit/evidence.ts';
 import { attackerIdentity, chainPrefix, positionAddon, positionEvidence, type Position } from '../kit/position.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine, ReplayChunk } from '../proxy.ts';
+import { serverFlight, suiteOffer, weakestSuites, type SuiteOffer } from '../kit/suite-offer.ts';
+
+export { suiteOffer, weakestSuites } from '../kit/suite-offer.ts';
 import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../types.ts';
 
 const TLS13 = 0x0304;
@@ -40,71 +38,7 @@ const TLS12_DOWNGRADE_SENTINEL = Buffer.from('444f574e47524401', 'hex');
 /** Longest wait for the server's ServerHello to the victim's untouched ClientHello, ms. */
 const CONTROL_ANSWER_TIMEOUT_MS = 2000;
 
-/** The victim's offer as the attacker reads it from the ClientHello. */
-export interface SuiteOffer {
-  /** every known suite offered that the offered versions can negotiate, in the victim's order */
-  suites: Array<Readonly<CipherSuiteInfo>>;
-  /** offered values secchat does not model (not ranked), as names */
-  unranked: string[];
-  /** the hello offers TLS 1.3 (supported_versions) */
-  tls13: boolean;
-  /** the hello offers a version below TLS 1.3 */
-  legacy: boolean;
-}
-
-/** Reads the offer from a decoded ClientHello (RFC 8446 §4.1.2, §4.2.1). */
-export function suiteOffer(hello: ClientHello): SuiteOffer {
-  const versions = (hello.supportedVersions ?? [hello.legacyVersion]).filter((v) => !isGrease(v));
-  const tls13 = versions.includes(TLS13);
-  const legacy = versions.some((v) => v < TLS13);
-  const suites: Array<Readonly<CipherSuiteInfo>> = [];
-  const unranked: string[] = [];
-  for (const s of hello.cipherSuites) {
-    const info = CIPHER_SUITES.get(s.id);
-    if (!info) {
-      if (s.name !== 'GREASE' && !s.name.endsWith('_SCSV')) unranked.push(s.name);
-      continue;
-    }
-    if (info.keyExchange === 'TLS13' ? tls13 : legacy) suites.push(info);
-  }
-  return { suites, unranked, tls13, legacy };
-}
-
-/** The suites of `offer` that tie for weakest, in the victim's order (empty for an empty offer). */
-export function weakestSuites(suites: ReadonlyArray<Readonly<CipherSuiteInfo>>): Array<Readonly<CipherSuiteInfo>> {
-  if (!suites.length) return [];
-  const min = suites.reduce((a, b) => (compareSuiteStrength(b, a) < 0 ? b : a));
-  return suites.filter((s) => compareSuiteStrength(s, min) === 0);
-}
-
 const names = (suites: ReadonlyArray<Readonly<CipherSuiteInfo>>) => suites.map((s) => s.name).join(', ');
-
-/** What the server sent first on a TLS stream: its ServerHello, and any plaintext alerts. */
-function serverFlight(s2c: Buffer): { serverHello: ServerHello | null; alerts: string[] } {
-  const at = tlsStart(s2c, HANDSHAKE_TYPE.server_hello);
-  const alertAt = s2c.findIndex((b, i) => b === CONTENT_TYPE.alert && s2c[i + 1] === 3 && (i === 0 || s2c[i - 1] === 0x0a));
-  const from = at >= 0 ? at : alertAt;
-  const out = { serverHello: null as ServerHello | null, alerts: [] as string[] };
-  if (from < 0) return out;
-  try {
-    const reader = new TlsRecordReader();
-    reader.push(s2c.subarray(from));
-    const hs = new HandshakeReassembler();
-    for (let rec = reader.next(); rec; rec = reader.next()) {
-      if (rec.type === CONTENT_TYPE.handshake && !out.serverHello) {
-        hs.push(rec.fragment);
-        const msg = hs.next();
-        if (msg?.msgType === HANDSHAKE_TYPE.server_hello) out.serverHello = parseServerHello(msg.body);
-      } else if (rec.type === CONTENT_TYPE.alert && rec.fragment.length === 2) {
-        const a = parseAlert(rec.fragment);
-        out.alerts.push(`${a.level === 2 ? 'fatal' : 'warning'} ${a.name}`);
-      }
-    }
-  } catch {
-    // encrypted records or a cut stream end the reading: what was read so far stands
-  }
-  return out;
-}
 
 /** The victim's side of connection `rec` on the wire (client-wire), one direction. */
 function wire(engine: ProxyEngine, rec: ProxyConnectionRecord, dir: 'c2s' | 's2c'): Buffer {
