@@ -53,3 +53,17 @@ export function targetMitmVerdict(obs: TargetObservations, active: boolean): Ver
     negotiated,
   };
 }
+
+/**
+ * Runs a target MITM conversation and judges it; when the first run gives no verdict (the canary
+ * neither read nor the certificate visibly refused — a student's threaded client can lose a line
+ * on a loaded machine), runs it once more and judges that, saying so in the evidence. Only a run
+ * that showed nothing is repeated: a verdict is never retried into another one.
+ */
+export async function judgedWithOneRetry(run: () => Promise<TargetObservations>, active: boolean): Promise<Verdict> {
+  const first = targetMitmVerdict(await run(), active);
+  if (first.outcome !== 'error') return first;
+  const second = targetMitmVerdict(await run(), active);
+  second.evidence.unshift({ kind: 'retried', detail: `the first run gave no verdict (${first.reason.replace(/^no verdict: /, '')}); this is the second run` });
+  return second;
+}

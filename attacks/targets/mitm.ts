@@ -8,7 +8,7 @@
 import type { PkiMaterial } from '../../core/pki.ts';
 import type { CertKeyPem } from '../../core/tls/node-options.ts';
 import { attackerCertFor } from './attacker-certs.ts';
-import { targetMitmVerdict } from './mitm-verdict.ts';
+import { judgedWithOneRetry } from './mitm-verdict.ts';
 import type { TargetAttack, TargetContext } from './types.ts';
 
 /** One active MITM variant: which certificate, and which roots (if any) the premise adds to the client's CA file. */
@@ -18,8 +18,7 @@ function activeMitm(id: string, pick: (ctx: TargetContext) => { identity: CertKe
     async run(ctx) {
       const { identity, premise } = pick(ctx);
       const usePremise = !!premise && ctx.target.client.command.includes('{ca}');
-      const obs = await ctx.run({ addon: { name: id, onClientHello: () => ({ action: 'terminate', identity }) }, extraTrustPems: usePremise ? premise!.pems : undefined });
-      const v = targetMitmVerdict(obs, true);
+      const v = await judgedWithOneRetry(() => ctx.run({ addon: { name: id, onClientHello: () => ({ action: 'terminate', identity }) }, extraTrustPems: usePremise ? premise!.pems : undefined }), true);
       if (usePremise) {
         v.reason = `premise: ${premise!.says}. ${v.reason}`;
         v.evidence.unshift({ kind: 'premise', detail: `${premise!.says}: the client was started with a CA file holding its own CA and the attacker's root` });
@@ -41,7 +40,7 @@ function activeMitm(id: string, pick: (ctx: TargetContext) => { identity: CertKe
 export const targetMitmPassive: TargetAttack = {
   id: 'mitm-passive',
   async run(ctx) {
-    return targetMitmVerdict(await ctx.run({ addon: { name: 'mitm-passive' } }), false);
+    return judgedWithOneRetry(() => ctx.run({ addon: { name: 'mitm-passive' } }), false);
   },
 };
 
