@@ -8,7 +8,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Target } from '../../core/target.ts';
-import { TARGET_HOST } from './scenario.ts';
+import { startTargetServer, TARGET_HOST } from './scenario.ts';
 
 /** Bytes of the received stream kept for searching (a tag is found if it arrived in the last this-many bytes). */
 export const PROBE_TAIL_BYTES = 256 * 1024;
@@ -203,4 +203,40 @@ export function saidLines(output: string, n = 3): string {
     .slice(-n)
     .map((l) => (l.length > 160 ? `${l.slice(0, 160)}…` : l))
     .join(' ⏎ ');
+}
+
+/** Pause after a name line so a server that reads it with one recv() takes it alone, ms. */
+export const AFTER_NAME_MS = 300;
+
+/** Why a robustness probe does not apply to a target, or null: the probes speak TLS or plaintext from the first byte. */
+export function probeApplicability(t: Target): string | null {
+  return t.server.transport === 'starttls' ? 'the probe speaks TLS or plaintext from the first byte, not STARTTLS' : null;
+}
+
+/**
+ * The student's server started for one robustness probe, and the probe's clients: `join()`
+ * connects one, sends the target's join line and pauses {@link AFTER_NAME_MS}; `close()` destroys
+ * every client and stops the server (process group, bounded).
+ */
+export async function probeSession(t: Target): Promise<{
+  server: Awaited<ReturnType<typeof startTargetServer>>['proc'];
+  port: number;
+  clients: ProbeClient[];
+  join: (timeoutMs?: number) => Promise<ProbeClient>;
+  close: () => Promise<void>;
+}> {
+  const { proc: server, port } = await startTargetServer(t);
+  const clients: ProbeClient[] = [];
+  const join = async (timeoutMs?: number) => {
+    const c = await ProbeClient.connect(t, port, timeoutMs === undefined ? undefined : { timeoutMs });
+    clients.push(c);
+    await c.write(joinText(t));
+    await sleep(AFTER_NAME_MS);
+    return c;
+  };
+  const close = async () => {
+    for (const c of clients) c.destroy();
+    await server.stop();
+  };
+  return { server, port, clients, join, close };
 }

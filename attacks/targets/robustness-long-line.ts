@@ -15,8 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Evidence, Impact } from '../types.ts';
-import { joinText, mib, saidLines, peakMemoryBytes, ProbeClient, sleep } from './probe-client.ts';
-import { startTargetServer } from './scenario.ts';
+import { mib, peakMemoryBytes, probeApplicability, probeSession, saidLines, sleep } from './probe-client.ts';
 import type { TargetAttack } from './types.ts';
 
 /** The unfinished line, bytes (5 MiB). */
@@ -27,8 +26,6 @@ const CHUNK_BYTES = 64 * 1024;
 const SEND_BUDGET_MS = 15_000;
 /** Longest wait for a normal line to reach the other client, ms. */
 export const DELIVERY_MS = 3000;
-/** Pause after a name line so a server that reads it with one recv() takes it alone, ms. */
-const AFTER_NAME_MS = 300;
 /** Peak memory growth that counts as "buffered the line": most of it (Python may hold it twice while joining). */
 const BUFFERED_BYTES = 4 * 1024 * 1024;
 /** The filler byte: '~' appears in no tag, name or decoration the probe uses. */
@@ -41,18 +38,12 @@ export const targetRobustnessLongLine: TargetAttack = {
   title: 'A 5 MiB line without a newline',
   description:
     "One client sends a 5 MiB line that never ends. Measures how much of it reached another client, when the server closed the sender, the server's peak memory, and whether a normal line still gets through afterwards. Succeeds when pieces were relayed, the server buffered the line whole, or the chat stopped.",
-  applicability: (t) => (t.server.transport === 'starttls' ? 'the probe speaks TLS or plaintext from the first byte, not STARTTLS' : null),
+  applicability: probeApplicability,
   async run(ctx) {
     const t = ctx.target;
-    const { proc: server, port } = await startTargetServer(t);
-    const clients: ProbeClient[] = [];
-    const open = async () => {
-      const c = await ProbeClient.connect(t, port);
-      clients.push(c);
-      await c.write(joinText(t));
-      await sleep(AFTER_NAME_MS);
-      return c;
-    };
+    const session = await probeSession(t);
+    const { server } = session;
+    const open = session.join;
     try {
       const reader = await open();
       const sender = await open();
@@ -137,8 +128,7 @@ export const targetRobustnessLongLine: TargetAttack = {
         data,
       };
     } finally {
-      for (const c of clients) c.destroy();
-      await server.stop();
+      await session.close();
     }
   },
 };

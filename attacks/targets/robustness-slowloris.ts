@@ -14,8 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { probeHelloBytes } from '../tls-scan.ts';
 import type { Evidence } from '../types.ts';
-import { joinText, ProbeClient, saidLines, sleep } from './probe-client.ts';
-import { startTargetServer } from './scenario.ts';
+import { AFTER_NAME_MS, joinText, probeApplicability, ProbeClient, probeSession, saidLines, sleep } from './probe-client.ts';
 import type { TargetAttack } from './types.ts';
 
 /** Stalled connections opened: a handful, the way one attacker on one laptop would start. */
@@ -26,8 +25,6 @@ const PARTIAL_HELLO_BYTES = 20;
 export const NEW_CLIENT_MS = 5000;
 /** Longest wait for a line at the reader, ms. */
 export const DELIVERY_MS = 3000;
-/** Pause after a name line so a server that reads it with one recv() takes it alone, ms. */
-const AFTER_NAME_MS = 300;
 /** Pause after the stalled connections are open, so the server has accepted them all, ms. */
 const AFTER_STALL_MS = 500;
 
@@ -38,18 +35,12 @@ export const targetRobustnessSlowloris: TargetAttack = {
   title: 'Slow handshakes (slowloris)',
   description:
     'Opens 8 connections that each send part of a TLS ClientHello (part of a line for a plaintext app) and stall; then measures whether a new client still completes its handshake within 5 s and gets its line delivered, and whether the chat already running goes on. Succeeds when the newcomer or the running chat is not served.',
-  applicability: (t) => (t.server.transport === 'starttls' ? 'the probe speaks TLS or plaintext from the first byte, not STARTTLS' : null),
+  applicability: probeApplicability,
   async run(ctx) {
     const t = ctx.target;
-    const { proc: server, port } = await startTargetServer(t);
-    const clients: ProbeClient[] = [];
-    const open = async (timeoutMs?: number) => {
-      const c = await ProbeClient.connect(t, port, { timeoutMs });
-      clients.push(c);
-      await c.write(joinText(t));
-      await sleep(AFTER_NAME_MS);
-      return c;
-    };
+    const session = await probeSession(t);
+    const { server, port, clients } = session;
+    const open = session.join;
     try {
       const reader = await open();
       const member = await open();
@@ -133,8 +124,7 @@ export const targetRobustnessSlowloris: TargetAttack = {
         data,
       };
     } finally {
-      for (const c of clients) c.destroy();
-      await server.stop();
+      await session.close();
     }
   },
 };

@@ -15,8 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Evidence } from '../types.ts';
-import { joinText, mib, saidLines, ProbeClient, sleep } from './probe-client.ts';
-import { startTargetServer } from './scenario.ts';
+import { mib, probeApplicability, probeSession, saidLines, sleep } from './probe-client.ts';
 import type { TargetAttack } from './types.ts';
 
 /**
@@ -35,8 +34,6 @@ const LINE_BYTES = 16 * 1024;
 const LINES_PER_WRITE = 4;
 /** Longest wait for each line after the flood at each reader, ms. */
 export const DELIVERY_MS = 10_000;
-/** Pause after a name line so a server that reads it with one recv() takes it alone, ms. */
-const AFTER_NAME_MS = 300;
 const FILL = 0x7e;
 
 const tag = () => 'sr-' + randomBytes(6).toString('hex');
@@ -46,18 +43,12 @@ export const targetRobustnessStalledReader: TargetAttack = {
   title: 'A client that stops reading',
   description:
     'A client joins and stops reading while another floods the chat until every buffer towards it is full; then one line is sent and the probe measures whether the clients that joined before and after the stalled one still receive it within 10 s. Succeeds when one does not.',
-  applicability: (t) => (t.server.transport === 'starttls' ? 'the probe speaks TLS or plaintext from the first byte, not STARTTLS' : null),
+  applicability: probeApplicability,
   async run(ctx) {
     const t = ctx.target;
-    const { proc: server, port } = await startTargetServer(t);
-    const clients: ProbeClient[] = [];
-    const open = async () => {
-      const c = await ProbeClient.connect(t, port);
-      clients.push(c);
-      await c.write(joinText(t));
-      await sleep(AFTER_NAME_MS);
-      return c;
-    };
+    const session = await probeSession(t);
+    const { server } = session;
+    const open = session.join;
     try {
       const readerA = await open();
       const staller = await open();
@@ -173,8 +164,7 @@ export const targetRobustnessStalledReader: TargetAttack = {
         data,
       };
     } finally {
-      for (const c of clients) c.destroy();
-      await server.stop();
+      await session.close();
     }
   },
 };
