@@ -9,14 +9,13 @@ import { decryptRecordedChannel, jsonLines } from '../attacks/retro/channel-decr
 import { analyseConnection, type ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
 import { tlsStart } from '../core/tls/record-layer.ts';
 import { retroVerdict } from '../attacks/retro/recording-verdict.ts';
-import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';
-import type { ChannelRetroResult } from '../attacks/retro/channel-decrypt.ts';
 import { newCanary, runConversation } from '../attacks/scenario.ts';
 import { makePair } from './helpers/channel-fixtures.ts';
 import { testPki } from './helpers/channel-pki.ts';
 import { pump, type WireEntry } from './helpers/channel-pump.ts';
 import { profileOf, useTestPki } from './helpers/lab-env.ts';
 import { readPcap } from './helpers/read-pcap.ts';
+import { analysed, channelResult, tlsResult } from './helpers/retro-results.ts';
 import { recordTlsSession } from './helpers/record-tls-session.ts';
 import { rsaTestCert } from './helpers/test-cert.ts';
 
@@ -126,21 +125,9 @@ describe('captureOf: a proxied conversation as a pcap', () => {
 });
 
 describe('retroVerdict: the rules for outcomes no end-to-end profile produces today', () => {
-  const tls = (outcome: RetroDecryptResult['outcome'], reason: string, extra: Partial<RetroDecryptResult> = {}): RetroDecryptResult => ({
-    outcome,
-    reason,
-    keyExchange: 'RSA',
-    version: 'TLSv1.2',
-    suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256',
-    extendedMasterSecret: true,
-    clientPlaintext: Buffer.alloc(0),
-    serverPlaintext: Buffer.alloc(0),
-    finishedVerified: { client: true, server: true },
-    notes: [],
-    ...extra,
-  });
-  const channel = (outcome: ChannelRetroResult['outcome'], keyExchange: string, reason: string): ChannelRetroResult => ({ outcome, keyExchange, reason, cipher: 'aes-256-gcm', clientFrames: [], serverFrames: [], notes: [] });
-  const conn = (a: Partial<ConnectionAnalysis>) => ({ conn: 1, clientPeer: '127.0.0.1:5000', a: { tlsStartsAt: null, tls: null, channel: null, canary: null, ...a } });
+  const tls = tlsResult;
+  const channel = channelResult;
+  const conn = (a: Partial<ConnectionAnalysis>) => analysed(0, a);
 
   it('TLS opened but the channel inside was ecdhe-signed: blocked, saying both', () => {
     const v = retroVerdict([conn({ tls: tls('decrypted', 'ok'), channel: channel('ephemeral', 'ecdhe-signed', 'channel key exchange ecdhe-signed: ephemeral X25519, the server key only signed the server share') })], '/k/server.key', 'canary-x');

@@ -8,36 +8,16 @@
  * test/retro-decrypt-attack.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { analyseRecording, retroVerdict, type AnalysedConnection } from '../attacks/retro/recording-verdict.ts';
-import type { ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
-import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';
-import type { ChannelRetroResult } from '../attacks/retro/channel-decrypt.ts';
+import { analyseRecording, retroVerdict } from '../attacks/retro/recording-verdict.ts';
+import { analysed, channelResult, tlsResult } from './helpers/retro-results.ts';
 import type { ProxyConnectionRecord, ProxyEngine } from '../attacks/proxy.ts';
 
 const KEY = '/lab/pki/server.key';
 const CANARY = 'canary-7f3a';
 
-function tls(outcome: RetroDecryptResult['outcome'], reason: string, extra: Partial<RetroDecryptResult> = {}): RetroDecryptResult {
-  return {
-    outcome,
-    reason,
-    keyExchange: 'RSA',
-    version: 'TLSv1.2',
-    suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256',
-    extendedMasterSecret: true,
-    clientPlaintext: Buffer.alloc(0),
-    serverPlaintext: Buffer.alloc(0),
-    finishedVerified: { client: true, server: true },
-    notes: [],
-    ...extra,
-  };
-}
-function channel(outcome: ChannelRetroResult['outcome'], keyExchange: string, reason: string, cipher: string | null = 'aes-256-gcm'): ChannelRetroResult {
-  return { outcome, keyExchange, reason, cipher, clientFrames: [], serverFrames: [], notes: [] };
-}
-function conn(id: number, a: Partial<ConnectionAnalysis>): AnalysedConnection {
-  return { conn: id, clientPeer: `127.0.0.1:${5000 + id}`, a: { tlsStartsAt: null, tls: null, channel: null, canary: null, ...a } };
-}
+const tls = tlsResult;
+const channel = channelResult;
+const conn = analysed;
 const canaryAt = (from: 'clear' | 'tls' | 'channel', dir: 'c2s' | 's2c' = 'c2s') => ({ dir, from, excerpt: `msg ${CANARY} end` });
 
 describe('retroVerdict: the canary recovered → succeeded, saying how', () => {
