@@ -93,6 +93,13 @@ describe('downgrade-suite from the attacker\'s position', () => {
     expect(r.evidence.some((e) => e.kind === 'client-fallback')).toBe(false);
   });
 
+  it('rung 1, an offer that is static-RSA key exchange only: nothing weaker to force and no defence either — n/a naming the weak suite, not "blocked"', async () => {
+    const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256:AES256-GCM-SHA384' }, client: { verify: 'ca', checkHostname: true } });
+    expect(r.outcome, r.reason).toBe('not-applicable');
+    expect(r.reason).toMatch(/already weak at its best — TLS_RSA_WITH_AES_128_GCM_SHA256 \(static-RSA key exchange, no forward secrecy/);
+    expect(r.evidence.some((e) => e.kind === 'suites-rewritten')).toBe(false);
+  });
+
   it('rung 1, TLS 1.3 offering AES-256 and AES-128: AES-128 is not weaker (128-bit security is adequate), so nothing is rewritten and it is blocked "no weaker suite"', async () => {
     const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphersuites: 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256' }, client: { verify: 'ca', checkHostname: true } });
     expect(r.outcome, r.reason).toBe('blocked');

@@ -232,6 +232,20 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
   if (!off) {
     return { outcome: 'error', reason: 'no verdict: no ClientHello crossed the attacker\'s path', summary: 'no ClientHello seen', impact: [], evidence: [...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)], negotiated: n };
   }
+  const best = off.suites.length ? off.suites.reduce((a, b) => (compareSuiteStrength(b, a) > 0 ? b : a)) : null;
+  if (!kept.length && best && !(suiteStrength(best).forwardSecret && suiteStrength(best).aead)) {
+    // Nothing weaker to force because the weak setting is already all there is: no defence, so
+    // not "blocked" (retro-decrypt and server-scan show what the weak suite costs).
+    return {
+      outcome: 'not-applicable',
+      reason: `${chain}nothing to downgrade: alice's offer (${offerText}) is already weak at its best — ${describeSuite(best)} — so the attacker relayed it untouched; what that suite costs is shown by ${suiteStrength(best).forwardSecret ? 'server-scan (CBC, MAC-then-encrypt)' : 'retro-decrypt and server-scan (no forward secrecy)'}`,
+      summary: 'offer already weak',
+      impact: [],
+      evidence: [{ kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` }, ...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)],
+      negotiated: n,
+      data: { via: 'rewrite', offered: off.suites.map((s) => s.name), rewritten: false },
+    };
+  }
   if (!kept.length) {
     return {
       outcome: 'blocked',
