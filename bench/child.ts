@@ -12,7 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProcessStats, ServerProcessConfig } from './server-process.ts';
 
 // Compiled (dist/bench/child.js) the child runs compiled too; from the sources it needs tsx.
-const COMPILED = import.meta.url.endsWith('.js');
+/** True when the benchmark (and so every server child) runs the compiled dist/, not the sources through tsx. */
+export const COMPILED = import.meta.url.endsWith('.js');
 const ENTRY = fileURLToPath(new URL(COMPILED ? './server-process.js' : './server-process.ts', import.meta.url));
 /** How long a child may take to start listening, ms (tsx compiles on first start). */
 export const CHILD_START_TIMEOUT_MS = 30_000;

@@ -23,7 +23,7 @@ import { ChatClient } from '../client/chat-client.ts';
 import { ServerProcess } from './child.ts';
 import type { ServerProcessConfig } from './server-process.ts';
 import { BENCH_LIMITS, benchClientTls, benchProfile, type BenchKey, type BenchPki } from './fixtures.ts';
-import { counterbalancedRatio, median } from './statistics.ts';
+import { counterbalancedRatio, median, pairedRatio } from './statistics.ts';
 import type { HandshakeRowResult, RateRuns } from './results.ts';
 
 /** One thing that can be handshaken with. */
@@ -213,16 +213,51 @@ export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Pro
   return { perSec, serverCpuUs: st ? Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, count)) : null };
 }
 
+/**
+ * Server CPU per handshake of two endpoints measured side by side: both servers are driven at
+ * once, `concurrency` loops each, for `durationMs`, so whatever else the machine does in that
+ * slice (other processes, CPU frequency, cache pressure) falls on both alike. Measured back to
+ * back instead, one server's slice could land in a quiet moment and the other's in a busy one:
+ * on this shared two-core machine a baseline-against-itself control spread 0.73–1.34 per pair
+ * that way, 0.85–1.07 side by side (docs/performance.md).
+ * @returns each server's CPU time (user + system) per handshake in the slice, µs
+ * @throws the first handshake failure; Error when an endpoint has no process to read CPU from
+ */
+export async function measureCpuSideBySide(a: HandshakeEndpoint, b: HandshakeEndpoint, opts: RateOptions): Promise<{ aUs: number; bUs: number }> {
+  if (!a.process || !b.process) throw new Error('side-by-side CPU needs both servers in processes of their own');
+  await Promise.all([a.process.resetPeak(), b.process.resetPeak()]);
+  const end = performance.now() + opts.durationMs;
+  let countA = 0;
+  let countB = 0;
+  const loop = async (ep: HandshakeEndpoint, count: () => number, bump: () => void) => {
+    while (performance.now() < end && count() < opts.maxCount) {
+      await ep.once();
+      bump();
+    }
+  };
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, () => [
+      loop(a, () => countA, () => countA++),
+      loop(b, () => countB, () => countB++),
+    ]).flat(),
+  );
+  const [sa, sb] = await Promise.all([a.process.stats(), b.process.stats()]);
+  const perHandshake = (st: { cpuUserUs: number; cpuSystemUs: number }, n: number) => Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, n));
+  return { aUs: perHandshake(sa, countA), bUs: perHandshake(sb, countB) };
+}
+
 /** Options of {@link benchHandshakes}. */
 export interface HandshakeBenchOptions extends RateOptions {
   repeats: number;
+  /** Side-by-side slices for the server CPU comparison ({@link measureCpuSideBySide}); default `repeats`. */
+  cpuSlices?: number;
   rows?: HandshakeRow[];
   log?: (line: string) => void;
 }
 
 /**
- * Runs every row: a warm-up, then `repeats` measurements of ours and the baseline, interleaved
- * so slow drift (thermal, other load) hits both alike.
+ * Runs every row: a warm-up, then `repeats` rate measurements of ours and the baseline in ABBA
+ * order, then `cpuSlices` side-by-side slices for the server CPU per handshake.
  */
 export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions): Promise<HandshakeRowResult[]> {
   const out: HandshakeRowResult[] = [];
@@ -234,21 +269,33 @@ export async function benchHandshakes(pki: BenchPki, opts: HandshakeBenchOptions
       const warm = { ...opts, durationMs: Math.min(200, opts.durationMs) };
       await measureRate(s.ours, warm);
       if (s.baseline) await measureRate(s.baseline, warm);
-      const ours: Array<{ perSec: number; serverCpuUs: number | null }> = [];
-      const base: typeof ours = [];
-      // Short alternating slices, ours first then the baseline first: drift hits both alike.
+      const ours: number[] = [];
+      const base: number[] = [];
+      // Rates: short alternating slices, ours first then the baseline first (ABBA), so drift and
+      // order effects hit both alike (statistics.ts counterbalancedRatio).
       for (let r = 0; r < opts.repeats; r++) {
-        if (r % 2 === 0 || !s.baseline) ours.push(await measureRate(s.ours, opts));
-        if (s.baseline) base.push(await measureRate(s.baseline, opts));
-        if (r % 2 === 1 && s.baseline) ours.push(await measureRate(s.ours, opts));
+        if (r % 2 === 0 || !s.baseline) ours.push((await measureRate(s.ours, opts)).perSec);
+        if (s.baseline) base.push((await measureRate(s.baseline, opts)).perSec);
+        if (r % 2 === 1 && s.baseline) ours.push((await measureRate(s.ours, opts)).perSec);
       }
-      const runs = (xs: typeof ours): RateRuns => {
-        const cpu = xs.map((x) => x.serverCpuUs).filter((x): x is number => x !== null);
-        return { perSec: median(xs.map((x) => x.perSec)), runs: xs.map((x) => x.perSec), serverCpuUsPerHandshake: cpu.length ? median(cpu) : null, cpuRuns: cpu.length === xs.length ? cpu : [] };
-      };
-      const o = runs(ours);
-      const b: RateRuns | null = s.baseline ? runs(base) : null;
-      const cpuRatio = b && o.cpuRuns.length && b.cpuRuns.length ? counterbalancedRatio(o.cpuRuns, b.cpuRuns) : null;
+      // Server CPU per handshake: side-by-side slices (both servers loaded at once), the ratio
+      // the median of the per-slice ratios. Without a baseline, ours alone.
+      const oursCpu: number[] = [];
+      const baseCpu: number[] = [];
+      for (let r = 0; r < (opts.cpuSlices ?? opts.repeats); r++) {
+        if (s.baseline && s.ours.process && s.baseline.process) {
+          const { aUs, bUs } = await measureCpuSideBySide(s.ours, s.baseline, opts);
+          oursCpu.push(aUs);
+          baseCpu.push(bUs);
+        } else {
+          const m = await measureRate(s.ours, opts);
+          if (m.serverCpuUs !== null) oursCpu.push(m.serverCpuUs);
+        }
+      }
+      const runs = (rates: number[], cpu: number[]): RateRuns => ({ perSec: median(rates), runs: rates, serverCpuUsPerHandshake: cpu.length ? median(cpu) : null, cpuRuns: cpu });
+      const o = runs(ours, oursCpu);
+      const b: RateRuns | null = s.baseline ? runs(base, baseCpu) : null;
+      const cpuRatio = b && oursCpu.length && baseCpu.length === oursCpu.length ? pairedRatio(oursCpu, baseCpu) : null;
       out.push({ id: row.id, label: row.label, negotiated, ours: o, baseline: b, ratio: b ? counterbalancedRatio(o.runs, b.runs) : null, cpuRatio });
     } finally {
       await s.teardown();

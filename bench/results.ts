@@ -30,7 +30,11 @@ export interface RateRuns {
   runs: number[];
   /** Median server CPU time (user + system) per handshake, µs, or null when not measurable. */
   serverCpuUsPerHandshake: number | null;
-  /** Server CPU µs per handshake of each slice, in the order of `runs` (empty when not measurable). */
+  /**
+   * Server CPU µs per handshake of each CPU slice (empty when not measurable). With a baseline
+   * these are side-by-side slices (bench/handshake.ts measureCpuSideBySide), index i of ours
+   * measured at the same time as index i of the baseline; they are not the rate slices of `runs`.
+   */
   cpuRuns: number[];
 }
 
@@ -46,8 +50,9 @@ export interface HandshakeRowResult {
   /** ours ÷ baseline: median over ABBA blocks of back-to-back slices (statistics.ts counterbalancedRatio); null without a baseline. */
   ratio: number | null;
   /**
-   * Server CPU per handshake, ours ÷ baseline: median over ABBA blocks of back-to-back slices
-   * (statistics.ts counterbalancedRatio: order effects and drift cancel); null without a baseline or CPU.
+   * Server CPU per handshake, ours ÷ baseline: median of the per-slice ratios of side-by-side
+   * slices (both servers loaded at once, so the machine's state is shared; statistics.ts
+   * pairedRatio); null without a baseline or CPU.
    */
   cpuRatio: number | null;
 }

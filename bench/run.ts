@@ -8,6 +8,7 @@ import { benchCrypto, type CryptoBenchOptions } from './crypto.ts';
 import { benchStartup } from './startup.ts';
 import { benchFanoutSize, benchMitm, type FanoutShape } from './fanout.ts';
 import { makeBenchPki, BENCH_LIMITS } from './fixtures.ts';
+import { COMPILED } from './child.ts';
 import { benchHandshakes, HANDSHAKE_ROWS, type RateOptions } from './handshake.ts';
 import { BENCH_SCHEMA_VERSION, type BenchRatios, type BenchReport, type MachineInfo, type TargetCheck } from './results.ts';
 
@@ -17,7 +18,7 @@ export type BenchSuite = (typeof BENCH_SUITES)[number];
 
 /** How much of everything a run does. */
 export interface BenchPlan {
-  handshake: RateOptions & { repeats: number };
+  handshake: RateOptions & { repeats: number; cpuSlices?: number };
   fanout: { sizes: number[]; shape: FanoutShape };
   mitm: { clients: number; shape: FanoutShape };
   crypto: CryptoBenchOptions;
@@ -41,7 +42,7 @@ export const BENCH_PLANS: Record<'quick' | 'full', BenchPlan> = {
     startup: { runs: 7 },
   },
   full: {
-    handshake: { repeats: 12, durationMs: 800, concurrency: 8, maxCount: 100_000 },
+    handshake: { repeats: 12, cpuSlices: 16, durationMs: 800, concurrency: 8, maxCount: 100_000 },
     fanout: { sizes: [10, 100, 1000], shape: { repeats: 5, deliveriesPerRun: 100_000, window: 16, textChars: 100, runTimeoutMs: 120_000 } },
     mitm: { clients: 100, shape: { repeats: 5, deliveriesPerRun: 50_000, window: 16, textChars: 100, runTimeoutMs: 120_000 } },
     crypto: { repeats: 5, durationMs: 1000 },
@@ -117,11 +118,15 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
       serverLimitsChanged: BENCH_LIMITS,
       passwordStorage: 'sha256 (logins are set-up, not measured)',
       processes: 'each server in its own child process; load generator in the bench process',
+      // tsx compiles with esbuild's keepNames, which names every closure at run time: per-connection
+      // JavaScript costs more from the sources, so only compiled runs compare with docs/performance.md.
+      servers: COMPILED ? 'compiled dist/' : 'sources through tsx',
     },
     ratios: { fanoutThroughput: null, fanoutP99Latency: null, handshakeRate: null, mitmPassiveThroughput: null, idleRss: null, handshakeCpu: null, cliHelpSeconds: null, cliHelpRssMiB: null },
     targets: [],
   };
 
+  if (!COMPILED) log('note: the servers run from the sources through tsx; run `npm run build` first for figures comparable with docs/performance.md');
   if (suites.includes('startup')) {
     log(`startup: secchat --help vs node -e 0, ${plan.startup.runs} runs each`);
     report.startup = benchStartup(plan.startup.runs);

@@ -14,7 +14,7 @@ import type { Profile } from '../core/profile.ts';
 import { negotiatedOf, serverTlsOptions, type CertKeyPem, type NegotiatedTls } from '../core/tls/node-options.ts';
 import { ChatHub, type ConnectionPort } from './session.ts';
 import { UserStore, type PassedLoginCache } from './user-store.ts';
-import { ConnectionCounter, addressKey } from './connection-limits.ts';
+import { ConnectionCounter, addressKey, peerOf } from './connection-limits.ts';
 import { ChallengeAuth, type AccountLookup } from './challenge-auth.ts';
 import { CLOSE_GRACE_MS, DEFAULT_LIMITS, validateLimits, type ServerLimits } from './limits.ts';
 
@@ -22,13 +22,6 @@ export { CLOSE_GRACE_MS, DEFAULT_LIMITS, SLOW_CONSUMER_GRACE_MS, validateLimits,
 import { RoomBackpressure } from './backpressure.ts';
 import { serveConnection, type ServerLogEntry } from './connection-adapter.ts';
 import { createStartTls, type StartTls } from './starttls-upgrade.ts';
-
-/** "address:port" of a socket for logs, read through a TLS socket to the TCP one beneath it. */
-function peerOf(s: net.Socket): string {
-  const raw = (s as net.Socket & { _parent?: net.Socket })._parent;
-  const address = s.remoteAddress ?? raw?.remoteAddress;
-  return address === undefined ? 'unknown' : `${address}:${s.remotePort ?? raw?.remotePort}`;
-}
 
 export type { ServerLogEntry } from './connection-adapter.ts';
 

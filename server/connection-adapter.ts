@@ -14,7 +14,7 @@ import { negotiatedOf, type CertKeyPem, type NegotiatedTls } from '../core/tls/n
 import { ChannelServer } from '../core/channel/index.ts';
 import { OutputWatch, type RoomBackpressure } from './backpressure.ts';
 import { ServerConnectionRules, type ServerConnectionAction } from './connection-rules.ts';
-import { addressKey } from './connection-limits.ts';
+import { addressKey, peerOf, tcpSocketOf } from './connection-limits.ts';
 import { CLOSE_GRACE_MS, type ServerLimits } from './limits.ts';
 import { corkUntilTurnEnds, encodeOnce } from './output-batching.ts';
 import { ChatSession, type ChatHub, type ConnectionPort } from './session.ts';
@@ -47,7 +47,7 @@ export function serveConnection(
   room: RoomBackpressure,
   identity?: CertKeyPem,
 ): ConnectionPort {
-  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  const peer = peerOf(socket);
   let stream: net.Socket = socket; // becomes the TLSSocket after STARTTLS
   let closed = false;
   let batchOutput = false; // the welcome leaves at once: there is nothing to batch it with
@@ -87,10 +87,10 @@ export function serveConnection(
   let address: string | undefined;
   const port: ConnectionPort = {
     peer,
-    // Read at logins only. `peer` above made node cache the socket's address, so this is the same
+    // Read at logins only, from the TCP socket whose address node cached at accept: the same
     // address however late it is first read (even after the socket closed).
     get address() {
-      return (address ??= addressKey(socket.remoteAddress));
+      return (address ??= addressKey(tcpSocketOf(socket).remoteAddress));
     },
     send(frame: Frame, onWritten?: (written: boolean) => void) {
       if (closed || stream.destroyed) return void onWritten?.(false);

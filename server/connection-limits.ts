@@ -11,6 +11,26 @@
 import net from 'node:net';
 
 /**
+ * The TCP socket beneath a TLS one (node keeps it as `_parent`), or the socket itself. Read the
+ * peer's address there: admission at TCP accept already read it and node caches it on that
+ * socket (also past its close), whereas asking the TLS socket costs another getpeername system
+ * call per connection.
+ */
+export function tcpSocketOf(s: net.Socket): net.Socket {
+  return (s as net.Socket & { _parent?: net.Socket })._parent ?? s;
+}
+
+/**
+ * "address:port" of a socket, for logs and as a connection's name (read as {@link tcpSocketOf} says).
+ * @returns "unknown" when the socket was destroyed before its address was ever read
+ */
+export function peerOf(s: net.Socket): string {
+  const tcp = tcpSocketOf(s);
+  const address = tcp.remoteAddress ?? s.remoteAddress;
+  return address === undefined ? 'unknown' : `${address}:${tcp.remotePort ?? s.remotePort}`;
+}
+
+/**
  * The key one client address is counted under.
  * @param remoteAddress `socket.remoteAddress` (may be undefined once a socket is destroyed)
  * @returns "a.b.c.d" for IPv4, "xxxx:xxxx:xxxx:xxxx::/64" for IPv6, "unknown" otherwise

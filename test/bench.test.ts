@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../cli/main.ts';
 import { BENCH_PLANS, BENCH_SUITES, judge, runBench, type BenchPlan } from '../bench/run.ts';
-import { HANDSHAKE_ROWS } from '../bench/handshake.ts';
+import { HANDSHAKE_ROWS, measureCpuSideBySide, type HandshakeEndpoint } from '../bench/handshake.ts';
+import type { ServerProcess } from '../bench/child.ts';
 import { counterbalancedRatio, median, pairedRatio, percentile } from '../bench/statistics.ts';
 import { renderBench } from '../bench/render.ts';
 import { renderBenchMarkdown } from '../bench/markdown.ts';
@@ -58,6 +59,39 @@ describe('bench helpers', () => {
     ]);
   });
 
+  it('side-by-side CPU slices drive both servers at the same time and divide each CPU by its own count', async () => {
+    // Fake endpoints: each handshake takes 2 ms and costs its server a fixed CPU time.
+    const fake = (cpuUsPerHandshake: number) => {
+      let count = 0;
+      const spans: Array<[number, number]> = [];
+      const process = {
+        resetPeak: async () => void (count = 0),
+        stats: async () => ({ cpuUserUs: cpuUsPerHandshake * count * 0.75, cpuSystemUs: cpuUsPerHandshake * count * 0.25 }),
+      } as unknown as ServerProcess;
+      const ep: HandshakeEndpoint = {
+        process,
+        once: async () => {
+          const t = performance.now();
+          await new Promise((r) => setTimeout(r, 2));
+          count++;
+          spans.push([t, performance.now()]);
+        },
+        probe: async () => ({ protocol: null, cipher: null }),
+      };
+      return { ep, spans, count: () => count };
+    };
+    const a = fake(1200);
+    const b = fake(1000);
+    const m = await measureCpuSideBySide(a.ep, b.ep, { concurrency: 2, durationMs: 60, maxCount: 1000 });
+    expect(m).toEqual({ aUs: 1200, bUs: 1000 });
+    expect(a.count()).toBeGreaterThan(2);
+    expect(b.count()).toBeGreaterThan(2);
+    // Side by side: B's handshakes ran while A's did (not one slice after the other).
+    const [aStart, aEnd] = [Math.min(...a.spans.map((x) => x[0])), Math.max(...a.spans.map((x) => x[1]))];
+    expect(b.spans.some(([t0, t1]) => t0 < aEnd && t1 > aStart && t0 > aStart)).toBe(true);
+    await expect(measureCpuSideBySide({ ...a.ep, process: undefined }, b.ep, { concurrency: 1, durationMs: 5, maxCount: 1 })).rejects.toThrow(/processes of their own/);
+  });
+
   it('the handshake table has the four TLS rows and the two channel rows with unique ids; quick mode has no 1,000-client room', () => {
     expect(HANDSHAKE_ROWS.map((r) => r.id)).toEqual(['tls13-x25519-rsa2048', 'tls13-x25519-rsa4096', 'tls12-ecdhe-rsa2048', 'tls12-rsa-kx-rsa2048', 'channel-rsa', 'channel-ecdhe-signed']);
     expect(HANDSHAKE_ROWS.filter((r) => r.sameSuite === false).map((r) => r.id)).toEqual(['channel-rsa', 'channel-ecdhe-signed']);
@@ -93,6 +127,12 @@ describe('a whole run at toy size', () => {
     expect(r.ratios.fanoutThroughput).toBeNull(); // measured at 100 clients only
     expect(r.ratios.idleRss).toBeNull(); // measured at 100 clients only
     expect(r.ratios.handshakeCpu).toBeGreaterThan(0);
+    for (const h of r.handshakes!) {
+      // The CPU ratio is the median of the side-by-side slices' ratios, one slice per pair.
+      expect(h.ours.cpuRuns.length).toBeGreaterThan(0);
+      expect(h.baseline!.cpuRuns).toHaveLength(h.ours.cpuRuns.length);
+      expect(h.cpuRatio).toBe(pairedRatio(h.ours.cpuRuns, h.baseline!.cpuRuns));
+    }
     expect(r.targets).toHaveLength(8);
     const text = renderBench(r);
     expect(text).toMatch(/TLS 1\.2, RSA key exchange/);
