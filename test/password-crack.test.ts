@@ -10,7 +10,7 @@ import { getAttack } from '../attacks/registry.ts';
 import { LAB_USERS, runAttack } from '../attacks/scenario.ts';
 import { WORDLIST_FILE, crackRows, loadWordlist } from '../attacks/password-cracker.ts';
 import { commonPasswordsText } from '../attacks/wordlists/generate-common-passwords.ts';
-import { formatDuration, formatRate } from '../attacks/plugins/password-crack.ts';
+import { formatDuration, formatRate } from '../attacks/kit/password-crack-verdict.ts';
 import { hashPassword, type StoredUser } from '../server/user-store.ts';
 
 let pki: PkiMaterial;
