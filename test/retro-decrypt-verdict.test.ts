@@ -1,12 +1,13 @@
 /**
- * retro-decrypt's reporting and combining, from crafted analyses (attacks/plugins/retro-decrypt.ts):
+ * retro-decrypt's reporting and combining, from crafted analyses (attacks/kit/retro-decrypt-verdict.ts):
  * the key-exchange line per connection, the evidence of one recorded conversation, and how the
  * legacy-client run joins secchat's own (it decides only when it recovered the canary). The
  * recording verdict itself is test/retro-recording-verdict.test.ts; the real recordings are
  * test/retro-decrypt-attack.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { combine, LEGACY_CLIENT_CIPHERS, legacyClientProfile, retroDecrypt, tlsLine, variantEvidence, type Variant } from '../attacks/plugins/retro-decrypt.ts';
+import { combine, LEGACY_CLIENT_CIPHERS, tlsLine, variantEvidence, type Variant } from '../attacks/kit/retro-decrypt-verdict.ts';
+import { legacyClientProfile, retroDecrypt } from '../attacks/plugins/retro-decrypt.ts';
 import { retroVerdict, type AnalysedConnection } from '../attacks/retro/recording-verdict.ts';
 import type { ConnectionAnalysis } from '../attacks/retro/connection-analysis.ts';
 import type { RetroDecryptResult } from '../attacks/retro/tls12-decrypt.ts';

@@ -51,7 +51,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/kit/tamper-verdict.ts', targetPercent: STANDARD, tests: ['test/tamper-verdict.test.ts'], role: 'tamper verdict from the observations (the plugin above runs the attack)' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
   { file: 'attacks/kit/password-crack-verdict.ts', targetPercent: STANDARD, tests: ['test/password-crack-verdict.test.ts'], role: 'password-crack verdict from the crack and the verifier logins (attacks/plugins/password-crack.ts steals and cracks)' },
-  { file: 'attacks/plugins/retro-decrypt.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-verdict.test.ts', 'test/retro-decrypt-attack.test.ts'], role: 'retro-decrypt verdicts' },
+  { file: 'attacks/kit/retro-decrypt-verdict.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-verdict.test.ts'], role: 'retro-decrypt evidence and the verdict joining the own-client and legacy-client runs (attacks/plugins/retro-decrypt.ts records and decrypts)' },
   { file: 'attacks/retro/recording-verdict.ts', targetPercent: STANDARD, tests: ['test/retro-recording-verdict.test.ts'], role: 'retro-decrypt recording verdict (own chat and targets)' },
   { file: 'labs/check-judgement.ts', targetPercent: STANDARD, tests: ['test/lab-check-judgement.test.ts'], role: 'lab check judgement (labs/check.ts runs the attacks and the chat; test/labs.test.ts end to end)' },
 ];
