@@ -160,6 +160,14 @@ describe('passwordCrackVerdict: succeeded only on a recovered password or a logi
     expect(v.data!.verifierLogins).toEqual([{ username: 'alice', ok: true }, { username: 'bob', ok: true }]);
   });
 
+  it('one cracked by a thief and one by real fast guesses: the thief\'s time in the summary; the word list names the thief', () => {
+    const bob: RecoveredPassword = { username: 'bob', password: 'x', storage: 'sha256', guesses: 2, candidate: 2 };
+    const v = verdict(crack([sha({ users: ['bob'] }), thief({}, { users: ['alice'] })], [aliceThief, bob]), [row('alice', 'scrypt'), row('bob', 'sha256')]);
+    expect(v.summary).toBe('cracked alice+bob: 1.6 min on 1 core');
+    expect(detailOf(v.evidence, 'wordlist')[0]).toMatch(/; slow hashes: the thief's budget decides/);
+    expect(v.data!.thiefBudgetCoreSeconds).toBe(86_400);
+  });
+
   it('cracked and logged in: both in the reason, the crack in the summary', () => {
     const v = verdict(crack([thief()], [aliceThief]), scryptRows, [{ username: 'bob', ok: true, detail: 'in' }]);
     expect(v.reason).toMatch(/^cracked alice's password .*; the stolen verifiers log in directly .*: logged in as bob without any password$/);
@@ -209,7 +217,10 @@ describe('passwordCrackVerdict: blocked names what held', () => {
     const v = verdict(crack([sha()]), [shaRows[0]!, { ...shaRows[1]!, params: '{"pepper":true}' }]);
     expect(v.summary).toBe('no password in the word list');
     expect(detailOf(v.evidence, 'pepper')).toEqual(['bob: the rows say their hashes are peppered — keyed with a secret the stolen file does not contain, so no guess can be checked against them offline']);
-    expect(detailOf(v.evidence, 'not-recovered')[0]).toBe('alice: not recovered — not in the list (all 4,000 candidates tried)');
+    expect(detailOf(v.evidence, 'not-recovered')).toEqual([
+      'alice: not recovered — not in the list (all 4,000 candidates tried)',
+      'bob: not recovered — peppered: no candidate can be checked without the key kept outside the database',
+    ]);
   });
 
   it('a row whose params merely mention a pepper off is not peppered', () => {
@@ -226,6 +237,7 @@ describe('passwordCrackVerdict: blocked names what held', () => {
       reason: `${SCRYPT}: 25 guesses/s per core — alice's password is candidate #1,234, 1.6 min away: beyond the thief's budget of 1.0 s of one CPU core`,
       summary: "beyond the thief's budget",
     });
+    expect(v.impact).toEqual([]);
     expect(detailOf(v.evidence, 'not-recovered')).toEqual([
       "alice: not recovered — candidate #1,234: 1.6 min on one core, beyond the thief's budget of 1.0 s of one CPU core",
       'bob: not recovered — not in the list: no candidate reproduces the stolen hash',
@@ -238,7 +250,9 @@ describe('passwordCrackVerdict: blocked names what held', () => {
   });
 
   it('no password in the list, judged by a thief: the whole list\'s time is named', () => {
-    const v = verdict(crack([thief()]), scryptRows);
+    // No candidate can match, so the thief computes no guess: the measured rate still judges it.
+    const v = verdict(crack([thief({}, { guesses: 0 })]), scryptRows);
+    expect(v.impact).toEqual([]);
     expect(v).toMatchObject({
       outcome: 'blocked',
       reason: `no stored password is in the 4,000-candidate list: ${SCRYPT} at 25 guesses/s per core lets a thief run the whole list in 5.3 min, and it finds nothing`,
@@ -253,6 +267,7 @@ describe('passwordCrackVerdict: blocked names what held', () => {
       reason: 'sha256: 2,667 guesses/s — the 4,000-word list was tried in full (1.5 s) and no stored password is in it',
       summary: 'no password in the word list',
     });
+    expect(v.impact).toEqual([]);
   });
 
   it('a salted hash tried in full: the list × the accounts', () => {
@@ -309,6 +324,13 @@ describe('passwordCrackVerdict: no verdict when nothing was measured', () => {
       reason: `no verdict: no guess was made against bob (${SCRYPT}): the budget was spent before their turn, so nothing shows their hashes resist`,
       summary: 'some hashes never tried',
     });
+    expect(v.impact).toEqual([]);
+  });
+
+  it('untried accounts under two schemes: both schemes named', () => {
+    const schemes = [sha({ users: ['carol'] }), slow({ users: ['alice'], guesses: 0, guessesPerSecond: null, listSeconds: null }), slow({ scheme: 'scrypt (N=1024, r=8, p=1)', users: ['bob'], guesses: 0, guessesPerSecond: null, listSeconds: null })];
+    const v = verdict(crack(schemes, [], ['alice', 'bob', 'carol']), [row('alice', 'scrypt'), row('bob', 'scrypt'), row('carol', 'sha256')]);
+    expect(v.reason).toBe(`no verdict: no guess was made against alice and bob (${SCRYPT}, scrypt (N=1024, r=8, p=1)): the budget was spent before their turn, so nothing shows their hashes resist`);
   });
 
   it('plaintext rows need no guess and are never "untried"', () => {

@@ -51,7 +51,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 export function formatRate(perSecond: number): string {
   if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(1)} M guesses/s`;
   if (perSecond >= 1e4) return `${(perSecond / 1e3).toFixed(0)} k guesses/s`;
-  return `${perSecond >= 100 ? fmt(perSecond) : perSecond.toFixed(perSecond < 10 ? 1 : 0)} guesses/s`;
+  return `${perSecond < 10 ? perSecond.toFixed(1) : fmt(perSecond)} guesses/s`;
 }
 
 /** "4 ms", "2.1 s", "3.7 min", "5.2 h", "12 days" (from seconds; at least "1 ms"). */
@@ -71,8 +71,11 @@ export function budgetText(coreSeconds: number): string {
 /** True when the stolen row says its hash is keyed with a pepper the file does not hold. */
 const isPeppered = (r: StoredUser) => /"pepper":true/.test(r.params);
 
-/** A scheme the attacker actually guessed against: a guess was computed, or a thief's rate was measured. */
-const tried = (s: SchemeReport) => s.storage !== 'plaintext' && (s.thief !== undefined || s.guesses > 0);
+/**
+ * A scheme the attacker actually guessed against: a guess was computed, or a thief's rate was
+ * measured (a thief computes no guess when no candidate can match). Plaintext rows take no guess.
+ */
+const tried = (s: SchemeReport) => s.thief !== undefined || s.guesses > 0;
 
 /** Why a slow hash is stronger than a fast one, for naming the scheme that held: scrypt first. */
 const STORAGE_RANK = { plaintext: 0, sha256: 1, scrypt: 2 } as const;
@@ -177,7 +180,7 @@ export function passwordCrackVerdict(crack: CrackResult, candidates: number, sto
     recovered: crack.recovered.map((r) => ({ username: r.username, password: r.password, storage: r.storage, guesses: r.guesses, candidate: r.candidate })),
     candidates,
     budgetMs: setting.budgetMs,
-    thiefBudgetCoreSeconds: crack.schemes.find((s) => s.thief)?.thief?.budgetCoreSeconds ?? null,
+    thiefBudgetCoreSeconds: crack.schemes.find((s) => s.thief)?.thief!.budgetCoreSeconds ?? null,
     concurrency: setting.concurrency,
     schemes: crack.schemes.map((s) => ({ scheme: s.scheme, users: s.users, guesses: s.guesses, elapsedMs: Math.round(s.elapsedMs * 10) / 10, guessesPerSecond: s.guessesPerSecond, listGuesses: s.listGuesses, listSeconds: s.listSeconds, stoppedBy: s.stoppedBy })),
     verifierLogins: verifierLogins.map((v) => ({ username: v.username, ok: v.ok })),
