@@ -48,6 +48,15 @@ describe('downgrade-suite from the attacker\'s position', () => {
     expect(r.reason).toMatch(/terminated TLS with the self-signed certificate .* → the victim offers no weaker suite: alice's offer \(TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256\) has nothing below TLS_AES_256_GCM_SHA384/);
   });
 
+  it('rung 3 with an offer already weak at its best (static-RSA key exchange only): n/a "nothing to downgrade", as on the relayed path — not "blocked"', async () => {
+    const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256:AES256-GCM-SHA384' }, client: { verify: 'none' } });
+    expect(r.outcome, r.reason).toBe('not-applicable');
+    expect(r.summary).toBe('offer already weak');
+    expect(r.reason).toMatch(/terminated TLS with the self-signed certificate .* → nothing to downgrade: alice's offer \(TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_GCM_SHA384\) is already weak at its best — TLS_RSA_WITH_AES_128_GCM_SHA256 \(static-RSA key exchange, no forward secrecy.*the attacker's hop could only take what she offers \(it got TLS_RSA_WITH_AES_128_GCM_SHA256\); what that suite costs is shown by retro-decrypt and server-scan/);
+    expect(detail(r, 'accepted-certificate')).toMatch(/accepted the attacker's self-signed certificate/);
+    expect(r.data).toMatchObject({ via: 'tls-termination' });
+  });
+
   it('rung 1, a verified TLS 1.2 profile offering ECDHE and RSA-kx suites, no extended master secret: the rewrite is caught by the Finished check (decrypt_error)', async () => {
     const r = await run({ transport: 'tls', tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: BOTH, extendedMasterSecret: false }, client: { verify: 'ca', checkHostname: true } });
     expect(r.outcome, r.reason).toBe('blocked');

@@ -16,29 +16,26 @@
  *
  * Judged by what happened: the suite alice's client actually negotiated, compared with the
  * server's own choice for her untouched offer (her recorded ClientHello sent to the same server
- * again, and its ServerHello read) — never by a table of expected outcomes.
+ * again, and its ServerHello read) — never by a table of expected outcomes. The verdict from those
+ * observations is attacks/kit/downgrade-suite-verdict.ts (pure); this file runs the attack.
  */
 import { X509Certificate } from 'node:crypto';
 import type tls from 'node:tls';
 import { usesTls } from '../../core/profile.ts';
-import { CIPHER_SUITES, compareSuiteStrength, describeSuite, suiteStrength, type CipherSuiteInfo } from '../../core/tls/cipher-suites.ts';
+import { CIPHER_SUITES, compareSuiteStrength, describeSuite, type CipherSuiteInfo } from '../../core/tls/cipher-suites.ts';
 import { rewriteClientHelloSuites } from '../../core/tls/client-hello-rewrite.ts';
-import type { ServerHello } from '../../core/tls/server-hello.ts';
 import { conversationEvidence, findCanary, proxyEvidence, serverRefusals, sightingEvidence } from '../kit/evidence.ts';
 import { attackerIdentity, chainPrefix, positionAddon, positionEvidence, type Position } from '../kit/position.ts';
 import type { ProxyAddon, ProxyConnectionRecord, ProxyEngine, ReplayChunk } from '../proxy.ts';
 import { serverFlight, suiteOffer, weakestSuites, type SuiteOffer } from '../kit/suite-offer.ts';
+import { rewriteVerdict, strongestSuite, suiteNames as names, terminationVerdict } from '../kit/downgrade-suite-verdict.ts';
 
 export { suiteOffer, weakestSuites } from '../kit/suite-offer.ts';
 import type { Attack, AttackContext, Evidence, Observations, Verdict } from '../types.ts';
 
 const TLS13 = 0x0304;
-/** The last 8 bytes of a TLS 1.3-capable server's random when it negotiates TLS 1.2 (RFC 8446 §4.1.3). */
-const TLS12_DOWNGRADE_SENTINEL = Buffer.from('444f574e47524401', 'hex');
 /** Longest wait for the server's ServerHello to the victim's untouched ClientHello, ms. */
 const CONTROL_ANSWER_TIMEOUT_MS = 2000;
-
-const names = (suites: ReadonlyArray<Readonly<CipherSuiteInfo>>) => suites.map((s) => s.name).join(', ');
 
 /** The victim's side of connection `rec` on the wire (client-wire), one direction. */
 function wire(engine: ProxyEngine, rec: ProxyConnectionRecord, dir: 'c2s' | 's2c'): Buffer {
@@ -146,52 +143,16 @@ async function suiteByTermination(ctx: AttackContext, pos: Position, cert: NonNu
   const obs = await ctx.runConversation({ addon, server });
   const aliceConn = aliceConnection(obs);
   const control = aliceConn ? await serverChoiceForUntouched(obs.proxy!.engine, aliceConn) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
-  const n = obs.clients.alice.negotiated;
-  const got = n?.cipher ? ([...CIPHER_SUITES.values()].find((s) => s.name === n.cipher) ?? null) : null;
-  const off = offer as SuiteOffer | null;
-  const chain = chainPrefix(runPos);
-  const evidence: Evidence[] = [
-    { kind: 'suites-offered', detail: off ? `alice's ClientHello offers ${names(off.suites)}${off.unranked.length ? ` (not ranked: ${off.unranked.join(', ')})` : ''}` : 'no ClientHello seen' },
-    { kind: 'suite-before', detail: control.detail },
-    { kind: 'suite-after', detail: n ? `alice's client negotiated ${n.protocol} ${n.cipher}${got ? ` — ${describeSuite(got)}` : ''} with the attacker` : 'alice negotiated no TLS' },
-    { kind: 'accepted-certificate', detail: `alice's client accepted the attacker's ${cert} certificate (${runPos.steps.find((s) => s.startsWith('terminated TLS')) ?? 'probed'})` },
-    ...positionEvidence(runPos),
-    ...proxyEvidence(obs),
-    ...conversationEvidence(obs),
-  ];
-  const data = { via: 'tls-termination', cert, offered: off?.suites.map((s) => s.name) ?? [], before: control.suite?.name ?? null, after: n?.cipher ?? null };
-  if (got && control.suite && compareSuiteStrength(got, control.suite) < 0) {
-    return {
-      outcome: 'succeeded',
-      reason: `${chain}picked the weakest suite alice offers: her session ran on ${n!.protocol} ${describeSuite(got)} where the same offer gets ${describeSuite(control.suite)} from the server`,
-      summary: `forced ${!suiteStrength(got).forwardSecret ? 'RSA kx' : !suiteStrength(got).aead ? 'CBC' : `${suiteStrength(got).keyBits}-bit key`}: TLS terminated`,
-      impact: ['integrity'],
-      evidence,
-      negotiated: n,
-      data,
-    };
-  }
-  if (got && control.suite && off) {
-    return {
-      outcome: 'blocked',
-      reason: `${chain}the victim offers no weaker suite: alice's offer (${names(off.suites)}) has nothing below ${describeSuite(control.suite)}, the server's own choice — the attacker's hop got ${got.name}`,
-      summary: 'no weaker suite in the offer',
-      impact: [],
-      evidence,
-      negotiated: n,
-      data,
-    };
-  }
-  const err = obs.clients.alice.error;
-  return {
-    outcome: 'error',
-    reason: `no verdict: ${n ? `alice negotiated ${n.cipher}` : `alice negotiated no TLS${err ? ` (${err.code}: ${err.message})` : ''}`}; ${control.detail}`,
-    summary: 'inconclusive',
-    impact: [],
-    evidence,
-    negotiated: n ?? null,
-    data,
-  };
+  return terminationVerdict({
+    chain: chainPrefix(runPos),
+    offer,
+    control,
+    negotiated: obs.clients.alice.negotiated,
+    error: obs.clients.alice.error,
+    cert,
+    acceptedStep: runPos.steps.find((s) => s.startsWith('terminated TLS')) ?? 'probed',
+    context: [...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)],
+  });
 }
 
 /** Rung 1: rewrite the relayed ClientHello's cipher_suites to the weakest the victim offers. */
@@ -208,7 +169,7 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
       offer ??= o;
       const weakest = weakestSuites(o.suites);
       // Nothing below the victim's best: a rewrite would change nothing worth having.
-      if (!weakest.length || weakest.length === o.suites.length || compareSuiteStrength(weakest[0]!, o.suites.reduce((a, b) => (compareSuiteStrength(b, a) > 0 ? b : a))) === 0) return { action: 'relay' };
+      if (!weakest.length || compareSuiteStrength(weakest[0]!, strongestSuite(o.suites)) === 0) return { action: 'relay' };
       kept = weakest;
       // Signalling values (SCSVs, GREASE) stay: only the real suites are stripped.
       const signalling = hello.cipherSuites.filter((s) => !CIPHER_SUITES.has(s.id) && (s.name === 'GREASE' || s.name.endsWith('_SCSV'))).map((s) => s.id);
@@ -225,165 +186,30 @@ async function suiteByRewrite(ctx: AttackContext, pos: Position): Promise<Verdic
   };
   const server = await ctx.startServer();
   const obs = await ctx.runConversation({ addon, server });
-  const off = offer as SuiteOffer | null;
-  const chain = chainPrefix(runPos);
-  const n = obs.clients.alice.negotiated;
-  const offerText = off ? `${names(off.suites)}${off.unranked.length ? ` (not ranked: ${off.unranked.join(', ')})` : ''}` : '';
-  if (!off) {
-    return { outcome: 'error', reason: 'no verdict: no ClientHello crossed the attacker\'s path', summary: 'no ClientHello seen', impact: [], evidence: [...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)], negotiated: n };
-  }
-  const best = off.suites.length ? off.suites.reduce((a, b) => (compareSuiteStrength(b, a) > 0 ? b : a)) : null;
-  if (!kept.length && best && !(suiteStrength(best).forwardSecret && suiteStrength(best).aead)) {
-    // Nothing weaker to force because the weak setting is already all there is: no defence, so
-    // not "blocked" (retro-decrypt and server-scan show what the weak suite costs).
-    return {
-      outcome: 'not-applicable',
-      reason: `${chain}nothing to downgrade: alice's offer (${offerText}) is already weak at its best — ${describeSuite(best)} — so the attacker relayed it untouched; what that suite costs is shown by ${suiteStrength(best).forwardSecret ? 'server-scan (CBC, MAC-then-encrypt)' : 'retro-decrypt and server-scan (no forward secrecy)'}`,
-      summary: 'offer already weak',
-      impact: [],
-      evidence: [{ kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` }, ...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)],
-      negotiated: n,
-      data: { via: 'rewrite', offered: off.suites.map((s) => s.name), rewritten: false },
-    };
-  }
-  if (!kept.length) {
-    return {
-      outcome: 'blocked',
-      reason: `${chain}no weaker suite in the victim's offer: every suite alice offers (${offerText}) is as strong as her best, so stripping the offer could force nothing weaker — the attacker relayed it untouched`,
-      summary: 'no weaker suite in the offer',
-      impact: [],
-      evidence: [{ kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` }, ...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)],
-      negotiated: n,
-      data: { via: 'rewrite', offered: off.suites.map((s) => s.name), rewritten: false },
-    };
-  }
+  const context = [...positionEvidence(runPos), ...proxyEvidence(obs), ...conversationEvidence(obs)];
   const aliceConn = aliceConnection(obs);
   // The control is the first ClientHello the proxy saw: a client's first attempt, at the profile's
   // highest version (a retry always follows a failed attempt). alice's last connection may be a
   // fallback retry at a lower version, whose offer the rewrite already made poorer.
   const firstHello = (obs.proxy?.connections ?? []).filter((c) => c.clientHello).sort((a, b) => a.id - b.id)[0];
-  const control = firstHello ? await serverChoiceForUntouched(obs.proxy!.engine, firstHello) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
-  const fellBack = obs.clients.alice.fallbackAttempts;
-  const flight = aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 's2c')) : { serverHello: null, alerts: [] };
-  const clientAlerts = aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 'c2s')).alerts : [];
-  const chose = flight.serverHello ? (CIPHER_SUITES.get(flight.serverHello.cipherSuite.id) ?? null) : null;
-  const got = n?.cipher ? ([...CIPHER_SUITES.values()].find((s) => s.name === n.cipher) ?? null) : null;
-  const err = obs.clients.alice.error;
-  const refusals = serverRefusals(obs).filter((r) => r.event === 'tls_error' || r.event === 'socket_error');
-  const evidence: Evidence[] = [
-    { kind: 'suites-offered', detail: `alice's ClientHello offers ${offerText}` },
-    { kind: 'suite-before', detail: control.detail },
-    { kind: 'suites-rewritten', detail: `the attacker forwarded a ClientHello offering only ${names(kept)}${strippedTls13 ? ', with TLS 1.3 taken out of supported_versions' : ''}` },
-    { kind: 'suite-after', detail: flight.serverHello ? `the server answered the rewritten offer with ${flight.serverHello.cipherSuite.name}${chose ? ` — ${describeSuite(chose)}` : ''}` : `the server sent no ServerHello to the rewritten offer${flight.alerts.length ? ` (alert: ${flight.alerts.join(', ')})` : ''}` },
-    ...(flight.alerts.length ? [{ kind: 'tls-alert', detail: `the server sent alice ${flight.alerts.join(', ')}` }] : []),
-    ...(clientAlerts.length ? [{ kind: 'tls-alert', detail: `alice's client sent ${clientAlerts.join(', ')}` }] : []),
-    ...[...new Set(refusals.map((r) => `${r.event} ${String(r.code ?? '')}: ${String(r.message ?? '')}`.slice(0, 300)))].map((detail) => ({ kind: 'server-refusal', detail })),
-    ...positionEvidence(runPos),
-    ...proxyEvidence(obs),
-    ...conversationEvidence(obs),
-  ];
-  const data = { via: 'rewrite', offered: off.suites.map((s) => s.name), kept: kept.map((s) => s.name), before: control.suite?.name ?? null, serverChose: flight.serverHello?.cipherSuite.name ?? null, after: n?.cipher ?? null };
-  if (got && control.suite && compareSuiteStrength(got, control.suite) < 0 && obs.bobReceived === obs.canaryMessage && fellBack.length > 0) {
-    // The rewritten handshakes failed, and the client retried lower versions until one worked:
-    // the attacker's failures chose alice's suite (the fallback dance, RFC 7507 §1).
-    evidence.unshift({ kind: 'client-fallback', detail: `alice's client retried ${fellBack.length} time(s) after failed handshakes (${fellBack.map((f) => `max ${f.maxVersion}: ${f.error}`.slice(0, 160)).join('; ')})` });
-    return {
-      outcome: 'succeeded',
-      reason: `${chain}rewrote alice's cipher offer to ${names(kept)}; the handshakes it broke made her client fall back (client.fallback) until ${n!.protocol}, whose offer has nothing better, and her session ran on ${describeSuite(got)} instead of ${describeSuite(control.suite)} for her untouched offer — the canary went through on the weaker suite`,
-      summary: `fell back to ${got.name.replace(/^TLS_/, '').slice(0, 26)}`,
-      impact: ['integrity'],
-      evidence,
-      negotiated: n,
-      data: { ...data, fallbackAttempts: fellBack.length },
-    };
-  }
-  if (got && control.suite && compareSuiteStrength(got, control.suite) < 0 && obs.bobReceived === obs.canaryMessage) {
-    return {
-      outcome: 'succeeded',
-      reason: `${chain}rewrote alice's cipher offer to ${names(kept)} and nothing caught it: her session completed on ${n!.protocol} ${describeSuite(got)} (untouched: ${describeSuite(control.suite)}) and the canary went through — the Finished check did not cover the rewritten ClientHello`,
-      summary: `forced ${got.name.replace(/^TLS_/, '').slice(0, 30)}`,
-      impact: ['integrity'],
-      evidence,
-      negotiated: n,
-      data,
-    };
-  }
-  if (!n) {
-    const stopper = rewriteStopper(flight, clientAlerts, err, refusals, chose);
-    if (stopper) {
-      return {
-        outcome: 'blocked',
-        reason: `${chain}rewrote alice's cipher offer to ${names(kept)}${strippedTls13 ? ' (and took TLS 1.3 out of supported_versions)' : ''}; ${stopper.text}`,
-        summary: CATCH_SUMMARY[stopper.caught],
-        impact: [],
-        evidence,
-        negotiated: null,
-        data: { ...data, caughtBy: stopper.caught },
-      };
-    }
-  }
-  return {
-    outcome: 'error',
-    reason: `no verdict: the attacker rewrote the offer to ${names(kept)}, and alice ${n ? `negotiated ${n.protocol} ${n.cipher}` : `stopped with ${err ? `${err.code}: ${err.message}` : 'no error'}`}${control.suite ? ` (untouched: ${control.suite.name})` : ''} — neither a weaker session with the canary through nor a named refusal`,
-    summary: 'inconclusive',
-    impact: [],
-    evidence,
-    negotiated: n ?? null,
-    data,
-  };
+  const measure = offer !== null && kept.length > 0;
+  const control = measure && firstHello ? await serverChoiceForUntouched(obs.proxy!.engine, firstHello) : { suite: null, detail: 'alice sent no ClientHello through the attacker' };
+  return rewriteVerdict({
+    chain: chainPrefix(runPos),
+    offer,
+    kept,
+    strippedTls13,
+    control,
+    negotiated: obs.clients.alice.negotiated,
+    error: obs.clients.alice.error,
+    fallbackAttempts: obs.clients.alice.fallbackAttempts,
+    canaryThrough: obs.bobReceived === obs.canaryMessage,
+    flight: aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 's2c')) : { serverHello: null, alerts: [] },
+    clientAlerts: aliceConn ? serverFlight(wire(obs.proxy!.engine, aliceConn, 'c2s')).alerts : [],
+    refusals: serverRefusals(obs).filter((r) => r.event === 'tls_error' || r.event === 'socket_error'),
+    context,
+  });
 }
-
-/** Which rule of TLS caught a rewritten handshake, read from what the two ends said. */
-type Catch = 'no-shared-cipher' | 'tls13-key-schedule' | 'downgrade-sentinel' | 'finished' | 'finished-ems' | 'handshake';
-
-function caughtBy(sh: ServerHello | null, observed: string): Catch {
-  if (!sh) return 'no-shared-cipher';
-  if (sh.selectedVersion === TLS13) return 'tls13-key-schedule';
-  // RFC 8446 §4.1.3: a TLS 1.3 server negotiating 1.2 ends its random with "DOWNGRD\x01"; OpenSSL's
-  // client refuses it as an inappropriate fallback and sends illegal_parameter.
-  if (sh.random.subarray(24).equals(TLS12_DOWNGRADE_SENTINEL) && /inappropriate fallback|illegal.parameter/i.test(observed)) return 'downgrade-sentinel';
-  if (/decrypt.error|DIGEST_CHECK_FAILED/i.test(observed)) return 'finished';
-  if (/bad.record.mac|DECRYPTION_FAILED|CIPHER_OPERATION_FAILED/i.test(observed)) return sh.extendedMasterSecret ? 'finished-ems' : 'finished';
-  return 'handshake';
-}
-
-/** What stopped a rewritten handshake, as observed, with the rule that caught it; null when nothing was seen. */
-function rewriteStopper(flight: { serverHello: ServerHello | null; alerts: string[] }, clientAlerts: string[], err: { code: string; message: string } | null, refusals: Array<{ event: string; code?: unknown; message?: unknown }>, chose: Readonly<CipherSuiteInfo> | null): { text: string; caught: Catch } | null {
-  // alice's and bob's connections fail alike: name each distinct observation once.
-  const seen = [
-    ...new Set([
-      ...flight.alerts.map((a) => `the server's alert ${a}`),
-      ...clientAlerts.map((a) => `alice's client's alert ${a}`),
-      ...refusals.map((r) => `the server's ${String(r.code ?? r.event)}`),
-      ...(err ? [`alice's client's ${err.code}: ${err.message.replace(/^.*?(SSL routines:|$)/, '').slice(0, 100)}`] : []),
-    ]),
-  ];
-  if (!seen.length) return null;
-  const what = seen.join('; ');
-  const sh = flight.serverHello;
-  // alice's own last error decides (a client that falls back retried, and met another rule); the rest only when hers names none.
-  const fromAlice = err ? caughtBy(sh, `${err.code} ${err.message}`) : 'handshake';
-  const caught = fromAlice !== 'handshake' ? fromAlice : caughtBy(sh, `${what} ${refusals.map((r) => String(r.message ?? '')).join(' ')}`);
-  const took = sh ? `the server took ${chose ? describeSuite(chose) : sh.cipherSuite.name} from the rewritten offer, but ` : '';
-  const rule: Record<Catch, string> = {
-    'no-shared-cipher': 'the server refused the rewritten offer before any ServerHello: none of the kept suites is one it accepts',
-    'tls13-key-schedule': `${took}TLS 1.3 feeds the handshake transcript into its key schedule (RFC 8446 §4.4.1, §7.1): the two ends derived different keys and the handshake failed`,
-    'downgrade-sentinel': `${took}the server, able to speak TLS 1.3, marked its random with the downgrade sentinel (RFC 8446 §4.1.3) and alice's client refused the TLS 1.2 session before the Finished check was even reached`,
-    finished: `${took}the Finished messages cover the whole handshake transcript (RFC 5246 §7.4.9), which differs from what alice sent: the Finished check failed`,
-    'finished-ems': `${took}with the extended master secret (RFC 7627 §4) the handshake transcript feeds the keys, so the two ends derived different keys and the Finished record failed to decrypt (RFC 5246 §7.4.9)`,
-    handshake: `${took}the handshake failed after the ServerHello`,
-  };
-  return { text: `${rule[caught]} (${what})`, caught };
-}
-
-const CATCH_SUMMARY: Record<Catch, string> = {
-  'no-shared-cipher': 'refused: no shared cipher',
-  'tls13-key-schedule': 'caught: TLS 1.3 transcript',
-  'downgrade-sentinel': 'caught: downgrade sentinel',
-  finished: 'caught: Finished (transcript)',
-  'finished-ems': 'caught: Finished (EMS keys)',
-  handshake: 'handshake failed',
-};
 
 export const downgradeSuite: Attack = {
   id: 'downgrade-suite',
