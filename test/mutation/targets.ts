@@ -52,6 +52,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
   { file: 'attacks/kit/password-crack-verdict.ts', targetPercent: STANDARD, tests: ['test/password-crack-verdict.test.ts'], role: 'password-crack verdict from the crack and the verifier logins (attacks/plugins/password-crack.ts steals and cracks)' },
   { file: 'attacks/kit/retro-decrypt-verdict.ts', targetPercent: STANDARD, tests: ['test/retro-decrypt-verdict.test.ts'], role: 'retro-decrypt evidence and the verdict joining the own-client and legacy-client runs (attacks/plugins/retro-decrypt.ts records and decrypts)' },
+  { file: 'attacks/kit/downgrade-suite-verdict.ts', targetPercent: STANDARD, tests: ['test/downgrade-suite-verdict.test.ts'], role: 'TLS cipher-suite downgrade verdict, terminated and relayed paths (attacks/plugins/downgrade-suite.ts runs the attack)' },
   { file: 'attacks/retro/recording-verdict.ts', targetPercent: STANDARD, tests: ['test/retro-recording-verdict.test.ts'], role: 'retro-decrypt recording verdict (own chat and targets)' },
   { file: 'labs/check-judgement.ts', targetPercent: STANDARD, tests: ['test/lab-check-judgement.test.ts'], role: 'lab check judgement (labs/check.ts runs the attacks and the chat; test/labs.test.ts end to end)' },
 ];
