@@ -167,6 +167,36 @@ describe('combine: secchat\'s own run and the legacy-client run', () => {
     expect(combine('p', own, noError).reason).toContain('gave nothing either');
   });
 
+  it('the data lists every recorded connection: each layer\'s outcome and what came out, absent channels as null', () => {
+    const all = [
+      conn(1, { tls: tls({ group: undefined, notes: ['n1'] }), tlsStartsAt: { c2s: 27, s2c: 40 }, channel: channel('decrypted', 'opened'), canary: { dir: 'c2s', from: 'channel', excerpt: 'c-1' } }),
+      conn(2, { tls: tls({ outcome: 'ephemeral', keyExchange: 'ECDHE', group: 'X25519', extendedMasterSecret: false, finishedVerified: { client: null, server: null } }), channel: channel('absent', 'no channel') }),
+      conn(3, { tls: null, tlsStartsAt: null, channel: null }),
+    ];
+    const own = variant(false, blocked, { all });
+    expect(combine('p', own, null).data).toEqual({
+      variant: 'secchat-client',
+      stolenKeyFile: '/k/server.key',
+      connections: [
+        {
+          conn: 1,
+          clientPeer: '127.0.0.1:6001',
+          tls: { outcome: 'decrypted', reason: 'ok', version: 'TLSv1.2', suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256', keyExchange: 'RSA', group: null, extendedMasterSecret: true, finishedVerified: { client: true, server: true }, startsAtByte: { c2s: 27, s2c: 40 }, recoveredBytes: { c2s: 3, s2c: 2 }, notes: ['n1'] },
+          channel: { outcome: 'decrypted', keyExchange: 'rsa', cipher: 'aes-256-gcm', notes: [] },
+          canaryRecovered: { dir: 'c2s', from: 'channel' },
+        },
+        {
+          conn: 2,
+          clientPeer: '127.0.0.1:6002',
+          tls: { outcome: 'ephemeral', reason: 'ok', version: 'TLSv1.2', suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256', keyExchange: 'ECDHE', group: 'X25519', extendedMasterSecret: false, finishedVerified: { client: null, server: null }, startsAtByte: { c2s: 0, s2c: 0 }, recoveredBytes: { c2s: 3, s2c: 2 }, notes: [] },
+          channel: null,
+          canaryRecovered: null,
+        },
+        { conn: 3, clientPeer: '127.0.0.1:6003', tls: null, channel: null, canaryRecovered: null },
+      ],
+    });
+  });
+
   it('negotiated falls back to bob\'s when alice has none', () => {
     const own = variant(false, blocked, { obs: observations({}, { negotiated: { protocol: 'TLSv1.3', cipher: 'X', group: 'X25519' } }) });
     expect(combine('p', own, null).negotiated).toEqual({ protocol: 'TLSv1.3', cipher: 'X', group: 'X25519' });
