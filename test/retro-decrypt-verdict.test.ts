@@ -197,6 +197,23 @@ describe('combine: secchat\'s own run and the legacy-client run', () => {
     });
   });
 
+  it('a legacy client the server accepted whose recording could not be judged: no verdict, never "blocked" on secchat\'s client alone', () => {
+    const own = variant(false, blocked);
+    const legacy = variant(true, { ...blocked, outcome: 'error', reason: 'connection 1: secchat could not analyse the recording: unsupported suite', summary: 'recording not analysed' });
+    const r = combine('tls12-ecdhe', own, legacy);
+    expect(r).toMatchObject({
+      outcome: 'error',
+      reason: "no verdict: a legacy client offering only static-RSA suites connected, but its recording could not be judged (connection 1: secchat could not analyse the recording: unsupported suite); secchat's own client: ephemeral X25519",
+      summary: 'legacy-client run inconclusive',
+      impact: [],
+      negotiated: own.obs.clients.alice.negotiated,
+    });
+    expect(r.evidence[0]).toEqual({ kind: 'recording', detail: 'legacy-client variant: legacy rec' });
+    expect(r.evidence[1]!.kind).toBe('variant');
+    expect(r.evidence[2]).toEqual({ kind: 'recording', detail: 'own rec' });
+    expect(r.data).toMatchObject({ variant: 'secchat-client', legacyClient: { offered: LEGACY_CLIENT_CIPHERS } });
+  });
+
   it('negotiated falls back to bob\'s when alice has none', () => {
     const own = variant(false, blocked, { obs: observations({}, { negotiated: { protocol: 'TLSv1.3', cipher: 'X', group: 'X25519' } }) });
     expect(combine('p', own, null).negotiated).toEqual({ protocol: 'TLSv1.3', cipher: 'X', group: 'X25519' });

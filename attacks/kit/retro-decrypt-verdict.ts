@@ -4,8 +4,10 @@
  * connection, the channel layer, the key log lines secchat derived) and the one verdict joining
  * secchat's own client run with the legacy-client run. The recording's own verdict — canary
  * recovered or which key exchange kept it sealed — is attacks/retro/recording-verdict.ts; this
- * module only decides how the two runs combine: the legacy run decides only when it recovered the
- * canary, and a legacy client the server refused adds that refusal to the first run's reason.
+ * module only decides how the two runs combine: the legacy run decides when it recovered the
+ * canary; a legacy client the server accepted whose recording could not be judged leaves no verdict
+ * (never "blocked" on the weaker client's word alone); a legacy client the server refused adds that
+ * refusal to the first run's reason.
  * Pure, so each rule is unit-tested with crafted analyses (test/retro-decrypt-verdict.test.ts) and
  * held to a mutation score (docs/testing.md).
  */
@@ -99,8 +101,9 @@ function variantData(x: Variant) {
 
 /**
  * One verdict from secchat's own client run and, when it ran, the legacy-client run: the legacy run
- * decides only when it recovered the canary; a legacy client the server refused adds that refusal
- * to the first run's reason.
+ * decides when it recovered the canary (succeeded) or when its client connected and its recording
+ * could not be judged (error); a legacy client the server refused adds that refusal to the first
+ * run's reason.
  */
 export function combine(profileName: string, own: Variant, legacy: Variant | null): Verdict {
   // Only the legacy run's lines are marked: secchat's own run reads as it always has.
@@ -121,6 +124,19 @@ export function combine(profileName: string, own: Variant, legacy: Variant | nul
       evidence: [...tag(legacy), legacyHello, ...tag(own)],
       negotiated: legacy.obs.clients.alice.negotiated ?? base.negotiated,
       ...(Object.keys(artifacts).length ? { artifacts } : {}),
+      data,
+    };
+  }
+  if (legacy.v.outcome === 'error' && legacy.obs.clients.alice.connected) {
+    // The stronger attack ran — a client the server accepted with static RSA only — and could not be
+    // judged: secchat's own client's result does not say the recording resists, so no "blocked".
+    return {
+      outcome: 'error',
+      reason: `no verdict: a legacy client offering only static-RSA suites connected, but its recording could not be judged (${legacy.v.reason}); secchat's own client: ${own.v.reason}`,
+      summary: 'legacy-client run inconclusive',
+      impact: [],
+      evidence: [...tag(legacy), legacyHello, ...tag(own)],
+      ...base,
       data,
     };
   }
