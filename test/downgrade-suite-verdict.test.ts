@@ -252,11 +252,28 @@ describe('rewriteVerdict', () => {
     const v = rewriteVerdict(rw({ negotiated: neg(RSA128.name), canaryThrough: false }));
     expect(v.outcome).toBe('error');
     expect(v.reason).toBe(`no verdict: the attacker rewrote the offer to ${RSA128.name}, and alice negotiated TLSv1.2 ${RSA128.name} (untouched: ${EGCM.name}) — neither a weaker session with the canary through nor a named refusal`);
+    expect(v.summary).toBe('inconclusive');
+    expect(v.impact).toEqual([]);
   });
 
   it('a session no weaker than the control, the canary through: not a success', () => {
     expect(rewriteVerdict(rw({ negotiated: neg(EGCM256.name), canaryThrough: true })).outcome).toBe('error');
     expect(rewriteVerdict(rw({ negotiated: neg(RSA128.name), canaryThrough: true, control: { suite: null, detail: 'none' } })).outcome).toBe('error');
+  });
+
+  it('a summary cuts a long suite name to 30 characters', () => {
+    const long = S('TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384');
+    const v = rewriteVerdict(rw({ kept: [long], offer: offer([EGCM, long]), negotiated: neg(long.name), canaryThrough: true }));
+    expect(v.summary).toBe('forced ECDHE_ECDSA_WITH_AES_256_CBC_S');
+  });
+
+  it('several alerts from each end: all named, in order', () => {
+    const v = rewriteVerdict(rw({ flight: { serverHello: null, alerts: ['warning close_notify', 'fatal handshake_failure'] }, clientAlerts: ['fatal a', 'fatal b'] }));
+    expect(v.evidence.filter((e) => e.kind === 'tls-alert' || e.kind === 'suite-after').map((e) => e.detail)).toEqual([
+      'the server sent no ServerHello to the rewritten offer (alert: warning close_notify, fatal handshake_failure)',
+      'the server sent alice warning close_notify, fatal handshake_failure',
+      "alice's client sent fatal a, fatal b",
+    ]);
   });
 
   it('after fallback retries: succeeded, the retries first in the evidence', () => {
@@ -267,6 +284,8 @@ describe('rewriteVerdict', () => {
     expect(v.summary).toBe('fell back to ECDHE_RSA_WITH_AES_128_CBC'); // the name cut to 26 characters
     expect(v.evidence[0]).toEqual({ kind: 'client-fallback', detail: `alice's client retried 2 time(s) after failed handshakes (${`max TLSv1.3: ${'x'.repeat(300)}`.slice(0, 160)}; max TLSv1.2: decrypt error)` });
     expect(v.data).toMatchObject({ fallbackAttempts: 2 });
+    expect(v.impact).toEqual(['integrity']);
+    expect(rewriteVerdict(rw({ kept: [S('TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384')], offer: offer([EGCM]), negotiated: neg('TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384'), canaryThrough: true, fallbackAttempts: fb })).summary).toBe('fell back to ECDHE_ECDSA_WITH_AES_256_C');
   });
 
   it('fallback retries without a weaker session: not a success', () => {
@@ -367,7 +386,11 @@ describe('rewriteStopper: what stopped it, alice\'s own error first', () => {
   it('alice\'s error names none: the others decide, the refusal messages included', () => {
     const s = rewriteStopper({ serverHello: sh(), alerts: [] }, [], { code: 'ECONNRESET', message: 'socket hang up' }, [{ event: 'tls_error', code: 'X', message: 'digest check failed DIGEST_CHECK_FAILED' }], null);
     expect(s!.caught).toBe('finished');
-    expect(s!.text).toBe(`the server took ${RSA128.name} from the rewritten offer, but the Finished messages cover the whole handshake transcript (RFC 5246 §7.4.9), which differs from what alice sent: the Finished check failed (the server's X; alice's client's ECONNRESET: )`);
+    expect(s!.text).toBe(`the server took ${RSA128.name} from the rewritten offer, but the Finished messages cover the whole handshake transcript (RFC 5246 §7.4.9), which differs from what alice sent: the Finished check failed (the server's X; alice's client's ECONNRESET: socket hang up)`);
+  });
+  it('the refusals\' messages are read word-separated: "bad" then "record mac" reads as a MAC failure', () => {
+    const s = rewriteStopper({ serverHello: sh(), alerts: [] }, [], null, [{ event: 'tls_error', code: 'A', message: 'bad' }, { event: 'tls_error', code: 'B', message: 'record mac' }], RSA128);
+    expect(s!.caught).toBe('finished');
   });
   it('an error message cut to 100 characters after "SSL routines:"', () => {
     const s = rewriteStopper({ serverHello: null, alerts: [] }, [], { code: 'E', message: `abc SSL routines:${'z'.repeat(150)}` }, [], null);

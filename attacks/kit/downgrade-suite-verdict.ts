@@ -29,6 +29,9 @@ const TLS13 = 0x0304;
 /** The last 8 bytes of a TLS 1.3-capable server's random when it negotiates TLS 1.2 (RFC 8446 §4.1.3). */
 const TLS12_DOWNGRADE_SENTINEL = Buffer.from('444f574e47524401', 'hex');
 
+/** An IANA suite name without its `TLS_` prefix (every IANA suite name starts with it), for table cells. */
+const bare = (s: Suite) => s.name.slice('TLS_'.length);
+
 /** Suite names joined with ", ". */
 export const suiteNames = (suites: readonly Suite[]) => suites.map((s) => s.name).join(', ');
 
@@ -220,7 +223,7 @@ export function rewriteVerdict(r: RewriteRun): Verdict {
     return {
       outcome: 'succeeded',
       reason: `${chain}rewrote alice's cipher offer to ${suiteNames(kept)}; the handshakes it broke made her client fall back (client.fallback) until ${n!.protocol}, whose offer has nothing better, and her session ran on ${describeSuite(got)} instead of ${describeSuite(control.suite!)} for her untouched offer — the canary went through on the weaker suite`,
-      summary: `fell back to ${got.name.replace(/^TLS_/, '').slice(0, 26)}`,
+      summary: `fell back to ${bare(got).slice(0, 26)}`,
       impact: ['integrity'],
       evidence,
       negotiated: n,
@@ -231,7 +234,7 @@ export function rewriteVerdict(r: RewriteRun): Verdict {
     return {
       outcome: 'succeeded',
       reason: `${chain}rewrote alice's cipher offer to ${suiteNames(kept)} and nothing caught it: her session completed on ${n!.protocol} ${describeSuite(got)} (untouched: ${describeSuite(control.suite!)}) and the canary went through — the Finished check did not cover the rewritten ClientHello`,
-      summary: `forced ${got.name.replace(/^TLS_/, '').slice(0, 30)}`,
+      summary: `forced ${bare(got).slice(0, 30)}`,
       impact: ['integrity'],
       evidence,
       negotiated: n,
@@ -252,7 +255,8 @@ export function rewriteVerdict(r: RewriteRun): Verdict {
   }
   return {
     outcome: 'error',
-    reason: `no verdict: the attacker rewrote the offer to ${suiteNames(kept)}, and alice ${n ? `negotiated ${n.protocol} ${n.cipher}` : `stopped with ${r.error ? `${r.error.code}: ${r.error.message}` : 'no error'}`}${control.suite ? ` (untouched: ${control.suite.name})` : ''} — neither a weaker session with the canary through nor a named refusal`,
+    // alice stopped with an error always names a stopper (above): here she either negotiated or stopped silently.
+    reason: `no verdict: the attacker rewrote the offer to ${suiteNames(kept)}, and alice ${n ? `negotiated ${n.protocol} ${n.cipher}` : 'stopped with no error'}${control.suite ? ` (untouched: ${control.suite.name})` : ''} — neither a weaker session with the canary through nor a named refusal`,
     summary: 'inconclusive',
     impact: [],
     evidence,
@@ -279,6 +283,12 @@ export function caughtBy(sh: ServerHello | null, observed: string): Catch {
   return 'handshake';
 }
 
+/** An OpenSSL error message from its reason on ("ssl3_read_bytes:sslv3 alert …" after "SSL routines:"), else the whole message. */
+function opensslDetail(message: string): string {
+  const at = message.indexOf('SSL routines:');
+  return at < 0 ? message : message.slice(at + 'SSL routines:'.length);
+}
+
 /**
  * What stopped a rewritten handshake, as observed, with the rule that caught it.
  * @returns null when nothing was seen (no alert, refusal or client error)
@@ -290,7 +300,7 @@ export function rewriteStopper(flight: { serverHello: ServerHello | null; alerts
       ...flight.alerts.map((a) => `the server's alert ${a}`),
       ...clientAlerts.map((a) => `alice's client's alert ${a}`),
       ...refusals.map((r) => `the server's ${String(r.code ?? r.event)}`),
-      ...(err ? [`alice's client's ${err.code}: ${err.message.replace(/^.*?(SSL routines:|$)/, '').slice(0, 100)}`] : []),
+      ...(err ? [`alice's client's ${err.code}: ${opensslDetail(err.message).slice(0, 100)}`] : []),
     ]),
   ];
   if (!seen.length) return null;
@@ -298,8 +308,9 @@ export function rewriteStopper(flight: { serverHello: ServerHello | null; alerts
   const sh = flight.serverHello;
   // alice's own last error decides (a client that falls back retried, and met another rule); the rest only when hers names none.
   const fromAlice = err ? caughtBy(sh, `${err.code} ${err.message}`) : 'handshake';
-  const caught = fromAlice !== 'handshake' ? fromAlice : caughtBy(sh, `${what} ${refusals.map((r) => String(r.message ?? '')).join(' ')}`);
-  const took = sh ? `the server took ${chose ? describeSuite(chose) : sh.cipherSuite.name} from the rewritten offer, but ` : '';
+  const caught = fromAlice !== 'handshake' ? fromAlice : caughtBy(sh, `${what} ${refusals.map((r) => r.message).join(' ')}`);
+  // Read only by the rules after a ServerHello (every rule but no-shared-cipher, which means none came).
+  const took = `the server took ${chose ? describeSuite(chose) : sh?.cipherSuite.name} from the rewritten offer, but `;
   const rule: Record<Catch, string> = {
     'no-shared-cipher': 'the server refused the rewritten offer before any ServerHello: none of the kept suites is one it accepts',
     'tls13-key-schedule': `${took}TLS 1.3 feeds the handshake transcript into its key schedule (RFC 8446 §4.4.1, §7.1): the two ends derived different keys and the handshake failed`,
