@@ -3,7 +3,8 @@
  * server's account database (a copy of the SQLite file and its write-ahead log, as a backup leak
  * or a compromised host would give it) and runs a bounded dictionary attack on it with the word
  * list shipped in attacks/wordlists/. The verdict is measured: which passwords fell, after how many
- * guesses, at how many guesses per second — never inferred from the storage setting.
+ * guesses, at how many guesses per second — never inferred from the storage setting. The verdict
+ * from those observations is attacks/kit/password-crack-verdict.ts (pure); this file runs the attack.
  *
  * With `auth.method: challenge` the attacker also tries the stolen verifiers directly: the
  * challenge proof is keyed with exactly what the server stores, so a stolen row logs in without

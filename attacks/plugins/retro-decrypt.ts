@@ -16,6 +16,9 @@
  * decrypt, a failed derivation). Kept artifacts: `recovered.keylog`, the CLIENT_RANDOM lines secchat
  * derived itself, beside the run's `capture.pcap`.
  *
+ * The evidence and the verdict joining secchat's own client run with the legacy-client run are
+ * attacks/kit/retro-decrypt-verdict.ts (pure); this file records, steals the key and decrypts.
+ *
  * Layers compose: TLS opened with the stolen key may reveal a secure channel inside it, which the
  * key opens again in `rsa` mode and not in `ecdhe*` modes; over `transport: plain` only the channel
  * is there to open.
