@@ -392,6 +392,10 @@ describe('rewriteStopper: what stopped it, alice\'s own error first', () => {
     const s = rewriteStopper({ serverHello: sh(), alerts: [] }, [], null, [{ event: 'tls_error', code: 'A', message: 'bad' }, { event: 'tls_error', code: 'B', message: 'record mac' }], RSA128);
     expect(s!.caught).toBe('finished');
   });
+  it('an error message that starts with "SSL routines:" keeps only the reason after it', () => {
+    const s = rewriteStopper({ serverHello: null, alerts: [] }, [], { code: 'E', message: 'SSL routines:no shared cipher' }, [], null);
+    expect(s!.text).toMatch(/\(alice's client's E: no shared cipher\)$/);
+  });
   it('an error message cut to 100 characters after "SSL routines:"', () => {
     const s = rewriteStopper({ serverHello: null, alerts: [] }, [], { code: 'E', message: `abc SSL routines:${'z'.repeat(150)}` }, [], null);
     expect(s!.text).toBe(`the server refused the rewritten offer before any ServerHello: none of the kept suites is one it accepts (alice's client's E: ${'z'.repeat(100)})`);
