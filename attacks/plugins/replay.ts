@@ -19,14 +19,15 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Frame } from '../../core/frames.ts';
-import { conversationEvidence, describeRefusal, primaryRefusal, proxyEvidence, readableErrors, serverRefusals } from '../kit/evidence.ts';
-import { chainPrefix, positionAddon, positionEvidence, shortStep } from '../kit/position.ts';
+import { conversationEvidence, proxyEvidence, readableErrors } from '../kit/evidence.ts';
+import { positionAddon, positionEvidence } from '../kit/position.ts';
+import { replayLoginVerdict, replayVerdict, type ReplayLoginRun, type ReplayRun } from '../kit/replay-verdict.ts';
 import { loginAs } from '../kit/login-as.ts';
 import { guessProofOffline } from '../kit/offline-guess.ts';
-import type { NewConnectionResult, ProxyConnection, ProxyEngine, ReplayChunk, TrafficChunk } from '../proxy.ts';
+import type { ProxyConnection, ProxyEngine, ReplayChunk, TrafficChunk } from '../proxy.ts';
 import { CanaryMark } from '../kit/canary-mark.ts';
 import { readableInner } from '../kit/rewrite.ts';
-import type { Attack, Evidence, LiveConversation, Observations } from '../types.ts';
+import type { Attack, Evidence, LiveConversation } from '../types.ts';
 
 /** Pause between replayed chunks, ms: lets the server answer each flight as it did live. */
 const REPLAY_PACING_MS = 10;
@@ -65,14 +66,6 @@ function aliceWire(eng: ProxyEngine, mark: CanaryMark): { chunks: Array<TrafficC
     }
   }
   return { chunks, canary: mark.atMs === null ? undefined : chunks.find((c) => c.t >= mark.atMs!) };
-}
-
-/** Why the server did not take a replay on `peer`: its log, or its readable answer. */
-function whyRefused(obs: Observations, peer: string | null | undefined, answer?: Buffer): string | null {
-  const r = primaryRefusal(serverRefusals(obs, peer));
-  if (r) return describeRefusal(r);
-  const errs = answer ? readableErrors(answer) : [];
-  return errs.length ? `the server answered ${errs.join('; ')}` : null;
 }
 
 const isCanaryDm = (f: Frame, canary: string) => (f.type === 'dm' || f.type === 'msg') && typeof f.text === 'string' && f.text.includes(canary);
@@ -140,11 +133,7 @@ export const replay: Attack = {
         return undefined;
       },
     });
-    let sameConnPeer: string | null = null;
-    let newConn: NewConnectionResult | null = null;
-    let sameConnCopies = 0;
-    let rawInjected = false;
-    let seen = false;
+    let replayed: ReplayRun | null = null;
     const countCopies = (live: LiveConversation) => live.bob.received.filter((f) => f.type === 'dm' && f.from === 'alice' && String(f.text).includes(ctx.canary)).length;
     let log: Array<{ event: string; peer?: string }> = [];
     const refusedFor = (peer: string | null) => log.some((e) => e.peer === peer && ['channel_error', 'socket_error', 'tls_error', 'protocol_error'].includes(e.event));
@@ -156,66 +145,32 @@ export const replay: Attack = {
         const { chunks, canary } = aliceWire(eng, mark);
         const conn = eng.connectionByPeer(mark.alicePeer);
         if (!canary || !conn) return;
-        seen = true;
         log = live.serverLog;
-        sameConnPeer = conn.record.upstreamLocal;
+        const sameConnPeer = conn.record.upstreamLocal;
+        let how: string;
         if (copied) {
+          how = (copied as { how: string }).how;
           await waitFor(() => countCopies(live) > 1 || refusedFor(sameConnPeer) || live.alice.closed);
         } else {
           // Inside TLS it could not terminate: re-send the recorded record bytes in her connection.
           const before = countCopies(live);
           conn.inject('c2s', canary.data);
-          rawInjected = true;
+          how = 're-sent the recorded bytes of alice\'s message in her connection';
           conn.note(`replayed ${canary.data.length} recorded bytes of alice's canary message in her own connection`);
           await waitFor(() => countCopies(live) > before || refusedFor(sameConnPeer) || live.alice.closed);
         }
-        sameConnCopies = countCopies(live) - 1;
+        const sameConnection = { how, peer: sameConnPeer, copies: countCopies(live) - 1 };
         await live.alice.quit(); // free her account, as if she had gone home
         const beforeNew = countCopies(live);
-        newConn = await eng.replayOnNewConnection(
+        const newConnection = await eng.replayOnNewConnection(
           chunks.filter((c) => c.t <= canary.t),
           { paceMs: REPLAY_PACING_MS, timeoutMs: REPLAY_VERDICT_TIMEOUT_MS, settled: (peer, answer) => countCopies(live) > beforeNew || refusedFor(peer) || readableErrors(answer).length > 0 },
         );
+        replayed = { sameConnection, newConnection, timeoutMs: REPLAY_VERDICT_TIMEOUT_MS };
       },
     });
     const evidence: Evidence[] = [...positionEvidence(pos), ...proxyEvidence(obs), ...conversationEvidence(obs)];
-    const negotiated = obs.clients.alice.negotiated;
-    if (!seen) {
-      return { outcome: 'error', reason: 'no verdict: the attacker never found alice\'s message to replay (the conversation did not get that far)', summary: 'message not seen', impact: [], evidence, negotiated };
-    }
-    const chain = chainPrefix(pos);
-    const copies = obs.bobCanaryCopies;
-    const nc = newConn as NewConnectionResult | null;
-    const how = (copied as { how: string } | null)?.how ?? (rawInjected ? 're-sent the recorded bytes of alice\'s message in her connection' : 'sent nothing');
-    const sameWhy = sameConnCopies > 0 ? null : whyRefused(obs, sameConnPeer);
-    const newCopies = copies - 1 - sameConnCopies;
-    const newWhy = newCopies > 0 ? null : whyRefused(obs, nc?.peer, nc?.response);
-    evidence.unshift(
-      { kind: 'replay-same-connection', detail: `${chain}${how}: ${sameConnCopies > 0 ? `accepted: bob received the canary again (${sameConnCopies} more)` : `refused: ${sameWhy ?? 'no copy reached bob'}`}` },
-      { kind: 'replay-new-connection', detail: nc ? `replayed ${nc.chunks} recorded chunks from ${nc.peer}: ${newCopies > 0 ? 'accepted: bob received the canary again' : `refused: ${newWhy ?? 'no copy reached bob'}`}` : 'not attempted' },
-    );
-    if (copies > 1) {
-      const where = [sameConnCopies > 0 ? `in the same connection (${chain}${how})` : '', newCopies > 0 ? 'on a new connection' : ''].filter(Boolean).join(' and ');
-      return { outcome: 'succeeded', reason: `bob received the canary ${copies} times: the replayed message was accepted ${where}`, summary: `replay accepted (${copies} copies)`, impact: ['integrity'], evidence, negotiated };
-    }
-    if (!sameWhy || !newWhy) {
-      return {
-        outcome: 'error',
-        reason: `inconclusive: within ${REPLAY_VERDICT_TIMEOUT_MS} ms the server neither delivered the replayed canary nor refused it (${!sameWhy ? 'same connection' : 'new connection'}); no verdict`,
-        summary: 'inconclusive',
-        impact: [],
-        evidence,
-        negotiated,
-      };
-    }
-    return {
-      outcome: 'blocked',
-      reason: `bob received the canary once: same connection — ${chain}${how}; ${sameWhy}; new connection — ${newWhy}`,
-      summary: shortWhy(sameWhy),
-      impact: [],
-      evidence,
-      negotiated,
-    };
+    return replayVerdict(pos, replayed, obs, evidence);
   },
 };
 
@@ -241,10 +196,7 @@ export const replayLogin: Attack = {
         return undefined;
       },
     });
-    let replayed: NewConnectionResult | null = null;
-    let recovered: { password: string; how: string } | null = null;
-    let attackerLogin: Awaited<ReturnType<typeof loginAs>> | null = null;
-    let guessNote: string | null = null;
+    const run: ReplayLoginRun = { loginSeen: false, guess: null, recovered: null, replayed: null, timeoutMs: REPLAY_VERDICT_TIMEOUT_MS };
     let log: Array<{ event: string; peer?: string }> = [];
     const obs = await ctx.runConversation({
       addon: positioned.addon,
@@ -255,19 +207,21 @@ export const replayLogin: Attack = {
         const { chunks } = aliceWire(eng, mark);
         await live.alice.quit();
         const lf = loginFrame as { frame: Frame; at: string } | null;
+        run.loginSeen = lf !== null;
         const where = lf?.at === 'channel' ? 'opened from the secure channel it took over' : lf?.at === 'null-cipher' ? 'readable inside a null-cipher sealed frame' : 'read on the stream';
+        let recovered: { password: string; how: string } | null = null;
         if (lf && typeof lf.frame.password === 'string') recovered = { password: lf.frame.password, how: `read alice's password in her login frame (${where})` };
         else if (lf && typeof lf.frame.proof === 'string' && challenge) {
           const g = await guessProofOffline(challenge, lf.frame.proof, 'alice', { thief: { budgetCoreSeconds: ctx.crackBudgetCoreSeconds, knownPassword: ctx.users.alice } });
-          guessNote = g.detail;
+          run.guess = g.detail;
           if (g.password !== null) recovered = { password: g.password, how: `recorded alice's challenge and proof (${where}) and ${g.detail}` };
         }
         if (recovered) {
-          attackerLogin = await loginAs(ctx.profile, ctx.pki, live.server.port, 'alice', (recovered as { password: string }).password);
-          if (attackerLogin.ok) return;
+          run.recovered = { ...recovered, login: await loginAs(ctx.profile, ctx.pki, live.server.port, 'alice', recovered.password) };
+          if (run.recovered.login.ok) return;
         }
         // Everything alice sent before her first message: handshake (if any) and login.
-        replayed = await eng.replayOnNewConnection(
+        run.replayed = await eng.replayOnNewConnection(
           chunks.filter((c) => c.t < (mark.atMs ?? 0)),
           {
             paceMs: REPLAY_PACING_MS,
@@ -278,41 +232,6 @@ export const replayLogin: Attack = {
       },
     });
     const evidence: Evidence[] = [...positionEvidence(pos), ...proxyEvidence(obs), ...conversationEvidence(obs)];
-    const negotiated = obs.clients.alice.negotiated;
-    const chain = chainPrefix(pos);
-    const rec = recovered as { password: string; how: string } | null;
-    const al = attackerLogin as Awaited<ReturnType<typeof loginAs>> | null;
-    if (guessNote) evidence.unshift({ kind: 'offline-guess', detail: guessNote });
-    if (rec && al?.ok) {
-      const login = obs.server.log.find((e) => e.event === 'login' && e.peer === al.peer);
-      evidence.unshift({ kind: 'password-recovered', detail: `${chain}${rec.how}: ${JSON.stringify(rec.password)}` });
-      evidence.unshift({ kind: 'attacker-login-accepted', detail: `the server logged in ${String(login?.username ?? 'alice')} for the attacker's connection ${al.peer}, using the recovered password` });
-      return { outcome: 'succeeded', reason: `${chain}the attacker ${rec.how}, then logged in as alice with it`, summary: `logged in as alice (${shortStep(pos)})`.slice(0, 40), impact: ['authentication', 'confidentiality'], evidence, negotiated };
-    }
-    if (rec && al && !al.ok) evidence.unshift({ kind: 'attacker-login-refused', detail: `the recovered password did not log in: ${al.why}` });
-    const r = replayed as NewConnectionResult | null;
-    if (!r || r.chunks === 0) return { outcome: 'error', reason: 'no verdict: the attacker never recorded alice\'s login, so nothing was replayed', summary: 'login not seen', impact: [], evidence, negotiated };
-    const login = obs.server.log.find((e) => e.event === 'login' && e.peer === r.peer);
-    if (login) {
-      evidence.unshift({ kind: 'replayed-login-accepted', detail: `the server logged in ${String(login.username)} for the replaying connection ${r.peer} (${r.chunks} recorded chunks replayed)` });
-      return { outcome: 'succeeded', reason: `the server accepted the replayed login: the attacker is logged in as ${String(login.username)} without knowing the password`, summary: 'replayed login accepted', impact: ['authentication'], evidence, negotiated };
-    }
-    const why = whyRefused(obs, r.peer, r.response);
-    if (!why) {
-      return { outcome: 'error', reason: `inconclusive: within ${REPLAY_VERDICT_TIMEOUT_MS} ms the server neither logged the replayed connection in nor refused it; no verdict`, summary: 'inconclusive', impact: [], evidence, negotiated };
-    }
-    const readWhat = loginFrame ? (guessNote ? `read alice's challenge proof but ${guessNote}` : 'read alice\'s login frame, which carries no password') : 'could not read alice\'s login';
-    evidence.unshift({ kind: 'replayed-login-refused', detail: `${r.chunks} recorded chunks replayed from ${r.peer}: ${why}` });
-    const stopper = /stale_challenge|bad_credentials/.test(why) ? `the single-use challenge (${why})` : why;
-    return { outcome: 'blocked', reason: `${chain}the attacker ${readWhat}; the replayed login was refused: ${stopper}`, summary: shortWhy(why), impact: [], evidence, negotiated };
+    return replayLoginVerdict(pos, run, obs, evidence);
   },
 };
-
-function shortWhy(why: string | null): string {
-  if (!why) return 'replay not accepted';
-  const m = /channel refused it \((\w+)\)/.exec(why) ?? /answered (\w+)/.exec(why);
-  if (m) return `refused: ${m[1]}`.slice(0, 40);
-  if (/record MAC/.test(why)) return 'refused: TLS record MAC';
-  if (/handshake failed/.test(why)) return 'refused: TLS handshake';
-  return 'replay not accepted';
-}

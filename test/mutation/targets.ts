@@ -46,7 +46,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/plugins/mitm.ts', targetPercent: STANDARD, tests: ['test/mitm-verdict.test.ts'], role: 'MITM verdicts' },
   { file: 'attacks/kit/gallery-verdict.ts', targetPercent: STANDARD, tests: ['test/gallery-verdict.test.ts'], role: 'certificate-gallery verdict (own client and targets)' },
   { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-takeover.test.ts'], role: 'secure-channel MITM verdicts' },
-  { file: 'attacks/plugins/replay.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'replay verdicts' },
+  { file: 'attacks/kit/replay-verdict.ts', targetPercent: STANDARD, tests: ['test/replay-verdict.test.ts'], role: 'replay and replay-login verdicts from the observations (attacks/plugins/replay.ts runs the attacks)' },
   { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
   { file: 'attacks/kit/tamper-verdict.ts', targetPercent: STANDARD, tests: ['test/tamper-verdict.test.ts'], role: 'tamper verdict from the observations (the plugin above runs the attack)' },
   { file: 'attacks/plugins/downgrade.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'downgrade verdicts' },
