@@ -262,6 +262,8 @@ describe('replayLoginVerdict', () => {
     const v = replayLoginVerdict(position(), r, observations({ log: [login(ALICE_UP, 'someone-else'), login(OTHER, 'Alice')] }), before());
     expect(v.evidence[0]!.detail).toBe(`the server logged in Alice for the attacker's connection ${OTHER}, using the recovered password`);
     expect(v.evidence[2]).toEqual({ kind: 'offline-guess', detail: 'guessed it' });
+    const v1 = replayLoginVerdict(position(), r, observations({ log: [{ event: 'channel_open', peer: OTHER, username: 'mallory' }, login(OTHER, 'Alice')] }), before());
+    expect(v1.evidence[0]!.detail).toBe(`the server logged in Alice for the attacker's connection ${OTHER}, using the recovered password`);
     const v2 = replayLoginVerdict(position(), r, observations({ log: [login(ALICE_UP, 'someone-else')] }), before());
     expect(v2.evidence[0]!.detail).toBe(`the server logged in alice for the attacker's connection ${OTHER}, using the recovered password`);
   });
@@ -287,8 +289,14 @@ describe('replayLoginVerdict', () => {
     const v = replayLoginVerdict(position(), loginRun(), observations({ log: [login(ALICE_UP), login(OTHER, 'bob'), { event: 'logout', peer: NEW_UP, username: 'alice' }] }), before());
     expect(v.outcome).not.toBe('succeeded');
     expect(v.outcome).toBe('error');
-    expect(v.reason).toBe('inconclusive: within 4000 ms the server neither logged the replayed connection in nor refused it; no verdict');
-    expect(v.summary).toBe('inconclusive');
+    expect(v).toEqual({
+      outcome: 'error',
+      reason: 'inconclusive: within 4000 ms the server neither logged the replayed connection in nor refused it; no verdict',
+      summary: 'inconclusive',
+      impact: [],
+      evidence: before(),
+      negotiated,
+    });
   });
 
   it('nothing replayed (not attempted, or no chunk recorded): error', () => {

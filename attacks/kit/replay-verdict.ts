@@ -91,9 +91,11 @@ export function replayVerdict(pos: Position, run: ReplayRun | null, obs: Observa
   const { sameConnection: same, newConnection: nc } = run;
   const chain = chainPrefix(pos);
   const copies = obs.bobCanaryCopies;
-  const sameWhy = same.copies > 0 ? null : replayRefusal(obs, same.peer);
+  // `copies` counts every copy bob received, the original and the same connection's included, so
+  // a refusal can only matter below two copies: read both refusals whatever was delivered.
   const newCopies = copies - 1 - same.copies;
-  const newWhy = newCopies > 0 ? null : replayRefusal(obs, nc.peer, nc.response);
+  const sameWhy = replayRefusal(obs, same.peer);
+  const newWhy = replayRefusal(obs, nc.peer, nc.response);
   evidence.unshift(
     { kind: 'replay-same-connection', detail: `${chain}${same.how}: ${same.copies > 0 ? `accepted: bob received the canary again (${same.copies} more)` : `refused: ${sameWhy?.sentence ?? 'no copy reached bob'}`}` },
     { kind: 'replay-new-connection', detail: `replayed ${nc.chunks} recorded chunks from ${nc.peer}: ${newCopies > 0 ? 'accepted: bob received the canary again' : `refused: ${newWhy?.sentence ?? 'no copy reached bob'}`}` },
