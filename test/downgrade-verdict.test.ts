@@ -84,7 +84,7 @@ describe('ranBelow', () => {
 describe('strippedFallbackVerdict (downgrade-fallback after a STARTTLS strip)', () => {
   const pos = position({ strippedStarttls: true, steps: ['on-path', STRIP] });
   const stripNote = 'removed "starttls": true from the server\'s plaintext welcome';
-  const stripped = [conn({ id: 1 }), conn({ id: 2, notes: ['relayed', stripNote] })];
+  const stripped = [conn({ id: 1, notes: ['relayed the greeting'] }), conn({ id: 2, notes: ['relayed', stripNote] })];
 
   it('alice connected with no TLS after the strip: succeeded', () => {
     expect(strippedFallbackVerdict(range('starttls'), pos, observations({ connections: stripped }))).toEqual({
@@ -96,6 +96,7 @@ describe('strippedFallbackVerdict (downgrade-fallback after a STARTTLS strip)', 
         { kind: 'downgraded-to', detail: "alice's client connected with no TLS at all (negotiated: none) although the profile's transport is starttls with TLSv1.2–TLSv1.3" },
         { kind: 'position', detail: `on-path → ${STRIP}` },
         { kind: 'position-probe', detail: 'nothing to probe: the chat frames cross the path readable' },
+        { kind: 'proxy-note', detail: 'connection 1: relayed the greeting' },
         { kind: 'proxy-note', detail: 'connection 2: relayed' },
         { kind: 'proxy-note', detail: `connection 2: ${stripNote}` },
         { kind: 'client-alice', detail: 'alice connected (no TLS) and logged in' },
@@ -121,6 +122,7 @@ describe('strippedFallbackVerdict (downgrade-fallback after a STARTTLS strip)', 
   it('looks like success but is not: no TLS, but the proxy never removed the offer', () => {
     expect(strippedFallbackVerdict(range('starttls'), pos, observations({ connections: [conn({ notes: ['kept the welcome; removed "starttls": true was not possible'] })] }))).toBeNull();
     expect(strippedFallbackVerdict(range('starttls'), pos, observations({ connections: [] }))).toBeNull();
+    expect(strippedFallbackVerdict(range('starttls'), pos, observations({ connections: [conn()] }))).toBeNull(); // a connection with no note at all
   });
 });
 
@@ -407,6 +409,11 @@ describe('cipherDowngradeVerdict (downgrade-cipher)', () => {
     expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('client-wire')], observations(onChannel('aes-128-cbc'))).outcome).toBe('error');
   });
 
+  it('looks like success but is not: owning the victim\'s side and reading it opened is the takeover, not a downgrade, unless CBC ran', () => {
+    expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('plaintext')], observations(onChannel('null'))).outcome).toBe('error');
+    expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('plaintext')], observations(onChannel('aes-256-gcm'))).outcome).toBe('blocked');
+  });
+
   it('CBC without a MAC and bob received the altered canary without an error: succeeded, the altered delivery first', () => {
     const v = cipherDowngradeVerdict(probed, cipherRun({ altered: 'XOR-ed 7 bytes into the CBC IV' }), [], observations({ ...onChannel('aes-128-cbc'), bobReceived: 'the secret is XXXX' }));
     expect(v).toMatchObject({
@@ -476,6 +483,7 @@ describe('cipherDowngradeVerdict (downgrade-cipher)', () => {
       outcome: 'blocked',
       reason: 'the attacker rewrote the cipher offer; the rewrite was caught by the client: transcript_mismatch: the offer was altered',
       summary: 'client refused',
+      impact: [],
     });
   });
 
