@@ -47,7 +47,6 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'attacks/kit/gallery-verdict.ts', targetPercent: STANDARD, tests: ['test/gallery-verdict.test.ts'], role: 'certificate-gallery verdict (own client and targets)' },
   { file: 'attacks/kit/channel-takeover.ts', targetPercent: STANDARD, tests: ['test/channel-takeover.test.ts'], role: 'secure-channel MITM verdicts' },
   { file: 'attacks/kit/replay-verdict.ts', targetPercent: STANDARD, tests: ['test/replay-verdict.test.ts'], role: 'replay and replay-login verdicts from the observations (attacks/plugins/replay.ts runs the attacks)' },
-  { file: 'attacks/plugins/tamper.ts', targetPercent: STANDARD, tests: ['test/attacks-channel-replay-downgrade.test.ts'], role: 'tamper verdicts' },
   { file: 'attacks/kit/tamper-verdict.ts', targetPercent: STANDARD, tests: ['test/tamper-verdict.test.ts'], role: 'tamper verdict from the observations (the plugin above runs the attack)' },
   { file: 'attacks/kit/downgrade-verdict.ts', targetPercent: STANDARD, tests: ['test/downgrade-verdict.test.ts'], role: 'downgrade-fallback, downgrade-starttls and downgrade-cipher verdicts from the observations (attacks/plugins/downgrade.ts runs the attacks)' },
   { file: 'attacks/kit/password-crack-verdict.ts', targetPercent: STANDARD, tests: ['test/password-crack-verdict.test.ts'], role: 'password-crack verdict from the crack and the verifier logins (attacks/plugins/password-crack.ts steals and cracks)' },
