@@ -409,9 +409,29 @@ describe('cipherDowngradeVerdict (downgrade-cipher)', () => {
     expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('client-wire')], observations(onChannel('aes-128-cbc'))).outcome).toBe('error');
   });
 
-  it('looks like success but is not: owning the victim\'s side and reading it opened is the takeover, not a downgrade, unless CBC ran', () => {
-    expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('plaintext')], observations(onChannel('null'))).outcome).toBe('error');
+  it('looks like success but is not: owning the victim\'s side and reading it opened is the takeover, not a downgrade, unless a weak cipher ran there', () => {
     expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('plaintext')], observations(onChannel('aes-256-gcm'))).outcome).toBe('blocked');
+    expect(cipherDowngradeVerdict(owner, cipherRun(), [sighting('server-wire')], observations(onChannel('null'))).outcome).toBe('error');
+  });
+
+  it('null on the victim\'s side of a channel it owns, the canary read in the plaintext it reads there: succeeded (it was "no verdict": found by the consistency sample)', () => {
+    const v = cipherDowngradeVerdict(owner, cipherRun({ offered: ['aes-256-gcm', 'null'], rewritten: 0 }), [sighting('plaintext', 3)], observations(onChannel('null')));
+    expect(v).toMatchObject({
+      outcome: 'succeeded',
+      reason: `${TAKEOVER} → the attacker chose null from the victim's own offer ["aes-256-gcm","null"] on the victim's side of the channel it took over; the victim's side runs the null cipher (no encryption, no MAC), and the attacker read the canary`,
+      summary: 'null cipher on victim hop: read',
+      impact: ['confidentiality', 'integrity'],
+    });
+    expect(v.evidence[0]).toEqual({ kind: 'canary-recovered', detail: `canary ${CANARY} read by the attacker on connection 3 (c2s, plaintext): …{"text":"${CANARY_MSG}"}…` });
+  });
+
+  it('null inside TLS the attacker terminated (channel not taken over): the canary in the TLS plaintext is read, succeeded', () => {
+    const terminated = position({ tls: { cert: 'self-signed' }, framesReadable: true, steps: ['terminated TLS'] });
+    const v = cipherDowngradeVerdict(terminated, cipherRun(), [sighting('plaintext', 4)], observations(onChannel('null')));
+    expect(v).toMatchObject({ outcome: 'succeeded', summary: 'forced null cipher: canary read', impact: ['confidentiality', 'integrity'] });
+    expect(v.reason).toMatch(/the channel ran on the null cipher inside the TLS the attacker terminated \(no encryption, no MAC\), and the attacker read the canary$/);
+    // The same sighting with a real cipher is not a read of the canary by the downgrade.
+    expect(cipherDowngradeVerdict(terminated, cipherRun(), [sighting('plaintext', 4)], observations(onChannel('aes-256-gcm'))).outcome).not.toBe('succeeded');
   });
 
   it('CBC without a MAC and bob received the altered canary without an error: succeeded, the altered delivery first', () => {

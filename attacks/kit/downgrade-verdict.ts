@@ -249,7 +249,8 @@ export interface CipherRun {
 
 /**
  * `downgrade-cipher` where the frames are readable: succeeded when alice's channel ran the null
- * cipher and the attacker read the canary on the wire, ran aes-128-cbc on the victim's side of a
+ * cipher and the attacker read the canary on the wire (or in the plaintext inside TLS it
+ * terminated, or on the victim's side of a channel it took over), ran aes-128-cbc on the victim's side of a
  * channel it took over and it read the canary there, or ran aes-128-cbc and bob received the
  * altered canary without an error; blocked when no weak cipher is in common on a channel it owns,
  * when the server refused (the most telling refusal named: the transcript MAC's
@@ -276,6 +277,15 @@ export function cipherDowngradeVerdict(probed: Position, run: CipherRun, sightin
     return { outcome: 'succeeded', reason: `${chain}the attacker ${forced}; the channel ran on the null cipher and the attacker read the canary on the wire`, summary: pos.channel ? 'null cipher on victim hop: read' : 'forced null cipher: canary read', impact: ['confidentiality', 'integrity'], evidence, negotiated };
   }
   const opened = sightings.filter((s) => s.layer === 'plaintext');
+  // Where the attacker reads the stream inside TLS (it terminated TLS) or owns the victim's side
+  // of the channel, a null channel carries the canary in that plaintext: the victim's own client
+  // accepted a cipher that hides nothing. Found by bench/consistency-sample.ts: random profiles
+  // with TLS the client does not check and a null cipher in the channel's offer were "no verdict".
+  if (cipher === 'null' && (pos.tls || pos.channel) && opened.length) {
+    evidence.unshift(...sightingEvidence(opened, obs.canary));
+    const where = pos.channel ? "the victim's side runs the null cipher" : 'the channel ran on the null cipher inside the TLS the attacker terminated';
+    return { outcome: 'succeeded', reason: `${chain}the attacker ${forced}; ${where} (no encryption, no MAC), and the attacker read the canary`, summary: pos.channel ? 'null cipher on victim hop: read' : 'forced null cipher: canary read', impact: ['confidentiality', 'integrity'], evidence, negotiated };
+  }
   if (cipher === 'aes-128-cbc' && pos.channel && opened.length) {
     evidence.unshift(...sightingEvidence(opened, obs.canary));
     return { outcome: 'succeeded', reason: `${chain}the attacker ${forced}; the victim's side runs aes-128-cbc without a MAC, and the attacker read the canary`, summary: 'CBC on victim hop: canary read', impact: ['confidentiality', 'integrity'], evidence, negotiated };
