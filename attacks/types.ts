@@ -32,6 +32,12 @@ export interface Verdict {
   artifacts?: Record<string, string>;
   /** Extra measured data specific to the attack (e.g. guesses per second). */
   data?: Record<string, unknown>;
+  /**
+   * Premise attacks only: false when the attacker measured that it reached its result without the
+   * premise (reports/results.ts `CellResult.premiseUsed`); true when the premise was set up for
+   * the run this verdict comes from. Left unset by attacks without a premise.
+   */
+  premiseUsed?: boolean;
 }
 
 /** What one scripted client saw. */

@@ -6,7 +6,7 @@
  */
 import { esc, markCanary, outcomeOf, PREMISE_STYLE, OUTCOME_STYLE, verdictChip } from './html-page.ts';
 import { OUTCOME_LABELS, resultRows, type MatrixResults, type ResultRow } from './results.ts';
-import { premiseOf, profileVerdict, verdicts } from './verdict.ts';
+import { cellPremise, premiseOf, profileVerdict, verdicts } from './verdict.ts';
 
 /** Attack columns beyond which the grid switches to its compact projector mode. */
 export const COMPACT_COLUMNS = 6;
@@ -51,7 +51,7 @@ export function gridHtml(r: MatrixResults): string {
     const c = r.cells.find((x) => x.profile === p.name && x.attack === a.id);
     const o = outcomeOf(c);
     if (!c || !o) return `<td class="o-none" data-outcome="none"><a href="#p-${pi}"><span class="olabel">not run</span></a></td>`;
-    const premise = o === 'succeeded' ? premiseOf(r, a.id) : null;
+    const premise = cellPremise(r, c);
     if (premise) {
       return `<td class="o-succeeded premise" data-outcome="${o}" data-premise="${esc(premise.label)}" title="${esc(`premise: it assumes ${premise.assumes}`)}"><a href="#c-${pi}-${ai}"><span class="olabel"><span class="glyph" aria-hidden="true">${PREMISE_STYLE.glyph}</span>${esc(OUTCOME_LABELS[o])}</span><span class="osum">if ${esc(premise.label)}</span></a></td>`;
     }

@@ -12,7 +12,7 @@ import { badge, esc, fmtMs, markCanary, outcomeOf, premiseBadge, verdictChip } f
 import type { CellResult, MatrixResults, Outcome } from './results.ts';
 import { settingNotes } from './setting-notes.ts';
 import { flattenSettings } from './settings-diff.ts';
-import { premiseOf, profileVerdict } from './verdict.ts';
+import { cellPremise, premiseOf, profileVerdict } from './verdict.ts';
 
 /** Where the page is rendered from and written to (artifact links are relative to it). */
 export interface RenderContext {
@@ -84,8 +84,14 @@ function runArticle(r: MatrixResults, c: CellResult, pi: number, ai: number, tit
         .map((e) => `<li><span class="kind">${esc(e?.kind)}</span> <span class="detail">${markCanary(e?.detail, c.canary)}</span></li>`)
         .join('')}</ul></details>`
     : '<p class="note">No evidence recorded.</p>';
-  const premise = o === 'succeeded' ? premiseOf(r, c.attack) : null;
-  const premiseNote = premise ? `<p class="premise-note"><strong>Premise:</strong> this attack assumes ${esc(premise.assumes)}. It succeeded under that premise; it does not make a setting of this profile weak.</p>` : '';
+  const premise = cellPremise(r, c);
+  // A premise attack that got through without its premise failed the row like any other attack.
+  const unneeded = o === 'succeeded' && !premise ? premiseOf(r, c.attack) : null;
+  const premiseNote = premise
+    ? `<p class="premise-note"><strong>Premise:</strong> this attack assumes ${esc(premise.assumes)}. It succeeded under that premise; it does not make a setting of this profile weak.</p>`
+    : unneeded
+      ? `<p class="note"><strong>Premise not needed:</strong> this attack assumes ${esc(unneeded.assumes)}, but it succeeded without that premise (see the evidence): a failure of this row's own settings.</p>`
+      : '';
   return `<article class="run ${o ? `o-${o}` : 'o-none'}${premise ? ' premise' : ''}" id="c-${pi}-${ai}" aria-labelledby="c-${pi}-${ai}-h"><h4 id="c-${pi}-${ai}-h">${premise ? premiseBadge(premise) : badge(o)} <span class="aid">${esc(c.attack)}</span> <span class="atitle">${esc(title)}</span></h4>${premiseNote}<p class="reason">${markCanary(c.reason, c.canary)}</p><dl class="facts">${facts.join('')}</dl>${evidence}</article>`;
 }
 

@@ -28,7 +28,7 @@ import { gridHtml, verdictsHtml } from './html-grid.ts';
 import { esc, fmtMs, htmlPage, legendHtml, OUTCOME_STYLE, OUTCOMES, PREMISE_STYLE } from './html-page.ts';
 import { profileSection, targetSection, type RenderContext } from './html-runs.ts';
 import { OUTCOME_LABELS, resultRows, type MatrixResults, type Outcome } from './results.ts';
-import { premiseOf } from './verdict.ts';
+import { cellPremise, premiseOf } from './verdict.ts';
 
 export { COMPACT_COLUMNS } from './html-grid.ts';
 export { esc, htmlPage, legendHtml, markCanary, OUTCOME_STYLE, PREMISE_STYLE } from './html-page.ts';
@@ -43,7 +43,7 @@ export { REPORT_CSS } from './html-styles.ts';
  */
 export function renderHtml(r: MatrixResults, ctx: RenderContext): string {
   const count = (o: Outcome) => r.cells.filter((c) => c.outcome === o).length;
-  const premised = r.cells.filter((c) => c.outcome === 'succeeded' && premiseOf(r, c.attack)).length;
+  const premised = r.cells.filter((c) => cellPremise(r, c)).length;
   const tally = OUTCOMES.map((o) => {
     const n = o === 'succeeded' ? count(o) - premised : count(o);
     const item = `<li class="o-${o}"><span aria-hidden="true">${OUTCOME_STYLE[o].glyph} </span>${n} ${esc(OUTCOME_LABELS[o])}</li>`;

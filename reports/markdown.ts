@@ -12,7 +12,7 @@ import { markdownCode, markdownLink, markdownParagraph, markdownText as md } fro
 import { effectiveSettings } from '../core/profile.ts';
 import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults } from './results.ts';
 import { settingNotes } from './setting-notes.ts';
-import { premiseOf, profileVerdict, verdicts } from './verdict.ts';
+import { cellPremise, premiseOf, profileVerdict, verdicts } from './verdict.ts';
 
 /** A fenced code block whose fence no line of `body` can close (CommonMark §4.5). */
 function fenced(info: string, body: string): string[] {
@@ -42,7 +42,7 @@ export function renderMarkdown(r: MatrixResults): string {
       const c = r.cells.find((x) => x.profile === p.name && x.attack === a);
       if (!c) return '';
       if (c.outcome !== 'succeeded') return label(c.outcome);
-      const premise = premiseOf(r, a);
+      const premise = cellPremise(r, c);
       return premise ? `*${label(c.outcome)}* if ${md(premise.label)}` : `**${label(c.outcome)}**`;
     });
     out.push(`| ${md(p.kind === 'target' ? `${p.name} (target)` : p.name)} | ${cells.join(' | ')} |`);

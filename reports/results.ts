@@ -85,6 +85,15 @@ export interface CellResult {
   artifacts?: Record<string, string>;
   /** measured figures specific to the attack */
   data?: Record<string, unknown>;
+  /**
+   * Only for a premise attack's cell (its column's {@link AttackInfo.premise}): whether the verdict
+   * rests on the premise. `false` when the attack measured that it got there without it — the
+   * profile or target handed the attacker the position (e.g. a client that verifies nothing read
+   * through a forged certificate with no rogue root installed), so its success is the row's own
+   * failure, counted and shown with the attacks without a premise. Absent (files written before
+   * the field) or `true`: the premise was set up for the run the verdict comes from.
+   */
+  premiseUsed?: boolean;
   /** wall time of the run, ms */
   durationMs: number;
 }

@@ -8,7 +8,7 @@
 import Table from 'cli-table3';
 import { terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults } from './results.ts';
-import { premiseOf, verdicts, type VerdictStatus } from './verdict.ts';
+import { cellPremise, verdicts, type VerdictStatus } from './verdict.ts';
 
 const COLOURS: Record<string, [string, string]> = {
   succeeded: ['\x1b[31;1m', '\x1b[0m'],
@@ -28,7 +28,7 @@ const PREMISE_COLOUR: [string, string] = ['\x1b[35m', '\x1b[0m'];
 
 function cellText(r: MatrixResults, c: CellResult | undefined, colour: boolean, reasonChars: number): string {
   if (!c) return '';
-  const premise = c.outcome === 'succeeded' ? premiseOf(r, c.attack) : null;
+  const premise = cellPremise(r, c);
   const [on, off] = colour ? (premise ? PREMISE_COLOUR : COLOURS[c.outcome] ?? ['', '']) : ['', ''];
   const second = premise ? `if ${premise.label}` : c.summary || c.reason;
   return `${on}${OUTCOME_LABELS[c.outcome] ?? tt(c.outcome)}${off}\n${shortReason(second, reasonChars)}`;
@@ -76,7 +76,7 @@ export function renderTable(results: MatrixResults, opts: { colour?: boolean; wi
  */
 export function summaryLine(results: MatrixResults): string {
   const n = (o: string) => results.cells.filter((c) => c.outcome === o).length;
-  const premised = results.cells.filter((c) => c.outcome === 'succeeded' && premiseOf(results, c.attack)).length;
+  const premised = results.cells.filter((c) => cellPremise(results, c)).length;
   const succeeded = `${n('succeeded')} succeeded${premised ? ` (${premised} of them only under a premise)` : ''}`;
   const line = `${results.cells.length} runs: ${succeeded}, ${n('blocked')} blocked, ${n('not-applicable')} not applicable, ${n('error')} error — ${(results.durationMs / 1000).toFixed(1)} s`;
   // Contradictions between cells of a row (attacks/consistency.ts) follow, one line each.

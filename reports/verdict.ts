@@ -7,8 +7,11 @@
  * - `fails`: at least one attack without a premise succeeded; the line groups those attacks by
  *   what they broke: "fails: confidentiality (mitm-passive); integrity (tamper)".
  * - `holds-except-premise`: only premise attacks succeeded (attacks/types.ts `premise`, recorded
- *   in results.json): "holds against every attack except those that assume the victim trusts a
- *   rogue root CA (mitm-rogue-ca)".
+ *   in results.json) and each of them needed its premise: "holds against every attack except
+ *   those that assume the victim trusts a rogue root CA (mitm-rogue-ca)". The premise is judged
+ *   per cell ({@link cellPremise}): a premise attack that measured it got through without its
+ *   premise (`premiseUsed: false`, e.g. against a client that verifies nothing) is a failure of
+ *   the row like any attack without a premise — never "only under a premise".
  * - `holds`: every attack that applied was blocked.
  * - `unproven`: nothing succeeded, but a run ended in error or was not run: an error proves
  *   nothing either way, so the row may not claim to hold (a false "holds" is the worst answer).
@@ -60,6 +63,19 @@ export function premiseOf(r: Pick<MatrixResults, 'attacks'>, id: string): Attack
   return p && typeof p.assumes === 'string' && typeof p.label === 'string' ? p : null;
 }
 
+/**
+ * The premise a cell's success rests on: its attack's premise ({@link premiseOf}) unless the cell
+ * records that the attacker got there without it (`premiseUsed: false`). Every renderer and the
+ * verdict ask this, never the column alone, so a premise attack that needed no premise is shown
+ * and counted as the row's own failure.
+ * @returns the premise, or null for a cell that did not succeed, a column without a premise, or a
+ *   success that did not need it; a cell without `premiseUsed` (older files) used its premise
+ */
+export function cellPremise(r: Pick<MatrixResults, 'attacks'>, c: Pick<CellResult, 'attack' | 'outcome' | 'premiseUsed'>): AttackPremise | null {
+  if (c.outcome !== 'succeeded' || c.premiseUsed === false) return null;
+  return premiseOf(r, c.attack);
+}
+
 const list = (ids: string[]) => `(${ids.join(', ')})`;
 
 /** "confidentiality and integrity", "confidentiality, integrity and authentication". */
@@ -96,7 +112,7 @@ export function profileVerdict(r: Pick<MatrixResults, 'attacks' | 'cells'>, prof
     else if (c.outcome === 'not-applicable') counts.notApplicable++;
     else if (c.outcome === 'succeeded') {
       counts.succeeded++;
-      const premise = premiseOf(r, id);
+      const premise = cellPremise(r, c);
       if (premise) {
         const g = premises.find((x) => x.premise.assumes === premise.assumes);
         if (g) g.attacks.push(id);

@@ -23,7 +23,7 @@ import { RESULT_SCHEMA_VERSION, upgradeResults, type AttackInfo, type CellResult
 import { settingNotes } from '../reports/setting-notes.ts';
 import { diffSettings, flattenSettings, settingChangeText } from '../reports/settings-diff.ts';
 import { renderSummary, renderTable, summaryLine } from '../reports/table.ts';
-import { profileVerdict, verdicts } from '../reports/verdict.ts';
+import { cellPremise, profileVerdict, verdicts } from '../reports/verdict.ts';
 
 const ROGUE = { assumes: 'the victim trusts a rogue root CA', label: 'rogue root trusted' };
 
@@ -181,6 +181,61 @@ describe('renderers show the verdicts and the premise style', () => {
     expect(h).toContain('<td class="o-succeeded" data-outcome="succeeded">');
     expect(h).toContain('<span class="vchip v-holds-except-premise">holds, except premise</span> holds against every attack except those');
     expect(h).toMatch(/<li class="v-fails" data-status="fails"><a href="#p-1"><code>tls-no-verify<\/code><\/a><span class="vchip v-fails">FAILS<\/span>/);
+  });
+});
+
+describe('a premise is judged per cell: a premise attack that succeeded without its premise is a plain failure', () => {
+  // tls-no-verify: the client verifies nothing, so mitm-rogue-ca read the canary with no rogue root
+  // installed (the attack recorded premiseUsed: false); tls-verified needed the rogue root.
+  const r = run(
+    {
+      'tls-verified': [['mitm-self-signed', 'blocked'], ['mitm-rogue-ca', 'succeeded', ['confidentiality', 'integrity']]],
+      'tls-no-verify': [['mitm-self-signed', 'blocked'], ['mitm-rogue-ca', 'succeeded', ['confidentiality', 'integrity']]],
+    },
+    { premised: ['mitm-rogue-ca'], settings: { 'tls-verified': 'tls-verified', 'tls-no-verify': 'tls-no-verify' } },
+  );
+  const noVerify = r.cells.find((c) => c.profile === 'tls-no-verify' && c.attack === 'mitm-rogue-ca')!;
+  noVerify.premiseUsed = false;
+  noVerify.summary = 'canary read: forged cert accepted';
+  r.cells.find((c) => c.profile === 'tls-verified' && c.attack === 'mitm-rogue-ca')!.premiseUsed = true;
+
+  it('the verdict line, the groups and the counts', () => {
+    const v = profileVerdict(r, 'tls-no-verify');
+    expect(v).toMatchObject({ status: 'fails', line: 'fails: confidentiality and integrity (mitm-rogue-ca)', premises: [], failures: [{ impacts: ['confidentiality', 'integrity'], attacks: ['mitm-rogue-ca'] }] });
+    expect(profileVerdict(r, 'tls-verified')).toMatchObject({ status: 'holds-except-premise', premises: [{ premise: ROGUE, attacks: ['mitm-rogue-ca'] }] });
+    expect(cellPremise(r, noVerify)).toBeNull();
+    expect(summaryLine(r)).toMatch(/^4 runs: 2 succeeded \(1 of them only under a premise\), 2 blocked/);
+  });
+
+  it('terminal grid: red with its summary, not the premise', () => {
+    const coloured = renderTable(r, { width: 200, colour: true });
+    expect(coloured).toMatch(/tls-no-verify[^\n]*\x1b\[31;1mSUCCEEDED/);
+    expect(coloured).toMatch(/tls-verified[^\n]*\x1b\[35mSUCCEEDED/);
+    const grid = renderTable(r, { width: 200 });
+    expect(grid).toMatch(/│ tls-no-verify\s+│ blocked\s+│ SUCCEEDED\s+│\n│\s+│ blocked\s+│ canary read: forged\s+│/);
+    expect(renderSummary(r)).toContain('  tls-no-verify  fails: confidentiality and integrity (mitm-rogue-ca)\n');
+  });
+
+  it('Markdown: bold like any failure', () => {
+    const m = renderMarkdown(r);
+    expect(m).toContain('| tls-no-verify | blocked | **SUCCEEDED** |');
+    expect(m).toContain('| tls-verified | blocked | *SUCCEEDED* if rogue root trusted |');
+    expect(m).toContain('- `tls-no-verify`: fails: confidentiality and integrity \\(mitm-rogue-ca\\)');
+  });
+
+  it('HTML: the failure style in the grid, the run and the tally; the premise style only where it was used', () => {
+    const h = renderHtml(r, { resultsFile: '/x/results.json' });
+    expect(h.match(/<td class="o-succeeded premise"/g)).toHaveLength(1);
+    expect(h).toContain('<td class="o-succeeded" data-outcome="succeeded"><a href="#c-1-1">');
+    expect(h).toContain('1 SUCCEEDED</li><li class="o-premise"><span aria-hidden="true">');
+    expect(h.match(/<article class="run o-succeeded premise"/g)).toHaveLength(1);
+    expect(h).toMatch(/<article class="run o-succeeded" id="c-1-1"[^]*?<p class="note"><strong>Premise not needed:<\/strong>/);
+  });
+
+  it('a cell written before the field (no premiseUsed) still reads as a premise success', () => {
+    const old = JSON.parse(JSON.stringify(r)) as MatrixResults;
+    for (const c of old.cells) delete c.premiseUsed;
+    expect(profileVerdict(old, 'tls-no-verify').status).toBe('holds-except-premise');
   });
 });
 

@@ -39,6 +39,7 @@ export function resultCell(base: Pick<CellResult, 'schemaVersion' | 'profile' | 
     negotiated: verdict.negotiated,
     ...(verdict.artifacts ? { artifacts: verdict.artifacts } : {}),
     ...(verdict.data ? { data: verdict.data } : {}),
+    ...(typeof verdict.premiseUsed === 'boolean' ? { premiseUsed: verdict.premiseUsed } : {}),
     durationMs: Math.round(performance.now() - startedMs),
   };
 }
