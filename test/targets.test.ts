@@ -151,7 +151,9 @@ needsPython('secchat matrix --targets naive.yaml careful.yaml (the fixtures\' mi
       const c = expectCell('naive', a, 'succeeded', /read the canary inside the TLS session it terminated: the client accepted the attacker's certificate/);
       expect(c.evidence.some((e) => e.kind === 'canary-recovered' && e.detail.includes(c.canary))).toBe(true);
     }
-    expect(cell('naive', 'mitm-rogue-ca').evidence.some((e) => /no premise was needed/.test(e.detail))).toBe(true);
+    // CERT_NONE needs no rogue root: a plain failure of the app, not a success "only under a premise".
+    expect(cell('naive', 'mitm-rogue-ca').premiseUsed).toBe(false);
+    expect(cell('naive', 'mitm-rogue-ca').evidence.some((e) => e.kind === 'premise' && /^not needed: /.test(e.detail))).toBe(true);
     expectCell('naive', 'mitm-gallery', 'succeeded', /accepted 9 of 9 defective certificates/);
   });
 
@@ -172,6 +174,7 @@ needsPython('secchat matrix --targets naive.yaml careful.yaml (the fixtures\' mi
     expectCell('careful', 'mitm-wrong-host', 'blocked', /^premise: .*TLS alert bad_certificate.*Hostname mismatch/);
     // No pin: with the rogue root trusted (the premise), even the careful client is read.
     expectCell('careful', 'mitm-rogue-ca', 'succeeded', /^premise: the victim was made to trust the attacker's rogue root/);
+    expect(cell('careful', 'mitm-rogue-ca').premiseUsed).toBe(true);
     const g = expectCell('careful', 'mitm-gallery', 'blocked', /^premise: .*refused all 9 defective certificates/);
     const gallery = (g.data as { gallery: GalleryCertResult[] }).gallery;
     expect(gallery.map((x) => x.outcome)).toEqual(GALLERY_ENTRIES.map(() => 'blocked'));

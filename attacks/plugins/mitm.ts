@@ -11,6 +11,7 @@ import { conversationEvidence, findCanary, firstClientError, proxyEvidence, sigh
 import type { ProxyAddon } from '../proxy.ts';
 import { ChannelTakeover } from '../kit/channel-takeover.ts';
 import { galleryVerdict, type GalleryCertResult } from '../kit/gallery-verdict.ts';
+import { chainPrefix, positionAddon, positionEvidence } from '../kit/position.ts';
 import type { Attack, AttackContext, AttackPremise, Observations, Verdict } from '../types.ts';
 
 /** Builds the verdict of a MITM run from its observations. */
@@ -89,24 +90,53 @@ function terminateWith(name: string, identity: CertKeyPem): ProxyAddon {
   return { name, onClientHello: () => ({ action: 'terminate', identity }), onFrame: (conn, frame, dir) => takeover.handle(conn, dir, frame, ({ frame: f }) => [f]) };
 }
 
-function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem; extraTrust?: string[] }, premise?: AttackPremise): Attack {
+function activeMitm(id: string, title: string, description: string, pick: (pki: PkiMaterial) => { identity: CertKeyPem }): Attack {
   return {
     id,
     title,
     description,
-    ...(premise ? { premise } : {}),
     async run(ctx: AttackContext) {
-      const { identity, extraTrust } = pick(ctx.pki);
-      const obs = await ctx.runConversation({ addon: terminateWith(id, identity), extraTrustedCaPems: extraTrust });
-      const verdict = mitmVerdict(obs, true);
-      if (extraTrust?.length) {
-        // Say the premise in the verdict itself: a red cell on a correct profile needs it.
-        verdict.reason = `premise: the victim was made to trust the attacker's rogue root (as a corporate proxy or malware installs one). ${verdict.reason}`;
-        verdict.evidence.unshift({ kind: 'premise', detail: 'the victim clients trust the rogue root CA in addition to the lab CA' });
-      }
-      return verdict;
+      const obs = await ctx.runConversation({ addon: terminateWith(id, pick(ctx.pki).identity) });
+      return mitmVerdict(obs, true);
     },
   };
+}
+
+/**
+ * mitm-rogue-ca's run: the premise is set up only when the attacker needs it. First the strongest
+ * attacker without it — the position the profile hands it (attacks/kit/position.ts: a stripped
+ * STARTTLS, a self-signed or wrong-host certificate the client takes, a channel taken over) —
+ * tries to read the canary; when it does, no rogue root was installed and the success is the
+ * profile's own failure (`premiseUsed: false`). Otherwise the victims trust the rogue root and
+ * the attacker presents the certificate it signed (`premiseUsed: true`).
+ */
+async function rogueCaRun(ctx: AttackContext): Promise<Verdict> {
+  const pos = await ctx.position();
+  let without: Verdict | null = null;
+  if (pos.framesReadable) {
+    const obs = await ctx.runConversation({ addon: positionAddon(pos, ctx.pki, { name: 'mitm-rogue-ca-without-premise' }).addon });
+    without = mitmVerdict(obs, true);
+    if (without.outcome === 'succeeded') {
+      return {
+        ...without,
+        reason: `without the premise (no rogue root installed): ${chainPrefix(pos)}${without.reason}`,
+        evidence: [{ kind: 'premise', detail: "not needed: the attacker read the canary from the position the profile hands it, with no rogue root installed in the victim's trust store" }, ...positionEvidence(pos), ...without.evidence],
+        premiseUsed: false,
+      };
+    }
+  }
+  const rogue = ctx.pki.attackerRogue;
+  const obs = await ctx.runConversation({ addon: terminateWith('mitm-rogue-ca', rogue), extraTrustedCaPems: [ctx.pki.rogueCa.certPem] });
+  const verdict = mitmVerdict(obs, true);
+  const reached = `without the rogue root the attacker reaches only ${pos.steps.join(' → ')}`;
+  // Say the premise in the verdict itself: a red cell on a correct profile needs it.
+  verdict.reason = `premise: the victim was made to trust the attacker's rogue root (as a corporate proxy or malware installs one). ${verdict.reason}`;
+  verdict.evidence.unshift(
+    { kind: 'premise', detail: 'the victim clients trust the rogue root CA in addition to the lab CA' },
+    { kind: 'premise', detail: `needed: ${reached}${without ? `, and from there: ${without.reason}` : ', where the chat frames cross unreadable'}` },
+    ...positionEvidence(pos),
+  );
+  return { ...verdict, premiseUsed: true };
 }
 
 /** The rogue-CA premise: set up by the attack itself (the victims trust the rogue root), not by the profile. */
@@ -136,13 +166,14 @@ export const mitmWrongHost = activeMitm(
   (pki) => ({ identity: pki.attackerWrongHost }),
 );
 
-export const mitmRogueCa = activeMitm(
-  'mitm-rogue-ca',
-  'MITM, rogue CA',
-  'The victim has been made to trust a rogue root (as a corporate proxy or malware would install); the attacker presents a certificate for the server\'s names signed by it. Only a pin on the server key stops it.',
-  (pki) => ({ identity: pki.attackerRogue, extraTrust: [pki.rogueCa.certPem] }),
-  ROGUE_ROOT_PREMISE,
-);
+export const mitmRogueCa: Attack = {
+  id: 'mitm-rogue-ca',
+  title: 'MITM, rogue CA',
+  description:
+    "The victim has been made to trust a rogue root (as a corporate proxy or malware would install); the attacker presents a certificate for the server's names signed by it. Only a pin on the server key stops it. The premise is used only when needed: where the attacker reads the canary from the position the profile hands it without a rogue root, the cell is the profile's own failure.",
+  premise: ROGUE_ROOT_PREMISE,
+  run: rogueCaRun,
+};
 
 export const mitmGallery: Attack = {
   id: 'mitm-gallery',

@@ -9,22 +9,31 @@ import type { PkiMaterial } from '../../core/pki.ts';
 import type { CertKeyPem } from '../../core/tls/node-options.ts';
 import { attackerCertFor } from './attacker-certs.ts';
 import { judgedWithOneRetry } from './mitm-verdict.ts';
+import type { Verdict } from '../types.ts';
 import type { TargetAttack, TargetContext } from './types.ts';
 
-/** One active MITM variant: which certificate, and which roots (if any) the premise adds to the client's CA file. */
+/**
+ * One active MITM variant: which certificate, and which roots (if any) the premise adds to the
+ * client's CA file. The premise is used only when the attacker needs it: a run with it that
+ * succeeds is followed by the same attack without it, and when that one reads the canary too the
+ * premise was not needed — its verdict stands, `premiseUsed: false`. A client that loads no CA
+ * file through `{ca}` gets the run without the premise only.
+ */
 function activeMitm(id: string, pick: (ctx: TargetContext) => { identity: CertKeyPem; premise?: { pems: string[]; says: string } }): TargetAttack {
   return {
     id,
     async run(ctx) {
       const { identity, premise } = pick(ctx);
-      const usePremise = !!premise && ctx.target.client.command.includes('{ca}');
-      const v = await judgedWithOneRetry(() => ctx.run({ addon: { name: id, onClientHello: () => ({ action: 'terminate', identity }) }, extraTrustPems: usePremise ? premise!.pems : undefined }), true);
-      if (usePremise) {
-        v.reason = `premise: ${premise!.says}. ${v.reason}`;
-        v.evidence.unshift({ kind: 'premise', detail: `${premise!.says}: the client was started with a CA file holding its own CA and the attacker's root` });
-      } else if (premise && v.outcome === 'succeeded') {
-        v.evidence.unshift({ kind: 'premise', detail: 'no premise was needed: the client accepted a certificate from a root it was never told to trust' });
-      } else if (premise && v.outcome !== 'succeeded') {
+      const judged = (extraTrustPems?: string[]) => judgedWithOneRetry(() => ctx.run({ addon: { name: id, onClientHello: () => ({ action: 'terminate', identity }) }, extraTrustPems }), true);
+      if (!premise) return judged();
+      const withoutPremise = (v: Verdict): Verdict => ({
+        ...v,
+        evidence: [{ kind: 'premise', detail: 'not needed: the client accepted a certificate from a root it was never told to trust (no attacker root in its CA file)' }, ...v.evidence],
+        premiseUsed: false,
+      });
+      if (!ctx.target.client.command.includes('{ca}')) {
+        const v = await judged();
+        if (v.outcome === 'succeeded') return withoutPremise(v);
         return {
           ...v,
           outcome: 'not-applicable',
@@ -32,7 +41,16 @@ function activeMitm(id: string, pick: (ctx: TargetContext) => { identity: CertKe
           summary: 'premise needs {ca} in client.command',
         };
       }
-      return v;
+      const v = await judged(premise.pems);
+      let without: Verdict | null = null;
+      if (v.outcome === 'succeeded') {
+        without = await judged();
+        if (without.outcome === 'succeeded') return withoutPremise(without);
+      }
+      v.reason = `premise: ${premise.says}. ${v.reason}`;
+      v.evidence.unshift({ kind: 'premise', detail: `${premise.says}: the client was started with a CA file holding its own CA and the attacker's root` });
+      if (without) v.evidence.splice(1, 0, { kind: 'premise', detail: `needed: without it ${without.outcome === 'blocked' ? without.reason : `the run gave no success (${without.outcome}: ${without.reason})`}` });
+      return { ...v, premiseUsed: true };
     },
   };
 }
