@@ -9,9 +9,9 @@
  * Verdicts come only from what the runs observed, never from reading the profile's settings. This
  * file runs things; the judgement of what they observed is labs/check-judgement.ts (pure).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { makeScratchDir } from '../core/scratch-dir.ts';
 import { ATTACKS } from '../attacks/registry.ts';
 import { newCanary, runAttack, runConversation } from '../attacks/scenario.ts';
 import type { Attack } from '../attacks/types.ts';
@@ -169,7 +169,7 @@ export async function checkLab(lab: Lab, profile: Profile, pki: PkiMaterial, opt
   );
   // The chat runs after the attacks, alone, so the concurrent check (lab 09) measures only itself;
   // the probe runs last, so its handshakes never slow the chat it would then be judging.
-  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-lab-'));
+  const tmpDir = makeScratchDir('secchat-lab-');
   let chat: ChatOutcome;
   let probe: ServerAcceptance | null;
   try {

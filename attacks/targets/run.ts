@@ -3,9 +3,8 @@
  * in the same shape as a profile's cell (the target's name in the `profile` field: targets are
  * rows of the same matrix). Failures of the run itself become outcome `error`; nothing is thrown.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { makeScratchDir } from '../../core/scratch-dir.ts';
 import { describeError, ERROR_CODES, SecchatError } from '../../core/errors.ts';
 import type { PkiMaterial } from '../../core/pki.ts';
 import type { Target } from '../../core/target.ts';
@@ -38,7 +37,7 @@ export async function runTargetAttack(id: string, target: Target, pki: PkiMateri
   if (!attack || why) {
     return { ...base, outcome: 'not-applicable', impact: [], reason: why!, summary: 'not applicable', evidence: [], negotiated: null, durationMs: Math.round(performance.now() - started) };
   }
-  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-target-'));
+  const tmpDir = makeScratchDir('secchat-target-');
   const proxies: ProxyEngine[] = [];
   const keylogLines: Buffer[] = [];
   const ctx: TargetContext = {

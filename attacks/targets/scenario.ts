@@ -6,9 +6,9 @@
  * a fresh canary) to its stdin, waits until the canary was delivered or time ran out, and stops
  * every process group. What the proxy saw and what each program printed are the observations.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { makeScratchDir } from '../../core/scratch-dir.ts';
 import type { Target } from '../../core/target.ts';
 import { fillCommand, fillSend } from '../../core/target.ts';
 import { ProxyEngine, type ProxyAddon, type ProxyConnectionRecord } from '../proxy.ts';
@@ -174,7 +174,7 @@ export function targetControlRun(target: Target, canary: string): Promise<{ work
   let c = controls.get(key);
   if (!c) {
     c = (async () => {
-      const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'secchat-target-control-'));
+      const tmpDir = makeScratchDir('secchat-target-control-');
       try {
         // A loaded machine can make a student's interpreter miss one time limit: one more run
         // before "the app does not work" stands (and is cached for the process).
