@@ -7,6 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { ERROR_CODES, SecchatError } from './errors.ts';
+import { distinguishedNameText } from './tls/distinguished-name.ts';
 
 /** Most certificates followed when building a path; real chains are 2–4 long. */
 export const MAX_CHAIN_LENGTH = 10;
@@ -34,7 +35,7 @@ export interface ChainGap {
   missingIssuer: string;
 }
 
-const oneLine = (dn: string) => dn.replace(/\n/g, ', ');
+const oneLine = (dn: string) => distinguishedNameText(dn);
 
 /**
  * Follows the chain from the served leaf (the first certificate of `servedPem`) through the

@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import forge from 'node-forge';
 import { ERROR_CODES, SecchatError, UsageError } from './errors.ts';
+import { distinguishedNameText } from './tls/distinguished-name.ts';
 
 /** Where the CLI keeps the lab PKI, relative to the working directory. */
 export const DEFAULT_PKI_DIR = '.secchat/pki';
@@ -397,7 +398,7 @@ export function exportCa(dir: string, out?: string): { certPem: string; fingerpr
   // Only the certificate block leaves the folder, whatever else someone appended to the file.
   const pem = cert.toString();
   if (out !== undefined) writeFileAtomic(out, pem, 0o644);
-  return { certPem: pem, fingerprint256: cert.fingerprint256, subject: cert.subject.replace(/\n/g, ', ') };
+  return { certPem: pem, fingerprint256: cert.fingerprint256, subject: distinguishedNameText(cert.subject) };
 }
 
 /**
@@ -427,7 +428,7 @@ export function loadTrustAnchors(file: string, source: string): string[] {
     } catch (err) {
       throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: unreadable certificate (${(err as Error).message})`, { field: source, file });
     }
-    if (!cert.ca) throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: ${cert.subject.replace(/\n/g, ', ')} is not a CA certificate; pass the CA file (\`secchat pki export-ca\`), not the server's certificate`, { field: source, file });
+    if (!cert.ca) throw new UsageError(ERROR_CODES.USAGE, `${source} ${file}: ${distinguishedNameText(cert.subject)} is not a CA certificate; pass the CA file (\`secchat pki export-ca\`), not the server's certificate`, { field: source, file });
   }
   return blocks.map((b) => b + '\n');
 }

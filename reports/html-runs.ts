@@ -9,7 +9,7 @@ import path from 'node:path';
 import { isLocalPath } from '../core/escape.ts';
 import { timeChart } from './html-charts.ts';
 import { badge, esc, fmtMs, markCanary, outcomeOf, premiseBadge, verdictChip } from './html-page.ts';
-import type { CellResult, MatrixResults, Outcome } from './results.ts';
+import { negotiatedWords, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 import { settingNotes } from './setting-notes.ts';
 import { flattenSettings } from './settings-diff.ts';
 import { cellPremise, premiseOf, profileVerdict } from './verdict.ts';
@@ -48,7 +48,7 @@ function proxyHops(c: CellResult): Array<{ conn: string; victim: string; server:
   return hops;
 }
 
-const negotiatedText = (n: CellResult['negotiated']) => (n ? [n.protocol ?? '?', n.cipher ?? '?', n.group ?? 'no (EC)DHE group'].join(' · ') : 'no TLS on this hop (plaintext or secure channel only), or no connection completed');
+const negotiatedText = (n: CellResult['negotiated']) => (n ? negotiatedWords(n).join(' · ') : 'no TLS on this hop (plaintext or secure channel only), or no connection completed');
 
 function runArticle(r: MatrixResults, c: CellResult, pi: number, ai: number, title: string, ctx: RenderContext): string {
   const o = outcomeOf(c);

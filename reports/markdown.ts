@@ -10,7 +10,7 @@
 import { stringify } from 'yaml';
 import { markdownCode, markdownLink, markdownParagraph, markdownText as md } from '../core/escape.ts';
 import { effectiveSettings } from '../core/profile.ts';
-import { OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults } from './results.ts';
+import { negotiatedWords, OUTCOME_LABELS, resultRows, type CellResult, type MatrixResults } from './results.ts';
 import { settingNotes } from './setting-notes.ts';
 import { cellPremise, premiseOf, profileVerdict, verdicts } from './verdict.ts';
 
@@ -89,7 +89,7 @@ function cellSections(out: string[], cells: CellResult[]): void {
   for (const c of cells) {
     out.push(`### ${md(c.attack)}: ${label(c.outcome)}`, '');
     out.push(markdownParagraph(c.reason), '');
-    if (c.negotiated) out.push(`Negotiated: ${md(c.negotiated.protocol ?? '?')} · ${md(c.negotiated.cipher ?? '?')} · ${md(c.negotiated.group ?? 'no (EC)DHE group')}`, '');
+    if (c.negotiated) out.push(`Negotiated: ${negotiatedWords(c.negotiated).map(md).join(' · ')}`, '');
     if (c.impact.length) out.push(`Impact: ${c.impact.map(md).join(', ')}`, '');
     if (c.evidence.length) {
       out.push('Evidence:', '');

@@ -5,6 +5,7 @@
  */
 import type { NegotiatedTls } from '../core/tls/node-options.ts';
 import { effectiveSettings, type Profile } from '../core/profile.ts';
+import { CIPHER_SUITES } from '../core/tls/cipher-suites.ts';
 
 /** How a run ended. */
 export type Outcome = 'succeeded' | 'blocked' | 'not-applicable' | 'error';
@@ -168,3 +169,17 @@ export const OUTCOME_LABELS: Record<Outcome, string> = {
   'not-applicable': 'n/a',
   error: 'ERROR',
 };
+
+/**
+ * A hop's negotiated TLS parameters as the words every renderer prints: protocol, cipher suite
+ * and the (EC)DHE group. "no (EC)DHE group" is said only of a static-RSA suite (the table knows
+ * its key exchange); a group nobody measured is left out — TLS 1.3 always runs (EC)DHE (RFC 8446
+ * §4.2.8), so "none" would be false there.
+ * @returns e.g. ["TLSv1.3", "TLS_AES_256_GCM_SHA384", "X25519"], or without the group when unknown
+ */
+export function negotiatedWords(n: NegotiatedTls): string[] {
+  const words = [n.protocol ?? '?', n.cipher ?? '?'];
+  if (n.group) words.push(n.group);
+  else if (n.protocol !== 'TLSv1.3' && [...CIPHER_SUITES.values()].some((s) => s.name === n.cipher && s.keyExchange === 'RSA')) words.push('no (EC)DHE group');
+  return words;
+}

@@ -146,13 +146,36 @@ export function judgeProbe(plan: ProbePlan, seen: ProbeSeen): ProbeOutcome {
   return { ok: true, tls: seen.negotiatedTls, channel: seen.channelCipher };
 }
 
-/** Longest refusal kept in a probe line, characters (a TLS error can carry a whole certificate chain). */
-const PROBE_REFUSAL_MAX_CHARS = 200;
+/** Longest refusal kept in a probe line, characters: room for a hostname refusal with the names it checked (a TLS error can carry a whole certificate chain, so there is a limit). */
+const PROBE_REFUSAL_MAX_CHARS = 320;
 
-/** A probe attempt the victim's client gave up on: its error as `CODE: message`, cut to {@link PROBE_REFUSAL_MAX_CHARS}. */
+/**
+ * `text` in at most `max` characters, cut between clauses ("; ") so no field is left half
+ * printed (a subject ending in "O=", a "fix:" with its hint cut off): whole clauses, then " …"
+ * when any was left out. A first clause longer than `max` is cut after its last whole word.
+ * @param max characters, ≥ 2 (room for the mark)
+ */
+export function cutAtClause(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = max - 2; // " …"
+  let kept = '';
+  for (const clause of text.split('; ')) {
+    const next = kept ? `${kept}; ${clause}` : clause;
+    if (next.length > room) break;
+    kept = next;
+  }
+  if (!kept) {
+    const head = text.slice(0, room + 1);
+    const space = head.lastIndexOf(' ');
+    kept = (space > 0 ? head.slice(0, space) : head.slice(0, room)).replace(/[\s,;:=(]+$/, '');
+  }
+  return `${kept} …`;
+}
+
+/** A probe attempt the victim's client gave up on: its error as `CODE: message`, cut at a clause to {@link PROBE_REFUSAL_MAX_CHARS}. */
 export function probeRefusal(err: unknown): ProbeOutcome {
   const d = describeError(err);
-  return { ok: false, why: `${d.code}: ${d.message}`.slice(0, PROBE_REFUSAL_MAX_CHARS) };
+  return { ok: false, why: cutAtClause(`${d.code}: ${d.message}`, PROBE_REFUSAL_MAX_CHARS) };
 }
 
 /** Tries the victim's client through `plan` (a proxy and the client, both closed after). */

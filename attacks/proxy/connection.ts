@@ -11,6 +11,7 @@ import { describeError } from '../../core/errors.ts';
 import { encodeFrame, type Frame } from '../../core/frames.ts';
 import { peekClientHello } from '../../core/tls/peek-client-hello.ts';
 import { negotiatedOf, type CertKeyPem } from '../../core/tls/node-options.ts';
+import { serverFlightGroup } from '../../core/tls/flight-group.ts';
 import type { ProxyEngine } from '../proxy.ts';
 import { FrameLayer } from './frame-layer.ts';
 import { terminateHops } from './tls-termination.ts';
@@ -226,7 +227,10 @@ export class ProxyConnection {
     this.clientEnd = clientTls;
     this.serverEnd = serverTls;
     clientTls.on('secure', () => {
-      this.record.clientHop = negotiatedOf(clientTls);
+      const hop = negotiatedOf(clientTls);
+      // Node answers getEphemeralKeyInfo() on a client only: on this hop the attacker is the
+      // server, so the group is read from the flight it sent the victim.
+      this.record.clientHop = hop.group === null ? { ...hop, group: serverFlightGroup(eng.bytes({ conn: id, dir: 's2c', layer: 'client-wire' }))?.group ?? null } : hop;
     });
     serverTls.on('secureConnect', () => {
       this.record.serverHop = negotiatedOf(serverTls);

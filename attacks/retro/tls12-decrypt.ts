@@ -32,6 +32,7 @@ import { loadRsaKey, rsaPkcs1v15Decrypt, spkiOf } from './tls12-stolen-key.ts';
 
 export { rsaPkcs1v15Decrypt } from './tls12-stolen-key.ts';
 import { RecordDecryptor } from '../../core/tls/record-protection.ts';
+import { distinguishedNameText } from '../../core/tls/distinguished-name.ts';
 
 /** What the eavesdropper kept, plus the key stolen later. */
 export interface RetroDecryptInput {
@@ -234,7 +235,7 @@ function rsa12(
   const chain = parseCertificateTls12(certMsg.body);
   if (chain.length === 0) return fail('the server sent an empty Certificate message');
   const leaf = new X509Certificate(chain[0]!);
-  notes.push(`server certificate: ${leaf.subject.replace(/\n/g, ', ')}`);
+  notes.push(`server certificate: ${distinguishedNameText(leaf.subject)}`);
   if (!spkiOf(leaf.publicKey).equals(spkiOf(key))) return fail('the stolen key does not match the server certificate in the recording');
 
   // 2. The transcript, in handshake order (RFC 5246 §7.3): ClientHello, the server's first flight up

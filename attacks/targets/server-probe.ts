@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { SuiteInfo } from '../../core/tls-capabilities.ts';
 import { SCAN_VERSIONS, scanTlsServer, type ScanVersion } from '../tls-scan.ts';
+import { distinguishedNameText } from '../../core/tls/distinguished-name.ts';
 
 /** Versions probed, oldest first (SSLv3 included: a server that still speaks it must be found). */
 export const PROBE_VERSIONS = SCAN_VERSIONS;
@@ -104,8 +105,8 @@ export function describeCertificate(pem: string, now = new Date()): ProbedCertif
   const key = x.publicKey;
   const details = key.asymmetricKeyDetails ?? {};
   return {
-    subject: x.subject.replace(/\n/g, ', '),
-    issuer: x.issuer.replace(/\n/g, ', '),
+    subject: distinguishedNameText(x.subject),
+    issuer: distinguishedNameText(x.issuer),
     selfSigned: x.subject === x.issuer && x.verify(key),
     subjectAltName: x.subjectAltName ?? null,
     validFrom: x.validFrom,

@@ -16,6 +16,7 @@ import forge from 'node-forge';
 import { X509Certificate, createHash } from 'node:crypto';
 import { CertificateError, ERROR_CODES } from '../errors.ts';
 import type { Profile } from '../profile.ts';
+import { distinguishedNameText } from './distinguished-name.ts';
 
 /** What the client trusts: CA certificates (PEM) and the SPKI pin, resolved from the profile. */
 export interface ClientTrust {
@@ -97,7 +98,7 @@ function keySizeRefusal(cert: X509Certificate): CertificateError | null {
   // The modulus (RSA) or prime (DSA) size; EC and EdDSA keys have none and are not judged here.
   const bits = cert.publicKey.asymmetricKeyDetails?.modulusLength;
   if (bits === undefined || bits >= MIN_RSA_KEY_BITS) return null;
-  const subject = cert.subject.replace(/\n/g, ', ');
+  const subject = distinguishedNameText(cert.subject);
   const kind = String(cert.publicKey.asymmetricKeyType).toUpperCase();
   return new CertificateError(ERROR_CODES.CERT_INVALID, `certificate refused: key too small: ${kind}-${bits} (minimum ${MIN_RSA_KEY_BITS} bits); subject ${subject}`, { reason: 'key too small', keyBits: bits, subject });
 }
@@ -114,7 +115,7 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
   if (p.client.verify === 'none') return;
   const cert = socket.getPeerX509Certificate(); // read once: node hands the peer chain out only on the first call
   if (!cert) throw new CertificateError(ERROR_CODES.CERT_INVALID, 'server sent no certificate', { reason: 'no certificate' });
-  const subject = cert.subject.replace(/\n/g, ', ');
+  const subject = distinguishedNameText(cert.subject);
   if (p.client.verify === 'ca' && !socket.authorized) {
     // Never empty when `authorized` is false (node sets one with the other).
     let opensslCode = String(socket.authorizationError);
@@ -126,21 +127,21 @@ export function verifyServerCertificate(socket: tls.TLSSocket, p: Profile, host:
     let detail = '';
     if (known?.code === ERROR_CODES.CERT_EXPIRED) detail = ` (valid ${cert.validFrom} to ${cert.validTo})`;
     if (known?.code === ERROR_CODES.CERT_NOT_YET_VALID) detail = ` (valid from ${cert.validFrom})`;
-    if (known?.code === ERROR_CODES.CERT_UNKNOWN_CA) detail = ` (issuer: ${cert.issuer.replace(/\n/g, ', ')})`;
+    if (known?.code === ERROR_CODES.CERT_UNKNOWN_CA) detail = ` (issuer: ${distinguishedNameText(cert.issuer)})`;
     let reason = known?.reason ?? 'verification failed';
     // OpenSSL says "unable to verify the first certificate" whether the leaf's issuer is an
     // intermediate the server left out or a root nobody trusts: the client cannot tell which
     // (it never saw the issuer), so it names both, the likelier teaching-lab mistake first.
     if (leafOnlyFromUntrustedIssuer(cert, opensslCode)) {
       reason = 'incomplete chain or unknown CA';
-      const issuer = cert.issuer.replace(/\n/g, ', ');
+      const issuer = distinguishedNameText(cert.issuer);
       detail = `: the server sent only its own certificate, issued by "${issuer}", which is not a CA this client trusts; if "${issuer}" is an intermediate CA the chain is incomplete (fix on the server: serve the full chain, its certificate followed by the intermediates); if it is a root, it is an unknown CA`;
     }
     throw new CertificateError(known?.code ?? ERROR_CODES.CERT_INVALID, `certificate refused: ${reason}: ${opensslCode}${detail}; subject ${subject}`, {
       reason,
       opensslCode,
       subject,
-      issuer: cert.issuer.replace(/\n/g, ', '),
+      issuer: distinguishedNameText(cert.issuer),
       ...dates,
     });
   }
@@ -170,7 +171,7 @@ function leafOnlyFromUntrustedIssuer(leaf: X509Certificate, opensslCode: string)
  * @returns the refusal, or null when the certificate passes
  */
 function pinAndHostnameRefusal(cert: X509Certificate, p: Profile, host: string, trust: ClientTrust): CertificateError | null {
-  const subject = cert.subject.replace(/\n/g, ', ');
+  const subject = distinguishedNameText(cert.subject);
   if (p.client.verify === 'pin') {
     const got = spkiPinOf(cert);
     if (got !== trust.pin) {
@@ -224,7 +225,7 @@ export function verifyCertificatePem(certPem: string, p: Profile, host: string, 
   } catch (err) {
     return { ok: false, code: ERROR_CODES.CERT_INVALID, message: `certificate refused: unreadable certificate (${(err as Error).message})` };
   }
-  const subject = cert.subject.replace(/\n/g, ', ');
+  const subject = distinguishedNameText(cert.subject);
   if (p.client.verify === 'ca') {
     const issuer = trust.caPems.map((pem) => new X509Certificate(pem)).find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
     if (!issuer) {
@@ -232,7 +233,7 @@ export function verifyCertificatePem(certPem: string, p: Profile, host: string, 
       if (cert.subject === cert.issuer && cert.verify(cert.publicKey)) {
         return { ok: false, code: ERROR_CODES.CERT_SELF_SIGNED, message: `certificate refused: self-signed certificate; subject ${subject}` };
       }
-      return { ok: false, code: ERROR_CODES.CERT_UNKNOWN_CA, message: `certificate refused: unknown CA (issuer: ${cert.issuer.replace(/\n/g, ', ')}); subject ${subject}` };
+      return { ok: false, code: ERROR_CODES.CERT_UNKNOWN_CA, message: `certificate refused: unknown CA (issuer: ${distinguishedNameText(cert.issuer)}); subject ${subject}` };
     }
     if (now < new Date(cert.validFrom)) return { ok: false, code: ERROR_CODES.CERT_NOT_YET_VALID, message: `certificate refused: certificate not yet valid (valid from ${cert.validFrom})` };
     if (now > new Date(cert.validTo)) return { ok: false, code: ERROR_CODES.CERT_EXPIRED, message: `certificate refused: certificate expired (valid ${cert.validFrom} to ${cert.validTo})` };

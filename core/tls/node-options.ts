@@ -147,7 +147,10 @@ export function clientTlsOptions(p: Profile, host: string, trust: ClientTrust): 
 export interface NegotiatedTls {
   protocol: string | null;
   cipher: string | null;
-  /** (EC)DHE group, e.g. X25519; null for RSA key exchange; unknown on the server side in node. */
+  /**
+   * (EC)DHE group, e.g. X25519; null for RSA key exchange, and on a server socket, where node cannot
+   * tell (a proxy reads its victim hop's group from the flight it sent: core/tls/flight-group.ts).
+   */
   group: string | null;
 }
 
