@@ -204,10 +204,10 @@ describe('judgeProbe: a client that proceeded, with the step taken', () => {
 });
 
 describe('probeRefusal', () => {
-  it('names the error by code and message, cut to 200 characters', () => {
+  it('names the error by code and message, cut to 320 characters with the cut marked', () => {
     expect(probeRefusal(new ProtocolError('bad frame'))).toEqual({ ok: false, why: 'SECCHAT_ERR_PROTOCOL: bad frame' });
-    const long = probeRefusal(new ProtocolError('x'.repeat(300)));
-    expect(long).toEqual({ ok: false, why: `SECCHAT_ERR_PROTOCOL: ${'x'.repeat(300)}`.slice(0, 200) });
+    const long = probeRefusal(new ProtocolError('x'.repeat(400)));
+    expect(long).toEqual({ ok: false, why: `${`SECCHAT_ERR_PROTOCOL: ${'x'.repeat(400)}`.slice(0, 318)} …` });
   });
 });
 

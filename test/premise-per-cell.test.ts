@@ -118,5 +118,8 @@ describe('own profiles × mitm-rogue-ca', () => {
     expect(c.reason).toMatch(/^premise: the victim was made to trust the attacker's rogue root/);
     expect(c.evidence.some((e) => e.kind === 'premise' && /^needed: without it the client refused the attacker's certificate with TLS alert unknown_ca/.test(e.detail))).toBe(true);
     expect(profileVerdict(results, 'careful').status).toBe('holds-except-premise');
+    // The victim hop is TLS 1.3 with the attacker as server: its group is read from the attacker's flight.
+    expect(c.negotiated).toMatchObject({ protocol: 'TLSv1.3', group: expect.stringMatching(/^(X25519|P-256|P-384|X448|X25519MLKEM768)$/) });
+    expect(renderMarkdown(results)).not.toMatch(/TLSv1\.3 · [^\n]* · no \(EC\)DHE group/);
   });
 });

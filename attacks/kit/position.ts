@@ -152,7 +152,8 @@ const PROBE_REFUSAL_MAX_CHARS = 320;
 /**
  * `text` in at most `max` characters, cut between clauses ("; ") so no field is left half
  * printed (a subject ending in "O=", a "fix:" with its hint cut off): whole clauses, then " …"
- * when any was left out. A first clause longer than `max` is cut after its last whole word.
+ * when any was left out. A first clause longer than `max` is cut after its last whole word (or
+ * inside one token that alone fills most of the room).
  * @param max characters, ≥ 2 (room for the mark)
  */
 export function cutAtClause(text: string, max: number): string {
@@ -167,7 +168,8 @@ export function cutAtClause(text: string, max: number): string {
   if (!kept) {
     const head = text.slice(0, room + 1);
     const space = head.lastIndexOf(' ');
-    kept = (space > 0 ? head.slice(0, space) : head.slice(0, room)).replace(/[\s,;:=(]+$/, '');
+    // After the last whole word, unless that would throw most of the room away (one long token).
+    kept = (space > room / 2 ? head.slice(0, space) : head.slice(0, room)).replace(/[\s,;:=(]+$/, '');
   }
   return `${kept} …`;
 }
