@@ -133,7 +133,14 @@ async function rogueCaRun(ctx: AttackContext): Promise<Verdict> {
   verdict.reason = `premise: the victim was made to trust the attacker's rogue root (as a corporate proxy or malware installs one). ${verdict.reason}`;
   verdict.evidence.unshift(
     { kind: 'premise', detail: 'the victim clients trust the rogue root CA in addition to the lab CA' },
-    { kind: 'premise', detail: `needed: ${reached}${without ? `, and from there: ${without.reason}` : ', where the chat frames cross unreadable'}` },
+    {
+      kind: 'premise',
+      // A run without the premise that gave no verdict proves nothing: then the line says so.
+      detail:
+        without?.outcome === 'error'
+          ? `not shown to be needed: ${reached}, and the run from there gave no verdict (${without.reason})`
+          : `needed: ${reached}${without ? `, and from there: ${without.reason}` : ', where the chat frames cross unreadable'}`,
+    },
     ...positionEvidence(pos),
   );
   return { ...verdict, premiseUsed: true };

@@ -49,7 +49,11 @@ function activeMitm(id: string, pick: (ctx: TargetContext) => { identity: CertKe
       }
       v.reason = `premise: ${premise.says}. ${v.reason}`;
       v.evidence.unshift({ kind: 'premise', detail: `${premise.says}: the client was started with a CA file holding its own CA and the attacker's root` });
-      if (without) v.evidence.splice(1, 0, { kind: 'premise', detail: `needed: without it ${without.outcome === 'blocked' ? without.reason : `the run gave no success (${without.outcome}: ${without.reason})`}` });
+      if (without) {
+        // A run without the premise that gave no verdict proves nothing: then the line says so.
+        const detail = without.outcome === 'blocked' ? `needed: without it ${without.reason}` : `not shown to be needed: the run without it gave no verdict (${without.outcome}: ${without.reason})`;
+        v.evidence.splice(1, 0, { kind: 'premise', detail });
+      }
       return { ...v, premiseUsed: true };
     },
   };
