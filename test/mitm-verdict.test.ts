@@ -14,6 +14,7 @@ import { GALLERY_DEFECTS, GALLERY_ENTRIES } from '../core/pki-gallery.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import type { Frame } from '../core/frames.ts';
 import type { Attack, AttackContext, ClientObservation, ConversationOptions, Observations } from '../attacks/types.ts';
+import type { Position } from '../attacks/kit/position.ts';
 import { makeTestPki } from './helpers/lab-env.ts';
 
 const CANARY = 'canary-00112233445566778899aabb';
@@ -176,12 +177,16 @@ describe('mitmVerdict: nothing read', () => {
 });
 
 /** A stand-in context whose conversations return what `respond` builds, recording their options. */
-function context(respond: (o: ConversationOptions) => Observations, pki: PkiMaterial = fakePki): { ctx: AttackContext; calls: ConversationOptions[]; servers: number } {
+/** Rung 1 only: the probe reached nothing past the path (what a verifying client leaves an attacker without a premise). */
+const ON_PATH_ONLY: Position = { strippedStarttls: false, tls: null, framesReadable: false, channel: null, weakCipher: null, steps: ['on the path between the victim and the server'], probes: ['TLS terminated with the self-signed certificate: the client refused (x)'], probeMs: 5 };
+
+function context(respond: (o: ConversationOptions) => Observations, pki: PkiMaterial = fakePki, position: Position = ON_PATH_ONLY): { ctx: AttackContext; calls: ConversationOptions[]; servers: number } {
   const calls: ConversationOptions[] = [];
   const state = { ctx: null as unknown as AttackContext, calls, servers: 0 };
   state.ctx = {
     pki,
     canary: CANARY,
+    position: async () => position,
     startServer: async () => {
       state.servers++;
       return { port: 1 } as never;
@@ -238,6 +243,40 @@ describe('the MITM attacks', () => {
     expect(v.outcome).toBe('blocked');
     expect(v.reason).toBe("premise: the victim was made to trust the attacker's rogue root (as a corporate proxy or malware installs one). alice's client refused the connection: pin mismatch");
     expect(v.evidence[0]).toEqual({ kind: 'premise', detail: 'the victim clients trust the rogue root CA in addition to the lab CA' });
+  });
+  describe('mitm-rogue-ca uses its premise only when the position without it does not read the canary', () => {
+    const tookTls: Position = { ...ON_PATH_ONLY, framesReadable: true, tls: { cert: 'self-signed' }, steps: [...ON_PATH_ONLY.steps, 'terminated TLS with the self-signed certificate (it does not verify the chain)'] };
+    it('without a position past the path: straight to the premise run, and the evidence says what the attacker reached without it', async () => {
+      const { ctx, calls } = context(() => obs({ traffic: [[1, 'plaintext']], connections: [conn({ mode: 'terminate', clientHop: TLS13 })] }));
+      const v = await mitmRogueCa.run(ctx);
+      expect(calls).toHaveLength(1);
+      expect(v).toMatchObject({ outcome: 'succeeded', premiseUsed: true });
+      expect(v.evidence[1]).toEqual({ kind: 'premise', detail: 'needed: without the rogue root the attacker reaches only on the path between the victim and the server, where the chat frames cross unreadable' });
+    });
+    it('a position that reads the canary: no rogue root installed, premiseUsed false, the chain in the reason', async () => {
+      const { ctx, calls } = context(() => obs({ traffic: [[1, 'plaintext']], connections: [conn({ mode: 'terminate', clientHop: TLS13 })] }), fakePki, tookTls);
+      const v = await mitmRogueCa.run(ctx);
+      expect(calls).toHaveLength(1);
+      expect(calls[0].extraTrustedCaPems).toBeUndefined();
+      expect(calls[0].addon!.onClientHello!(null as never, Buffer.alloc(0), null)).toEqual({ action: 'terminate', identity: fakePki.attackerSelfSigned });
+      expect(v).toMatchObject({ outcome: 'succeeded', premiseUsed: false });
+      expect(v.reason).toMatch(/^without the premise \(no rogue root installed\): terminated TLS with the self-signed certificate \(it does not verify the chain\) → the attacker read the canary inside the TLS session it terminated/);
+      expect(v.evidence[0].detail).toMatch(/^not needed: /);
+    });
+    it('a position that only saw ciphertext: the premise run follows, and "needed" names what the run without it showed', async () => {
+      const { ctx, calls } = context((o) => (o.extraTrustedCaPems ? obs({ traffic: [[1, 'plaintext']], connections: [conn({ mode: 'terminate', clientHop: TLS13 })] }) : obs()), fakePki, tookTls);
+      const v = await mitmRogueCa.run(ctx);
+      expect(calls.map((c) => c.extraTrustedCaPems)).toEqual([undefined, ['rogue root']]);
+      expect(v).toMatchObject({ outcome: 'succeeded', premiseUsed: true });
+      expect(v.evidence[1].detail).toMatch(/^needed: without the rogue root the attacker reaches only .* → terminated TLS with the self-signed certificate .*, and from there: the attacker saw only encrypted bytes/);
+    });
+    it('a run without the premise that gave no verdict does not make the premise "needed"', async () => {
+      const failed = () => obs({ alice: { error: { code: 'SECCHAT_ERR_TLS_HANDSHAKE', message: 'handshake broke' } }, bobReceived: null });
+      const { ctx } = context((o) => (o.extraTrustedCaPems ? obs({ traffic: [[1, 'plaintext']], connections: [conn({ mode: 'terminate', clientHop: TLS13 })] }) : failed()), fakePki, tookTls);
+      const v = await mitmRogueCa.run(ctx);
+      expect(v).toMatchObject({ outcome: 'succeeded', premiseUsed: true });
+      expect(v.evidence[1].detail).toMatch(/^not shown to be needed: .* and the run from there gave no verdict \(the conversation failed for another reason: SECCHAT_ERR_TLS_HANDSHAKE: handshake broke\)$/);
+    });
   });
   it("the terminating addon relays chat frames that are not the channel's, and answers a channel hello", () => {
     const { ctx, calls } = context(() => obs());
