@@ -42,6 +42,8 @@ export class OutputWatch {
   private timer: NodeJS.Timeout | null = null;
   private lastDrained = 0;
   private lastProgressAt = 0;
+  /** The stream a 'drain' listener waits on, so each stream gets at most one (the timer polls meanwhile). */
+  private drainOn: net.Socket | null = null;
   private readonly highWater: number;
   private readonly limits: OutputLimits;
   private readonly stream: () => net.Socket;
@@ -73,9 +75,8 @@ export class OutputWatch {
     this.behind = true;
     this.lastDrained = this.drained();
     this.lastProgressAt = this.now();
-    const s = this.stream();
     // write() returned false above the stream's own (smaller) high-water mark, so 'drain' comes.
-    s.once('drain', () => this.check());
+    this.armDrain();
     this.timer = setInterval(() => this.check(), Math.max(1, Math.floor(this.limits.slowConsumerStallMs / 4)));
     this.timer.unref();
     this.onBehind(true);
@@ -104,10 +105,21 @@ export class OutputWatch {
     if (drained !== this.lastDrained) {
       this.lastDrained = drained;
       this.lastProgressAt = this.now();
-      this.stream().once('drain', () => this.check());
+      this.armDrain();
       return;
     }
     if (this.now() - this.lastProgressAt >= this.limits.slowConsumerStallMs) this.stall(queued);
+  }
+
+  /** Waits for the current stream's 'drain', unless a listener already waits on it. */
+  private armDrain(): void {
+    const s = this.stream();
+    if (this.drainOn === s) return;
+    this.drainOn = s;
+    s.once('drain', () => {
+      if (this.drainOn === s) this.drainOn = null;
+      this.check();
+    });
   }
 
   private stall(queued: number): void {

@@ -46,6 +46,26 @@ describe('OutputWatch', () => {
     expect(events).toEqual(['behind', 'caught up']);
   });
 
+  it('a slow, steady reader behind for 10 × the stall time waits with at most one drain listener (each tick used to add one: MaxListenersExceededWarning)', () => {
+    const { s, w, events } = watch();
+    s.setMaxListeners(1000); // count them, rather than let node warn at 11
+    s.writableLength = 900;
+    w.wrote(900);
+    let most = 0;
+    for (let i = 0; i < 40; i++) {
+      s.writableLength -= 5;
+      vi.advanceTimersByTime(100);
+      most = Math.max(most, s.listenerCount('drain'));
+    }
+    expect(events).toEqual(['behind']);
+    expect(most).toBe(1);
+    // The one listener still ends the wait when the stream drains.
+    s.writableLength = 0;
+    s.emit('drain');
+    expect(events).toEqual(['behind', 'caught up']);
+    expect(s.listenerCount('drain')).toBe(0);
+  });
+
   it('a recipient behind that takes no byte for slowConsumerStallMs is stalled, once', () => {
     const { s, w, events } = watch();
     s.writableLength = 800;
