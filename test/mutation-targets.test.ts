@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MUTATION_TARGETS, findTarget } from './mutation/targets.ts';
+import { MOVED_TARGETS, MUTATION_TARGETS, findTarget } from './mutation/targets.ts';
 import { MUTATION_REPORT_DIR, scoreOf } from './mutation/run.ts';
 import config from '../vitest.config.ts';
 
@@ -23,6 +23,14 @@ describe('mutation targets', () => {
     expect(findTarget('./core/tls/certificate-verification.ts')?.targetPercent).toBe(90);
     expect(findTarget('core\\usernames.ts')?.file).toBe('core/usernames.ts');
     expect(findTarget('core/nothing.ts')).toBeUndefined();
+  });
+
+  it("follows the paths the issue named to where their code lives now, and every move ends at a listed file", () => {
+    expect(findTarget('attacks/evidence.ts')?.file).toBe('attacks/kit/evidence.ts');
+    expect(findTarget('./core/tls-options.ts')?.targetPercent).toBe(90);
+    for (const [from, to] of Object.entries(MOVED_TARGETS)) {
+      expect(findTarget(from)?.file, from).toBe(to);
+    }
   });
 
   it('lists each file once', () => {

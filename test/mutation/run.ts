@@ -186,6 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`npm run mutate: --file ${opts.file} is not a listed verdict-critical file; allowed: ${MUTATION_TARGETS.map((t) => t.file).join(', ')} (add it to test/mutation/targets.ts)\n`);
     return 2;
   }
+  if (target.file !== opts.file!.replace(/\\/g, '/').replace(/^\.\//, '')) console.log(`npm run mutate: ${opts.file}'s verdict-critical code now lives in ${target.file}; mutating that`);
   process.chdir(ROOT);
   const score = await mutateOne(target, opts.concurrency);
   recordScore(score);

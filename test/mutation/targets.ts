@@ -57,10 +57,30 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
 ];
 
 /**
- * The target for a path as the user typed it (`./core/x.ts`, `core\x.ts` and `core/x.ts` agree).
+ * Paths the verdict-critical code had when issue 16 was written, and where that code lives now
+ * (the house's restructuring, issue 13, and the verdicts taken out of the attack plugins): so
+ * `npm run mutate -- --file attacks/evidence.ts`, as the issue says it, still mutates the evidence readers.
+ */
+export const MOVED_TARGETS: Readonly<Record<string, string>> = {
+  'attacks/evidence.ts': 'attacks/kit/evidence.ts',
+  'core/tls-options.ts': 'core/tls/certificate-verification.ts',
+  'core/channel/record.ts': 'core/channel/sealed-frames.ts',
+  'labs/check.ts': 'labs/check-judgement.ts',
+  'attacks/plugins/replay.ts': 'attacks/kit/replay-verdict.ts',
+  'attacks/plugins/tamper.ts': 'attacks/kit/tamper-verdict.ts',
+  'attacks/plugins/downgrade.ts': 'attacks/kit/downgrade-verdict.ts',
+  'attacks/plugins/password-crack.ts': 'attacks/kit/password-crack-verdict.ts',
+  'attacks/plugins/retro-decrypt.ts': 'attacks/kit/retro-decrypt-verdict.ts',
+  'attacks/plugins/downgrade-suite.ts': 'attacks/kit/downgrade-suite-verdict.ts',
+};
+
+/**
+ * The target for a path as the user typed it (`./core/x.ts`, `core\x.ts` and `core/x.ts` agree;
+ * a path in {@link MOVED_TARGETS} finds the file its code moved to).
  * @returns the target, or undefined when the file is not in the list
  */
 export function findTarget(file: string): MutationTarget | undefined {
   const norm = file.replace(/\\/g, '/').replace(/^\.\//, '');
-  return MUTATION_TARGETS.find((t) => t.file === norm);
+  const now = MOVED_TARGETS[norm] ?? norm;
+  return MUTATION_TARGETS.find((t) => t.file === now);
 }
