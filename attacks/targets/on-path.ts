@@ -4,7 +4,11 @@
  * without a premise:
  *  1. inside TLS, by terminating it with a self-signed certificate for the server's name (when
  *     the client accepts it, or when the app speaks plaintext, the chat bytes are in reach);
- *  2. otherwise on-path on the TLS records, where a replayed or altered record must be refused by
+ *  2. inside TLS with a genuine certificate for the attacker's own name from a CA the client
+ *     trusts (mitm-wrong-host's position: any public CA issues one for a domain one owns), when
+ *     the client verifies the chain but not the host name — set up as mitm-wrong-host sets it
+ *     up, the lab CA in the client's CA file through `{ca}`;
+ *  3. otherwise on-path on the TLS records, where a replayed or altered record must be refused by
  *     the server's record protection (RFC 8446 §5.2 / RFC 5246 §6.2.3) — which the run measures.
  * Evidence of success is what the observer client (the server's other user) received: the
  * canary twice (replay), or the altered canary (tamper). Without an observer both are n/a.
@@ -118,11 +122,25 @@ async function onPath(ctx: TargetContext, mode: Mode): Promise<Verdict> {
   else if (inside) chain.push(`terminated TLS with a self-signed certificate the client accepted (${term!.clientHop!.protocol} ${term!.clientHop!.cipher})`);
   else {
     const alert = term ? clientAlert(term) : null;
-    chain.push(`the client refused a self-signed certificate${alert ? ` (TLS alert ${alert})` : ''}: no position inside TLS`);
-    acted = [];
-    obs = await ctx.run({ addon: actingAddon(mode, canary, null, acted), deliveredWhen });
-    inside = false;
-    chain.push('stayed on-path on the TLS records');
+    chain.push(`the client refused a self-signed certificate${alert ? ` (TLS alert ${alert})` : ''}`);
+    // Rung 2: a client that checks the chain but not the name takes mitm-wrong-host's certificate.
+    if (ctx.target.client.command.includes('{ca}')) {
+      acted = [];
+      obs = await ctx.run({ addon: actingAddon(mode, canary, ctx.pki.attackerWrongHost, acted), deliveredWhen, extraTrustPems: [ctx.pki.ca.certPem] });
+      const wrongHost = obs.proxy!.connections.find((c) => c.mode === 'terminate');
+      inside = !!wrongHost?.clientHop;
+      if (inside) chain.push(`terminated TLS with a genuine certificate for the attacker's own name from a CA the client trusts, which the client accepted: it does not check the host name (${wrongHost!.clientHop!.protocol} ${wrongHost!.clientHop!.cipher})`);
+      else {
+        const alert2 = wrongHost ? clientAlert(wrongHost) : null;
+        chain.push(`refused a CA-issued certificate for another name${alert2 ? ` (TLS alert ${alert2})` : ''}`);
+      }
+    }
+    if (!inside) {
+      chain.push('no position inside TLS');
+      acted = [];
+      obs = await ctx.run({ addon: actingAddon(mode, canary, null, acted), deliveredWhen });
+      chain.push('stayed on-path on the TLS records');
+    }
   }
   const evidence: Evidence[] = [
     { kind: 'position', detail: chain.join(' → ') },
