@@ -11,14 +11,15 @@ import { esc, htmlPage, OUTCOME_STYLE } from './html-page.ts';
 import { markdownCellCode, markdownCode, markdownParagraph, markdownText as md, terminalText as tt } from '../core/escape.ts';
 import { OUTCOME_LABELS, type CellResult, type MatrixResults, type Outcome } from './results.ts';
 import { diffSettings, settingChangeText, type SettingChange } from './settings-diff.ts';
+import { cellPremise } from './verdict.ts';
 
 /** How one cell changed between the two runs. */
 export type ChangeKind = 'fixed' | 'regressed' | 'changed' | 'unchanged' | 'added' | 'removed';
 
 /** Change kinds in display order, with the word every renderer shows and what it means. */
 export const CHANGE_KINDS: Record<ChangeKind, { label: string; meaning: string }> = {
-  fixed: { label: 'FIXED', meaning: 'the attack succeeded before and is blocked (or no longer applicable) after' },
-  regressed: { label: 'REGRESSED', meaning: 'the attack was blocked (or not applicable) before and succeeds after' },
+  fixed: { label: 'FIXED', meaning: 'the attack succeeded before and is blocked (or no longer applicable) after, or succeeds after only under its premise' },
+  regressed: { label: 'REGRESSED', meaning: 'the attack was blocked (or not applicable) before and succeeds after, or needed its premise before and no longer does' },
   changed: { label: 'changed', meaning: 'another change of outcome (a run error, or blocked ⇄ not applicable)' },
   unchanged: { label: 'same', meaning: 'the same outcome in both runs' },
   added: { label: 'new', meaning: 'the cell exists only in the after run' },
@@ -28,6 +29,8 @@ export const CHANGE_KINDS: Record<ChangeKind, { label: string; meaning: string }
 /** One side of a cell. */
 export interface CellSide {
   outcome: Outcome;
+  /** a success that counts only under the attack's premise (reports/verdict.ts cellPremise) */
+  premise: boolean;
   summary: string;
   reason: string;
 }
@@ -78,18 +81,24 @@ export interface Comparison {
 
 const defended = (o: Outcome) => o === 'blocked' || o === 'not-applicable';
 
-/** Classifies a cell's change from its two outcomes (null: absent from that run). */
-export function changeKind(before: Outcome | null, after: Outcome | null): ChangeKind {
+/**
+ * Classifies a cell's change from its two outcomes (null: absent from that run). A success in
+ * both runs that needed its premise in only one of them moved: a hardened client that now falls
+ * only to the premise (a rogue root it was made to trust) is a fix of what the row is judged on.
+ * @param premise whether each side's success counted only under the attack's premise
+ */
+export function changeKind(before: Outcome | null, after: Outcome | null, premise: { before: boolean; after: boolean } = { before: false, after: false }): ChangeKind {
   if (before === null && after === null) throw new RangeError('changeKind: a cell must exist in at least one run');
   if (before === null) return 'added';
   if (after === null) return 'removed';
+  if (before === 'succeeded' && after === 'succeeded' && premise.before !== premise.after) return premise.after ? 'fixed' : 'regressed';
   if (before === after) return 'unchanged';
   if (before === 'succeeded' && defended(after)) return 'fixed';
   if (defended(before) && after === 'succeeded') return 'regressed';
   return 'changed';
 }
 
-const side = (c: CellResult | undefined): CellSide | null => (c ? { outcome: c.outcome, summary: String(c.summary ?? ''), reason: String(c.reason ?? '') } : null);
+const side = (r: MatrixResults, c: CellResult | undefined): CellSide | null => (c ? { outcome: c.outcome, premise: cellPremise(r, c) !== null, summary: String(c.summary ?? ''), reason: String(c.reason ?? '') } : null);
 const info = (r: MatrixResults): RunInfo => ({ startedAt: String(r.startedAt ?? ''), command: String(r.command ?? ''), version: String(r.tool?.version ?? ''), profiles: r.profiles.map((p) => p.name) });
 
 /**
@@ -109,13 +118,15 @@ export function compareResults(before: MatrixResults, after: MatrixResults): Com
       const b = before.cells.find((c) => c.profile === beforeName(p) && c.attack === a);
       const n = after.cells.find((c) => c.profile === p && c.attack === a);
       if (!b && !n) continue;
-      changes.push({ profile: p, attack: a, before: side(b), after: side(n), kind: changeKind(b?.outcome ?? null, n?.outcome ?? null) });
+      const bs = side(before, b);
+      const ns = side(after, n);
+      changes.push({ profile: p, attack: a, before: bs, after: ns, kind: changeKind(bs?.outcome ?? null, ns?.outcome ?? null, { before: bs?.premise ?? false, after: ns?.premise ?? false }) });
     }
   }
   const seen = new Set(changes.map((c) => `${beforeName(c.profile)}\u0000${c.attack}`));
   for (const b of before.cells) {
     if (seen.has(`${b.profile}\u0000${b.attack}`)) continue;
-    changes.push({ profile: b.profile, attack: b.attack, before: side(b), after: null, kind: 'removed' });
+    changes.push({ profile: b.profile, attack: b.attack, before: side(before, b), after: null, kind: 'removed' });
   }
   const counts = Object.fromEntries(Object.keys(CHANGE_KINDS).map((k) => [k, changes.filter((c) => c.kind === k).length])) as Record<ChangeKind, number>;
   const settingsOf = (r: MatrixResults, name: string) => {
@@ -157,7 +168,7 @@ export function compareSummary(c: Comparison): string {
   return `${k.fixed} fixed, ${k.regressed} regressed, ${k.changed} changed, ${k.unchanged} unchanged, ${k.added} new, ${k.removed} removed`;
 }
 
-const word = (s: CellSide | null) => (s ? OUTCOME_LABELS[s.outcome] ?? String(s.outcome) : '—');
+const word = (s: CellSide | null) => (s ? `${OUTCOME_LABELS[s.outcome] ?? String(s.outcome)}${s.premise ? ' (premise only)' : ''}` : '—');
 
 /**
  * Terminal renderer: the cells that moved, grouped by profile, with what changed in that
@@ -252,7 +263,7 @@ function sideBadge(s: CellSide | null): string {
   if (!s) return '<span class="badge o-none">absent</span>';
   const o = s.outcome;
   const st = OUTCOME_STYLE[o];
-  return st ? `<span class="badge o-${o}"><span class="glyph" aria-hidden="true">${st.glyph}</span>${esc(OUTCOME_LABELS[o])}</span>` : `<span class="badge o-none">${esc(o)}</span>`;
+  return st ? `<span class="badge o-${o}"><span class="glyph" aria-hidden="true">${st.glyph}</span>${esc(OUTCOME_LABELS[o])}${s.premise ? ' <span class="note">(premise only)</span>' : ''}</span>` : `<span class="badge o-none">${esc(o)}</span>`;
 }
 
 /** A profile's settings change as an HTML list (or the note why there is none). */

@@ -319,6 +319,26 @@ describe('compare (pure)', () => {
     expect(c.changes).toHaveLength(7);
   });
 
+  it('a success that needed its premise in only one run moved: now only under the premise is FIXED, the reverse REGRESSED (found by a fresh-clone trial: it read "same")', () => {
+    expect(changeKind('succeeded', 'succeeded', { before: false, after: true })).toBe('fixed');
+    expect(changeKind('succeeded', 'succeeded', { before: true, after: false })).toBe('regressed');
+    expect(changeKind('succeeded', 'succeeded', { before: true, after: true })).toBe('unchanged');
+    expect(changeKind('blocked', 'blocked', { before: false, after: true })).toBe('unchanged');
+    const premise = { assumes: 'the victim trusts the rogue root', label: 'rogue root trusted' };
+    const withPremise = (r: MatrixResults, used: boolean | undefined) => {
+      r.attacks = r.attacks.map((a) => (a.id === 'mitm-rogue-ca' ? { ...a, premise } : a));
+      r.cells = r.cells.map((c) => (used === undefined ? c : { ...c, premiseUsed: used }));
+      return r;
+    };
+    const before = withPremise(results([['p', 'mitm-rogue-ca', 'succeeded']]), false); // read without any rogue root
+    const after = withPremise(results([['p', 'mitm-rogue-ca', 'succeeded']]), undefined); // old files: the premise counts
+    const c = compareResults(before, after);
+    expect(c.changes[0]).toMatchObject({ kind: 'fixed', before: { premise: false }, after: { premise: true } });
+    expect(renderCompareTable(c)).toMatch(/SUCCEEDED\s*│\s*SUCCEEDED \(premise only\)\s*│\s*FIXED/);
+    expect(renderCompareHtml(c)).toContain('(premise only)');
+    expect(compareResults(after, before).changes[0]!.kind).toBe('regressed');
+  });
+
   it('pairs the single profiles of two runs when the student renamed it', () => {
     const c = compareResults(results([['lab-02-start', 'x', 'succeeded']]), results([['mine', 'x', 'blocked']]));
     expect(c.pairedProfiles).toEqual({ before: 'lab-02-start', after: 'mine' });
