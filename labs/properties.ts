@@ -74,8 +74,7 @@ export function suiteIsEphemeral(suite: string, protocol: string | null): boolea
   return protocol === 'TLSv1.3' || /^TLS_(EC)?DHE_|^(EC)?DHE-/i.test(suite);
 }
 
-function describeControl(c: MeasureInput['control']): string {
-  if (!c) return 'the chat never connected';
+function describeControl(c: NonNullable<MeasureInput['control']>): string {
   const parts = [c.tls ? `${c.tls.protocol} ${c.tls.cipher}${c.tls.group ? ` (${c.tls.group})` : ''}` : 'no TLS', c.channel && c.channel.keyExchange !== 'none' ? `secure channel ${c.channel.keyExchange} ${c.channel.cipher}` : null];
   return parts.filter(Boolean).join(', ');
 }
@@ -85,8 +84,10 @@ export function measure(m: Measure, input: MeasureInput): MeasureResult {
   const c = input.control;
   const tlsUp = c?.tls?.protocol && c.tls.cipher ? c.tls : null;
   const channel = c?.channel && c.channel.keyExchange !== 'none' ? c.channel : null;
-  const seen = `the chat with no attacker negotiated ${describeControl(c)}`;
   const r = (holds: boolean, evidence: string): MeasureResult => ({ measure: m, holds, evidence });
+  // Nothing negotiated, nothing to read a property from (a pin that refuses the real server, say).
+  if (!c) return r(false, 'the chat with no attacker never connected, so the property could not be measured');
+  const seen = `the chat with no attacker negotiated ${describeControl(c)}`;
   switch (m) {
     case 'encrypted': {
       const tlsEnc = !!tlsUp && suiteEncrypts(tlsUp.cipher!);

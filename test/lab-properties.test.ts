@@ -26,6 +26,12 @@ const TLS13 = tls('TLSv1.3', 'TLS_AES_256_GCM_SHA384');
 const versions = (old: boolean) => (['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const).map((version) => ({ version, ...answer(version === 'TLSv1.2' || version === 'TLSv1.3' || old) }));
 
 describe('measures', () => {
+  it('a chat that never connected measures nothing, and says so in one sentence (it read "negotiated the chat never connected: its messages crossed the network unencrypted")', () => {
+    for (const m of ['encrypted', 'authenticated-records', 'replay-protected', 'forward-secrecy', 'tls-1.2-or-newer'] as const) {
+      expect(measure(m, { control: null, probe: null })).toEqual({ measure: m, holds: false, evidence: 'the chat with no attacker never connected, so the property could not be measured' });
+    }
+  });
+
   it('encrypted: a NULL suite or a null channel cipher is not encryption', () => {
     expect(measure('encrypted', { control: ctl(TLS13), probe: null }).holds).toBe(true);
     expect(measure('encrypted', { control: ctl(tls('TLSv1.2', 'TLS_RSA_WITH_NULL_SHA256', null)), probe: null }).holds).toBe(false);
