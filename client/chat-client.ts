@@ -136,7 +136,10 @@ export class ChatClient extends EventEmitter {
         this.socket?.destroy();
         reject(err);
       };
-      const timer = setTimeout(() => fail(new SecchatError(ERROR_CODES.TIMEOUT, `no welcome from ${opts.host}:${opts.port} within ${timeoutMs} ms`)), timeoutMs);
+      // A plaintext client at a TLS port waits for a welcome while the server waits for a
+      // ClientHello: neither says anything, so the silence itself is the hint.
+      const hint = opts.profile.transport === 'tls' ? '' : ` (the server said nothing: if it runs transport tls, this profile's transport ${opts.profile.transport} cannot talk to it — use a profile with transport: tls)`;
+      const timer = setTimeout(() => fail(new SecchatError(ERROR_CODES.TIMEOUT, `no welcome from ${opts.host}:${opts.port} within ${timeoutMs} ms${hint}`)), timeoutMs);
 
       // TLS on a fresh connection (transport tls) or on the existing one (after STARTTLS).
       const startTls = (raw?: net.Socket) => {

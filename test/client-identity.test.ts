@@ -181,3 +181,12 @@ describe('a chain without its intermediate (issue 12.7)', { timeout: 180_000 }, 
     }
   });
 });
+
+describe('the wrong transport', { timeout: 60_000 }, () => {
+  it('a plaintext client at a TLS server hears nothing, and the timeout says what the silence means (found by a fresh-clone trial)', async () => {
+    const s = await serve(profileOf({}), pki.server);
+    const err = await ChatClient.connect({ profile: profileOf({ transport: 'plain' }), host: '127.0.0.1', port: s.port, trust: { caPems: [pki.ca.certPem] }, connectTimeoutMs: 400 }).catch((e) => e);
+    expect(err.code).toBe(ERROR_CODES.TIMEOUT);
+    expect(err.message).toMatch(/^no welcome from 127\.0\.0\.1:\d+ within 400 ms \(the server said nothing: if it runs transport tls, this profile's transport plain cannot talk to it — use a profile with transport: tls\)$/);
+  });
+});
