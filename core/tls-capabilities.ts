@@ -250,8 +250,12 @@ export function checkTlsCapabilities(p: Profile, keyType: ServerKeyType = 'rsa')
     const given = version === 'TLSv1.3' ? caps.cipherSuites : caps.cipherList || '(no TLS 1.2 suite)';
     const enabledAnywhere = opensslEnabledSuites(caps.cipherList, caps.cipherSuites).filter((s) => suiteRunsOn(s, version));
     const onlyTls13Names = version !== 'TLSv1.3' && p.tls.ciphers !== undefined && caps.cipherList.split(':').every((x) => x === '' || x.startsWith('@'));
+    // secchat's default list is AEAD suites only, which TLS 1.0 and 1.1 do not have (RFC 5246 added AEAD).
+    const defaultListOnly = p.tls.ciphers === undefined && (version === 'TLSv1' || version === 'TLSv1.1');
     const why = onlyTls13Names
       ? `tls.ciphers "${p.tls.ciphers}" names only TLS 1.3 suites (node passes TLS_* names to TLS 1.3), which leaves ${version} without any suite`
+      : defaultListOnly
+        ? `tls.ciphers is not set, and the default list holds only AEAD suites, which need TLS 1.2; ${version} has CBC suites only — set tls.ciphers to allow some, e.g. "ECDHE+AESGCM:ECDHE+AES" (as the legacy-tls10 preset does), and know why RFC 8996 deprecates ${version}`
       : enabledAnywhere.length
         ? `its suites (${enabledAnywhere.map((s) => s.openssl).join(', ')}) need a certificate key other than the server's ${keyType.toUpperCase()} key (or a PSK/SRP secret)`
         : `OpenSSL enables no ${version} suite from "${given}" at its security level`;

@@ -108,9 +108,14 @@ describe('TLS settings that cannot work are refused at load (issue 12 item 6)', 
     ['{minVersion: TLSv1.3, maxVersion: TLSv1.3, ciphers: "ECDHE+AESGCM"}', /tls\.ciphers: "ECDHE\+AESGCM" has no effect/],
     ['{minVersion: TLSv1.2, maxVersion: TLSv1.2, ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"}', /need a certificate key other than the server's RSA key/],
     ['{minVersion: TLSv1.2, maxVersion: TLSv1.2, ciphersuites: TLS_AES_128_GCM_SHA256}', /tls\.ciphersuites: has no effect/],
-    ['{minVersion: TLSv1, maxVersion: TLSv1.3}', /TLSv1 is allowed .* no handshake can use it/],
+    ['{minVersion: TLSv1, maxVersion: TLSv1.3}', /TLSv1 is allowed .* no handshake can use it: tls\.ciphers is not set, and the default list holds only AEAD suites, which need TLS 1\.2; TLSv1 has CBC suites only — set tls\.ciphers/],
+    ['{minVersion: TLSv1.1, maxVersion: TLSv1.2}', /^(?![\s\S]*OpenSSL enables no)[\s\S]*TLSv1\.1 is allowed .* tls\.ciphers is not set/],
   ])('%s', (y, why) => {
     expect(() => checkTlsSettings(prof(y))).toThrow(why);
+  });
+
+  it('the fix the TLS 1.0 refusal suggests is accepted', () => {
+    expect(() => checkTlsSettings(prof('{minVersion: TLSv1, maxVersion: TLSv1.3, ciphers: "ECDHE+AESGCM:ECDHE+AES"}'))).not.toThrow();
   });
 
   it('TLS 1.0 with the given @SECLEVEL=2 is refused by a real handshake, and no note claims level 0 was applied', async () => {
