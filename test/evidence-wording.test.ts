@@ -71,6 +71,16 @@ describe("a probe's refusal, cut between clauses", () => {
     expect(cutAtClause('first clause; second clause; fix: a long hint', 32)).toBe('first clause; second clause …');
     expect(cutAtClause('subject CN=localhost, O=secchat lab', 28)).toBe('subject CN=localhost …');
     expect(cutAtClause('x'.repeat(50), 10)).toBe('xxxxxxxx …');
+    // The edges: exactly max is whole; a clause list that fills the room exactly is kept whole.
+    expect(cutAtClause('aaaa; bbbb', 10)).toBe('aaaa; bbbb');
+    expect(cutAtClause('aaaa; bbbb; c', 12)).toBe('aaaa; bbbb …');
+    expect(cutAtClause('aaa; bbb; ccc; ddd', 12)).toBe('aaa; bbb …');
+    // No clause fits: after the last whole word within the room, not one seen beyond it…
+    expect(cutAtClause('alpha beta gamma delta', 13)).toBe('alpha beta …');
+    expect(cutAtClause('alpha beta gamma', 13)).toBe('alpha beta …');
+    // …unless that word boundary lies in the first half of the room (one long token fills it).
+    expect(cutAtClause('abcde fghijklmnop', 12)).toBe('abcde fghi …');
+    expect(cutAtClause('abcdef ghijklmnop', 12)).toBe('abcdef …');
     for (let max = 3; max <= 60; max++) {
       const s = cutAtClause('refused: self-signed certificate; subject CN=localhost, O=secchat lab; fix: pin it', max);
       expect(s.length, `max ${max}: ${s}`).toBeLessThanOrEqual(max);

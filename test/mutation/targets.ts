@@ -39,7 +39,7 @@ export const MUTATION_TARGETS: readonly MutationTarget[] = [
   { file: 'server/challenge-auth.ts', targetPercent: STANDARD, tests: ['test/auth-proof.test.ts'], role: 'single-use nonces and proof verification' },
   // Landed this round and not yet mutated: run `npm run mutate -- --file F` before calling their verdict code done.
   { file: 'core/tls/certificate-verification.ts', targetPercent: STRICT, tests: ['test/certificate-verification-tls.test.ts', 'test/certificate-checks.test.ts'], role: 'TLS and secure-channel certificate, pin and hostname verification' },
-  { file: 'attacks/kit/position.ts', targetPercent: STANDARD, tests: ['test/position-ladder.test.ts'], role: 'the attacker-positions ladder every on-path attack climbs' },
+  { file: 'attacks/kit/position.ts', targetPercent: STANDARD, tests: ['test/evidence-wording.test.ts', 'test/position-ladder.test.ts'], role: 'the attacker-positions ladder every on-path attack climbs' },
   { file: 'attacks/consistency.ts', targetPercent: STANDARD, tests: ['test/consistency-rules.test.ts'], role: 'the matrix consistency checker' },
   { file: 'attacks/kit/evidence.ts', targetPercent: STRICT, tests: ['test/evidence-readers.test.ts'], role: 'evidence readers every verdict is built from' },
   { file: 'core/frames.ts', targetPercent: STANDARD, tests: ['test/frames.test.ts'], role: 'the chat frame parser' },
