@@ -216,13 +216,23 @@ export function targetSummary(t: Target): Record<string, unknown> {
 }
 
 /**
+ * True when secchat can add roots to what the target's client trusts: its command loads its CA
+ * file through `{ca}` (and names one), so a run can hand it a bundle of that CA plus the
+ * attacker's roots. The premise of mitm-rogue-ca, mitm-wrong-host and the certificate gallery,
+ * and the wrong-host rung of the target on-path ladder, need it.
+ */
+export function clientTrustExtendable(t: Target): boolean {
+  return !!t.client.ca && t.client.command.includes('{ca}');
+}
+
+/**
  * What a target leaves secchat unable to test, in plain words (shown as warnings, never used for
  * verdicts).
  */
 export function targetWarnings(t: Target): string[] {
   const w: string[] = [];
   if (!t.observer) w.push('no observer client: replay and tamper cannot see what the server delivered, so they are n/a (add an observer: section)');
-  if (!t.client.ca || !t.client.command.includes('{ca}')) w.push("client.command does not load its CA file through {ca}: the premise of mitm-rogue-ca, mitm-wrong-host and the certificate gallery (the client trusts the attacker's root) cannot be set up");
+  if (!clientTrustExtendable(t)) w.push("client.command does not load its CA file through {ca}: the premise of mitm-rogue-ca, mitm-wrong-host and the certificate gallery (the client trusts the attacker's root) cannot be set up");
   if (!t.server.privateKey) w.push('no server.privateKey: retro-decrypt has no key to steal');
   if (!t.server.certificate) w.push("no server.certificate: the server's certificate is read from the handshake only");
   return w;

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fillCommand, loadTarget, splitCommand, validateTarget } from '../core/target.ts';
+import { clientTrustExtendable, fillCommand, loadTarget, splitCommand, targetWarnings, validateTarget } from '../core/target.ts';
 import { ERROR_CODES, exitCodeFor } from '../core/errors.ts';
 import { ensurePki, type PkiMaterial } from '../core/pki.ts';
 import { GALLERY_DEFECTS, GALLERY_ENTRIES, loadGallery } from '../core/pki-gallery.ts';
@@ -40,6 +40,15 @@ function io() {
 describe('target description (core/target.ts)', () => {
   const dir = FIXTURES;
   const ok = { name: 't', server: { command: 'python3 s.py --port {port}' }, client: { command: 'python3 c.py --port {port}', send: '{canary}\n' } };
+
+  it('says when a run can add roots to what the client trusts (the premise CA bundle), and warns when not', () => {
+    expect(clientTrustExtendable(loadTarget(CAREFUL))).toBe(true);
+    expect(clientTrustExtendable(loadTarget(NAIVE))).toBe(false); // no {ca} in its command
+    const noCa = validateTarget(ok, 'inline', dir);
+    expect(clientTrustExtendable(noCa)).toBe(false);
+    expect(targetWarnings(noCa).join('\n')).toMatch(/client\.command does not load its CA file through \{ca\}/);
+    expect(targetWarnings(loadTarget(CAREFUL)).join('\n')).not.toMatch(/\{ca\}/);
+  });
 
   it('loads the fixtures with paths resolved against the file', () => {
     const t = loadTarget(CAREFUL);

@@ -9,6 +9,7 @@ import { galleryVerdict, type GalleryCertResult } from '../kit/gallery-verdict.t
 import { targetNames } from './attacker-certs.ts';
 import { targetMitmVerdict } from './mitm-verdict.ts';
 import type { TargetAttack } from './types.ts';
+import { clientTrustExtendable } from '../../core/target.ts';
 
 /** Gallery runs against a target at once (each starts the student's server and client). */
 const GALLERY_RUNS_AT_ONCE = 3;
@@ -21,7 +22,7 @@ export const targetGallery: TargetAttack = {
   description:
     "The attacker presents, one run each, nine certificates for the server's name that chain to a CA the client trusts but carry one defect each (expired, not yet valid, missing intermediate, a leaf used as issuer, CN without SAN, a wildcard that does not cover the name, RSA-1024, SHA-1, clientAuth-only EKU). Succeeds if the client accepts any; each refusal should name its defect.",
   async run(ctx) {
-    const withPremise = !!ctx.target.client.ca && ctx.target.client.command.includes('{ca}');
+    const withPremise = clientTrustExtendable(ctx.target);
     const one = async (entry: (typeof GALLERY_ENTRIES)[number]): Promise<GalleryCertResult> => {
       const identity = makeGalleryCertificate(entry, ctx.pki, new Date(), targetNames(ctx.target));
       const obs = await ctx.run({ addon: { name: `mitm-gallery-${entry}`, onClientHello: () => ({ action: 'terminate', identity }) }, extraTrustPems: withPremise ? [ctx.pki.ca.certPem] : undefined, withObserver: false });

@@ -11,6 +11,7 @@ import { attackerCertFor } from './attacker-certs.ts';
 import { judgedWithOneRetry } from './mitm-verdict.ts';
 import type { Verdict } from '../types.ts';
 import type { TargetAttack, TargetContext } from './types.ts';
+import { clientTrustExtendable } from '../../core/target.ts';
 
 /**
  * One active MITM variant: which certificate, and which roots (if any) the premise adds to the
@@ -31,7 +32,7 @@ function activeMitm(id: string, pick: (ctx: TargetContext) => { identity: CertKe
         evidence: [{ kind: 'premise', detail: 'not needed: the client accepted a certificate from a root it was never told to trust (no attacker root in its CA file)' }, ...v.evidence],
         premiseUsed: false,
       });
-      if (!ctx.target.client.command.includes('{ca}')) {
+      if (!clientTrustExtendable(ctx.target)) {
         const v = await judged();
         if (v.outcome === 'succeeded') return withoutPremise(v);
         return {

@@ -24,6 +24,7 @@ import { attackerCertFor } from './attacker-certs.ts';
 import { clientAlert, programEvidence, targetProxyEvidence } from './evidence.ts';
 import { lastLines, type TargetObservations } from './scenario.ts';
 import type { TargetAttack, TargetContext } from './types.ts';
+import { clientTrustExtendable } from '../../core/target.ts';
 
 const needsObserver = (what: string) => (t: TargetContext['target']) =>
   t.observer ? null : `needs an observer client (observer: in the target) to see whether the server delivered ${what}; without one the effect cannot be measured`;
@@ -124,7 +125,7 @@ async function onPath(ctx: TargetContext, mode: Mode): Promise<Verdict> {
     const alert = term ? clientAlert(term) : null;
     chain.push(`the client refused a self-signed certificate${alert ? ` (TLS alert ${alert})` : ''}`);
     // Rung 2: a client that checks the chain but not the name takes mitm-wrong-host's certificate.
-    if (ctx.target.client.command.includes('{ca}')) {
+    if (clientTrustExtendable(ctx.target)) {
       acted = [];
       obs = await ctx.run({ addon: actingAddon(mode, canary, ctx.pki.attackerWrongHost, acted), deliveredWhen, extraTrustPems: [ctx.pki.ca.certPem] });
       const wrongHost = obs.proxy!.connections.find((c) => c.mode === 'terminate');
