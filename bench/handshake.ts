@@ -191,26 +191,41 @@ export interface RateOptions {
 }
 
 /**
+ * Drives `ep` with `concurrency` loops, each doing one handshake after another until `endAt`
+ * (performance.now() ms) or `maxCount` handshakes in all.
+ * @returns the handshakes completed
+ * @throws the first handshake failure
+ */
+async function driveHandshakes(ep: HandshakeEndpoint, opts: RateOptions, endAt: number): Promise<number> {
+  let count = 0;
+  const loop = async () => {
+    while (performance.now() < endAt && count < opts.maxCount) {
+      await ep.once();
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  return count;
+}
+
+/** Server CPU time (user + system) per handshake, µs. */
+function cpuPerHandshakeUs(st: { cpuUserUs: number; cpuSystemUs: number }, count: number): number {
+  return Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, count));
+}
+
+/**
  * Handshakes per second of one endpoint: `concurrency` loops each doing one handshake after
  * another until the time or count runs out.
  * @returns the rate, and the server's CPU time per handshake in µs when its process is known
  * @throws the first handshake failure
  */
 export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Promise<{ perSec: number; serverCpuUs: number | null }> {
-  let count = 0;
   await ep.process?.resetPeak();
   const t0 = performance.now();
-  const end = t0 + opts.durationMs;
-  const loop = async () => {
-    while (performance.now() < end && count < opts.maxCount) {
-      await ep.once();
-      count++;
-    }
-  };
-  await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  const count = await driveHandshakes(ep, opts, t0 + opts.durationMs);
   const perSec = Math.round((count / (performance.now() - t0)) * 1000 * 10) / 10;
   const st = await ep.process?.stats();
-  return { perSec, serverCpuUs: st ? Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, count)) : null };
+  return { perSec, serverCpuUs: st ? cpuPerHandshakeUs(st, count) : null };
 }
 
 /**
@@ -226,24 +241,10 @@ export async function measureRate(ep: HandshakeEndpoint, opts: RateOptions): Pro
 export async function measureCpuSideBySide(a: HandshakeEndpoint, b: HandshakeEndpoint, opts: RateOptions): Promise<{ aUs: number; bUs: number }> {
   if (!a.process || !b.process) throw new Error('side-by-side CPU needs both servers in processes of their own');
   await Promise.all([a.process.resetPeak(), b.process.resetPeak()]);
-  const end = performance.now() + opts.durationMs;
-  let countA = 0;
-  let countB = 0;
-  const loop = async (ep: HandshakeEndpoint, count: () => number, bump: () => void) => {
-    while (performance.now() < end && count() < opts.maxCount) {
-      await ep.once();
-      bump();
-    }
-  };
-  await Promise.all(
-    Array.from({ length: opts.concurrency }, () => [
-      loop(a, () => countA, () => countA++),
-      loop(b, () => countB, () => countB++),
-    ]).flat(),
-  );
+  const endAt = performance.now() + opts.durationMs;
+  const [countA, countB] = await Promise.all([driveHandshakes(a, opts, endAt), driveHandshakes(b, opts, endAt)]);
   const [sa, sb] = await Promise.all([a.process.stats(), b.process.stats()]);
-  const perHandshake = (st: { cpuUserUs: number; cpuSystemUs: number }, n: number) => Math.round((st.cpuUserUs + st.cpuSystemUs) / Math.max(1, n));
-  return { aUs: perHandshake(sa, countA), bUs: perHandshake(sb, countB) };
+  return { aUs: cpuPerHandshakeUs(sa, countA), bUs: cpuPerHandshakeUs(sb, countB) };
 }
 
 /** Options of {@link benchHandshakes}. */
