@@ -6,7 +6,6 @@
  * under a premise". A verifying client needs the premise, and says so. Own profiles (no presets)
  * and a student's target whose client is handed a CA file it never uses.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, profileOf } from './helpers/lab-env.ts';
@@ -17,9 +16,9 @@ import type { PkiMaterial } from '../core/pki.ts';
 import type { CellResult, MatrixResults } from '../reports/results.ts';
 import { profileVerdict } from '../reports/verdict.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
+import { HAVE_PYTHON, describeWithPython } from './helpers/python.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
 
 /** The naive fixture's client (CERT_NONE), started with a CA file in its environment that it never reads. */
 const NAIVE_GIVEN_A_CA = `
@@ -101,7 +100,7 @@ describe('own profiles × mitm-rogue-ca', () => {
   });
 });
 
-(HAVE_PYTHON || process.env.CI ? describe : describe.skip)('targets × mitm-rogue-ca', () => {
+describeWithPython('targets × mitm-rogue-ca', () => {
   it('a client that verifies nothing, even when handed a CA file: no premise needed, a plain failure', () => {
     const c = cell('naive-given-a-ca');
     expect(c.outcome, c.reason).toBe('succeeded');

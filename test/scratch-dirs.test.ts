@@ -4,10 +4,10 @@
  * removed afterwards — when the run failed too. makeScratchDir is wrapped to record what it made.
  */
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { useTestPki, profileOf } from './helpers/lab-env.ts';
+import { describeWithPython } from './helpers/python.ts';
 
 const made = vi.hoisted(() => [] as Array<{ prefix: string; dir: string }>);
 vi.mock('../core/scratch-dir.ts', async (importOriginal) => {
@@ -30,7 +30,6 @@ const { loadTarget, parseTargetText } = await import('../core/target.ts');
 
 const env = useTestPki('secchat-scratch-');
 const FIXTURES = path.resolve('test/fixtures');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
 
 /** The folders made with `prefix` since `from`: each under scratchBase() and removed by now. */
 function expectMadeAndRemoved(prefix: string, from: number): void {
@@ -67,7 +66,7 @@ describe('labs/check.ts: the chat and probe folder', () => {
   }, 60_000);
 });
 
-(HAVE_PYTHON || process.env.CI ? describe : describe.skip)('attacks/targets/run.ts: the run folder', () => {
+describeWithPython('attacks/targets/run.ts: the run folder', () => {
   const target = (serverCommand: string) =>
     parseTargetText(
       `name: scratch\nserver:\n  command: ${serverCommand}\n  ready: listening\n  transport: plain\nclient:\n  command: python3 targets/naive/client.py --host {host} --port {port}\n  send: "alice\\n{canary}\\n"\n`,

@@ -5,17 +5,16 @@
  * TLS record protection while mitm-wrong-host succeeded on the same app, and the consistency
  * checker said so). The careful client with `--no-check-hostname` is that app.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseTargetText } from '../core/target.ts';
 import type { PkiMaterial } from '../core/pki.ts';
 import { runTargetAttack } from '../attacks/targets/run.ts';
 import { makeTestPki } from './helpers/lab-env.ts';
+import { describeWithPython } from './helpers/python.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
-const needsPython = HAVE_PYTHON || process.env.CI ? describe : describe.skip;
+const needsPython = describeWithPython;
 
 const CHAIN_ONLY = `
 name: careful-chain-only

@@ -3,20 +3,19 @@
  * targets.test.ts: robustness-long-line's memory measurement against a server that frames lines
  * but buffers one without a limit (test/fixtures/targets/unbounded), and n/a for STARTTLS targets.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadTarget } from '../core/target.ts';
 import { ensurePki, type PkiMaterial } from '../core/pki.ts';
 import { runTargetAttack } from '../attacks/targets/run.ts';
+import { describeWithPython } from './helpers/python.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
 const HAVE_PROC = process.platform === 'linux';
 // CI installs python3 (.ci/run); a laptop without it skips loudly rather than silently.
-const needsPython = HAVE_PYTHON || process.env.CI ? describe : describe.skip;
+const needsPython = describeWithPython;
 
 needsPython('robustness probes: what the fixtures alone do not show', () => {
   let pki: PkiMaterial;

@@ -5,7 +5,6 @@
  * started with --require-tls refuses (its message and exit status are the evidence). Also the
  * target schema's rules for `transport: starttls` and its line.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTarget, validateTarget } from '../core/target.ts';
 import { ensurePki, type PkiMaterial } from '../core/pki.ts';
 import { runTargetAttack } from '../attacks/targets/run.ts';
+import { describeWithPython } from './helpers/python.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
 // CI installs python3 (.ci/run); a laptop without it skips loudly rather than silently.
-const needsPython = HAVE_PYTHON || process.env.CI ? describe : describe.skip;
+const needsPython = describeWithPython;
 
 describe('target schema: transport starttls and its line', () => {
   const base = { name: 't', server: { command: 's {port}', transport: 'starttls' }, client: { command: 'c {port}', send: '{canary}\n' } };

@@ -22,14 +22,14 @@ import { getAttack } from '../attacks/registry.ts';
 import { runAttack } from '../attacks/scenario.ts';
 import type { MatrixResults } from '../reports/results.ts';
 import type { GalleryCertResult } from '../attacks/kit/gallery-verdict.ts';
+import { HAVE_PYTHON, describeWithPython } from './helpers/python.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
 const NAIVE = path.join(FIXTURES, 'naive.yaml');
 const CAREFUL = path.join(FIXTURES, 'careful.yaml');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
 const HAVE_SSLSCAN = spawnSync('sslscan', ['--version']).status === 0;
 // CI installs both (.ci/run); a laptop without them skips loudly rather than silently.
-const needsPython = HAVE_PYTHON || process.env.CI ? describe : describe.skip;
+const needsPython = describeWithPython;
 
 function io() {
   const out: string[] = [];
